@@ -1,0 +1,664 @@
+/**
+ * MockL1: an in-process L1 with accounts, a mempool, blocks, a simulated clock,
+ * a contract host with metered gas, receipts, events and fault injection.
+ *
+ * Determinism: nothing here reads the wall clock or an unseeded RNG, so the
+ * same sequence of calls gives the same heights, hashes, receipts and events.
+ *
+ * Atomicity: a transaction runs against a journal (balances, storage, events).
+ * Only a successful run is applied; a revert applies nothing but the sender's
+ * nonce and the fee for the gas used. A transaction that cannot be included
+ * (nonce gap closed by another, funds gone) is dropped with a typed error and
+ * changes nothing at all.
+ */
+import {
+  type Address,
+  DecodeError,
+  InvalidInputError,
+  L2Error,
+  type Verifier,
+  addressFromBytes,
+  assertInt,
+  encode,
+  keccakTagged,
+  nodeVerifier,
+  toAddress,
+  toAmount,
+  utf8ToBytes,
+} from '@l2bench/core'
+import type { CallContext, Contract, ReadContext } from './contract.ts'
+import { OutOfGasError, RevertError, TxRejectedError } from './errors.ts'
+import { GAS_SCHEDULE, type GasOp, calldataGas, words } from './gas.ts'
+import { type SignedTx, type TxHash, senderOf, signedTxCodec, txDigest, txHash } from './tx.ts'
+import type { EventFilter, GasCharge, Head, L1, L1Event, Receipt, Unsubscribe } from './types.ts'
+
+export interface MockL1Options {
+  chainId?: bigint
+  /** Seconds per block (default 12). */
+  blockTime?: number
+  /** Gas per block (default 30,000,000). */
+  blockGasLimit?: number
+  /** Mine a block as soon as a transaction arrives (default true). */
+  autoMine?: boolean
+  genesisTimestamp?: number
+  /** Lowest accepted gas price (default 1). */
+  minGasPrice?: bigint
+  /** Signature verifier for transactions and contracts (default node:crypto). */
+  verifier?: Verifier
+}
+
+interface Account {
+  balance: bigint
+  nonce: bigint
+}
+
+interface Pending {
+  tx: SignedTx
+  hash: TxHash
+  from: Address
+  eligibleHeight: number
+  seq: number
+}
+
+interface Waiter {
+  resolve: (r: Receipt) => void
+  reject: (e: Error) => void
+}
+
+interface Subscription {
+  filter: EventFilter
+  onEvent: (e: L1Event) => void
+  owner: Address | undefined
+}
+
+export interface SimulateRequest {
+  from: Address
+  to: Address
+  value?: bigint
+  data?: Uint8Array
+  gasLimit?: bigint
+}
+
+export interface SimulateResult {
+  status: 'success' | 'reverted'
+  gasUsed: number
+  breakdown: GasCharge[]
+  result?: unknown
+  revertReason?: string
+  revertField?: string
+}
+
+/** What one execution produced before it is applied. */
+interface Outcome extends SimulateResult {
+  frame: Frame
+}
+
+export class MockL1 implements L1 {
+  readonly chainId: bigint
+  readonly blockTime: number
+  readonly blockGasLimit: number
+  readonly genesisTimestamp: number
+  readonly minGasPrice: bigint
+  readonly verifier: Verifier
+  autoMine: boolean
+
+  private height = 0
+  private secondsCarry = 0
+  private readonly accounts = new Map<Address, Account>()
+  /** contract address → key → value */
+  private readonly storage = new Map<Address, Map<string, unknown>>()
+  private readonly contracts = new Map<Address, Contract>()
+  private mempool: Pending[] = []
+  private seq = 0
+  private readonly receipts = new Map<TxHash, Receipt>()
+  private readonly droppedTxs = new Map<TxHash, L2Error>()
+  private readonly waiters = new Map<TxHash, Waiter[]>()
+  private readonly log: L1Event[] = []
+  private readonly subscriptions = new Set<Subscription>()
+  private readonly blockListeners = new Set<(head: Head) => void>()
+  private readonly delays = new Map<Address, number>()
+  private readonly dropUntil = new Map<Address, number>()
+  private readonly offline = new Set<Address>()
+  private minted = 0n
+  private burnt = 0n
+  private mining = false
+
+  constructor(options: MockL1Options = {}) {
+    this.chainId = options.chainId ?? 31337n
+    if (typeof this.chainId !== 'bigint' || this.chainId <= 0n) throw new InvalidInputError('chainId', 'expected a positive bigint')
+    this.blockTime = options.blockTime ?? 12
+    assertInt('blockTime', this.blockTime, 1)
+    this.blockGasLimit = options.blockGasLimit ?? 30_000_000
+    assertInt('blockGasLimit', this.blockGasLimit, GAS_SCHEDULE.txBase)
+    this.genesisTimestamp = options.genesisTimestamp ?? 1_700_000_000
+    assertInt('genesisTimestamp', this.genesisTimestamp, 0)
+    this.minGasPrice = options.minGasPrice ?? 1n
+    this.autoMine = options.autoMine ?? true
+    this.verifier = options.verifier ?? nodeVerifier
+  }
+
+  // ---------------------------------------------------------------- reads
+
+  head(): Head {
+    return { height: this.height, timestamp: this.genesisTimestamp + this.height * this.blockTime }
+  }
+
+  balanceOf(address: Address): bigint {
+    return this.accounts.get(toAddress('address', address))?.balance ?? 0n
+  }
+
+  nonceOf(address: Address): bigint {
+    return this.accounts.get(toAddress('address', address))?.nonce ?? 0n
+  }
+
+  /** Everything ever minted: Σ balances + burnt fees always equals it. */
+  totalMinted(): bigint {
+    return this.minted
+  }
+
+  totalBurnt(): bigint {
+    return this.burnt
+  }
+
+  totalBalances(): bigint {
+    let sum = 0n
+    for (const a of this.accounts.values()) sum += a.balance
+    return sum
+  }
+
+  pendingCount(): number {
+    return this.mempool.length
+  }
+
+  contractAt(address: Address): Contract | undefined {
+    return this.contracts.get(address)
+  }
+
+  async read<T>(contract: Address, method: string, args: unknown[]): Promise<T> {
+    return this.readSync<T>(contract, method, args)
+  }
+
+  /** Synchronous view call (the mock can answer at once). */
+  readSync<T>(contract: Address, method: string, args: unknown[]): T {
+    const c = this.contracts.get(toAddress('contract', contract))
+    if (c === undefined) throw new InvalidInputError('contract', `no contract at ${contract}`)
+    const ctx: ReadContext = {
+      self: c.address,
+      chainId: this.chainId,
+      ...this.head(),
+      sload: <V>(key: string) => this.storage.get(c.address)?.get(key) as V | undefined,
+      balanceOf: (a: Address) => this.balanceOf(a),
+    }
+    return c.view(ctx, method, args) as T
+  }
+
+  events(filter: EventFilter = {}, fromHeight = 0): L1Event[] {
+    return this.log.filter((e) => e.height >= fromHeight && matches(filter, e))
+  }
+
+  subscribe(filter: EventFilter, onEvent: (e: L1Event) => void, options: { owner?: Address } = {}): Unsubscribe {
+    if (typeof onEvent !== 'function') throw new InvalidInputError('onEvent', 'expected a function')
+    const sub: Subscription = { filter, onEvent, owner: options.owner === undefined ? undefined : toAddress('owner', options.owner) }
+    this.subscriptions.add(sub)
+    return () => this.subscriptions.delete(sub)
+  }
+
+  /** Called after every mined block (after its events were delivered). */
+  onBlock(listener: (head: Head) => void): Unsubscribe {
+    this.blockListeners.add(listener)
+    return () => this.blockListeners.delete(listener)
+  }
+
+  // ---------------------------------------------------------------- admin
+
+  /** Genesis allocation: creates `amount` out of nothing (counted in totalMinted). */
+  mint(address: Address, amount: bigint): void {
+    const to = toAddress('address', address)
+    const v = toAmount('amount', amount)
+    this.account(to).balance += v
+    this.minted += v
+  }
+
+  /** Hosts a contract; its address is derived from its name and a deploy counter. */
+  deploy<C extends Contract>(contract: C): C {
+    const digest = keccakTagged('l2bench/l1-contract', utf8ToBytes(`${contract.name}:${this.contracts.size}`))
+    const address = addressFromBytes(digest.subarray(12))
+    contract.address = address
+    this.contracts.set(address, contract)
+    this.storage.set(address, new Map())
+    this.account(address)
+    return contract
+  }
+
+  // ---------------------------------------------------------------- faults
+
+  /** Holds `sender`'s transactions for `blocks` extra blocks (0 clears). */
+  delaySender(sender: Address, blocks: number): void {
+    assertInt('blocks', blocks, 0)
+    const a = toAddress('sender', sender)
+    if (blocks === 0) this.delays.delete(a)
+    else this.delays.set(a, blocks)
+  }
+
+  /** Drops every transaction `sender` sends during the next `blocks` blocks (censorship). */
+  dropSender(sender: Address, blocks: number): void {
+    assertInt('blocks', blocks, 0)
+    const a = toAddress('sender', sender)
+    if (blocks === 0) this.dropUntil.delete(a)
+    else this.dropUntil.set(a, this.height + blocks)
+  }
+
+  /** An offline account can send nothing, and its subscriptions receive no events. */
+  setOffline(account: Address, offline: boolean): void {
+    const a = toAddress('account', account)
+    if (offline) this.offline.add(a)
+    else this.offline.delete(a)
+  }
+
+  isOffline(account: Address): boolean {
+    return this.offline.has(account)
+  }
+
+  // ---------------------------------------------------------------- transactions
+
+  async send(tx: SignedTx): Promise<TxHash> {
+    return this.sendSync(tx)
+  }
+
+  /** Synchronous send: validates, queues, and (with auto-mine) mines. */
+  sendSync(tx: SignedTx): TxHash {
+    try {
+      encode(signedTxCodec, tx)
+    } catch (cause) {
+      throw new TxRejectedError('MALFORMED_TX', 'transaction does not encode', { field: (cause as L2Error).field, cause })
+    }
+    const { body } = tx
+    if (body.chainId !== this.chainId)
+      throw new TxRejectedError('WRONG_CHAIN', `chainId ${body.chainId} is not ${this.chainId}`, { field: 'chainId' })
+    if (!this.verifier.verify(tx.signature, txDigest(body), tx.publicKey))
+      throw new TxRejectedError('BAD_SIGNATURE', 'signature does not match the body and public key', { field: 'signature' })
+    const from = senderOf(tx)
+    if (this.offline.has(from)) throw new TxRejectedError('OFFLINE', `${from} is offline`, { field: 'from' })
+    const account = this.accounts.get(from) ?? { balance: 0n, nonce: 0n }
+    if (body.nonce < account.nonce)
+      throw new TxRejectedError('NONCE_TOO_LOW', `nonce ${body.nonce} already used (next is ${account.nonce})`, { field: 'nonce' })
+    if (this.mempool.some((p) => p.from === from && p.tx.body.nonce === body.nonce))
+      throw new TxRejectedError('NONCE_PENDING', `a transaction with nonce ${body.nonce} is already pending`, { field: 'nonce' })
+    const intrinsic = GAS_SCHEDULE.txBase + calldataGas(body.data)
+    if (body.gasLimit < BigInt(intrinsic))
+      throw new TxRejectedError('GAS_TOO_LOW', `gasLimit ${body.gasLimit} below intrinsic gas ${intrinsic}`, { field: 'gasLimit' })
+    if (body.gasLimit > BigInt(this.blockGasLimit))
+      throw new TxRejectedError('GAS_TOO_HIGH', `gasLimit ${body.gasLimit} above block gas limit`, { field: 'gasLimit' })
+    if (body.gasPrice < this.minGasPrice)
+      throw new TxRejectedError('GAS_PRICE_TOO_LOW', `gasPrice below ${this.minGasPrice}`, { field: 'gasPrice' })
+    const maxCost = body.value + body.gasLimit * body.gasPrice
+    if (account.balance < maxCost)
+      throw new TxRejectedError('INSUFFICIENT_FUNDS', `balance ${account.balance} < value + gasLimit × gasPrice = ${maxCost}`, {
+        field: 'value',
+      })
+    const hash = txHash(tx)
+    if (this.receipts.has(hash) || this.mempool.some((p) => p.hash === hash))
+      throw new TxRejectedError('DUPLICATE', 'transaction already known', { field: 'tx' })
+
+    const dropUntil = this.dropUntil.get(from)
+    if (dropUntil !== undefined && this.height < dropUntil) {
+      this.drop(hash, new TxRejectedError('DROPPED', `${from} is censored until height ${dropUntil}`, { field: 'from' }))
+      return hash
+    }
+    const eligibleHeight = this.height + 1 + (this.delays.get(from) ?? 0)
+    this.mempool.push({ tx, hash, from, eligibleHeight, seq: this.seq++ })
+    if (this.autoMine && !this.mining) this.mineWhileEligible()
+    return hash
+  }
+
+  receipt(hash: TxHash): Promise<Receipt> {
+    const r = this.receipts.get(hash)
+    if (r !== undefined) return Promise.resolve(r)
+    const dropped = this.droppedTxs.get(hash)
+    if (dropped !== undefined) return Promise.reject(dropped)
+    if (!this.mempool.some((p) => p.hash === hash))
+      return Promise.reject(new InvalidInputError('hash', `unknown transaction ${hash}`))
+    return new Promise((resolve, reject) => {
+      const list = this.waiters.get(hash) ?? []
+      list.push({ resolve, reject })
+      this.waiters.set(hash, list)
+    })
+  }
+
+  /** The receipt if the transaction is already mined. */
+  receiptSync(hash: TxHash): Receipt | undefined {
+    return this.receipts.get(hash)
+  }
+
+  /** Runs a call against the current state without applying anything (gas estimation, previews). */
+  simulate(req: SimulateRequest): SimulateResult {
+    const from = toAddress('from', req.from)
+    const to = toAddress('to', req.to)
+    const data = req.data ?? new Uint8Array()
+    const value = req.value ?? 0n
+    const gasLimit = req.gasLimit ?? BigInt(this.blockGasLimit)
+    const { frame: _frame, ...result } = this.run(from, to, value, data, gasLimit, `0x${'00'.repeat(32)}`, this.height + 1)
+    return result
+  }
+
+  // ---------------------------------------------------------------- mining
+
+  /** Mines `n` blocks (manual mode, or to let time pass in auto mode). */
+  mine(n = 1): void {
+    assertInt('n', n, 0)
+    for (let i = 0; i < n; i++) this.mineBlock()
+  }
+
+  /** Lets `seconds` of simulated time pass, mining a block every blockTime seconds. */
+  advance(seconds: number): void {
+    if (typeof seconds !== 'number' || !(seconds >= 0) || !Number.isFinite(seconds))
+      throw new InvalidInputError('seconds', `expected a non-negative number, got ${seconds}`)
+    const total = this.secondsCarry + seconds
+    let blocks = Math.floor(total / this.blockTime)
+    this.secondsCarry = total - blocks * this.blockTime
+    while (blocks > 0) {
+      // Fast path: nothing can happen in the coming blocks, so jump over them.
+      if (this.blockListeners.size === 0) {
+        const next = this.nextEligibleHeight()
+        const skip = next === undefined ? blocks : Math.min(blocks, next - this.height - 1)
+        if (skip > 0) {
+          this.height += skip
+          blocks -= skip
+          continue
+        }
+      }
+      this.mineBlock()
+      blocks--
+    }
+  }
+
+  /** Advances until `height` is reached (mines the blocks in between). */
+  advanceTo(height: number): void {
+    assertInt('height', height, 0)
+    if (height > this.height) this.advance((height - this.height) * this.blockTime - this.secondsCarry)
+  }
+
+  private nextEligibleHeight(): number | undefined {
+    let min: number | undefined
+    for (const p of this.mempool) if (min === undefined || p.eligibleHeight < min) min = p.eligibleHeight
+    return min
+  }
+
+  private mineWhileEligible(): void {
+    while (this.mempool.some((p) => p.eligibleHeight <= this.height + 1)) this.mineBlock()
+  }
+
+  private mineBlock(): void {
+    this.mining = true
+    const height = this.height + 1
+    const timestamp = this.genesisTimestamp + height * this.blockTime
+    let gasLeft = this.blockGasLimit
+    const blockEvents: L1Event[] = []
+    const mined: Receipt[] = []
+    try {
+      let progress = true
+      while (progress) {
+        progress = false
+        const candidates = this.mempool.filter((p) => p.eligibleHeight <= height).sort((a, b) => a.seq - b.seq)
+        for (const p of candidates) {
+          const account = this.account(p.from)
+          const body = p.tx.body
+          if (body.nonce > account.nonce) continue // waits for the gap to close
+          if (BigInt(gasLeft) < body.gasLimit) continue // next block
+          this.mempool.splice(this.mempool.indexOf(p), 1)
+          if (body.nonce < account.nonce) {
+            this.drop(p.hash, new TxRejectedError('NONCE_TOO_LOW', 'nonce already used when mined', { field: 'nonce' }))
+            continue
+          }
+          if (account.balance < body.value + body.gasLimit * body.gasPrice) {
+            this.drop(p.hash, new TxRejectedError('INSUFFICIENT_FUNDS', 'funds gone when mined', { field: 'value' }))
+            continue
+          }
+          const receipt = this.include(p, height, timestamp, blockEvents.length)
+          gasLeft -= receipt.gasUsed
+          blockEvents.push(...receipt.events)
+          mined.push(receipt)
+          progress = true
+        }
+      }
+      this.height = height
+    } finally {
+      this.mining = false
+    }
+    this.log.push(...blockEvents)
+    for (const r of mined) {
+      const ws = this.waiters.get(r.txHash)
+      this.waiters.delete(r.txHash)
+      for (const w of ws ?? []) w.resolve(r)
+    }
+    for (const e of blockEvents) {
+      for (const s of [...this.subscriptions]) {
+        if (!matches(s.filter, e)) continue
+        if (s.owner !== undefined && this.offline.has(s.owner)) continue
+        s.onEvent(e)
+      }
+    }
+    for (const l of [...this.blockListeners]) l(this.head())
+  }
+
+  private include(p: Pending, height: number, timestamp: number, logOffset: number): Receipt {
+    const { body } = p.tx
+    const outcome = this.run(p.from, body.to, body.value, body.data, body.gasLimit, p.hash, height)
+    const account = this.account(p.from)
+    const fee = BigInt(outcome.gasUsed) * body.gasPrice
+    let events: L1Event[] = []
+    if (outcome.status === 'success') {
+      events = outcome.frame.apply(logOffset)
+    }
+    account.balance -= fee
+    account.nonce += 1n
+    this.burnt += fee
+    const receipt: Receipt = {
+      txHash: p.hash,
+      from: p.from,
+      to: body.to,
+      status: outcome.status,
+      height,
+      timestamp,
+      gasUsed: outcome.gasUsed,
+      gasPrice: body.gasPrice,
+      fee,
+      calldataBytes: body.data.length,
+      breakdown: outcome.breakdown,
+      events,
+      ...(outcome.result === undefined ? {} : { result: outcome.result }),
+      ...(outcome.revertReason === undefined ? {} : { revertReason: outcome.revertReason }),
+      ...(outcome.revertField === undefined ? {} : { revertField: outcome.revertField }),
+    }
+    this.receipts.set(p.hash, receipt)
+    return receipt
+  }
+
+  /** Executes a call against a journal; nothing is applied here. */
+  private run(
+    from: Address,
+    to: Address,
+    value: bigint,
+    data: Uint8Array,
+    gasLimit: bigint,
+    hash: TxHash,
+    height: number,
+  ): Outcome {
+    const frame = new Frame(this, from, to, value, gasLimit, hash, height)
+    try {
+      frame.chargeGas('txBase', 'tx', GAS_SCHEDULE.txBase)
+      let zero = 0
+      for (const b of data) if (b === 0) zero++
+      if (data.length - zero > 0) frame.chargeGas('calldataNonZeroByte', 'tx.calldata', (data.length - zero) * GAS_SCHEDULE.calldataNonZeroByte)
+      if (zero > 0) frame.chargeGas('calldataZeroByte', 'tx.calldata', zero * GAS_SCHEDULE.calldataZeroByte)
+      frame.moveValue(from, to, value, 'tx.value')
+      const contract = this.contracts.get(to)
+      let result: unknown
+      if (contract !== undefined) {
+        let call: { type: string }
+        try {
+          call = contract.decodeCall(data)
+        } catch (cause) {
+          const field = cause instanceof DecodeError ? cause.field : undefined
+          throw new RevertError(`malformed calldata: ${(cause as Error).message}`, { field, cause })
+        }
+        result = contract.execute(frame, call)
+      }
+      return { status: 'success', gasUsed: frame.gasUsed, breakdown: frame.charges, result, frame }
+    } catch (err) {
+      const gasUsed = err instanceof OutOfGasError ? Number(gasLimit) : frame.gasUsed
+      const reason = err instanceof L2Error ? err.message : `contract error: ${(err as Error)?.message ?? String(err)}`
+      const field = err instanceof L2Error ? err.field : undefined
+      return {
+        status: 'reverted',
+        gasUsed,
+        breakdown: frame.charges,
+        revertReason: reason,
+        ...(field === undefined ? {} : { revertField: field }),
+        frame,
+      }
+    }
+  }
+
+  private drop(hash: TxHash, error: L2Error): void {
+    this.droppedTxs.set(hash, error)
+    const ws = this.waiters.get(hash)
+    this.waiters.delete(hash)
+    for (const w of ws ?? []) w.reject(error)
+  }
+
+  // ---------------------------------------------------------------- internals used by Frame
+
+  /** @internal */
+  account(address: Address): Account {
+    let a = this.accounts.get(address)
+    if (a === undefined) {
+      a = { balance: 0n, nonce: 0n }
+      this.accounts.set(address, a)
+    }
+    return a
+  }
+
+  /** @internal */
+  storageOf(contract: Address): Map<string, unknown> {
+    let s = this.storage.get(contract)
+    if (s === undefined) {
+      s = new Map()
+      this.storage.set(contract, s)
+    }
+    return s
+  }
+}
+
+function matches(filter: EventFilter, e: L1Event): boolean {
+  return (filter.address === undefined || filter.address === e.address) && (filter.name === undefined || filter.name === e.name)
+}
+
+/** The journal of one call: gas charges, balance and storage writes, events. */
+class Frame implements CallContext {
+  readonly chainId: bigint
+  readonly timestamp: number
+  readonly charges: GasCharge[] = []
+  gasUsed = 0
+  private readonly balances = new Map<Address, bigint>()
+  private readonly writes = new Map<string, unknown>()
+  private readonly warm = new Set<string>()
+  private readonly pendingEvents: Omit<L1Event, 'logIndex'>[] = []
+
+  constructor(
+    private readonly l1: MockL1,
+    readonly sender: Address,
+    readonly self: Address,
+    readonly value: bigint,
+    private readonly gasLimit: bigint,
+    readonly txHash: TxHash,
+    readonly height: number,
+  ) {
+    this.chainId = l1.chainId
+    this.timestamp = l1.genesisTimestamp + height * l1.blockTime
+  }
+
+  chargeGas(op: GasOp, label: string, gas: number): void {
+    this.gasUsed += gas
+    const last = this.charges[this.charges.length - 1]
+    if (last !== undefined && last.op === op && last.label === label) last.gas += gas
+    else this.charges.push({ op, label, gas })
+    if (BigInt(this.gasUsed) > this.gasLimit) throw new OutOfGasError(this.gasLimit, BigInt(this.gasUsed))
+  }
+
+  charge(op: GasOp, label: string, count = 1): void {
+    this.chargeGas(op, label, GAS_SCHEDULE[op] * count)
+  }
+
+  balanceOf(address: Address): bigint {
+    return this.balances.get(address) ?? this.l1.balanceOf(address)
+  }
+
+  moveValue(from: Address, to: Address, amount: bigint, _label: string): void {
+    if (amount === 0n) return
+    const have = this.balanceOf(from)
+    if (have < amount) throw new RevertError(`insufficient balance: ${from} has ${have}, needs ${amount}`, { field: 'value' })
+    this.balances.set(from, have - amount)
+    this.balances.set(to, this.balanceOf(to) + amount)
+  }
+
+  sload<T>(key: string, label = 'sload'): T | undefined {
+    const k = key
+    this.charge(this.warm.has(k) ? 'storageWarmRead' : 'storageColdRead', label)
+    this.warm.add(k)
+    return this.peek<T>(key)
+  }
+
+  private peek<T>(key: string): T | undefined {
+    if (this.writes.has(key)) return this.writes.get(key) as T | undefined
+    return this.l1.storageOf(this.self).get(key) as T | undefined
+  }
+
+  sstore(key: string, value: unknown, label = 'sstore', slots = 1): void {
+    const existed = this.peek(key) !== undefined
+    this.charge(existed || value === undefined ? 'storageUpdate' : 'storageNew', label, slots)
+    this.warm.add(key)
+    this.writes.set(key, value)
+  }
+
+  transfer(to: Address, amount: bigint, label = 'transfer'): void {
+    if (typeof amount !== 'bigint' || amount < 0n) throw new RevertError(`bad transfer amount ${amount}`, { field: 'amount' })
+    if (amount === 0n) return
+    this.charge('valueTransfer', label)
+    this.moveValue(this.self, to, amount, label)
+  }
+
+  emit(name: string, data: Record<string, unknown>, options: { topics?: number; dataBytes?: number } = {}): void {
+    const topics = options.topics ?? 1
+    const bytes = options.dataBytes ?? 32 * Object.keys(data).length
+    this.chargeGas('logBase', `log.${name}`, GAS_SCHEDULE.logBase + GAS_SCHEDULE.logTopic * topics + GAS_SCHEDULE.logDataByte * bytes)
+    this.pendingEvents.push({ address: this.self, name, data: Object.freeze({ ...data }), height: this.height, txHash: this.txHash })
+  }
+
+  verifySignature(label: string, signature: Uint8Array, digest: Uint8Array, publicKey: Uint8Array): boolean {
+    this.charge('ecrecover', label)
+    this.chargeGas('sha256Base', label, GAS_SCHEDULE.sha256Base + GAS_SCHEDULE.sha256Word * words(digest.length))
+    if (!(signature instanceof Uint8Array) || !(publicKey instanceof Uint8Array) || digest.length !== 32) return false
+    try {
+      return this.l1.verifier.verify(signature, digest, publicKey)
+    } catch {
+      return false
+    }
+  }
+
+  revert(reason: string, field?: string): never {
+    throw new RevertError(reason, field === undefined ? {} : { field })
+  }
+
+  /** Applies the journal to the chain; returns the events with their log indices. */
+  apply(logOffset: number): L1Event[] {
+    for (const [address, balance] of this.balances) this.l1.account(address).balance = balance
+    const store = this.l1.storageOf(this.self)
+    for (const [key, value] of this.writes) {
+      if (value === undefined) store.delete(key)
+      else store.set(key, value)
+    }
+    return this.pendingEvents.map((e, i) => ({ ...e, logIndex: logOffset + i }))
+  }
+}
+
