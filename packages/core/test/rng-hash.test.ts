@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { InvalidInputError, Rng, bytesEqual, keccak256, keccakTagged, sha256, taggedHash, toHex, utf8ToBytes } from '@l2bench/core'
+
+test('the RNG is deterministic per seed and differs across seeds', () => {
+  const a = new Rng(42)
+  const b = new Rng(42)
+  const c = new Rng(43)
+  const xs = Array.from({ length: 100 }, () => a.next())
+  assert.deepEqual(xs, Array.from({ length: 100 }, () => b.next()))
+  assert.notDeepEqual(xs, Array.from({ length: 100 }, () => c.next()))
+  assert.ok(xs.every((x) => x >= 0 && x < 1))
+  assert.deepEqual(new Rng('s').bytes(8), new Rng('s').bytes(8))
+  const r = new Rng(1)
+  for (let i = 0; i < 1000; i++) {
+    const v = r.bigint(1000n)
+    assert.ok(v >= 0n && v < 1000n)
+  }
+  assert.throws(() => r.int(0), InvalidInputError)
+  assert.throws(() => new Rng(Number.NaN), (e: InvalidInputError) => e.field === 'seed')
+})
+
+test('hashes match known vectors and tags separate domains', () => {
+  assert.equal(toHex(sha256(utf8ToBytes('abc'))), '0xba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+  assert.equal(toHex(keccak256(new Uint8Array())), '0xc5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470')
+  const m = utf8ToBytes('same message')
+  assert.ok(!bytesEqual(taggedHash('a', m), taggedHash('b', m)))
+  assert.ok(!bytesEqual(keccakTagged('a', m), keccakTagged('b', m)))
+  assert.ok(bytesEqual(taggedHash('a', m), taggedHash('a', m.subarray(0, 4), m.subarray(4))))
+})
