@@ -1,0 +1,47 @@
+/**
+ * In-run calibration: how fast this machine signs and verifies, measured in
+ * the same process just before the designs run. Gate metrics divide design
+ * throughput by these figures, so a slower or busier CI machine moves both
+ * sides of the ratio and only a real regression moves the ratio.
+ */
+import { NobleSigner, NodeSigner, monotonicMs, nobleVerifier, nodeVerifier, secretKeyFromSeed, sha256 } from '@l2bench/core'
+
+export interface Calibration {
+  /** (sign + verify) pairs per second with node:crypto (what the designs' hot paths use by default). */
+  signVerifyPerSecond: number
+  /** The same with @noble/secp256k1. */
+  nobleSignVerifyPerSecond: number
+  sha256PerSecond: number
+}
+
+function rate(budgetMs: number, fn: (i: number) => void): number {
+  // Warm up, then count iterations in a fixed time box.
+  for (let i = 0; i < 20; i++) fn(i)
+  const t0 = monotonicMs()
+  let n = 0
+  while (monotonicMs() - t0 < budgetMs) {
+    for (let k = 0; k < 10; k++) fn(n++)
+  }
+  return (n * 1000) / (monotonicMs() - t0)
+}
+
+export function calibrate(budgetMs = 300): Calibration {
+  const sk = secretKeyFromSeed('l2bench/calibration')
+  const digest = sha256(new TextEncoder().encode('l2bench calibration'))
+  const node = new NodeSigner(sk)
+  const noble = new NobleSigner(sk)
+  const signVerifyPerSecond = rate(budgetMs, () => {
+    const sig = node.sign(digest)
+    if (!nodeVerifier.verify(sig, digest, node.publicKey)) throw new Error('calibration: node verify failed')
+  })
+  const nobleSignVerifyPerSecond = rate(budgetMs, () => {
+    const sig = noble.sign(digest)
+    if (!nobleVerifier.verify(sig, digest, noble.publicKey)) throw new Error('calibration: noble verify failed')
+  })
+  const buf = new Uint8Array(64)
+  const sha256PerSecond = rate(budgetMs / 3, (i) => {
+    buf[0] = i & 0xff
+    sha256(buf)
+  })
+  return { signVerifyPerSecond, nobleSignVerifyPerSecond, sha256PerSecond }
+}

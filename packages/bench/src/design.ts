@@ -1,0 +1,106 @@
+/**
+ * The one shape every design adapter has (ARCHITECTURE.md, "The benchmark
+ * harness"): setup(world) → pay(payment)* → flush() → settle().
+ *
+ * Latency has two parts, reported separately:
+ *   soft  — the payee (or operator) has accepted the payment off-chain;
+ *   final — the payee can enforce it on L1 without anyone's further help.
+ * Each is wall-clock compute time plus simulated L1 time the payment waited
+ * for. A design that only learns a payment's final latency later (an L1
+ * transfer waiting for its block, a rollup transfer waiting for its batch
+ * proof) leaves it out of the PaymentResult and reports it through
+ * `world.resolve` once it knows.
+ */
+import type { Address, Rng, Signer } from '@l2bench/core'
+import type { Receipt, TxHash, Wallet } from '@l2bench/l1-mock'
+import type { MeteredL1 } from './meter.ts'
+import type { DesignName, Scenario } from './scenario.ts'
+import type { FaultKind, Payment, Workload } from './workload.ts'
+
+export interface User {
+  index: number
+  secretKey: Uint8Array
+  signer: Signer
+  address: Address
+  wallet: Wallet
+}
+
+export interface PaymentResult {
+  ok: boolean
+  /** Stable failure code when !ok (e.g. NO_ROUTE, INSUFFICIENT_CAPACITY, PEER_OFFLINE). */
+  reason?: string
+  /** Omitted = not known yet (resolved later through `world.resolve`). */
+  softLatencyMs?: number
+  finalLatencyMs?: number
+  /** Hops used (routed designs). */
+  hops?: number
+}
+
+export interface Resolution {
+  ok?: boolean
+  reason?: string
+  softLatencyMs?: number
+  finalLatencyMs?: number
+}
+
+/** Outcome of a scripted adversarial event. */
+export interface FaultOutcome {
+  paymentId: number
+  kind: FaultKind
+  /** What the design did (e.g. "dispute won by watchtower, penalty applied"). */
+  outcome: string
+  /** True when honest parties lost nothing. */
+  safe: boolean
+}
+
+/** How a figure beyond what was run was obtained. */
+export interface Extrapolation {
+  what: string
+  fit: string
+  measuredAt: string
+}
+
+export interface World {
+  readonly scenario: Scenario
+  readonly workload: Workload
+  readonly l1: MeteredL1
+  readonly users: readonly User[]
+  /** Design-private randomness (forked from the scenario seed and the design name). */
+  readonly rng: Rng
+  /** A funded account the harness does not count as a user (hub, sequencer, watchtower). */
+  operator(label: string, balance?: bigint): User
+  /** Simulated ms since the payment phase began (advances with arrivals and with L1 blocks). */
+  nowMs(): number
+  /** Simulated ms at which L1 block `height`'s timestamp falls (relative to the payment phase). */
+  blockTimeMs(timestamp: number): number
+  /** Mines blocks (manual mode) until `hash` has a receipt; returns it. */
+  mineUntil(hash: TxHash): Promise<Receipt>
+  /** Completes a payment's result later (see the module comment). */
+  resolve(paymentId: number, r: Resolution): void
+  /** Records the outcome of a scripted fault. */
+  fault(outcome: FaultOutcome): void
+  /** A note for the report (a modelling assumption, a limitation). */
+  note(text: string): void
+  /** Marks this design's figures as (partly) extrapolated. */
+  extrapolated(e: Extrapolation): void
+  /** Progress line for long phases (stderr). */
+  progress(message: string): void
+}
+
+export interface Design {
+  readonly name: DesignName
+  setup(world: World): Promise<void>
+  pay(p: Payment): Promise<PaymentResult>
+  /** Makes every accepted payment final (mine pending transfers, prove the last batch). Timed with the payments. */
+  flush(): Promise<void>
+  /** Closes channels, withdraws: after it, every user's money is back on L1. */
+  settle(): Promise<void>
+  /** Value currently locked away from users' free L1 balances (channel deposits, rollup deposits). */
+  lockedCapital(): bigint
+  /** Value still held for `user` off L1 after settle (0 for designs that settle completely). */
+  heldFor?(user: number): bigint
+  /** Extra value moved between users beyond the payments (routing fees), user → delta. */
+  adjustments?(): Map<number, bigint>
+}
+
+export type DesignFactory = () => Design

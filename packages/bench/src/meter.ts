@@ -1,0 +1,106 @@
+/**
+ * MeteredL1: a MockL1 that remembers every transaction sent to it, tagged
+ * with the harness phase (setup / payments / settle) and the operation
+ * (`Contract.method` or `transfer`), so a design's L1 cost can be broken down
+ * without the design doing anything. Each design gets its own instance, so all
+ * gas on it is that design's.
+ */
+import { MockL1, type MockL1Options, type Receipt, type SignedTx, type TxHash } from '@l2bench/l1-mock'
+
+export type Phase = 'setup' | 'payments' | 'settle'
+
+export interface SentTx {
+  hash: TxHash
+  phase: Phase
+  operation: string
+}
+
+export class MeteredL1 extends MockL1 {
+  phase: Phase = 'setup'
+  readonly sent: SentTx[] = []
+
+  constructor(options: MockL1Options = {}) {
+    super(options)
+  }
+
+  override sendSync(tx: SignedTx): TxHash {
+    const hash = super.sendSync(tx)
+    this.sent.push({ hash, phase: this.phase, operation: this.operationOf(tx) })
+    return hash
+  }
+
+  private operationOf(tx: SignedTx): string {
+    const contract = this.contractAt(tx.body.to)
+    if (contract === undefined) return tx.body.data.length === 0 ? 'transfer' : 'call'
+    try {
+      return `${contract.name}.${contract.decodeCall(tx.body.data).type}`
+    } catch {
+      return `${contract.name}.(malformed)`
+    }
+  }
+
+  /** Receipts of every mined transaction sent so far, with their tags (dropped ones are left out). */
+  minedReceipts(): { tx: SentTx; receipt: Receipt }[] {
+    const out: { tx: SentTx; receipt: Receipt }[] = []
+    for (const tx of this.sent) {
+      const receipt = this.receiptSync(tx.hash)
+      if (receipt !== undefined) out.push({ tx, receipt })
+    }
+    return out
+  }
+}
+
+export interface CostLine {
+  gas: number
+  bytes: number
+  txs: number
+}
+
+export interface CostSummary extends CostLine {
+  /** Sum of fees (gas × price), wei. */
+  fees: bigint
+  reverted: number
+  byPhase: Record<Phase, CostLine>
+  /** By `Contract.method` (or `transfer`). */
+  byOperation: Record<string, CostLine>
+  /** By gas-schedule entry and the contract's label (`op:label`). */
+  byCharge: Record<string, number>
+  /** Fees paid per sender address. */
+  feesBySender: Map<string, bigint>
+}
+
+function emptyLine(): CostLine {
+  return { gas: 0, bytes: 0, txs: 0 }
+}
+
+/** Aggregates receipts into totals and the per-phase / per-operation / per-charge breakdowns. */
+export function summarizeCosts(l1: MeteredL1): CostSummary {
+  const s: CostSummary = {
+    ...emptyLine(),
+    fees: 0n,
+    reverted: 0,
+    byPhase: { setup: emptyLine(), payments: emptyLine(), settle: emptyLine() },
+    byOperation: {},
+    byCharge: {},
+    feesBySender: new Map(),
+  }
+  const add = (line: CostLine, r: Receipt) => {
+    line.gas += r.gasUsed
+    line.bytes += r.calldataBytes
+    line.txs += 1
+  }
+  for (const { tx, receipt } of l1.minedReceipts()) {
+    add(s, receipt)
+    add(s.byPhase[tx.phase], receipt)
+    s.byOperation[tx.operation] ??= emptyLine()
+    add(s.byOperation[tx.operation], receipt)
+    if (receipt.status !== 'success') s.reverted++
+    s.fees += receipt.fee
+    s.feesBySender.set(receipt.from, (s.feesBySender.get(receipt.from) ?? 0n) + receipt.fee)
+    for (const c of receipt.breakdown) {
+      const key = `${c.op}:${c.label}`
+      s.byCharge[key] = (s.byCharge[key] ?? 0) + c.gas
+    }
+  }
+  return s
+}

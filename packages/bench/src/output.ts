@@ -1,0 +1,56 @@
+/**
+ * Writes a run directory: results.json, report.md, report.html and the two
+ * github-action-benchmark files; and renders the terminal summary table.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { ghaEntries } from './report/gha.ts'
+import { renderHtml } from './report/html.ts'
+import { SUMMARY_HEAD, summaryRows } from './report/markdown.ts'
+import { renderMarkdown } from './report/markdown.ts'
+import type { ResultsJson } from './results.ts'
+
+export const OUTPUT_FILES = {
+  results: 'results.json',
+  markdown: 'report.md',
+  html: 'report.html',
+  ghaBigger: 'benchmark-bigger-is-better.json',
+  ghaSmaller: 'benchmark-smaller-is-better.json',
+} as const
+
+/** Writes the reports (and results.json unless `reportsOnly`). Returns the paths written. */
+export function writeRunDir(dir: string, r: ResultsJson, options: { reportsOnly?: boolean } = {}): string[] {
+  mkdirSync(dir, { recursive: true })
+  const written: string[] = []
+  const put = (name: string, text: string) => {
+    const p = join(dir, name)
+    writeFileSync(p, text)
+    written.push(p)
+  }
+  if (options.reportsOnly !== true) put(OUTPUT_FILES.results, `${JSON.stringify(r, null, 1)}\n`)
+  put(OUTPUT_FILES.markdown, renderMarkdown(r))
+  put(OUTPUT_FILES.html, renderHtml(r))
+  const gha = ghaEntries(r)
+  put(OUTPUT_FILES.ghaBigger, `${JSON.stringify(gha.bigger, null, 1)}\n`)
+  put(OUTPUT_FILES.ghaSmaller, `${JSON.stringify(gha.smaller, null, 1)}\n`)
+  return written
+}
+
+/** Plain-text table for the terminal. */
+export function terminalTable(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)))
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')
+  return [line(head), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n')
+}
+
+export function terminalSummary(r: ResultsJson): string {
+  const head = SUMMARY_HEAD.slice(0, 9)
+  const rows = summaryRows(r).map((row) => row.slice(0, 9))
+  const lines = [terminalTable(head, rows)]
+  for (const d of r.designs) {
+    if (!d.ran) lines.push(`  ${d.name}: not run — ${d.error}`)
+    else if (!d.conservation.ok) lines.push(`  ${d.name}: FUNDS NOT CONSERVED`)
+  }
+  for (const c of r.crossovers) lines.push(`  † ${c.a} beats ${c.b} on L1 gas above ${c.paymentsPerPair} payments per pair (extrapolated from fits)`)
+  return lines.join('\n')
+}

@@ -1,0 +1,193 @@
+/**
+ * report.html: one self-contained file (inline CSS and SVG, no scripts, no
+ * external assets) with the summary table and the charts: L1 cost per payment
+ * against payments per pair (the crossover), latency CDFs, throughput bars,
+ * the stacked gas breakdown and the sweeps.
+ */
+import type { ResultsJson } from '../results.ts'
+import { cdf } from '../stats.ts'
+import { escapeHtml, fmtEth, fmtInt, fmtMs, fmtNum, pct } from './format.ts'
+import { SUMMARY_HEAD, summaryRows } from './markdown.ts'
+import { type BarRow, PALETTE, type Series, barChart, colorFor, lineChart } from './svg.ts'
+
+function table(head: string[], rows: string[][]): string {
+  return `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
+    .map((r) => `<tr>${r.map((c, i) => `<td${i === 0 ? '' : ' class="n"'}>${escapeHtml(c)}</td>`).join('')}</tr>`)
+    .join('')}</tbody></table>`
+}
+
+export function crossoverChart(r: ResultsJson): string {
+  const pts = r.sweeps.filter((s) => s.dimension === 'paymentsPerPair' && s.ran)
+  if (pts.length === 0) return '<p class="empty">No payments-per-pair sweep in this run, so no crossover chart.</p>'
+  const designs = [...new Set(pts.map((p) => p.design))]
+  const series: Series[] = []
+  const maxN = Math.max(1e5, ...pts.map((p) => p.value))
+  designs.forEach((d, i) => {
+    const mine = pts.filter((p) => p.design === d).sort((a, b) => a.value - b.value)
+    series.push({ name: `${d} (measured)`, color: colorFor(d, i), points: mine.map((p) => [p.value, p.gas / Math.max(1, p.payments)]), dots: true })
+    const fit = r.fits.find((f) => f.design === d)
+    if (fit !== undefined) {
+      const curve: [number, number][] = []
+      for (let e = 0; e <= Math.log10(maxN) + 1e-9; e += 0.1) {
+        const n = 10 ** e
+        curve.push([n, Math.max(1, fit.intercept / n + fit.slope)])
+      }
+      series.push({ name: `${d} fit †`, color: colorFor(d, i), points: curve, dashed: true })
+    }
+  })
+  return lineChart(series, {
+    title: 'L1 gas per payment vs payments per pair (dots measured, dashed = fit a/n + b, extrapolated)',
+    xLabel: 'payments per pair (log)',
+    yLabel: 'L1 gas per payment (log)',
+    xLog: true,
+    yLog: true,
+    xFormat: (v) => fmtInt(v),
+    yFormat: (v) => fmtInt(v),
+  })
+}
+
+export function latencyCdfChart(r: ResultsJson): string {
+  const series: Series[] = []
+  r.designs.forEach((d, i) => {
+    if (!d.ran || d.samples === undefined) return
+    const soft = cdf(d.samples.softMs)
+    const final = cdf(d.samples.finalMs)
+    const same = JSON.stringify(soft) === JSON.stringify(final)
+    if (soft.length > 0) series.push({ name: same ? `${d.name} soft = final` : `${d.name} soft`, color: colorFor(d.name, i), points: soft })
+    if (final.length > 0 && !same) series.push({ name: `${d.name} final`, color: colorFor(d.name, i), points: final, dashed: true })
+  })
+  if (series.length === 0) return '<p class="empty">No latency samples.</p>'
+  return lineChart(series, {
+    title: 'Latency CDF (solid = soft, dashed = final)',
+    xLabel: 'latency, ms (log)',
+    yLabel: 'fraction of payments',
+    xLog: true,
+    xFormat: (v) => fmtMs(v),
+    yFormat: (v) => v.toFixed(1),
+  })
+}
+
+export function throughputChart(r: ResultsJson): string {
+  const rows: BarRow[] = r.designs
+    .filter((d) => d.ran)
+    .map((d, i) => ({
+      label: d.name,
+      segments: [{ name: d.name, value: d.throughput.paymentsPerSecond, color: colorFor(d.name, i) }],
+      ...(d.extrapolated ? { note: '†' } : {}),
+    }))
+  if (rows.length === 0) return '<p class="empty">No design ran.</p>'
+  return barChart(rows, { title: 'Throughput (wall clock, succeeded payments per second)', unit: 'payments/s' })
+}
+
+export function gasBreakdownChart(r: ResultsJson): string {
+  const ran = r.designs.filter((d) => d.ran)
+  if (ran.length === 0) return '<p class="empty">No design ran.</p>'
+  const opColor = new Map<string, string>()
+  const rows: BarRow[] = ran.map((d) => {
+    const ops = Object.entries(d.l1.byOperation).sort((a, b) => b[1].gas - a[1].gas)
+    const top = ops.slice(0, 6)
+    const rest = ops.slice(6).reduce((a, [, v]) => a + v.gas, 0)
+    const segs = top.map(([name, v]) => {
+      if (!opColor.has(name)) opColor.set(name, PALETTE[opColor.size % PALETTE.length]!)
+      return { name, value: v.gas / Math.max(1, d.payments), color: opColor.get(name)! }
+    })
+    if (rest > 0) segs.push({ name: 'other', value: rest / Math.max(1, d.payments), color: '#9ca3af' })
+    return { label: d.name, segments: segs }
+  })
+  return barChart(rows, { title: 'L1 gas per payment, by operation (stacked)', unit: 'gas', format: (v) => fmtInt(v) })
+}
+
+export function sweepCharts(r: ResultsJson): string {
+  const out: string[] = []
+  for (const dim of ['payments', 'users', 'pairs'] as const) {
+    const pts = r.sweeps.filter((s) => s.dimension === dim && s.ran)
+    if (pts.length === 0) continue
+    const designs = [...new Set(pts.map((p) => p.design))]
+    const gas: Series[] = designs.map((d, i) => ({
+      name: d,
+      color: colorFor(d, i),
+      dots: true,
+      points: pts.filter((p) => p.design === d).sort((a, b) => a.value - b.value).map((p) => [p.value, Math.max(1, p.gasPerPayment)] as [number, number]),
+    }))
+    const tput: Series[] = designs.map((d, i) => ({
+      name: d,
+      color: colorFor(d, i),
+      dots: true,
+      points: pts.filter((p) => p.design === d).sort((a, b) => a.value - b.value).map((p) => [p.value, Math.max(0.01, p.paymentsPerSecond)] as [number, number]),
+    }))
+    out.push(
+      `<div class="pair">${lineChart(gas, { title: `L1 gas per payment vs ${dim} (measured)`, xLabel: dim, yLabel: 'gas / payment (log)', yLog: true, width: 560, yFormat: (v) => fmtInt(v) })}${lineChart(tput, { title: `Throughput vs ${dim} (measured)`, xLabel: dim, yLabel: 'payments/s (log)', yLog: true, width: 560 })}</div>`,
+    )
+  }
+  return out.join('')
+}
+
+const CSS = `body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1180px;color:#111827;padding:0 16px}
+h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #e5e7eb;padding-bottom:4px}h3{font-size:15px}
+table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border:1px solid #e5e7eb;padding:4px 8px;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f9fafb}.meta{color:#4b5563}.empty{color:#6b7280;font-style:italic}svg{max-width:100%;height:auto;margin:8px 0}
+svg .t{font:600 13px system-ui,sans-serif;fill:#111827}svg .a{font:11px system-ui,sans-serif;fill:#374151}svg .g{stroke:#f3f4f6}
+.pair{display:flex;flex-wrap:wrap;gap:8px}.warn{color:#b91c1c}`
+
+export function renderHtml(r: ResultsJson): string {
+  const w = r.workload
+  const body: string[] = []
+  body.push(`<h1>l2bench — ${escapeHtml(r.scenario)}${r.quick ? ' (quick)' : ''}</h1>`)
+  if (r.description) body.push(`<p>${escapeHtml(r.description)}</p>`)
+  body.push(
+    `<p class="meta">Seed ${r.seed} · ${w.users} users · ${w.pairs} pairs · ${w.payments} payments over ${fmtMs(w.durationSimSeconds * 1000)} simulated · volume ${escapeHtml(fmtEth(w.totalVolumeWei))} · ` +
+      `L1 block ${w.l1.blockTime} s · ${escapeHtml(r.machine.os)}, ${r.machine.cpus} × ${escapeHtml(r.machine.cpuModel)}, Node ${escapeHtml(r.machine.node)} · ` +
+      `calibration ${fmtInt(r.calibration.signVerifyPerSecond)} sign+verify/s · run ${escapeHtml(r.startedAt)} in ${fmtMs(r.durationMs)}</p>`,
+  )
+  body.push('<h2>Summary</h2>')
+  body.push(table(SUMMARY_HEAD, summaryRows(r)))
+  body.push(
+    '<p class="meta">Throughput: wall clock. Latency: wall-clock computation + simulated L1 waiting; soft = accepted off-chain, final = enforceable on L1. † = partly extrapolated.</p>',
+  )
+  body.push('<h2>Cost against reuse: the crossover</h2>')
+  body.push(crossoverChart(r))
+  if (r.crossovers.length > 0)
+    body.push(
+      `<ul>${r.crossovers.map((c) => `<li>† ${escapeHtml(c.a)} is cheaper on L1 than ${escapeHtml(c.b)} above <b>${fmtNum(c.paymentsPerPair)}</b> payments per pair (${escapeHtml(c.from)})</li>`).join('')}</ul>`,
+    )
+  body.push('<h2>Latency</h2>')
+  body.push(latencyCdfChart(r))
+  body.push('<h2>Throughput</h2>')
+  body.push(throughputChart(r))
+  body.push('<h2>L1 gas breakdown</h2>')
+  body.push(gasBreakdownChart(r))
+  for (const d of r.designs.filter((x) => x.ran)) {
+    const ops = Object.entries(d.l1.byOperation).sort((a, b) => b[1].gas - a[1].gas)
+    body.push(`<h3>${escapeHtml(d.name)}</h3>`)
+    body.push(
+      table(
+        ['operation', 'txs', 'gas', 'gas / tx', 'bytes', 'share'],
+        ops.map(([k, v]) => [k, fmtInt(v.txs), fmtInt(v.gas), fmtInt(v.gas / Math.max(1, v.txs)), fmtInt(v.bytes), pct(v.gas / Math.max(1, d.l1.gas))]),
+      ),
+    )
+  }
+  if (r.sweeps.length > 0) {
+    body.push('<h2>How it grows (sweeps)</h2>')
+    body.push(sweepCharts(r))
+  }
+  const fails = r.designs.filter((d) => d.ran && Object.keys(d.failureReasons).length > 0)
+  if (fails.length > 0) {
+    body.push('<h2>Failures</h2>')
+    body.push(table(['design', 'reason', 'payments'], fails.flatMap((d) => Object.entries(d.failureReasons).map(([k, v]) => [d.name, k, String(v)]))))
+  }
+  const faults = r.designs.flatMap((d) => d.faults.map((f) => ({ design: d.name, ...f })))
+  if (faults.length > 0) {
+    body.push('<h2>Adversarial events</h2>')
+    body.push(table(['design', 'payment', 'fault', 'outcome', 'safe'], faults.map((f) => [f.design, String(f.paymentId), f.kind, f.outcome, f.safe ? 'yes' : 'NO'])))
+  }
+  const notes = r.designs.flatMap((d) => [
+    ...(d.error ? [`${d.name}: ${d.error}`] : []),
+    ...d.notes.map((n) => `${d.name}: ${n}`),
+    ...d.extrapolations.map((e) => `${d.name} †: ${e.what} — fit ${e.fit}; measured at ${e.measuredAt}`),
+    ...(d.ran && !d.conservation.ok ? [`${d.name}: FUNDS NOT CONSERVED`] : []),
+  ])
+  if (notes.length > 0) body.push(`<h2>Notes</h2><ul>${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`)
+  body.push('<h2>Gas schedule</h2>')
+  body.push(table(['entry', 'gas'], Object.entries(r.gasSchedule).map(([k, v]) => [k, fmtInt(v)])))
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>l2bench — ${escapeHtml(r.scenario)}</title><style>${CSS}</style></head><body>${body.join('\n')}</body></html>\n`
+}

@@ -1,0 +1,185 @@
+/**
+ * report.md: the comparison as plain Markdown tables (renders on GitHub, in
+ * CI job summaries and in a terminal). Every figure comes from results.json;
+ * extrapolated ones are marked with † and their fit is printed.
+ */
+import type { DesignResultJson, ResultsJson } from '../results.ts'
+import { fmtEth, fmtEthHours, fmtInt, fmtMs, fmtNum, mdTable, pct } from './format.ts'
+
+const mark = (d: DesignResultJson) => (d.extrapolated ? ' †' : '')
+
+export function summaryRows(r: ResultsJson): string[][] {
+  return r.designs.map((d) =>
+    d.ran
+      ? [
+          `${d.name}${mark(d)}`,
+          `${d.succeeded}/${d.payments} (${pct(d.successRate)})`,
+          fmtNum(d.throughput.paymentsPerSecond),
+          `${fmtMs(d.latencyMs.soft.p50)} / ${fmtMs(d.latencyMs.soft.p95)} / ${fmtMs(d.latencyMs.soft.p99)}`,
+          `${fmtMs(d.latencyMs.final.p50)} / ${fmtMs(d.latencyMs.final.p95)} / ${fmtMs(d.latencyMs.final.p99)}`,
+          fmtInt(d.l1.gasPerPayment),
+          fmtNum(d.l1.bytesPerPayment),
+          fmtInt(d.l1.txs),
+          fmtEthHours(d.capital.lockedWeiSeconds),
+          d.conservation.ok ? 'ok' : 'FAILED',
+        ]
+      : [d.name, 'not run', '–', '–', '–', '–', '–', '–', '–', d.error ?? ''],
+  )
+}
+
+export const SUMMARY_HEAD = [
+  'design',
+  'succeeded',
+  'payments/s',
+  'soft p50 / p95 / p99',
+  'final p50 / p95 / p99',
+  'L1 gas / payment',
+  'L1 bytes / payment',
+  'L1 txs',
+  'capital locked × time',
+  'funds conserved',
+]
+
+export function renderMarkdown(r: ResultsJson): string {
+  const out: string[] = []
+  const w = r.workload
+  out.push(`# l2bench — ${r.scenario}${r.quick ? ' (quick)' : ''}`)
+  out.push('')
+  if (r.description) out.push(`${r.description}`, '')
+  out.push(
+    `Seed ${r.seed} · ${w.users} users · ${w.pairs} pairs · ${w.payments} payments over ${fmtMs(w.durationSimSeconds * 1000)} simulated · ` +
+      `volume ${fmtEth(w.totalVolumeWei)} · L1 block ${w.l1.blockTime} s, ${fmtInt(w.l1.blockGasLimit)} gas · run ${r.startedAt} in ${fmtMs(r.durationMs)}`,
+  )
+  out.push('')
+  out.push(
+    `Machine: ${r.machine.os} ${r.machine.arch}, ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGb} GB, Node ${r.machine.node}. ` +
+      `Calibration (this run): ${fmtInt(r.calibration.signVerifyPerSecond)} secp256k1 sign+verify/s (node:crypto), ` +
+      `${fmtInt(r.calibration.nobleSignVerifyPerSecond)}/s (noble), ${fmtInt(r.calibration.sha256PerSecond)} sha256/s.`,
+  )
+  out.push('')
+  out.push('## Summary')
+  out.push('')
+  out.push(mdTable(SUMMARY_HEAD, summaryRows(r)))
+  out.push('')
+  out.push(
+    'Throughput is measured on the wall clock (succeeded payments ÷ time of the payment phase, including mining and proving). ' +
+      'Latency = wall-clock computation + simulated L1 time the payment waited for; *soft* = accepted by the payee or operator, ' +
+      '*final* = enforceable on L1. L1 figures include setup (opens, deposits) and settlement (closes, withdrawals), divided by all payments. ' +
+      'Capital locked × time is integrated over the simulated payment phase.' +
+      (r.designs.some((d) => d.extrapolated) ? ' † = some figures of this design are extrapolated (see below).' : ''),
+  )
+  out.push('')
+
+  const failed = r.designs.filter((d) => d.ran && Object.keys(d.failureReasons).length > 0)
+  if (failed.length > 0) {
+    out.push('## Failures')
+    out.push('')
+    out.push(
+      mdTable(
+        ['design', 'reason', 'payments'],
+        failed.flatMap((d) => Object.entries(d.failureReasons).map(([k, v]) => [d.name, k, String(v)])),
+      ),
+    )
+    out.push('')
+  }
+
+  out.push('## L1 cost breakdown')
+  out.push('')
+  for (const d of r.designs.filter((x) => x.ran)) {
+    out.push(`### ${d.name}`)
+    out.push('')
+    const ops = Object.entries(d.l1.byOperation).sort((a, b) => b[1].gas - a[1].gas)
+    out.push(
+      mdTable(
+        ['operation', 'txs', 'gas', 'gas / tx', 'calldata bytes', 'share of gas'],
+        ops.map(([k, v]) => [k, fmtInt(v.txs), fmtInt(v.gas), fmtInt(v.gas / Math.max(1, v.txs)), fmtInt(v.bytes), pct(v.gas / Math.max(1, d.l1.gas))]),
+      ),
+    )
+    out.push('')
+    const ph = d.l1.byPhase
+    out.push(
+      `By phase: setup ${fmtInt(ph.setup.gas)} gas (${ph.setup.txs} txs), payments ${fmtInt(ph.payments.gas)} gas (${ph.payments.txs} txs), ` +
+        `settle ${fmtInt(ph.settle.gas)} gas (${ph.settle.txs} txs). Fees ${fmtEth(d.l1.feesWei)}.` +
+        (d.l1.reverted > 0 ? ` ${d.l1.reverted} reverted transactions.` : ''),
+    )
+    const charges = Object.entries(d.l1.byCharge).sort((a, b) => b[1] - a[1])
+    out.push('')
+    out.push(`By gas-schedule charge: ${charges.map(([k, v]) => `${k} ${fmtInt(v)}`).join(', ') || 'none'}.`)
+    out.push('')
+  }
+
+  const faults = r.designs.flatMap((d) => d.faults.map((f) => ({ design: d.name, ...f })))
+  if (faults.length > 0) {
+    out.push('## Adversarial events')
+    out.push('')
+    out.push(mdTable(['design', 'payment', 'fault', 'outcome', 'honest parties safe'], faults.map((f) => [f.design, String(f.paymentId), f.kind, f.outcome, f.safe ? 'yes' : 'NO'])))
+    out.push('')
+  }
+
+  if (r.sweeps.length > 0) {
+    out.push('## How it grows (sweeps, measured)')
+    out.push('')
+    out.push(
+      mdTable(
+        ['dimension', 'value', 'design', 'succeeded', 'payments/s', 'gas / payment', 'bytes / payment', 'L1 txs / payment', 'final p50'],
+        r.sweeps.map((s) => [
+          s.dimension,
+          String(s.value),
+          s.design,
+          s.ran ? `${s.succeeded}/${s.payments}` : 'not run',
+          fmtNum(s.paymentsPerSecond),
+          fmtInt(s.gasPerPayment),
+          fmtNum(s.bytesPerPayment),
+          fmtNum(s.txsPerPayment, 3),
+          fmtMs(s.finalP50Ms),
+        ]),
+      ),
+    )
+    out.push('')
+  }
+  if (r.fits.length > 0) {
+    out.push('## Crossover (extrapolated from fits)')
+    out.push('')
+    out.push(
+      mdTable(
+        ['design', 'model', 'a (fixed gas)', 'b (gas per payment)', 'R²', 'points'],
+        r.fits.map((f) => [f.design, f.model, fmtInt(f.intercept), fmtNum(f.slope), f.r2.toFixed(4), String(f.points)]),
+      ),
+    )
+    out.push('')
+    if (r.crossovers.length > 0)
+      for (const c of r.crossovers)
+        out.push(`- † ${c.a} costs less L1 gas per payment than ${c.b} above **${fmtNum(c.paymentsPerPair)} payments per pair** (${c.from}).`)
+    else out.push('No crossover between the fitted designs.')
+    out.push('')
+  }
+
+  const extra = r.designs.filter((d) => d.extrapolations.length > 0)
+  if (extra.length > 0) {
+    out.push('## Extrapolated figures')
+    out.push('')
+    for (const d of extra) for (const e of d.extrapolations) out.push(`- † ${d.name}: ${e.what} — fit: ${e.fit}; measured at ${e.measuredAt}.`)
+    out.push('')
+  }
+
+  const notes = r.designs.filter((d) => d.notes.length > 0 || d.error)
+  if (notes.length > 0) {
+    out.push('## Notes')
+    out.push('')
+    for (const d of notes) {
+      if (d.error) out.push(`- ${d.name}: ${d.error}`)
+      for (const n of d.notes) out.push(`- ${d.name}: ${n}`)
+      if (!d.conservation.ok && d.ran)
+        out.push(`- ${d.name}: FUNDS NOT CONSERVED: ${d.conservation.mismatches.map((m) => `user ${m.user} expected ${m.expected} got ${m.actual}`).join('; ')}`)
+    }
+    out.push('')
+  }
+
+  out.push('## Gas schedule')
+  out.push('')
+  out.push(mdTable(['entry', 'gas'], Object.entries(r.gasSchedule).map(([k, v]) => [k, fmtInt(v)])))
+  out.push('')
+  out.push(`Packages: ${Object.entries(r.packages).map(([k, v]) => `${k}@${v}`).join(', ')}.`)
+  out.push('')
+  return out.join('\n')
+}

@@ -1,0 +1,291 @@
+/**
+ * A whole benchmark run: calibrate, generate the workload, run every selected
+ * design on its own fresh L1, run the sweeps, fit the growth curves and build
+ * results.json (including the ratio metrics the CI gate compares).
+ */
+import { readFileSync, readdirSync } from 'node:fs'
+import { cpus, arch, platform, release, totalmem } from 'node:os'
+import { join } from 'node:path'
+import { GAS_SCHEDULE } from '@l2bench/l1-mock'
+import { calibrate } from './calibrate.ts'
+import { DESIGN_FACTORIES, MISSING_REASONS } from './designs/index.ts'
+import type { DesignFactory } from './design.ts'
+import type { DesignResultJson, FitJson, GateMetricJson, ResultsJson, SweepPointJson } from './results.ts'
+import { KeyRing, notRun, runDesign } from './runner.ts'
+import type { DesignName, Scenario } from './scenario.ts'
+import { linearFit } from './stats.ts'
+import { generateWorkload } from './workload.ts'
+
+export interface RunOptions {
+  /** Subset of the scenario's designs to run. */
+  designs?: readonly DesignName[]
+  quick?: boolean
+  progress?: (line: string) => void
+  /** Override the registry (tests). */
+  factories?: Partial<Record<DesignName, DesignFactory>>
+  /** Run the scenario's sweeps (default true). */
+  sweeps?: boolean
+  /** Calibration time box per measurement, ms (default 300). */
+  calibrationMs?: number
+}
+
+const packagesDir = new URL('../../', import.meta.url).pathname
+
+export function packageVersions(): Record<string, string> {
+  const out: Record<string, string> = {}
+  for (const dir of readdirSync(packagesDir)) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(packagesDir, dir, 'package.json'), 'utf8')) as { name: string; version: string }
+      out[pkg.name] = pkg.version
+    } catch {
+      // not a package
+    }
+  }
+  for (const dep of ['snarkjs', 'tinybench', 'zod', 'yaml', '@noble/secp256k1', '@noble/hashes', 'typescript']) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(packagesDir, '..', 'node_modules', dep, 'package.json'), 'utf8')) as { version: string }
+      out[dep] = pkg.version
+    } catch {
+      // not installed
+    }
+  }
+  return out
+}
+
+export function machineInfo(): ResultsJson['machine'] {
+  const cs = cpus()
+  return {
+    os: `${platform()} ${release()}`,
+    arch: arch(),
+    cpus: cs.length,
+    cpuModel: cs[0]?.model ?? 'unknown',
+    memoryGb: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+  }
+}
+
+async function runOne(
+  name: DesignName,
+  scenario: Scenario,
+  factories: Partial<Record<DesignName, DesignFactory>>,
+  keys: KeyRing,
+  progress: (l: string) => void,
+  samples: boolean,
+  workload = generateWorkload(scenario),
+): Promise<DesignResultJson> {
+  const factory = factories[name]
+  if (factory === undefined) return notRun(name, MISSING_REASONS[name] ?? 'no adapter', workload.payments.length)
+  try {
+    return await runDesign(factory(), workload, { keys, progress, samples })
+  } catch (err) {
+    const e = err as Error
+    progress(`[${name}] FAILED: ${e.message}`)
+    return notRun(name, `adapter failed: ${e.name}: ${e.message}`, workload.payments.length)
+  }
+}
+
+export function sweepScenario(base: Scenario, dimension: SweepPointJson['dimension'], value: number): Scenario {
+  const maxPairs = (users: number) => (users * (users - 1)) / 2
+  switch (dimension) {
+    case 'payments':
+      return { ...base, payments: value }
+    case 'users': {
+      const count = base.pairs.count === 'all' || base.pairs.count >= maxPairs(value) ? 'all' : base.pairs.count
+      return { ...base, users: value, pairs: { ...base.pairs, count } }
+    }
+    case 'pairs':
+      return { ...base, pairs: { ...base.pairs, count: Math.min(value, maxPairs(base.users)) } }
+    case 'paymentsPerPair':
+      return {
+        ...base,
+        users: 2,
+        payments: value,
+        pairs: { count: 1, distribution: { kind: 'uniform' }, direction: 'forward' },
+        faults: { staleState: 0, offlineHop: 0, withheldPreimage: 0 },
+        topology: { kind: 'hub' },
+      }
+  }
+}
+
+export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ResultsJson> {
+  const started = new Date()
+  const t0 = performance.now()
+  const progress = options.progress ?? (() => {})
+  const factories = options.factories ?? DESIGN_FACTORIES
+  const designs = options.designs ?? scenario.designs
+  const keys = new KeyRing()
+
+  progress('calibrating sign/verify throughput')
+  const cal = calibrate(options.calibrationMs ?? 300)
+
+  progress(`generating workload (seed ${scenario.seed})`)
+  const workload = generateWorkload(scenario)
+
+  const results: DesignResultJson[] = []
+  for (const name of designs) results.push(await runOne(name, scenario, factories, keys, progress, true, workload))
+
+  // Sweeps: the same design on resized workloads.
+  const sweeps: SweepPointJson[] = []
+  if (options.sweeps !== false) {
+    const sweepDesigns = (scenario.sweeps.designs ?? designs).filter((d) => designs.includes(d) && factories[d] !== undefined)
+    const dims: SweepPointJson['dimension'][] = ['payments', 'users', 'pairs', 'paymentsPerPair']
+    for (const dimension of dims) {
+      for (const value of scenario.sweeps[dimension]) {
+        const s = sweepScenario(scenario, dimension, value)
+        for (const name of sweepDesigns) {
+          progress(`sweep ${dimension}=${value} [${name}]`)
+          const r = await runOne(name, s, factories, keys, () => {}, false)
+          sweeps.push({
+            dimension,
+            value,
+            design: name,
+            ran: r.ran,
+            ...(r.error === undefined ? {} : { error: r.error }),
+            payments: r.payments,
+            succeeded: r.succeeded,
+            paymentsPerSecond: r.throughput.paymentsPerSecond,
+            gas: r.l1.gas,
+            gasPerPayment: r.l1.gasPerPayment,
+            bytesPerPayment: r.l1.bytesPerPayment,
+            txsPerPayment: r.l1.txsPerPayment,
+            finalP50Ms: r.latencyMs.final.p50,
+            lockedWeiSeconds: r.capital.lockedWeiSeconds,
+          })
+        }
+      }
+    }
+  }
+
+  const fits = fitCrossover(sweeps)
+  const crossovers = findCrossovers(fits)
+
+  const res: ResultsJson = {
+    schema: 1,
+    tool: { name: '@l2bench/bench', version: packageVersions()['@l2bench/bench'] ?? '0.0.0' },
+    scenario: scenario.name,
+    description: scenario.description,
+    seed: scenario.seed,
+    quick: options.quick ?? false,
+    startedAt: started.toISOString(),
+    durationMs: Math.round(performance.now() - t0),
+    machine: machineInfo(),
+    packages: packageVersions(),
+    gasSchedule: { ...GAS_SCHEDULE },
+    workload: {
+      users: workload.users,
+      pairs: workload.pairs.length,
+      payments: workload.payments.length,
+      durationSimSeconds: Math.round(workload.durationMs) / 1000,
+      totalVolumeWei: workload.totalVolume.toString(),
+      arrival: scenario.arrival,
+      amounts: jsonSafe(scenario.amounts),
+      pairDistribution: scenario.pairs,
+      topology: jsonSafe(scenario.topology),
+      faults: scenario.faults,
+      l1: { blockTime: scenario.l1.blockTime, blockGasLimit: scenario.l1.blockGasLimit, gasPriceWei: scenario.l1.gasPrice.toString() },
+    },
+    calibration: {
+      signVerifyPerSecond: Math.round(cal.signVerifyPerSecond),
+      nobleSignVerifyPerSecond: Math.round(cal.nobleSignVerifyPerSecond),
+      sha256PerSecond: Math.round(cal.sha256PerSecond),
+      measured: 'wall-clock',
+    },
+    designs: results,
+    sweeps,
+    fits,
+    crossovers,
+    gate: [],
+  }
+  res.gate = gateMetrics(res)
+  return res
+}
+
+/** bigint → string, recursively (scenario parts echoed into results.json). */
+export function jsonSafe(v: unknown): unknown {
+  if (typeof v === 'bigint') return v.toString()
+  if (Array.isArray(v)) return v.map(jsonSafe)
+  if (typeof v === 'object' && v !== null) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonSafe(x)]))
+  return v
+}
+
+/** Total L1 gas = a + b · n over the payments-per-pair sweep, per design. */
+export function fitCrossover(sweeps: readonly SweepPointJson[]): FitJson[] {
+  const fits: FitJson[] = []
+  const byDesign = new Map<string, SweepPointJson[]>()
+  for (const s of sweeps) if (s.dimension === 'paymentsPerPair' && s.ran) byDesign.set(s.design, [...(byDesign.get(s.design) ?? []), s])
+  for (const [design, points] of byDesign) {
+    const f = linearFit(
+      points.map((p) => p.value),
+      points.map((p) => p.gas),
+    )
+    if (f === undefined) continue
+    fits.push({
+      design,
+      model: 'total L1 gas = a + b · payments (one pair, one direction)',
+      intercept: Math.round(f.intercept),
+      slope: Math.round(f.slope * 100) / 100,
+      r2: Math.round(f.r2 * 10000) / 10000,
+      points: f.n,
+    })
+  }
+  return fits
+}
+
+/** Payments per pair above which design a costs less L1 gas per payment than design b (from the fits). */
+export function findCrossovers(fits: readonly FitJson[]): ResultsJson['crossovers'] {
+  const out: ResultsJson['crossovers'] = []
+  for (const a of fits)
+    for (const b of fits) {
+      if (a === b) continue
+      // a/n + sa < b/n + sb  ⇔  n > (ia − ib) / (sb − sa), when a has the larger fixed cost and the smaller slope
+      if (a.intercept > b.intercept && a.slope < b.slope) {
+        const n = (a.intercept - b.intercept) / (b.slope - a.slope)
+        out.push({
+          a: a.design,
+          b: b.design,
+          paymentsPerPair: Math.round(n * 10) / 10,
+          extrapolated: true,
+          from: `fits over ${a.points} and ${b.points} sweep points (R² ${a.r2}, ${b.r2})`,
+        })
+      }
+    }
+  return out
+}
+
+/**
+ * Metrics the CI gate compares. Only ratios measured within the run (design
+ * throughput ÷ this machine's sign+verify rate) or deterministic counts (gas
+ * per payment, success rate): never absolute times.
+ */
+export function gateMetrics(r: ResultsJson): GateMetricJson[] {
+  const out: GateMetricJson[] = []
+  const sv = r.calibration.signVerifyPerSecond
+  for (const d of r.designs) {
+    if (!d.ran) continue
+    out.push({
+      name: `${r.scenario}/${d.name}/throughput_per_signverify`,
+      value: sv > 0 ? Math.round((d.throughput.paymentsPerSecond / sv) * 1e4) / 1e4 : 0,
+      unit: 'payments per (sign+verify)',
+      better: 'higher',
+      tolerance: 0.35,
+      description: `${d.name} payments/s ÷ node:crypto (sign+verify)/s, both measured in this run`,
+    })
+    out.push({
+      name: `${r.scenario}/${d.name}/gas_per_payment`,
+      value: d.l1.gasPerPayment,
+      unit: 'gas',
+      better: 'lower',
+      tolerance: 0.02,
+      description: `${d.name} total L1 gas ÷ payments (deterministic for a seed)`,
+    })
+    out.push({
+      name: `${r.scenario}/${d.name}/success_rate`,
+      value: d.successRate,
+      unit: 'ratio',
+      better: 'higher',
+      tolerance: 0.02,
+      description: `${d.name} succeeded ÷ payments`,
+    })
+  }
+  return out
+}

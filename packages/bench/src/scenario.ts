@@ -1,0 +1,293 @@
+/**
+ * Scenarios: the workload files in benchmarks/*.yaml, validated with zod.
+ *
+ * Objects are strict, so a misspelt key is an error rather than a silently
+ * ignored default. Every error names the dotted key path that was wrong and,
+ * when the scenario came from a file, the file and line (read back from the
+ * YAML document's source ranges), e.g.
+ *   `arrival.ratePerSecond: expected a number > 0 (benchmarks/default.yaml:14)`.
+ *
+ * `quick:` in a file holds overrides deep-merged over the scenario when the
+ * run is `--quick`; the merged result is validated like any other.
+ */
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
+import { basename, join, resolve } from 'node:path'
+import { LineCounter, parseDocument } from 'yaml'
+import { z } from 'zod'
+import { ScenarioError } from './errors.ts'
+
+export const DESIGN_NAMES = ['l1', 'channel', 'paych', 'htlc', 'rollup'] as const
+export type DesignName = (typeof DESIGN_NAMES)[number]
+
+const UNITS: Record<string, bigint> = { wei: 1n, gwei: 10n ** 9n, eth: 10n ** 18n, ether: 10n ** 18n }
+
+/** Parses "123", "1.5 gwei", "0.001 eth" or a safe integer into wei. */
+export function parseAmount(value: string | number): bigint | undefined {
+  if (typeof value === 'number') return Number.isSafeInteger(value) && value >= 0 ? BigInt(value) : undefined
+  const m = /^\s*(\d+)(?:\.(\d+))?\s*([a-zA-Z]*)\s*$/.exec(value)
+  if (m === null) return undefined
+  const unit = UNITS[(m[3] || 'wei').toLowerCase()]
+  if (unit === undefined) return undefined
+  const frac = m[2] ?? ''
+  const scale = 10n ** BigInt(frac.length)
+  const whole = BigInt(m[1] as string) * unit
+  const part = frac === '' ? 0n : BigInt(frac) * unit
+  if (part % scale !== 0n) return undefined // finer than one wei
+  return whole + part / scale
+}
+
+const amount = z.union([z.string(), z.number()]).transform((v, ctx) => {
+  const a = parseAmount(v)
+  if (a === undefined) {
+    ctx.addIssue({ code: 'custom', message: `expected an amount such as "1000", "2.5 gwei" or "0.01 eth", got ${JSON.stringify(v)}` })
+    return z.NEVER
+  }
+  return a
+})
+const positiveAmount = amount.refine((v) => v > 0n, 'expected an amount > 0')
+
+const int = (min: number, max: number) =>
+  z
+    .number({ error: (i) => (i.input === undefined ? 'required' : `expected an integer, got ${JSON.stringify(i.input)}`) })
+    .int(`expected an integer`)
+    .min(min, `expected an integer ≥ ${min}`)
+    .max(max, `expected an integer ≤ ${max}`)
+
+const pairDistribution = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('uniform') }),
+  z.strictObject({ kind: z.literal('zipf'), s: z.number().gt(0, 'expected a number > 0').max(10) }),
+])
+
+const amounts = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('fixed'), value: positiveAmount }),
+  z.strictObject({ kind: z.literal('uniform'), min: positiveAmount, max: positiveAmount }),
+  z.strictObject({ kind: z.literal('lognormal'), median: positiveAmount, sigma: z.number().min(0).max(5) }),
+])
+
+const topology = z.discriminatedUnion('kind', [
+  /** Every user opens one channel to a single hub operated by the harness. */
+  z.strictObject({ kind: z.literal('hub') }),
+  /** Preferential attachment (Barabási–Albert): each new node opens `m` channels; users are the nodes. */
+  z.strictObject({
+    kind: z.literal('scale-free'),
+    m: int(1, 20).default(2),
+    capacity: positiveAmount.default(10n ** 18n),
+  }),
+])
+
+export const scenarioSchema = z
+  .strictObject({
+    name: z.string().min(1),
+    description: z.string().default(''),
+    seed: int(0, 2 ** 32 - 1).default(1),
+    users: int(2, 100_000),
+    payments: int(1, 10_000_000),
+    pairs: z
+      .strictObject({
+        /** Distinct unordered user pairs that ever pay each other ("all" = every pair). */
+        count: z.union([int(1, 10_000_000), z.literal('all')]).default('all'),
+        distribution: pairDistribution.default({ kind: 'uniform' }),
+        /** "forward": the lower-numbered user always pays; "both": a coin flip per payment. */
+        direction: z.enum(['forward', 'both']).default('both'),
+      })
+      .default({ count: 'all', distribution: { kind: 'uniform' }, direction: 'both' }),
+    amounts: amounts.default({ kind: 'lognormal', median: 10n ** 15n, sigma: 1 }),
+    arrival: z
+      .discriminatedUnion('kind', [
+        z.strictObject({ kind: z.literal('poisson'), ratePerSecond: z.number().gt(0, 'expected a number > 0').max(1e6) }),
+      ])
+      .default({ kind: 'poisson', ratePerSecond: 10 }),
+    capital: z
+      .strictObject({
+        /** L1 balance minted to every user at genesis. */
+        userBalance: positiveAmount.default(1000n * 10n ** 18n),
+        /** Per-side channel deposit; "auto" = each side's peak outflow in the workload × headroom. */
+        channelDeposit: z.union([z.literal('auto'), positiveAmount]).default('auto'),
+        headroom: z.number().min(1).max(100).default(1.25),
+      })
+      .default({ userBalance: 1000n * 10n ** 18n, channelDeposit: 'auto', headroom: 1.25 }),
+    topology: topology.default({ kind: 'hub' }),
+    faults: z
+      .strictObject({
+        /** A party publishes an old channel state; the counterparty (or its watchtower) must dispute. */
+        staleState: int(0, 10_000).default(0),
+        /** An intermediate hop goes offline mid-payment. */
+        offlineHop: int(0, 10_000).default(0),
+        /** The payee withholds the preimage until the HTLC times out. */
+        withheldPreimage: int(0, 10_000).default(0),
+      })
+      .default({ staleState: 0, offlineHop: 0, withheldPreimage: 0 }),
+    l1: z
+      .strictObject({
+        blockTime: int(1, 3600).default(12),
+        blockGasLimit: int(21_000, 1_000_000_000).default(30_000_000),
+        gasPrice: positiveAmount.default(10n ** 9n),
+      })
+      .default({ blockTime: 12, blockGasLimit: 30_000_000, gasPrice: 10n ** 9n }),
+    designs: z.array(z.enum(DESIGN_NAMES)).min(1).default([...DESIGN_NAMES]),
+    /** Per-design options, validated by each adapter (errors name `designOptions.<design>.<key>`). */
+    designOptions: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+    /** Re-runs at other sizes, to show how each metric grows. Values replace the base figure. */
+    sweeps: z
+      .strictObject({
+        payments: z.array(int(1, 10_000_000)).default([]),
+        users: z.array(int(2, 100_000)).default([]),
+        pairs: z.array(int(1, 10_000_000)).default([]),
+        /** Payments per pair with a single pair: the channel-vs-L1 crossover. */
+        paymentsPerPair: z.array(int(1, 10_000_000)).default([]),
+        designs: z.array(z.enum(DESIGN_NAMES)).optional(),
+      })
+      .default({ payments: [], users: [], pairs: [], paymentsPerPair: [] }),
+  })
+  .superRefine((s, ctx) => {
+    if (s.amounts.kind === 'uniform' && s.amounts.min > s.amounts.max)
+      ctx.addIssue({ code: 'custom', path: ['amounts', 'max'], message: 'must be ≥ amounts.min' })
+    const maxPairs = (s.users * (s.users - 1)) / 2
+    if (s.pairs.count !== 'all' && s.pairs.count > maxPairs)
+      ctx.addIssue({ code: 'custom', path: ['pairs', 'count'], message: `${s.users} users have only ${maxPairs} pairs` })
+    if (s.pairs.count === 'all' && maxPairs > 5_000_000)
+      ctx.addIssue({ code: 'custom', path: ['pairs', 'count'], message: `"all" would be ${maxPairs} pairs; give a count` })
+    for (const [name] of Object.entries(s.designOptions))
+      if (!(DESIGN_NAMES as readonly string[]).includes(name))
+        ctx.addIssue({ code: 'custom', path: ['designOptions', name], message: `unknown design (known: ${DESIGN_NAMES.join(', ')})` })
+  })
+
+export type Scenario = z.output<typeof scenarioSchema>
+
+export interface ParseOptions {
+  /** Apply the file's `quick:` overrides. */
+  quick?: boolean
+  /** Shown in error messages. */
+  file?: string
+  /** Default for `name` when the file has none. */
+  name?: string
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v)
+}
+
+/** Deep merge: objects merge key by key, everything else (arrays included) is replaced. */
+export function deepMerge(base: unknown, over: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(over)) return over
+  const out: Record<string, unknown> = { ...base }
+  for (const [k, v] of Object.entries(over)) out[k] = deepMerge(base[k], v)
+  return out
+}
+
+/** Validates a plain object as a scenario; throws ScenarioError naming the first bad key path. */
+export function parseScenario(raw: unknown, options: ParseOptions & { lineOf?: (path: readonly PropertyKey[]) => number | undefined } = {}): Scenario {
+  if (!isPlainObject(raw)) throw new ScenarioError('(root)', 'expected a mapping of keys', withFile(options))
+  let input: Record<string, unknown> = { ...raw }
+  const quick = input.quick
+  delete input.quick
+  if (quick !== undefined && !isPlainObject(quick)) throw new ScenarioError('quick', 'expected a mapping of overrides', withFile(options, options.lineOf?.(['quick'])))
+  if (options.quick === true && quick !== undefined) input = deepMerge(input, quick) as Record<string, unknown>
+  if (input.name === undefined && options.name !== undefined) input.name = options.name
+  const result = scenarioSchema.safeParse(input)
+  if (result.success) return result.data
+  const issue = result.error.issues[0]!
+  const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol')
+  let field = path.length === 0 ? '(root)' : path.map((p) => String(p)).join('.')
+  let message = issue.message
+  if (issue.code === 'unrecognized_keys') {
+    field = [...path, issue.keys[0]].join('.')
+    message = `unknown key (allowed here: ${allowedKeys(path).join(', ')})`
+  } else if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
+    message = `unknown or missing "kind"`
+  }
+  const line = options.lineOf?.(issue.code === 'unrecognized_keys' ? [...path, issue.keys[0] as string] : path)
+  const extra = result.error.issues.length > 1 ? ` (+${result.error.issues.length - 1} more)` : ''
+  throw new ScenarioError(field, `${message}${extra}`, withFile(options, line))
+}
+
+function withFile(options: ParseOptions, line?: number): { file?: string; line?: number } {
+  return {
+    ...(options.file === undefined ? {} : { file: options.file }),
+    ...(line === undefined ? {} : { line }),
+  }
+}
+
+/** Keys allowed at a path of the schema (for "unknown key" hints). */
+function allowedKeys(path: readonly (string | number)[]): string[] {
+  // biome-ignore lint/suspicious/noExplicitAny: walking zod's internal definition tree
+  let node: any = scenarioSchema
+  const unwrap = () => {
+    for (let i = 0; i < 10 && node?._zod?.def; i++) {
+      const d = node._zod.def
+      if (d.type === 'pipe') node = d.in
+      else if (d.type === 'default' || d.type === 'optional' || d.type === 'prefault') node = d.innerType
+      else break
+    }
+  }
+  unwrap()
+  for (const key of path) {
+    const shape = node?._zod?.def?.shape
+    if (shape === undefined) return []
+    node = shape[key]
+    unwrap()
+  }
+  const shape = node?._zod?.def?.shape
+  return shape === undefined ? [] : Object.keys(shape)
+}
+
+/** Parses YAML text into a scenario, with line numbers in errors. */
+export function parseScenarioYaml(text: string, options: ParseOptions = {}): Scenario {
+  const lineCounter = new LineCounter()
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false })
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!
+    throw new ScenarioError('(yaml)', e.message.split('\n')[0] ?? 'invalid YAML', withFile(options, e.linePos?.[0]?.line))
+  }
+  const lineOf = (path: readonly PropertyKey[]): number | undefined => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n) as unknown[], true) as { range?: [number, number, number] } | undefined
+      const pair = n > 0 ? findKeyNode(doc, path.slice(0, n)) : undefined
+      const offset = pair ?? node?.range?.[0]
+      if (offset !== undefined) return lineCounter.linePos(offset).line
+    }
+    return undefined
+  }
+  return parseScenario(doc.toJS(), { ...options, lineOf })
+}
+
+/** Offset of the key node for `path` (points at the key, which reads better than the value). */
+function findKeyNode(doc: ReturnType<typeof parseDocument>, path: readonly PropertyKey[]): number | undefined {
+  const parent = path.length === 1 ? doc.contents : doc.getIn(path.slice(0, -1) as unknown[], true)
+  const items = (parent as { items?: { key?: { value?: unknown; range?: [number, number, number] } }[] } | null)?.items
+  if (!Array.isArray(items)) return undefined
+  const last = path[path.length - 1]
+  for (const item of items) if (item?.key?.value === last) return item.key?.range?.[0]
+  return undefined
+}
+
+/** Directory of the committed scenarios (repo root benchmarks/). */
+export function benchmarksDir(): string {
+  return resolve(new URL('../../../benchmarks', import.meta.url).pathname)
+}
+
+/** Loads a scenario by name (benchmarks/<name>.yaml) or by path. */
+export function loadScenario(nameOrPath: string, options: { quick?: boolean; dir?: string } = {}): Scenario {
+  const dir = options.dir ?? benchmarksDir()
+  const candidates = nameOrPath.endsWith('.yaml') || nameOrPath.endsWith('.yml') ? [resolve(nameOrPath)] : [join(dir, `${nameOrPath}.yaml`)]
+  const file = candidates.find((f) => existsSync(f))
+  if (file === undefined) {
+    const known = listScenarioNames(dir)
+    throw new ScenarioError('scenario', `no scenario "${nameOrPath}" (known: ${known.join(', ') || 'none'})`)
+  }
+  const text = readFileSync(file, 'utf8')
+  return parseScenarioYaml(text, { file: relativeName(file), name: basename(file).replace(/\.ya?ml$/, ''), quick: options.quick ?? false })
+}
+
+function relativeName(file: string): string {
+  const cwd = process.cwd()
+  return file.startsWith(`${cwd}/`) ? file.slice(cwd.length + 1) : file
+}
+
+export function listScenarioNames(dir = benchmarksDir()): string[] {
+  if (!existsSync(dir)) return []
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.replace(/\.yaml$/, ''))
+    .sort()
+}
