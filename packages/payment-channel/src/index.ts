@@ -1,0 +1,17 @@
+/**
+ * @l2bench/payment-channel — a two-party payment channel as a 2-party
+ * Byzantine-fault-safe state machine replication (n = 2, f = 1): every state
+ * is signed by both, the newest one wins on L1, and safe termination needs
+ * the honest side (or its watchtower) to reach L1 within the dispute window.
+ */
+export * from './adjudicator.ts'
+export * from './client.ts'
+export * from './errors.ts'
+export * from './node.ts'
+export * from './protocol.ts'
+export * from './state.ts'
+export * from './store.ts'
+export * from './tcp.ts'
+export * from './transport.ts'
+export * from './watchtower.ts'
+export * from './wire.ts'

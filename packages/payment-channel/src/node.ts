@@ -1,0 +1,718 @@
+/**
+ * ChannelNode: the imperative shell around the pure protocol. It owns a
+ * signer, a store, links to peers and an AdjudicatorClient, and exposes the
+ * channel API (open, pay, closeCooperative, forceClose, challenge, finalize,
+ * topUp, status) plus `on('payment')`.
+ *
+ * Effects from `step` run strictly in order; if `persist` throws (disk error,
+ * injected crash) nothing after it runs, so no signature on a non-durable
+ * state ever leaves the process. A malformed frame or a rejected message is
+ * recorded (`errors`), answered with `reject` where that helps the peer, and
+ * the node keeps serving.
+ *
+ * The node also watches the adjudicator: when a state older than its own is
+ * registered for one of its channels it challenges inside the window (unless
+ * `autoChallenge: false`). That needs the node online; a Watchtower covers
+ * the time it is not.
+ */
+import {
+  type Address,
+  type Amount,
+  InvalidInputError,
+  L2Error,
+  type Signer,
+  type Verifier,
+  bytesEqual,
+  nodeVerifier,
+  toAddress,
+  toAmount,
+  toHex,
+  toPositiveAmount,
+} from '@l2bench/core'
+import type { L1, L1Event, Receipt, Unsubscribe, Wallet } from '@l2bench/l1-mock'
+import type { Adjudicator, ChannelInfo } from './adjudicator.ts'
+import { AdjudicatorClient } from './client.ts'
+import { ChannelError } from './errors.ts'
+import {
+  type ChannelParams,
+  type Effect,
+  type Event,
+  type Machine,
+  type UpdateKind,
+  type UpdatePolicy,
+  type StepContext,
+  completeOpen,
+  createMachine,
+  step,
+} from './protocol.ts'
+import {
+  type ChannelState,
+  type LockedEntry,
+  type PartyIndex,
+  type Penalty,
+  type SignedState,
+  applyPayment,
+  channelIdHex,
+  deriveChannelId,
+  other,
+  stateTotal,
+} from './state.ts'
+import type { ChannelStore } from './store.ts'
+import type { Link } from './transport.ts'
+import { type WireMessage, decodeMessage, encodeMessage } from './wire.ts'
+
+export interface ChannelNodeOptions {
+  signer: Signer
+  /** Wallet for L1 transactions (its signer may differ from the channel signer). */
+  wallet: Wallet
+  adjudicator: Adjudicator
+  store: ChannelStore
+  verifier?: Verifier
+  /** Proposal retransmission timeout (ms); default 2,000. */
+  timeoutMs?: number
+  maxAttempts?: number
+  /** Extra checks on the peer's proposals. */
+  policy?: UpdatePolicy
+  /** Challenge stale registrations automatically (default true). */
+  autoChallenge?: boolean
+  /** Decide on an incoming channel (default: accept). */
+  acceptChannel?: (params: ChannelParams) => boolean
+  /** Receives every fully signed state (e.g. a Watchtower's `watch`). */
+  onSignedState?: (signed: SignedState) => void
+  /** Runs `tick` on a timer (default true; tests drive time themselves with false). */
+  timers?: boolean
+  now?: () => number
+}
+
+export interface OpenParameters {
+  peer: Address
+  peerPublicKey: Uint8Array
+  deposit: Amount
+  peerDeposit?: Amount
+  /** Dispute window Δ in blocks. */
+  disputeWindow: number
+  /** Blocks B has to confirm before A may refund. */
+  fundingTimeout?: number
+  penalty?: Penalty
+  nonce?: bigint
+}
+
+export interface PayParameters {
+  channelId: `0x${string}` | Uint8Array
+  amount: Amount
+}
+
+export interface PaymentEvent {
+  channelId: `0x${string}`
+  amount: Amount
+  version: bigint
+}
+
+export interface ChannelStatus {
+  channelId: `0x${string}`
+  phase: Machine['phase']
+  me: PartyIndex
+  peer: Address
+  version: bigint
+  balances: readonly [Amount, Amount]
+  myBalance: Amount
+  locked: readonly LockedEntry[]
+  pendingVersion: bigint | undefined
+  total: Amount
+}
+
+interface Request {
+  ref: number
+  kind: UpdateKind
+  build: (latest: ChannelState) => ChannelState
+  topUp: Amount
+  resolve: (v: bigint) => void
+  reject: (e: Error) => void
+}
+
+interface ChannelSlot {
+  machine: Machine
+  queue: Request[]
+  inFlight: Request | undefined
+}
+
+type Listener = (e: PaymentEvent) => void
+
+let nextRef = 1
+
+export class ChannelNode {
+  readonly signer: Signer
+  readonly address: Address
+  readonly client: AdjudicatorClient
+  readonly store: ChannelStore
+  readonly ctx: StepContext
+  /** Rejected inputs (typed errors), newest last, capped. */
+  readonly errors: L2Error[] = []
+  private readonly channels = new Map<string, ChannelSlot>()
+  private readonly peers = new Map<Address, Link>()
+  private readonly listeners = new Set<Listener>()
+  private readonly openWaiters = new Map<string, { resolve: () => void; reject: (e: Error) => void }>()
+  private readonly finalWaiters = new Map<string, (s: SignedState) => void>()
+  private unsubscribe: Unsubscribe | undefined
+  private timer: NodeJS.Timeout | undefined
+  private stopped = false
+  private readonly now: () => number
+
+  constructor(readonly options: ChannelNodeOptions) {
+    this.signer = options.signer
+    this.address = options.signer.address
+    this.store = options.store
+    this.client = new AdjudicatorClient(options.wallet, options.adjudicator)
+    this.now = options.now ?? Date.now
+    this.ctx = {
+      signer: options.signer,
+      verifier: options.verifier ?? nodeVerifier,
+      ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
+      ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
+      ...(options.policy === undefined ? {} : { policy: options.policy }),
+    }
+    for (const m of this.store.loadAll()) this.channels.set(channelIdHex(m.params.channelId), { machine: m, queue: [], inFlight: undefined })
+    const l1 = this.l1 as L1 & { subscribe(f: object, cb: (e: L1Event) => void, o?: { owner?: Address }): Unsubscribe }
+    this.unsubscribe = l1.subscribe({ address: options.adjudicator.address }, (e) => this.onL1Event(e), { owner: options.wallet.address })
+    if (options.timers !== false) {
+      const period = Math.max(10, Math.floor((options.timeoutMs ?? 2_000) / 4))
+      this.timer = setInterval(() => this.tick(), period)
+      this.timer.unref()
+    }
+  }
+
+  get l1(): L1 {
+    return this.client.l1
+  }
+
+  // ------------------------------------------------------------------ links
+
+  /** Uses `link` to talk to whoever says hello on it; resyncs on every (re)open. */
+  attach(link: Link): void {
+    let peer: Address | undefined
+    link.onOpen(() => {
+      link.send(encodeMessage({ type: 'hello', address: this.address, chainId: this.l1.chainId }))
+      if (peer !== undefined) this.resync(peer)
+    })
+    link.onClose(() => {
+      if (peer !== undefined && this.peers.get(peer) === link) this.peers.delete(peer)
+    })
+    link.onFrame((frame) => {
+      if (this.stopped) return
+      let msg: WireMessage
+      try {
+        msg = decodeMessage(frame)
+      } catch (err) {
+        this.record(err)
+        return
+      }
+      if (msg.type === 'hello') {
+        if (msg.chainId !== this.l1.chainId) {
+          this.record(new InvalidInputError('chainId', `peer is on chain ${msg.chainId}`))
+          link.close()
+          return
+        }
+        peer = msg.address
+        this.peers.set(peer, link)
+        this.resync(peer)
+        return
+      }
+      if (peer === undefined) {
+        this.record(new InvalidInputError('type', `${msg.type} before hello`))
+        return
+      }
+      this.handle(peer, msg)
+    })
+  }
+
+  private resync(peer: Address): void {
+    for (const [key, slot] of this.channels) {
+      if (this.peerOf(slot.machine) !== peer || slot.machine.phase === 'closed' || slot.machine.phase === 'funding') continue
+      this.dispatch(key, { type: 'connected', now: this.now() })
+    }
+  }
+
+  private peerOf(m: Machine): Address {
+    return m.params.parties[other(m.me)]
+  }
+
+  private sendTo(peer: Address, msg: WireMessage): void {
+    this.peers.get(peer)?.send(encodeMessage(msg))
+  }
+
+  private record(err: unknown): void {
+    const e = err instanceof L2Error ? err : new L2Error('INTERNAL', String((err as Error)?.message ?? err), { cause: err })
+    this.errors.push(e)
+    if (this.errors.length > 1000) this.errors.shift()
+  }
+
+  // ------------------------------------------------------------------ events
+
+  on(event: 'payment', listener: Listener): () => void {
+    if (event !== 'payment') throw new InvalidInputError('event', `unknown event ${String(event)}`)
+    this.listeners.add(listener)
+    return () => this.listeners.delete(listener)
+  }
+
+  // ------------------------------------------------------------------ dispatch
+
+  private slot(channelId: `0x${string}` | Uint8Array, field = 'channelId'): [string, ChannelSlot] {
+    const key = typeof channelId === 'string' ? channelId.toLowerCase().replace(/^0x/, '') : channelId instanceof Uint8Array ? channelIdHex(channelId) : ''
+    const slot = this.channels.get(key)
+    if (slot === undefined) throw new ChannelError('UNKNOWN_CHANNEL', field, `no channel ${key.slice(0, 16)}…`)
+    return [key, slot]
+  }
+
+  /** Runs one event through `step` and executes its effects in order. Throws what step throws. */
+  private dispatch(key: string, ev: Event): void {
+    const slot = this.channels.get(key)
+    if (slot === undefined) throw new ChannelError('UNKNOWN_CHANNEL', 'channelId', 'unknown channel')
+    const { machine, effects } = step(this.ctx, slot.machine, ev)
+    // Effects in order; a failing persist stops everything after it.
+    for (const eff of effects) {
+      if (eff.type === 'persist') {
+        this.store.save(eff.machine)
+        slot.machine = eff.machine
+      } else {
+        slot.machine = machine
+        this.runEffect(key, slot, eff)
+      }
+    }
+    slot.machine = machine
+    this.pump(key, slot)
+  }
+
+  private runEffect(key: string, slot: ChannelSlot, eff: Exclude<Effect, { type: 'persist' }>): void {
+    const m = slot.machine
+    switch (eff.type) {
+      case 'send':
+        this.sendTo(this.peerOf(m), eff.msg)
+        if (this.options.onSignedState !== undefined && (eff.msg.type === 'accept' || eff.msg.type === 'confirm')) this.options.onSignedState(m.latest)
+        return
+      case 'completed': {
+        const r = slot.inFlight
+        if (r !== undefined && r.ref === eff.ref) {
+          slot.inFlight = undefined
+          r.resolve(eff.version)
+        }
+        return
+      }
+      case 'received': {
+        const e: PaymentEvent = { channelId: `0x${key}`, amount: eff.amount, version: eff.version }
+        for (const l of this.listeners) l(e)
+        return
+      }
+      case 'retry': {
+        const r = slot.inFlight
+        if (r !== undefined && r.ref === eff.ref) {
+          slot.inFlight = undefined
+          slot.queue.unshift(r)
+        }
+        return
+      }
+      case 'timeout': {
+        const r = slot.inFlight
+        if (r !== undefined && r.ref === eff.ref) {
+          slot.inFlight = undefined
+          r.reject(new ChannelError('TIMEOUT', 'channelId', `no countersignature for v${eff.version}; close with the latest state if the peer stays silent`))
+        }
+        return
+      }
+      case 'final': {
+        const w = this.finalWaiters.get(key)
+        if (w !== undefined) {
+          this.finalWaiters.delete(key)
+          w(eff.signed)
+        }
+        for (const r of slot.queue.splice(0)) r.reject(new ChannelError('CHANNEL_CLOSED', 'channelId', 'channel is closing'))
+        return
+      }
+      case 'topUpSigned':
+        void this.client.topUp(m.params.channelId, eff.amount).catch((err) => this.record(err))
+        return
+    }
+  }
+
+  /** Starts the next queued request when the machine is idle. */
+  private pump(key: string, slot: ChannelSlot): void {
+    const m = slot.machine
+    if (slot.inFlight !== undefined || slot.queue.length === 0) return
+    if (m.pending !== undefined || m.unconfirmed !== undefined || m.awaitingDeposit !== undefined || m.phase !== 'open') {
+      if (m.phase === 'closed' || m.phase === 'closing')
+        for (const r of slot.queue.splice(0)) r.reject(new ChannelError('CHANNEL_CLOSED', 'channelId', `channel is ${m.phase}`))
+      return
+    }
+    const r = slot.queue.shift() as Request
+    let next: ChannelState
+    try {
+      next = r.build(m.latest.state)
+    } catch (err) {
+      r.reject(err as Error)
+      this.pump(key, slot)
+      return
+    }
+    slot.inFlight = r
+    try {
+      this.dispatch(key, { type: 'update', next, kind: r.kind, ref: r.ref, topUp: r.topUp, now: this.now() })
+    } catch (err) {
+      if (slot.inFlight === r) slot.inFlight = undefined
+      r.reject(err as Error)
+    }
+  }
+
+  private enqueue(channelId: `0x${string}` | Uint8Array, kind: UpdateKind, build: Request['build'], topUp: Amount = 0n): Promise<bigint> {
+    const [key, slot] = this.slot(channelId)
+    if (slot.machine.phase !== 'open') return Promise.reject(new ChannelError('CHANNEL_CLOSED', 'channelId', `channel is ${slot.machine.phase}`))
+    return new Promise<bigint>((resolve, reject) => {
+      slot.queue.push({ ref: nextRef++ >>> 0, kind, build, topUp, resolve, reject })
+      this.pump(key, slot)
+    })
+  }
+
+  private handle(peer: Address, msg: WireMessage): void {
+    try {
+      if (msg.type === 'open') {
+        this.onOpenRequest(peer, msg).catch((err) => this.record(err))
+        return
+      }
+      if (msg.type === 'openAck') {
+        this.onOpenAck(peer, msg)
+        return
+      }
+      if (msg.type === 'hello') return
+      const id = msg.type === 'propose' || msg.type === 'state' ? msg.state.channelId : msg.channelId
+      const key = channelIdHex(id)
+      const slot = this.channels.get(key)
+      if (slot === undefined) throw new ChannelError('UNKNOWN_CHANNEL', msg.type === 'propose' || msg.type === 'state' ? 'state.channelId' : 'channelId', 'unknown channel')
+      if (this.peerOf(slot.machine) !== peer) throw new ChannelError('UNKNOWN_CHANNEL', 'channelId', 'channel is not with this peer')
+      try {
+        this.dispatch(key, { type: 'message', msg, now: this.now() })
+      } catch (err) {
+        // Tell an honest proposer its proposal is refused, so it can retry or close.
+        if (msg.type === 'propose' && err instanceof L2Error && msg.state.version === slot.machine.latest.state.version + 1n)
+          this.sendTo(peer, { type: 'reject', channelId: id, version: msg.state.version, code: err.code.slice(0, 64) })
+        throw err
+      }
+    } catch (err) {
+      this.record(err)
+    }
+  }
+
+  // ------------------------------------------------------------------ open
+
+  /** Opens a channel as A: deposits on L1, sends the parameters, waits for B's signature and confirmation. */
+  async open(p: OpenParameters): Promise<`0x${string}`> {
+    const peer = toAddress('peer', p.peer)
+    if (peer === this.address) throw new InvalidInputError('peer', 'cannot open a channel with oneself')
+    const deposit = toAmount('deposit', p.deposit)
+    const peerDeposit = toAmount('peerDeposit', p.peerDeposit ?? 0n)
+    if (deposit + peerDeposit === 0n) throw new InvalidInputError('deposit', 'a channel needs some funds')
+    if (!Number.isInteger(p.disputeWindow) || p.disputeWindow < 1) throw new InvalidInputError('disputeWindow', 'expected a positive number of blocks')
+    const fundingTimeout = p.fundingTimeout ?? 20
+    if (!Number.isInteger(fundingTimeout) || fundingTimeout < 1) throw new InvalidInputError('fundingTimeout', 'expected a positive number of blocks')
+    const link = this.peers.get(peer)
+    if (link === undefined) throw new ChannelError('UNKNOWN_CHANNEL', 'peer', 'not connected to this peer')
+    const nonce = p.nonce ?? BigInt(this.now()) * 1000n + BigInt(nextRef++ % 1000)
+    const domain = { chainId: this.l1.chainId, adjudicator: this.client.contract.address }
+    const channelId = deriveChannelId(domain, this.address, peer, nonce)
+    const params: ChannelParams = {
+      channelId,
+      domain,
+      nonce,
+      parties: [this.address, peer],
+      publicKeys: [this.signer.publicKey, p.peerPublicKey],
+      deposits: [deposit, peerDeposit],
+      disputeWindow: p.disputeWindow,
+      fundingTimeout,
+      penalty: p.penalty ?? 'none',
+    }
+    const machine = createMachine(this.ctx, params, 0)
+    const key = channelIdHex(channelId)
+    if (this.channels.has(key)) throw new InvalidInputError('nonce', 'channel exists')
+    await this.client.open({
+      b: peer,
+      pkA: this.signer.publicKey,
+      pkB: p.peerPublicKey,
+      nonce,
+      depositA: deposit,
+      depositB: peerDeposit,
+      disputeWindow: p.disputeWindow,
+      fundingTimeout,
+      penalty: params.penalty,
+    })
+    this.store.save(machine)
+    this.channels.set(key, { machine, queue: [], inFlight: undefined })
+    const opened = new Promise<void>((resolve, reject) => this.openWaiters.set(key, { resolve, reject }))
+    this.sendTo(peer, {
+      type: 'open',
+      params: {
+        channelId,
+        chainId: domain.chainId,
+        adjudicator: domain.adjudicator,
+        nonce,
+        a: this.address,
+        b: peer,
+        pkA: this.signer.publicKey,
+        pkB: p.peerPublicKey,
+        deposits: params.deposits,
+        disputeWindow: p.disputeWindow,
+        fundingTimeout,
+        penalty: params.penalty,
+      },
+      sig: machine.latest.sigs[0],
+    })
+    await opened
+    return toHex(channelId)
+  }
+
+  private async onOpenRequest(peer: Address, msg: Extract<WireMessage, { type: 'open' }>): Promise<void> {
+    const w = msg.params
+    if (w.b !== this.address) throw new InvalidInputError('params.b', 'channel is not for us')
+    if (w.a !== peer) throw new InvalidInputError('params.a', 'opener is not the peer')
+    if (w.chainId !== this.l1.chainId) throw new InvalidInputError('params.chainId', 'wrong chain')
+    if (w.adjudicator !== this.client.contract.address) throw new InvalidInputError('params.adjudicator', 'unknown adjudicator')
+    if (!bytesEqual(w.pkB, this.signer.publicKey)) throw new InvalidInputError('params.pkB', 'not our public key')
+    const domain = { chainId: w.chainId, adjudicator: w.adjudicator }
+    const channelId = deriveChannelId(domain, w.a, w.b, w.nonce)
+    if (!bytesEqual(channelId, w.channelId)) throw new InvalidInputError('params.channelId', 'channel id does not match its parameters')
+    const key = channelIdHex(channelId)
+    if (this.channels.has(key)) throw new InvalidInputError('params.channelId', 'channel already known')
+    const params: ChannelParams = {
+      channelId,
+      domain,
+      nonce: w.nonce,
+      parties: [w.a, w.b],
+      publicKeys: [w.pkA, w.pkB],
+      deposits: w.deposits,
+      disputeWindow: w.disputeWindow,
+      fundingTimeout: w.fundingTimeout,
+      penalty: w.penalty,
+    }
+    if (this.options.acceptChannel !== undefined && !this.options.acceptChannel(params))
+      throw new ChannelError('POLICY', 'params', 'channel refused by policy')
+    const info = await this.client.info(channelId)
+    if (info === undefined || info.phase !== 'funding') throw new ChannelError('L1', 'params.channelId', 'channel not funding on L1')
+    if (info.parties[0] !== w.a || info.parties[1] !== w.b || !bytesEqual(info.publicKeys[0], w.pkA) || !bytesEqual(info.publicKeys[1], w.pkB))
+      throw new ChannelError('L1', 'params', 'on-chain parties differ')
+    if (info.deposits[0] !== w.deposits[0] || info.declaredDepositB !== w.deposits[1]) throw new ChannelError('L1', 'params.deposits', 'on-chain deposits differ')
+    if (info.disputeWindow !== w.disputeWindow || info.penalty !== w.penalty) throw new ChannelError('L1', 'params', 'on-chain terms differ')
+    let machine = createMachine(this.ctx, params, 1)
+    machine = { ...completeOpen(this.ctx, machine, msg.sig), phase: 'funding' }
+    // Durable before our signature on version 0 leaves (in the confirm and the ack).
+    this.store.save(machine)
+    this.channels.set(key, { machine, queue: [], inFlight: undefined })
+    await this.client.confirm(channelId, w.deposits[1])
+    machine = { ...machine, phase: 'open' }
+    this.store.save(machine)
+    const slot = this.channels.get(key)
+    if (slot !== undefined) slot.machine = machine
+    this.sendTo(peer, { type: 'openAck', channelId, sig: machine.latest.sigs[1] })
+  }
+
+  private onOpenAck(peer: Address, msg: Extract<WireMessage, { type: 'openAck' }>): void {
+    const [key, slot] = this.slot(msg.channelId)
+    if (this.peerOf(slot.machine) !== peer || slot.machine.me !== 0) throw new ChannelError('UNKNOWN_CHANNEL', 'channelId', 'not our opening')
+    if (slot.machine.phase !== 'funding') return
+    const machine = completeOpen(this.ctx, slot.machine, msg.sig)
+    this.store.save(machine)
+    slot.machine = machine
+    this.openWaiters.get(key)?.resolve()
+    this.openWaiters.delete(key)
+    this.pump(key, slot)
+  }
+
+  // ------------------------------------------------------------------ updates
+
+  /** Pays `amount` to the peer; resolves with the new version once countersigned. */
+  pay(p: PayParameters): Promise<bigint> {
+    let amount: Amount
+    try {
+      amount = toPositiveAmount('amount', p.amount)
+      this.slot(p.channelId)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    const [, slot] = this.slot(p.channelId)
+    const me = slot.machine.me
+    return this.enqueue(p.channelId, 'pay', (latest) => applyPayment(latest, me, amount))
+  }
+
+  /**
+   * Proposes an arbitrary next state (built from the latest one); the peer's
+   * policy decides. The HTLC router adds and removes locked entries this way.
+   */
+  update(channelId: `0x${string}` | Uint8Array, build: (latest: ChannelState) => ChannelState): Promise<bigint> {
+    return this.enqueue(channelId, 'update', build)
+  }
+
+  /** Adds `amount` to our deposit: both sign the new split, then the deposit goes on L1. */
+  topUp(channelId: `0x${string}` | Uint8Array, amount: Amount): Promise<bigint> {
+    let value: Amount
+    try {
+      value = toPositiveAmount('amount', amount)
+      this.slot(channelId)
+    } catch (err) {
+      return Promise.reject(err)
+    }
+    const [, slot] = this.slot(channelId)
+    const me = slot.machine.me
+    return this.enqueue(
+      channelId,
+      'topUp',
+      (latest) => {
+        const b: [Amount, Amount] = [latest.balances[0], latest.balances[1]]
+        b[me] = b[me] + value
+        return { ...latest, version: latest.version + 1n, balances: b, isFinal: false }
+      },
+      value,
+    )
+  }
+
+  // ------------------------------------------------------------------ closing
+
+  /** Signs a final state with the peer and closes on L1 at once. */
+  async closeCooperative(p: { channelId: `0x${string}` | Uint8Array }): Promise<Receipt> {
+    const [key, slot] = this.slot(p.channelId)
+    if (slot.machine.latest.state.isFinal) return this.client.close(slot.machine.latest)
+    const finalSigned = new Promise<SignedState>((resolve) => this.finalWaiters.set(key, resolve))
+    const version = await this.enqueue(p.channelId, 'close', (latest) => ({ ...latest, version: latest.version + 1n, isFinal: true }))
+    const signed = await finalSigned
+    if (signed.state.version !== version) throw new ChannelError('STALE_VERSION', 'version', 'final state mismatch')
+    const receipt = await this.client.close(signed)
+    this.markClosed(key)
+    return receipt
+  }
+
+  /** Registers our latest fully signed state (starts the dispute window). */
+  forceClose(p: { channelId: `0x${string}` | Uint8Array }): Promise<Receipt> {
+    const [, slot] = this.slot(p.channelId)
+    return this.client.register(this.latestSigned(slot.machine))
+  }
+
+  /** Challenges a registration with our latest fully signed state. */
+  challenge(p: { channelId: `0x${string}` | Uint8Array }): Promise<Receipt> {
+    const [, slot] = this.slot(p.channelId)
+    return this.client.challenge(this.latestSigned(slot.machine))
+  }
+
+  async finalize(p: { channelId: `0x${string}` | Uint8Array }): Promise<Receipt> {
+    const [key, slot] = this.slot(p.channelId)
+    const r = await this.client.finalize(slot.machine.params.channelId)
+    this.markClosed(key)
+    return r
+  }
+
+  /** A's refund when B never confirmed. */
+  async refund(p: { channelId: `0x${string}` | Uint8Array }): Promise<Receipt> {
+    const [key, slot] = this.slot(p.channelId)
+    const r = await this.client.refund(slot.machine.params.channelId)
+    this.openWaiters.get(key)?.reject(new ChannelError('CHANNEL_CLOSED', 'channelId', 'refunded'))
+    this.openWaiters.delete(key)
+    this.markClosed(key)
+    return r
+  }
+
+  private latestSigned(m: Machine): SignedState {
+    if (m.latest.sigs[0]!.length !== 64 || m.latest.sigs[1]!.length !== 64)
+      throw new ChannelError('CHANNEL_CLOSED', 'channelId', 'no fully signed state yet')
+    return m.latest
+  }
+
+  private markClosed(key: string): void {
+    const slot = this.channels.get(key)
+    if (slot === undefined || slot.machine.phase === 'closed') return
+    this.dispatch(key, { type: 'closed', now: this.now() })
+  }
+
+  // ------------------------------------------------------------------ L1 events
+
+  private onL1Event(e: L1Event): void {
+    if (this.stopped) return
+    const id = e.data.channelId
+    if (!(id instanceof Uint8Array)) return
+    const key = channelIdHex(id)
+    const slot = this.channels.get(key)
+    if (slot === undefined) return
+    const m = slot.machine
+    try {
+      if (e.name === 'Registered' || e.name === 'Challenged') {
+        const version = e.data.version as bigint
+        if (m.phase === 'open') this.dispatch(key, { type: 'closed', now: this.now() })
+        slot.machine = { ...slot.machine, phase: slot.machine.phase === 'closed' ? 'closed' : 'closing' }
+        const latest = slot.machine.latest
+        if (this.options.autoChallenge !== false && version < latest.state.version && latest.sigs[0]!.length === 64 && latest.sigs[1]!.length === 64)
+          void this.client.challenge(latest).catch((err) => this.record(err))
+      } else if (e.name === 'Concluded' || e.name === 'Refunded') {
+        this.markClosed(key)
+      } else if (e.name === 'ToppedUp') {
+        const dep = e.data.deposits as readonly [Amount, Amount]
+        this.dispatch(key, { type: 'deposited', total: dep[0] + dep[1], now: this.now() })
+      }
+    } catch (err) {
+      this.record(err)
+    }
+  }
+
+  // ------------------------------------------------------------------ status and lifecycle
+
+  status(channelId: `0x${string}` | Uint8Array): ChannelStatus {
+    const [key, slot] = this.slot(channelId)
+    const m = slot.machine
+    return {
+      channelId: `0x${key}`,
+      phase: m.phase,
+      me: m.me,
+      peer: this.peerOf(m),
+      version: m.latest.state.version,
+      balances: m.latest.state.balances,
+      myBalance: m.latest.state.balances[m.me],
+      locked: m.latest.state.locked,
+      pendingVersion: m.pending?.state.version,
+      total: stateTotal(m.latest.state),
+    }
+  }
+
+  /** The newest state signed by both (what forceClose would register). */
+  latest(channelId: `0x${string}` | Uint8Array): SignedState {
+    return this.slot(channelId)[1].machine.latest
+  }
+
+  /** The raw machine (tests, watchtower hand-off). */
+  machine(channelId: `0x${string}` | Uint8Array): Machine {
+    return this.slot(channelId)[1].machine
+  }
+
+  onChain(channelId: `0x${string}` | Uint8Array): Promise<ChannelInfo | undefined> {
+    return this.client.info(this.slot(channelId)[1].machine.params.channelId)
+  }
+
+  channelIds(): `0x${string}`[] {
+    return [...this.channels.keys()].map((k) => `0x${k}` as const)
+  }
+
+  /** Retransmits or times out stale proposals. */
+  tick(now: number = this.now()): void {
+    for (const key of this.channels.keys()) {
+      try {
+        this.dispatch(key, { type: 'tick', now })
+      } catch (err) {
+        this.record(err)
+      }
+    }
+  }
+
+  /** Stops timers and subscriptions and rejects what is waiting; the store is left open for the caller. */
+  stop(): void {
+    this.stopped = true
+    if (this.timer !== undefined) clearInterval(this.timer)
+    this.unsubscribe?.()
+    for (const slot of this.channels.values()) {
+      const all = slot.inFlight === undefined ? slot.queue : [slot.inFlight, ...slot.queue]
+      for (const r of all) r.reject(new ChannelError('STOPPED', 'node', 'node stopped'))
+      slot.queue = []
+      slot.inFlight = undefined
+    }
+    for (const w of this.openWaiters.values()) w.reject(new ChannelError('STOPPED', 'node', 'node stopped'))
+    this.openWaiters.clear()
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * Durable channel records. One record per channel holds everything the
+ * protocol needs after a restart: parameters, the newest fully signed state,
+ * our half-signed proposal if any, and the fork/top-up markers.
+ *
+ * `save` is the persistence point of the protocol: when it returns, the record
+ * is durable (as durable as the store's mode promises), and only then may the
+ * shell send a signature on it.
+ *
+ * SqliteStore (better-sqlite3): WAL journal, one UPSERT per save in its own
+ * transaction. `synchronous`:
+ *   - FULL (default): every commit fsyncs the WAL, so a saved record survives
+ *     power loss. About 3,700 commits/s on the reference machine.
+ *   - NORMAL: WAL commits are not fsynced (only checkpoints are); a process
+ *     crash loses nothing, but a power loss or kernel crash can lose the last
+ *     commits. A lost commit may be a state we already signed and sent, so on
+ *     power loss the node could restart one version behind what the peer
+ *     holds — recoverable by resync while the peer is honest, but it breaks
+ *     "never sign what is not durable" against a dishonest peer. About 7×
+ *     faster. Use it only where that risk is acceptable (benchmarks, tests).
+ * Migrations are numbered; `schema_version` records the highest applied.
+ */
+import { type Amount, InvalidInputError, codec, decode, encode } from '@l2bench/core'
+import Database from 'better-sqlite3'
+import type { ChannelParams, Machine, Phase, Proposal, UpdateKind } from './protocol.ts'
+import { digestOf } from './protocol.ts'
+import { type ChannelState, balancesCodec, channelIdHex, partyIndex, stateCodec, PENALTIES } from './state.ts'
+
+export interface ChannelStore {
+  /** Durably writes the whole record of a channel (atomic: all or nothing). */
+  save(machine: Machine): void
+  load(channelId: Uint8Array): Machine | undefined
+  loadAll(): Machine[]
+  close(): void
+}
+
+const PHASES = ['funding', 'open', 'closing', 'closed'] as const satisfies readonly Phase[]
+const KINDS = ['pay', 'update', 'close', 'topUp'] as const satisfies readonly UpdateKind[]
+
+const paramsCodec = codec.struct({
+  channelId: codec.fixedBytes(32),
+  chainId: codec.u64,
+  adjudicator: codec.address,
+  nonce: codec.u64,
+  a: codec.address,
+  b: codec.address,
+  pkA: codec.fixedBytes(33),
+  pkB: codec.fixedBytes(33),
+  deposits: balancesCodec,
+  disputeWindow: codec.u32,
+  fundingTimeout: codec.u32,
+  penalty: codec.enumeration(PENALTIES),
+})
+
+const recordCodec = codec.struct({
+  schema: codec.u8,
+  params: paramsCodec,
+  me: partyIndex,
+  phase: codec.enumeration(PHASES),
+  state: stateCodec,
+  sigA: codec.bytes(64),
+  sigB: codec.bytes(64),
+  pending: codec.optional(
+    codec.struct({
+      state: stateCodec,
+      sig: codec.fixedBytes(64),
+      kind: codec.enumeration(KINDS),
+      topUp: codec.amount,
+      ref: codec.u32,
+    }),
+  ),
+  unconfirmed: codec.optional(codec.u64),
+  forkVersion: codec.optional(codec.u64),
+  deferred: codec.list(codec.struct({ version: codec.u64, amount: codec.amount }), 1024),
+  awaitingDeposit: codec.optional(codec.amount),
+})
+
+const RECORD_SCHEMA = 1
+
+export function encodeRecord(m: Machine): Uint8Array {
+  const p = m.params
+  return encode(recordCodec, {
+    schema: RECORD_SCHEMA,
+    params: {
+      channelId: p.channelId,
+      chainId: p.domain.chainId,
+      adjudicator: p.domain.adjudicator,
+      nonce: p.nonce,
+      a: p.parties[0],
+      b: p.parties[1],
+      pkA: p.publicKeys[0],
+      pkB: p.publicKeys[1],
+      deposits: p.deposits,
+      disputeWindow: p.disputeWindow,
+      fundingTimeout: p.fundingTimeout,
+      penalty: p.penalty,
+    },
+    me: m.me,
+    phase: m.phase,
+    state: m.latest.state,
+    sigA: m.latest.sigs[0],
+    sigB: m.latest.sigs[1],
+    pending:
+      m.pending === undefined
+        ? undefined
+        : { state: m.pending.state, sig: m.pending.sig, kind: m.pending.kind, topUp: m.pending.topUp, ref: m.pending.ref >>> 0 },
+    unconfirmed: m.unconfirmed,
+    forkVersion: m.forkVersion,
+    deferred: m.deferred,
+    awaitingDeposit: m.awaitingDeposit,
+  })
+}
+
+export function decodeRecord(bytes: Uint8Array): Machine {
+  const r = decode(recordCodec, bytes, { maxSize: 1 << 24 })
+  if (r.schema !== RECORD_SCHEMA) throw new InvalidInputError('schema', `unknown record schema ${r.schema}`)
+  const p = r.params
+  const params: ChannelParams = {
+    channelId: p.channelId,
+    domain: { chainId: p.chainId, adjudicator: p.adjudicator },
+    nonce: p.nonce,
+    parties: [p.a, p.b],
+    publicKeys: [p.pkA, p.pkB],
+    deposits: p.deposits,
+    disputeWindow: p.disputeWindow,
+    fundingTimeout: p.fundingTimeout,
+    penalty: p.penalty,
+  }
+  const state: ChannelState = r.state
+  let pending: Proposal | undefined
+  if (r.pending !== undefined) {
+    const ps = r.pending
+    pending = {
+      state: ps.state,
+      digest: digestOf(params, ps.state),
+      sig: ps.sig,
+      kind: ps.kind,
+      topUp: ps.topUp,
+      ref: ps.ref,
+      sentAt: 0,
+      attempts: 1,
+      timedOut: false,
+    }
+  }
+  return {
+    params,
+    me: r.me,
+    phase: r.phase,
+    latest: { state, digest: digestOf(params, state), sigs: [r.sigA, r.sigB] },
+    pending,
+    unconfirmed: r.unconfirmed,
+    forkVersion: r.forkVersion,
+    deferred: r.deferred as { version: bigint; amount: Amount }[],
+    awaitingDeposit: r.awaitingDeposit,
+  }
+}
+
+/** In-memory store (tests, benchmarks): records are encoded so it shares every code path but the disk. */
+export class MemoryStore implements ChannelStore {
+  readonly records = new Map<string, Uint8Array>()
+  saves = 0
+  save(machine: Machine): void {
+    this.records.set(channelIdHex(machine.params.channelId), encodeRecord(machine))
+    this.saves++
+  }
+  load(channelId: Uint8Array): Machine | undefined {
+    const r = this.records.get(channelIdHex(channelId))
+    return r === undefined ? undefined : decodeRecord(r)
+  }
+  loadAll(): Machine[] {
+    return [...this.records.values()].map(decodeRecord)
+  }
+  close(): void {}
+}
+
+export type SyncMode = 'FULL' | 'NORMAL'
+
+export interface SqliteStoreOptions {
+  /** Default FULL (see the module comment for the trade-off). */
+  synchronous?: SyncMode
+}
+
+interface Migration {
+  version: number
+  sql: string
+}
+
+/** Numbered schema migrations; append only. */
+export const MIGRATIONS: readonly Migration[] = [
+  {
+    version: 1,
+    sql: `CREATE TABLE channels (
+      id TEXT PRIMARY KEY,
+      record BLOB NOT NULL,
+      version INTEGER NOT NULL,
+      phase TEXT NOT NULL,
+      updated INTEGER NOT NULL
+    )`,
+  },
+  {
+    version: 2,
+    sql: 'CREATE INDEX channels_phase ON channels(phase)',
+  },
+]
+
+export class SqliteStore implements ChannelStore {
+  readonly db: Database.Database
+  readonly synchronous: SyncMode
+  private readonly upsert: Database.Statement
+  private readonly selectOne: Database.Statement
+  private readonly selectAll: Database.Statement
+  saves = 0
+
+  constructor(readonly path: string, options: SqliteStoreOptions = {}) {
+    this.synchronous = options.synchronous ?? 'FULL'
+    if (this.synchronous !== 'FULL' && this.synchronous !== 'NORMAL')
+      throw new InvalidInputError('synchronous', `expected FULL or NORMAL, got ${String(this.synchronous)}`)
+    this.db = new Database(path)
+    this.db.pragma('journal_mode = WAL')
+    this.db.pragma(`synchronous = ${this.synchronous}`)
+    this.migrate()
+    this.upsert = this.db.prepare(
+      'INSERT INTO channels (id, record, version, phase, updated) VALUES (?, ?, ?, ?, ?) ' +
+        'ON CONFLICT(id) DO UPDATE SET record = excluded.record, version = excluded.version, phase = excluded.phase, updated = excluded.updated',
+    )
+    this.selectOne = this.db.prepare('SELECT record FROM channels WHERE id = ?')
+    this.selectAll = this.db.prepare('SELECT record FROM channels ORDER BY id')
+  }
+
+  schemaVersion(): number {
+    const row = this.db.prepare('SELECT MAX(version) AS v FROM schema_version').get() as { v: number | null }
+    return row.v ?? 0
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)')
+    const current = this.schemaVersion()
+    const apply = this.db.transaction((m: Migration) => {
+      this.db.exec(m.sql)
+      this.db.prepare('INSERT INTO schema_version (version, applied) VALUES (?, ?)').run(m.version, Date.now())
+    })
+    for (const m of MIGRATIONS) if (m.version > current) apply(m)
+  }
+
+  save(machine: Machine): void {
+    // Autocommit: one statement is one transaction, one WAL commit (one fsync under FULL).
+    this.upsert.run(
+      channelIdHex(machine.params.channelId),
+      encodeRecord(machine),
+      Number(machine.latest.state.version),
+      machine.phase,
+      Date.now(),
+    )
+    this.saves++
+  }
+
+  load(channelId: Uint8Array): Machine | undefined {
+    const row = this.selectOne.get(channelIdHex(channelId)) as { record: Uint8Array } | undefined
+    return row === undefined ? undefined : decodeRecord(new Uint8Array(row.record))
+  }
+
+  loadAll(): Machine[] {
+    return (this.selectAll.all() as { record: Uint8Array }[]).map((r) => decodeRecord(new Uint8Array(r.record)))
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close()
+  }
+}

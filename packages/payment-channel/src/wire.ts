@@ -1,0 +1,62 @@
+/**
+ * Wire messages between two channel nodes (core's canonical codec: one tag
+ * byte, then the struct; strict decode with a size limit).
+ *
+ *   hello    first frame on a connection: who I am
+ *   open     A → B: channel parameters and A's signature on version 0
+ *   openAck  B → A: B's signature on version 0 (B has confirmed on L1)
+ *   propose  the next state and the proposer's signature
+ *   accept   the responder's countersignature on that state
+ *   confirm  the proposer holds the countersigned state (the responder may propose again)
+ *   reject   the responder refuses a proposal (code says why)
+ *   sync     after (re)connecting: my latest fully signed version
+ *   state    a fully signed state (resync of a peer that is behind)
+ */
+import { codec, decode, encode } from '@l2bench/core'
+import { PENALTIES, balancesCodec, stateCodec } from './state.ts'
+
+/** Largest frame a node accepts (a state with MAX_LOCKED entries is ~60 KiB). */
+export const MAX_FRAME = 128 * 1024
+
+const id = codec.fixedBytes(32)
+const sig = codec.fixedBytes(64)
+
+export const channelParamsCodec = codec.struct({
+  channelId: id,
+  chainId: codec.u64,
+  adjudicator: codec.address,
+  nonce: codec.u64,
+  a: codec.address,
+  b: codec.address,
+  pkA: codec.fixedBytes(33),
+  pkB: codec.fixedBytes(33),
+  deposits: balancesCodec,
+  disputeWindow: codec.u32,
+  fundingTimeout: codec.u32,
+  penalty: codec.enumeration(PENALTIES),
+})
+export type WireChannelParams = codec.Infer<typeof channelParamsCodec>
+
+export const wireCodec = codec.messages({
+  hello: [1, codec.struct({ address: codec.address, chainId: codec.u64 })],
+  open: [2, codec.struct({ params: channelParamsCodec, sig })],
+  openAck: [3, codec.struct({ channelId: id, sig })],
+  propose: [4, codec.struct({ state: stateCodec, sig, topUp: codec.amount })],
+  accept: [5, codec.struct({ channelId: id, version: codec.u64, sig })],
+  confirm: [6, codec.struct({ channelId: id, version: codec.u64 })],
+  reject: [7, codec.struct({ channelId: id, version: codec.u64, code: codec.string(64) })],
+  sync: [8, codec.struct({ channelId: id, version: codec.u64 })],
+  state: [9, codec.struct({ state: stateCodec, sigA: sig, sigB: sig })],
+})
+export type WireMessage = codec.Infer<typeof wireCodec>
+export type WireType = WireMessage['type']
+export type MessageOf<T extends WireType> = Extract<WireMessage, { type: T }>
+
+export function encodeMessage(msg: WireMessage): Uint8Array {
+  return encode(wireCodec, msg)
+}
+
+/** Strict decode; throws DecodeError naming the field on any malformed input. */
+export function decodeMessage(bytes: Uint8Array): WireMessage {
+  return decode(wireCodec, bytes, { maxSize: MAX_FRAME })
+}

@@ -1,0 +1,141 @@
+/** Shared test fixtures: an L1 with the adjudicator, funded parties, signed states, node pairs. */
+import { type Address, type Amount, NodeSigner, type Signer, secretKeyFromSeed } from '@l2bench/core'
+import { MockL1, Wallet } from '@l2bench/l1-mock'
+import {
+  Adjudicator,
+  AdjudicatorClient,
+  type ChannelNodeOptions,
+  type ChannelState,
+  type ChannelStore,
+  ChannelNode,
+  type Domain,
+  MemoryStore,
+  type MemoryLinkOptions,
+  type Penalty,
+  type SignedState,
+  memoryLinkPair,
+  stateDigest,
+} from '../src/index.ts'
+
+export const ETH = 10n ** 18n
+
+export interface Party {
+  name: string
+  signer: Signer
+  wallet: Wallet
+  client: AdjudicatorClient
+  address: Address
+}
+
+export function makeWorld() {
+  const l1 = new MockL1()
+  const adj = l1.deploy(new Adjudicator())
+  const domain: Domain = { chainId: l1.chainId, adjudicator: adj.address }
+  const party = (name: string): Party => {
+    const signer = new NodeSigner(secretKeyFromSeed(name))
+    const wallet = new Wallet(signer, l1)
+    l1.mint(signer.address, 1000n * ETH)
+    return { name, signer, wallet, client: new AdjudicatorClient(wallet, adj), address: signer.address }
+  }
+  return { l1, adj, domain, party }
+}
+
+export function sign(domain: Domain, state: ChannelState, a: Signer, b: Signer): SignedState {
+  const digest = stateDigest(domain, state)
+  return { state, digest, sigs: [a.sign(digest), b.sign(digest)] }
+}
+
+/** Opens and funds a channel directly on L1 (contract-level tests). */
+export async function openOnChain(
+  w: ReturnType<typeof makeWorld>,
+  a: Party,
+  b: Party,
+  opts: { depositA?: Amount; depositB?: Amount; window?: number; penalty?: Penalty; nonce?: bigint; fundingTimeout?: number } = {},
+) {
+  const depositA = opts.depositA ?? 10n * ETH
+  const depositB = opts.depositB ?? 5n * ETH
+  const nonce = opts.nonce ?? 1n
+  const r = await a.client.open({
+    b: b.address,
+    pkA: a.signer.publicKey,
+    pkB: b.signer.publicKey,
+    nonce,
+    depositA,
+    depositB,
+    disputeWindow: opts.window ?? 10,
+    fundingTimeout: opts.fundingTimeout ?? 5,
+    penalty: opts.penalty ?? 'none',
+  })
+  const channelId = Buffer.from((r.result as string).slice(2), 'hex')
+  const id = new Uint8Array(channelId)
+  const confirm = await b.client.confirm(id, depositB)
+  const state = (version: bigint, balances: readonly [Amount, Amount], isFinal = false): ChannelState => ({
+    channelId: id,
+    version,
+    balances,
+    locked: [],
+    isFinal,
+  })
+  return { channelId: id, openReceipt: r, confirmReceipt: confirm, state, total: depositA + depositB }
+}
+
+export interface NodePair {
+  world: ReturnType<typeof makeWorld>
+  alice: ChannelNode
+  bob: ChannelNode
+  a: Party
+  b: Party
+  channelId: `0x${string}`
+  stores: [ChannelStore, ChannelStore]
+  links: ReturnType<typeof memoryLinkPair>
+}
+
+export async function nodePair(
+  opts: {
+    penalty?: Penalty
+    window?: number
+    depositA?: Amount
+    depositB?: Amount
+    link?: MemoryLinkOptions
+    stores?: [ChannelStore, ChannelStore]
+    node?: Partial<ChannelNodeOptions>
+    names?: [string, string]
+  } = {},
+): Promise<NodePair> {
+  const world = makeWorld()
+  const [na, nb] = opts.names ?? ['alice', 'bob']
+  const a = world.party(na)
+  const b = world.party(nb)
+  const stores = opts.stores ?? [new MemoryStore(), new MemoryStore()]
+  const mk = (p: Party, store: ChannelStore) =>
+    new ChannelNode({ signer: p.signer, wallet: p.wallet, adjudicator: world.adj, store, timers: false, ...opts.node })
+  const alice = mk(a, stores[0])
+  const bob = mk(b, stores[1])
+  const links = memoryLinkPair(opts.link ?? {})
+  alice.attach(links[0])
+  bob.attach(links[1])
+  await settle()
+  const channelId = await alice.open({
+    peer: b.address,
+    peerPublicKey: b.signer.publicKey,
+    deposit: opts.depositA ?? 10n * ETH,
+    peerDeposit: opts.depositB ?? 5n * ETH,
+    disputeWindow: opts.window ?? 10,
+    penalty: opts.penalty ?? 'none',
+  })
+  return { world, alice, bob, a, b, channelId, stores, links }
+}
+
+/** Lets queued microtasks and zero-delay timers run. */
+export async function settle(rounds = 5): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r))
+}
+
+/** Polls `cond` across event-loop turns (no wall-clock assertion: bounded by turns). */
+export async function until(cond: () => boolean, turns = 2000): Promise<void> {
+  for (let i = 0; i < turns; i++) {
+    if (cond()) return
+    await new Promise((r) => setImmediate(r))
+  }
+  throw new Error('condition not reached')
+}
