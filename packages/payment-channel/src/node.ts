@@ -268,17 +268,22 @@ export class ChannelNode {
     const slot = this.channels.get(key)
     if (slot === undefined) throw new ChannelError('UNKNOWN_CHANNEL', 'channelId', 'unknown channel')
     const { machine, effects } = step(this.ctx, slot.machine, ev)
-    // Effects in order; a failing persist stops everything after it.
+    // Effects in order; a failing persist stops everything after it. The new
+    // machine is installed before any outward effect runs, so a re-entrant
+    // call (a listener paying from its callback) sees it.
+    let installed = false
     for (const eff of effects) {
       if (eff.type === 'persist') {
         this.store.save(eff.machine)
-        slot.machine = eff.machine
-      } else {
-        slot.machine = machine
-        this.runEffect(key, slot, eff)
+        continue
       }
+      if (!installed) {
+        slot.machine = machine
+        installed = true
+      }
+      this.runEffect(key, slot, eff)
     }
-    slot.machine = machine
+    if (!installed) slot.machine = machine
     this.pump(key, slot)
   }
 
@@ -299,7 +304,7 @@ export class ChannelNode {
       }
       case 'received': {
         const e: PaymentEvent = { channelId: `0x${key}`, amount: eff.amount, version: eff.version }
-        for (const l of this.listeners) l(e)
+        for (const l of this.listeners) queueMicrotask(() => l(e))
         return
       }
       case 'retry': {
@@ -328,7 +333,8 @@ export class ChannelNode {
         return
       }
       case 'topUpSigned':
-        void this.client.topUp(m.params.channelId, eff.amount).catch((err) => this.record(err))
+        // After the current step: the L1 mock mines (and emits) synchronously.
+        queueMicrotask(() => this.client.topUp(m.params.channelId, eff.amount).catch((err) => this.record(err)))
         return
     }
   }
@@ -627,18 +633,21 @@ export class ChannelNode {
   // ------------------------------------------------------------------ L1 events
 
   private onL1Event(e: L1Event): void {
+    // Handled after the transaction that emitted it returns (the mock delivers events synchronously).
+    queueMicrotask(() => this.handleL1Event(e))
+  }
+
+  private handleL1Event(e: L1Event): void {
     if (this.stopped) return
     const id = e.data.channelId
     if (!(id instanceof Uint8Array)) return
     const key = channelIdHex(id)
     const slot = this.channels.get(key)
     if (slot === undefined) return
-    const m = slot.machine
     try {
       if (e.name === 'Registered' || e.name === 'Challenged') {
         const version = e.data.version as bigint
-        if (m.phase === 'open') this.dispatch(key, { type: 'closed', now: this.now() })
-        slot.machine = { ...slot.machine, phase: slot.machine.phase === 'closed' ? 'closed' : 'closing' }
+        this.dispatch(key, { type: 'disputed', now: this.now() })
         const latest = slot.machine.latest
         if (this.options.autoChallenge !== false && version < latest.state.version && latest.sigs[0]!.length === 64 && latest.sigs[1]!.length === 64)
           void this.client.challenge(latest).catch((err) => this.record(err))

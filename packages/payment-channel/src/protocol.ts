@@ -127,6 +127,7 @@ export type Event =
   | { type: 'tick'; now: number }
   | { type: 'connected'; now: number }
   | { type: 'deposited'; total: Amount; now: number }
+  | { type: 'disputed'; now: number }
   | { type: 'closed'; now: number }
 
 export type Effect =
@@ -221,7 +222,12 @@ export function step(ctx: StepContext, m: Machine, ev: Event): StepResult {
     case 'deposited':
       if (m.awaitingDeposit !== undefined && ev.total >= m.awaitingDeposit) return persisted({ ...m, awaitingDeposit: undefined }, [])
       return { machine: m, effects: [] }
+    case 'disputed':
+      // A state is registered on L1: no more off-chain updates.
+      if (m.phase === 'closed' || m.phase === 'closing') return { machine: m, effects: [] }
+      return persisted({ ...m, phase: 'closing' }, [])
     case 'closed':
+      if (m.phase === 'closed') return { machine: m, effects: [] }
       return persisted({ ...m, phase: 'closed' }, [])
   }
 }

@@ -99,6 +99,8 @@ export async function nodePair(
     link?: MemoryLinkOptions
     stores?: [ChannelStore, ChannelStore]
     node?: Partial<ChannelNodeOptions>
+    /** Per-node overrides (A, B) on top of `node`. */
+    nodes?: [Partial<ChannelNodeOptions>, Partial<ChannelNodeOptions>]
     names?: [string, string]
   } = {},
 ): Promise<NodePair> {
@@ -107,10 +109,10 @@ export async function nodePair(
   const a = world.party(na)
   const b = world.party(nb)
   const stores = opts.stores ?? [new MemoryStore(), new MemoryStore()]
-  const mk = (p: Party, store: ChannelStore) =>
-    new ChannelNode({ signer: p.signer, wallet: p.wallet, adjudicator: world.adj, store, timers: false, ...opts.node })
-  const alice = mk(a, stores[0])
-  const bob = mk(b, stores[1])
+  const mk = (p: Party, store: ChannelStore, extra: Partial<ChannelNodeOptions> | undefined) =>
+    new ChannelNode({ signer: p.signer, wallet: p.wallet, adjudicator: world.adj, store, timers: false, ...opts.node, ...extra })
+  const alice = mk(a, stores[0], opts.nodes?.[0])
+  const bob = mk(b, stores[1], opts.nodes?.[1])
   const links = memoryLinkPair(opts.link ?? {})
   alice.attach(links[0])
   bob.attach(links[1])

@@ -1,0 +1,85 @@
+/** ChannelNode end to end over in-memory links: open, payments both ways, top-up, cooperative close, bad input. */
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { AmountError, InvalidInputError } from '@l2bench/core'
+import { ChannelError, type PaymentEvent } from '../src/index.ts'
+import { ETH, nodePair, settle, until } from './fixtures.ts'
+
+describe('ChannelNode', () => {
+  test('open, pay both ways, payment events, cooperative close pays the final split', async () => {
+    const p = await nodePair()
+    const { alice, bob, channelId, world } = p
+    assert.equal(alice.status(channelId).phase, 'open')
+    await until(() => bob.status(channelId).phase === 'open')
+    const got: PaymentEvent[] = []
+    bob.on('payment', (e) => got.push(e))
+    assert.equal(await alice.pay({ channelId, amount: 2n * ETH }), 1n)
+    assert.equal(await bob.pay({ channelId, amount: ETH / 2n }), 2n)
+    assert.equal(await alice.pay({ channelId, amount: 1n }), 3n)
+    await settle()
+    assert.deepEqual(
+      got.map((e) => e.amount),
+      [2n * ETH, 1n],
+    )
+    assert.deepEqual(alice.status(channelId).balances, bob.status(channelId).balances)
+    assert.deepEqual(alice.status(channelId).balances, [10n * ETH - 2n * ETH + ETH / 2n - 1n, 5n * ETH + 2n * ETH - ETH / 2n + 1n])
+    const ba = world.l1.balanceOf(p.a.address)
+    const bb = world.l1.balanceOf(p.b.address)
+    const r = await alice.closeCooperative({ channelId })
+    assert.equal(r.status, 'success')
+    assert.equal(world.l1.balanceOf(p.a.address), ba + 8n * ETH + ETH / 2n - 1n - r.fee)
+    assert.equal(world.l1.balanceOf(p.b.address), bb + 6n * ETH + ETH / 2n + 1n)
+    await settle()
+    assert.equal(alice.status(channelId).phase, 'closed')
+    assert.equal(bob.status(channelId).phase, 'closed')
+    await assert.rejects(alice.pay({ channelId, amount: 1n }), (e: ChannelError) => e.code === 'CHANNEL_CLOSED')
+  })
+
+  test('many queued payments from both sides at once: one history, no fork, sums match', async () => {
+    const p = await nodePair()
+    const { alice, bob, channelId } = p
+    await until(() => bob.status(channelId).phase === 'open')
+    const jobs: Promise<bigint>[] = []
+    for (let i = 0; i < 30; i++) {
+      jobs.push(alice.pay({ channelId, amount: 3n }))
+      jobs.push(bob.pay({ channelId, amount: 2n }))
+    }
+    const versions = await Promise.all(jobs)
+    assert.equal(new Set(versions).size, 60, 'every update got its own version')
+    await settle()
+    assert.equal(alice.status(channelId).version, 60n)
+    assert.deepEqual(alice.latest(channelId).digest, bob.latest(channelId).digest)
+    assert.deepEqual(alice.status(channelId).balances, [10n * ETH - 30n, 5n * ETH + 30n])
+  })
+
+  test('top-up: both sign the new split first, then the deposit lands and payments continue', async () => {
+    const p = await nodePair()
+    const { alice, bob, channelId } = p
+    await until(() => bob.status(channelId).phase === 'open')
+    await bob.topUp(channelId, 3n * ETH)
+    await until(() => bob.machine(channelId).awaitingDeposit === undefined && alice.machine(channelId).awaitingDeposit === undefined)
+    const info = await alice.onChain(channelId)
+    assert.deepEqual(info?.deposits, [10n * ETH, 8n * ETH])
+    await alice.pay({ channelId, amount: ETH })
+    assert.deepEqual(bob.status(channelId).balances, [9n * ETH, 9n * ETH])
+    const r = await bob.forceClose({ channelId })
+    assert.equal(r.status, 'success')
+  })
+
+  test('bad local input: typed errors naming the field, nothing changes', async () => {
+    const p = await nodePair()
+    const { alice, channelId } = p
+    const before = alice.latest(channelId)
+    await assert.rejects(alice.pay({ channelId, amount: -1n }), (e: AmountError) => e instanceof AmountError && e.field === 'amount')
+    await assert.rejects(alice.pay({ channelId, amount: 0n }), (e: AmountError) => e.field === 'amount')
+    await assert.rejects(alice.pay({ channelId, amount: 1 as unknown as bigint }), (e: AmountError) => e.field === 'amount')
+    await assert.rejects(alice.pay({ channelId, amount: 11n * ETH }), (e: AmountError) => e instanceof AmountError && e.field === 'amount')
+    await assert.rejects(alice.pay({ channelId: `0x${'00'.repeat(32)}`, amount: 1n }), (e: ChannelError) => e.code === 'UNKNOWN_CHANNEL')
+    await assert.rejects(
+      alice.open({ peer: p.b.address, peerPublicKey: p.b.signer.publicKey, deposit: 0n, disputeWindow: 5 }),
+      (e: InvalidInputError) => e.field === 'deposit',
+    )
+    assert.equal(alice.latest(channelId), before)
+    assert.equal(await alice.pay({ channelId, amount: 1n }), 1n)
+  })
+})
