@@ -5,7 +5,8 @@
  * without the design doing anything. Each design gets its own instance, so all
  * gas on it is that design's.
  */
-import { MockL1, type MockL1Options, type Receipt, type SignedTx, type TxHash } from '@l2bench/l1-mock'
+import { encode } from '@l2bench/core'
+import { MockL1, type MockL1Options, type Receipt, type SignedTx, type TxHash, signedTxCodec } from '@l2bench/l1-mock'
 
 export type Phase = 'setup' | 'payments' | 'settle'
 
@@ -13,6 +14,8 @@ export interface SentTx {
   hash: TxHash
   phase: Phase
   operation: string
+  /** Size of the whole signed transaction in the mock's encoding (calldata + envelope). */
+  size: number
 }
 
 export class MeteredL1 extends MockL1 {
@@ -25,7 +28,7 @@ export class MeteredL1 extends MockL1 {
 
   override sendSync(tx: SignedTx): TxHash {
     const hash = super.sendSync(tx)
-    this.sent.push({ hash, phase: this.phase, operation: this.operationOf(tx) })
+    this.sent.push({ hash, phase: this.phase, operation: this.operationOf(tx), size: encode(signedTxCodec, tx).length })
     return hash
   }
 
@@ -59,6 +62,8 @@ export interface CostLine {
 export interface CostSummary extends CostLine {
   /** Sum of fees (gas × price), wei. */
   fees: bigint
+  /** Σ whole signed-transaction sizes (what the chain stores), bytes. */
+  txBytes: number
   reverted: number
   byPhase: Record<Phase, CostLine>
   /** By `Contract.method` (or `transfer`). */
@@ -78,6 +83,7 @@ export function summarizeCosts(l1: MeteredL1): CostSummary {
   const s: CostSummary = {
     ...emptyLine(),
     fees: 0n,
+    txBytes: 0,
     reverted: 0,
     byPhase: { setup: emptyLine(), payments: emptyLine(), settle: emptyLine() },
     byOperation: {},
@@ -91,9 +97,11 @@ export function summarizeCosts(l1: MeteredL1): CostSummary {
   }
   for (const { tx, receipt } of l1.minedReceipts()) {
     add(s, receipt)
+    s.txBytes += tx.size
     add(s.byPhase[tx.phase], receipt)
-    s.byOperation[tx.operation] ??= emptyLine()
-    add(s.byOperation[tx.operation], receipt)
+    const op = s.byOperation[tx.operation] ?? emptyLine()
+    s.byOperation[tx.operation] = op
+    add(op, receipt)
     if (receipt.status !== 'success') s.reverted++
     s.fees += receipt.fee
     s.feesBySender.set(receipt.from, (s.feesBySender.get(receipt.from) ?? 0n) + receipt.fee)

@@ -42,6 +42,9 @@ export interface DesignResultJson {
     gasPerPayment: number
     bytes: number
     bytesPerPayment: number
+    /** Whole signed transactions (envelope + calldata), bytes. `bytes` is calldata only. */
+    txBytes: number
+    txBytesPerPayment: number
     txs: number
     txsPerPayment: number
     reverted: number

@@ -16,7 +16,10 @@ import type { Payment } from '../workload.ts'
 
 interface Pending {
   id: number
+  from: number
   hash: TxHash
+  /** value + gasLimit × gasPrice: what the wallet must keep aside until the block. */
+  reserved: bigint
   arrivalMs: number
   computeMs: number
 }
@@ -25,6 +28,8 @@ export class L1Design implements Design {
   readonly name = 'l1' as const
   private world!: World
   private pending: Pending[] = []
+  /** Per user: Σ reserved of their transfers still in the mempool. */
+  private reserved = new Map<number, bigint>()
 
   async setup(world: World): Promise<void> {
     this.world = world
@@ -37,14 +42,21 @@ export class L1Design implements Design {
     const t0 = monotonicMs()
     const from = this.world.users[p.from]!
     const to = this.world.users[p.to]!
+    // A wallet keeps aside what its own pending transfers may spend, so it never
+    // sends a transfer the chain would drop (which would also strand later nonces).
+    const gasLimit = BigInt(GAS_SCHEDULE.txBase)
+    const cost = p.amount + gasLimit * from.wallet.gasPrice
+    const held = this.reserved.get(p.from) ?? 0n
+    if (from.wallet.balance() - held < cost) return { ok: false, reason: 'INSUFFICIENT_FUNDS', softLatencyMs: monotonicMs() - t0 }
     let hash: TxHash
     try {
-      hash = await from.wallet.sendRaw(to.address, new Uint8Array(), { value: p.amount, gasLimit: BigInt(GAS_SCHEDULE.txBase) })
+      hash = await from.wallet.sendRaw(to.address, new Uint8Array(), { value: p.amount, gasLimit })
     } catch (err) {
       const code = (err as { code?: string }).code ?? 'L1_REJECTED'
       return { ok: false, reason: code, softLatencyMs: monotonicMs() - t0 }
     }
-    this.pending.push({ id: p.id, hash, arrivalMs: this.world.nowMs(), computeMs: monotonicMs() - t0 })
+    this.reserved.set(p.from, held + cost)
+    this.pending.push({ id: p.id, from: p.from, hash, reserved: cost, arrivalMs: this.world.nowMs(), computeMs: monotonicMs() - t0 })
     return { ok: true }
   }
 
@@ -58,6 +70,7 @@ export class L1Design implements Design {
         still.push(p)
         continue
       }
+      this.reserved.set(p.from, (this.reserved.get(p.from) ?? 0n) - p.reserved)
       const waited = Math.max(0, this.world.blockTimeMs(r.timestamp) - p.arrivalMs)
       const latency = waited + p.computeMs
       if (r.status === 'success') this.world.resolve(p.id, { softLatencyMs: latency, finalLatencyMs: latency })
@@ -67,10 +80,27 @@ export class L1Design implements Design {
   }
 
   async flush(): Promise<void> {
-    // Mine until the mempool drains (a backlog may need several blocks).
-    for (let guard = 0; this.world.l1.pendingCount() > 0 && guard < 1_000_000; guard++) this.world.l1.mine(1)
+    // Mine until the mempool drains (a backlog may need several blocks); stop
+    // if blocks stop including anything (a transaction that can never be mined).
+    let idle = 0
+    while (this.world.l1.pendingCount() > 0 && idle < 100) {
+      const before = this.world.l1.pendingCount()
+      this.world.l1.mine(1)
+      idle = this.world.l1.pendingCount() < before ? 0 : idle + 1
+    }
     this.collect()
-    for (const p of this.pending) this.world.resolve(p.id, { ok: false, reason: 'DROPPED' })
+    for (const p of this.pending) {
+      // A dropped transaction's receipt rejects at once with the reason; one still
+      // stuck in the mempool would wait forever, so it is reported as STUCK.
+      const reason = await Promise.race([
+        this.world.l1.receipt(p.hash).then(
+          () => 'UNRESOLVED',
+          (err: { code?: string }) => err.code ?? 'DROPPED',
+        ),
+        new Promise<string>((r) => setImmediate(() => r('STUCK'))),
+      ])
+      this.world.resolve(p.id, { ok: false, reason })
+    }
     this.pending = []
   }
 
