@@ -1,8 +1,8 @@
 /** ChannelNode end to end over in-memory links: open, payments both ways, top-up, cooperative close, bad input. */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { AmountError, InvalidInputError } from '@l2bench/core'
-import { ChannelError, type PaymentEvent } from '../src/index.ts'
+import { AmountError, type InvalidInputError } from '@l2bench/core'
+import type { ChannelError, PaymentEvent } from '../src/index.ts'
 import { ETH, nodePair, settle, until } from './fixtures.ts'
 
 describe('ChannelNode', () => {
