@@ -7,7 +7,8 @@
  * a temporary_channel_failure at x sets hi = x − 1; an HTLC of x that a hop
  * forwarded onward sets lo = x; a settled payment of x shifts both down by x
  * (the money left that side). Bounds relax back toward the prior [0, capacity]
- * with `halfLifeMs`: hi(t) = c − (c − hi₀)·2^(−age/H), lo(t) = lo₀·2^(−age/H).
+ * by halving their distance from it once per elapsed half-life H:
+ * hi(t) = c − (c − hi₀)·2^(−⌊age/H⌋), lo(t) = lo₀·2^(−⌊age/H⌋).
  * Per node it keeps the time of the last failure that blamed the node itself
  * (offline peer, HTLC held until it timed out); its penalty factor is
  * 1 − 2^(−age/H).
@@ -138,9 +139,12 @@ export class MissionControl {
   }
 
   private decayed(r: EdgeRecord, cap: number, now: number): { lo: number; hi: number } {
-    const age = Math.max(0, now - r.time)
-    if (age === 0) return { lo: r.lo, hi: r.hi }
-    const k = 2 ** (-age / this.halfLifeMs)
+    // Whole half-lives only (as LDK shifts its offsets): within the first
+    // half-life a failure is remembered in full, so the same amount is not
+    // retried over the same edge a moment later.
+    const halvings = Math.floor(Math.max(0, now - r.time) / this.halfLifeMs)
+    if (halvings === 0) return { lo: r.lo, hi: r.hi }
+    const k = 2 ** -halvings
     // Flooring keeps the bounds integers and errs on the cautious side: hi never
     // rises above its decayed value, so a failure at x keeps excluding x until
     // the decay has genuinely moved the ceiling past it.
