@@ -384,8 +384,9 @@ export class MockL1 implements L1 {
     return min
   }
 
+  /** Auto-mine: mine while some pending transaction can go into the next block (a nonce gap waits). */
   private mineWhileEligible(): void {
-    while (this.mempool.some((p) => p.eligibleHeight <= this.height + 1)) this.mineBlock()
+    while (this.mempool.some((p) => p.eligibleHeight <= this.height + 1 && p.tx.body.nonce <= this.nonceOf(p.from))) this.mineBlock()
   }
 
   private mineBlock(): void {

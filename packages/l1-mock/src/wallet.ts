@@ -69,12 +69,18 @@ export class Wallet {
 
   async sendRaw(to: Address, data: Uint8Array, options: SendOptions = {}): Promise<TxHash> {
     const tx = this.sign(to, data, options)
+    let hash: TxHash
     try {
-      return await this.l1.send(tx)
+      hash = await this.l1.send(tx)
     } catch (err) {
       this.nextNonce = undefined // resync from the chain
       throw err
     }
+    // A dropped transaction never uses its nonce: resync so the next one does not wait on a gap.
+    this.l1.receipt(hash).catch(() => {
+      this.nextNonce = undefined
+    })
+    return hash
   }
 
   /** Plain value transfer (the L1 baseline payment). */
