@@ -6,7 +6,8 @@
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { sha256 } from '@l2bench/core'
+import { NodeSigner, secretKeyFromSeed, sha256 } from '@l2bench/core'
+import { TxRejectedError, Wallet } from '@l2bench/l1-mock'
 import { PaychManager, encodeVoucher } from '../src/index.ts'
 import { RULE_CASES, caseContext } from './cases.ts'
 import { ETH, type World, channelInfo, makeWorld, openChannel, plain, rejectsWith } from './helpers.ts'
@@ -273,4 +274,25 @@ test('voucherCheckSpendable and voucherSubmit: hash locks, time locks, already s
   assert.equal(channelInfo(w, channel).toSend, 10n)
   w.l1.mine(5)
   assert.equal(await payee.voucherCheckSpendable(channel, later), true)
+})
+
+test('a chain message the L1 refuses leaves the manager unchanged (create, addFunds, reserveFunds)', async () => {
+  const w = makeWorld()
+  const { payer } = await managers(w)
+  const poor = await PaychManager.open({ l1: w.l1, wallet: new Wallet(new NodeSigner(secretKeyFromSeed('poor')), w.l1), contract: w.contract })
+  await assert.rejects(poor.create(poor.address, w.payee.address, 5n), (e: unknown) => e instanceof TxRejectedError && e.code === 'INSUFFICIENT_FUNDS')
+  assert.deepEqual(await poor.list(), [])
+  const { channel, messageId } = await payer.create(w.payer.address, w.payee.address, 100n)
+  await payer.waitForMessage(messageId)
+  await payer.reserveFunds(channel, 40n)
+  const before = await payer.status(channel)
+  const tooMuch = w.l1.balanceOf(w.payer.address) * 2n
+  await assert.rejects(payer.addFunds(channel, tooMuch), TxRejectedError)
+  assert.deepEqual(await payer.status(channel), before)
+  await assert.rejects(payer.reserveFunds(channel, tooMuch), TxRejectedError)
+  assert.deepEqual(await payer.status(channel), before)
+  // The wallet's nonce was not burnt: the next message goes through.
+  const h = await payer.addFunds(channel, 10n)
+  assert.equal((await payer.waitForMessage(h))?.status, 'success')
+  assert.equal((await payer.status(channel)).confirmedAmount, 110n)
 })
