@@ -6,6 +6,7 @@
 export * from './calibrate.ts'
 export type * from './design.ts'
 export * from './designs/index.ts'
+export { ChannelDesign, designOptions } from './designs/channel.ts'
 export { L1Design } from './designs/l1.ts'
 export * from './errors.ts'
 export * from './gate.ts'

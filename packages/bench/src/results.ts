@@ -124,7 +124,7 @@ export interface ResultsJson {
     faults: unknown
     l1: { blockTime: number; blockGasLimit: number; gasPriceWei: string }
   }
-  calibration: { signVerifyPerSecond: number; nobleSignVerifyPerSecond: number; sha256PerSecond: number; measured: 'wall-clock' }
+  calibration: { signVerifyPerSecond: number; nodeSignVerifyPerSecond: number; nobleSignVerifyPerSecond: number; sha256PerSecond: number; measured: 'wall-clock' }
   designs: DesignResultJson[]
   sweeps: SweepPointJson[]
   fits: FitJson[]

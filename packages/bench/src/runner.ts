@@ -14,7 +14,7 @@
  */
 import {
   type Address,
-  NodeSigner,
+  NobleSigner,
   Rng,
   type Signer,
   monotonicMs,
@@ -28,14 +28,19 @@ import type { Scenario } from './scenario.ts'
 import { summarize } from './stats.ts'
 import type { Payment, Workload } from './workload.ts'
 
-/** Derives user keys once per run; every design sees the same users. */
+/**
+ * Derives user keys once per run; every design sees the same users. Users sign
+ * with @noble/secp256k1 because its signatures are deterministic (RFC 6979):
+ * OpenSSL's random nonces change how many zero bytes a signature has, and so
+ * the calldata gas, from run to run. Verification stays on node:crypto.
+ */
 export class KeyRing {
   private readonly cache = new Map<string, { secretKey: Uint8Array; signer: Signer }>()
   get(label: string): { secretKey: Uint8Array; signer: Signer } {
     let k = this.cache.get(label)
     if (k === undefined) {
       const secretKey = secretKeyFromSeed(`l2bench/${label}`)
-      k = { secretKey, signer: new NodeSigner(secretKey) }
+      k = { secretKey, signer: new NobleSigner(secretKey) }
       this.cache.set(label, k)
     }
     return k

@@ -5,14 +5,15 @@
  */
 import type { DesignFactory } from '../design.ts'
 import type { DesignName } from '../scenario.ts'
+import { ChannelDesign } from './channel.ts'
 import { L1Design } from './l1.ts'
 
 export const DESIGN_FACTORIES: Partial<Record<DesignName, DesignFactory>> = {
   l1: () => new L1Design(),
+  channel: () => new ChannelDesign(),
 }
 
 export const MISSING_REASONS: Partial<Record<DesignName, string>> = {
-  channel: 'adapter pending: @l2bench/payment-channel has no usable API yet',
   paych: 'adapter pending: @l2bench/paych-manager has no usable API yet',
   htlc: 'adapter pending: @l2bench/htlc-router has no usable API yet',
   rollup: 'adapter pending: @l2bench/zk-rollup has no usable API yet',

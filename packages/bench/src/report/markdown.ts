@@ -53,8 +53,8 @@ export function renderMarkdown(r: ResultsJson): string {
   out.push('')
   out.push(
     `Machine: ${r.machine.os} ${r.machine.arch}, ${r.machine.cpus} × ${r.machine.cpuModel}, ${r.machine.memoryGb} GB, Node ${r.machine.node}. ` +
-      `Calibration (this run): ${fmtInt(r.calibration.signVerifyPerSecond)} secp256k1 sign+verify/s (node:crypto), ` +
-      `${fmtInt(r.calibration.nobleSignVerifyPerSecond)}/s (noble), ${fmtInt(r.calibration.sha256PerSecond)} sha256/s.`,
+      `Calibration (this run): ${fmtInt(r.calibration.signVerifyPerSecond)} secp256k1 sign+verify/s (noble sign, node:crypto verify), ` +
+      `${fmtInt(r.calibration.nodeSignVerifyPerSecond ?? 0)}/s (node:crypto both), ${fmtInt(r.calibration.nobleSignVerifyPerSecond)}/s (noble both), ${fmtInt(r.calibration.sha256PerSecond)} sha256/s.`,
   )
   out.push('')
   out.push('## Summary')

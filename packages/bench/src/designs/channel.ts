@@ -1,0 +1,227 @@
+/**
+ * Direct channel adapter (@l2bench/payment-channel): one ChannelNode per user,
+ * one channel per pair that pays in the workload, opened on L1 before the
+ * payments with perfect-foresight deposits (each side's peak net outflow ×
+ * headroom, or the scenario's fixed deposit), cooperatively closed at the end.
+ *
+ * One payment = one countersigned state update over an in-process link; the
+ * payee holds a state signed by both as soon as it answers, so it can enforce
+ * the payment on L1 at once: soft latency = final latency = the round trip's
+ * wall-clock time (signing, verifying, persisting). State is persisted in
+ * SQLite (WAL, synchronous=NORMAL by default) like a real node's.
+ *
+ * Fault `stale-state`: after the payment, the payer turns Mallory — stops
+ * defending itself and registers the state from before the payment on L1.
+ * The payee's node sees the registration and challenges with the newest
+ * state; after the dispute window the payee finalizes, and the pair reopens
+ * a fresh channel for the rest of the workload.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type Amount, monotonicMs } from '@l2bench/core'
+import {
+  Adjudicator,
+  type ChannelNodeOptions,
+  type ChannelStore,
+  ChannelNode,
+  MemoryStore,
+  SqliteStore,
+  memoryLinkPair,
+} from '@l2bench/payment-channel'
+import { z } from 'zod'
+import type { Design, PaymentResult, World } from '../design.ts'
+import { ScenarioError } from '../errors.ts'
+import { type Payment, depositFor } from '../workload.ts'
+
+const optionsSchema = z.strictObject({
+  store: z.enum(['sqlite', 'memory']).default('sqlite'),
+  synchronous: z.enum(['FULL', 'NORMAL']).default('NORMAL'),
+  /** Dispute window in L1 blocks. */
+  disputeWindow: z.number().int().min(1).max(1_000_000).default(100),
+})
+
+export type ChannelOptions = z.output<typeof optionsSchema>
+
+/** Validates `designOptions.<name>` with a schema; errors name the full key path. */
+export function designOptions<T extends z.ZodType>(world: World, name: string, schema: T): z.output<T> {
+  const r = schema.safeParse(world.scenario.designOptions[name] ?? {})
+  if (r.success) return r.data
+  const issue = r.error.issues[0]!
+  const key = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path
+  throw new ScenarioError(['designOptions', name, ...key.map(String)].join('.'), issue.message)
+}
+
+/** Lets queued microtasks and immediate callbacks run (message delivery between in-process nodes). */
+export async function turns(n = 5): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r))
+}
+
+interface PairChannel {
+  id: `0x${string}`
+  lo: number
+  hi: number
+  deposits: [Amount, Amount]
+  generation: number
+}
+
+export class ChannelDesign implements Design {
+  readonly name = 'channel' as const
+  private world!: World
+  private options!: ChannelOptions
+  private adjudicator!: Adjudicator
+  private readonly nodes = new Map<number, ChannelNode>()
+  private readonly nodeOptions = new Map<number, ChannelNodeOptions>()
+  private readonly stores: ChannelStore[] = []
+  private readonly channels = new Map<number, PairChannel>()
+  private dir: string | undefined
+  private locked = 0n
+
+  async setup(world: World): Promise<void> {
+    this.world = world
+    this.options = designOptions(world, 'channel', optionsSchema)
+    this.adjudicator = world.l1.deploy(new Adjudicator())
+    if (this.options.store === 'sqlite') this.dir = mkdtempSync(join(tmpdir(), 'l2bench-channel-'))
+    world.note(
+      `One channel per pair that pays, opened before the payments with perfect-foresight deposits; soft = final latency (a countersigned state is enforceable at once); store ${this.options.store}${this.options.store === 'sqlite' ? ` (synchronous=${this.options.synchronous})` : ''}; dispute window ${this.options.disputeWindow} blocks.`,
+    )
+
+    const used = new Set(world.workload.payments.map((p) => p.pair))
+    const pairs = [...used].sort((a, b) => a - b)
+    for (const pair of pairs) {
+      const [lo, hi] = world.workload.pairs[pair]!
+      this.node(lo)
+      this.node(hi)
+      const links = memoryLinkPair()
+      this.node(lo).attach(links[0])
+      this.node(hi).attach(links[1])
+    }
+    await turns()
+    let n = 0
+    for (const pair of pairs) {
+      await this.open(pair, 0)
+      if (++n % 100 === 0) world.progress(`opened ${n}/${pairs.length} channels`)
+    }
+  }
+
+  private node(user: number): ChannelNode {
+    let node = this.nodes.get(user)
+    if (node === undefined) {
+      const u = this.world.users[user]!
+      let store: ChannelStore
+      if (this.options.store === 'sqlite') store = new SqliteStore(join(this.dir!, `user-${user}.db`), { synchronous: this.options.synchronous })
+      else store = new MemoryStore()
+      this.stores.push(store)
+      const opts: ChannelNodeOptions = { signer: u.signer, wallet: u.wallet, adjudicator: this.adjudicator, store, timers: false, autoChallenge: true }
+      node = new ChannelNode(opts)
+      this.nodes.set(user, node)
+      this.nodeOptions.set(user, opts)
+    }
+    return node
+  }
+
+  private deposits(pair: number): [Amount, Amount] {
+    const c = this.world.scenario.capital
+    if (c.channelDeposit !== 'auto') return [c.channelDeposit, c.channelDeposit]
+    const need = this.world.workload.pairNeeds[pair]!
+    return [depositFor(need.a, c.headroom), depositFor(need.b, c.headroom)]
+  }
+
+  private async open(pair: number, generation: number, deposits: [Amount, Amount] = this.deposits(pair)): Promise<PairChannel> {
+    const [lo, hi] = this.world.workload.pairs[pair]!
+    const peer = this.world.users[hi]!
+    const id = await this.node(lo).open({
+      peer: peer.address,
+      peerPublicKey: peer.signer.publicKey,
+      deposit: deposits[0],
+      peerDeposit: deposits[1],
+      disputeWindow: this.options.disputeWindow,
+      penalty: 'none',
+      // Deterministic ids (the default nonce reads the wall clock), so gas is the same run to run.
+      nonce: BigInt(generation) * 1_000_000_000n + BigInt(pair) + 1n,
+    })
+    await turns()
+    const ch: PairChannel = { id, lo, hi, deposits, generation }
+    this.channels.set(pair, ch)
+    this.locked += deposits[0] + deposits[1]
+    return ch
+  }
+
+  async pay(p: Payment): Promise<PaymentResult> {
+    const ch = this.channels.get(p.pair)
+    if (ch === undefined) return { ok: false, reason: 'NO_CHANNEL' }
+    const payer = this.node(p.from)
+    const before = p.fault === 'stale-state' ? payer.latest(ch.id) : undefined
+    const t0 = monotonicMs()
+    try {
+      await payer.pay({ channelId: ch.id, amount: p.amount })
+    } catch (err) {
+      return { ok: false, reason: (err as { code?: string }).code ?? 'ERROR', softLatencyMs: monotonicMs() - t0 }
+    }
+    const ms = monotonicMs() - t0
+    if (before !== undefined) await this.staleStateAttack(p, ch, before)
+    return { ok: true, softLatencyMs: ms, finalLatencyMs: ms }
+  }
+
+  private async staleStateAttack(p: Payment, ch: PairChannel, stale: ReturnType<ChannelNode['latest']>): Promise<void> {
+    const w = this.world
+    const mallory = this.node(p.from)
+    const honest = this.node(p.to)
+    const latest = honest.latest(ch.id)
+    const payee = w.users[p.to]!.address
+    const honestBefore = w.l1.balanceOf(payee)
+    const mark = w.l1.sent.length
+    const opts = this.nodeOptions.get(p.from)!
+    opts.autoChallenge = false // Mallory does not defend against her own fraud
+    let outcome: string
+    let safe = false
+    try {
+      await mallory.client.register(stale)
+      await turns(10) // the honest node sees Registered and challenges
+      w.l1.mine(this.options.disputeWindow + 1)
+      await honest.finalize({ channelId: ch.id })
+      await turns()
+      // The payee's L1 gain, not counting what it paid in fees to challenge and finalize.
+      let fees = 0n
+      for (const tx of w.l1.sent.slice(mark)) {
+        const r = w.l1.receiptSync(tx.hash)
+        if (r !== undefined && r.from === payee) fees += r.fee
+      }
+      const gained = w.l1.balanceOf(payee) + fees - honestBefore
+      const me = ch.lo === p.to ? 0 : 1
+      const expected = latest.state.balances[me]
+      safe = gained === expected
+      outcome = `Mallory registered v${stale.state.version}; payee challenged with v${latest.state.version}; finalized after ${this.options.disputeWindow} blocks; payee received ${gained} wei before fees (latest state owes ${expected})`
+    } catch (err) {
+      outcome = `dispute failed: ${(err as Error).message}`
+    } finally {
+      opts.autoChallenge = true
+    }
+    this.locked -= ch.deposits[0] + ch.deposits[1]
+    this.channels.delete(p.pair)
+    w.fault({ paymentId: p.id, kind: 'stale-state', outcome, safe })
+    w.note('After a stale-state dispute the pair reopens a fresh channel funded with the balances it ended with; the dispute jumps the simulated clock by the window.')
+    const b = latest.state.balances
+    await this.open(p.pair, ch.generation + 1, [b[0], b[1]])
+  }
+
+  async flush(): Promise<void> {}
+
+  async settle(): Promise<void> {
+    let n = 0
+    for (const ch of this.channels.values()) {
+      await this.node(ch.lo).closeCooperative({ channelId: ch.id })
+      await turns()
+      this.locked -= ch.deposits[0] + ch.deposits[1]
+      if (++n % 100 === 0) this.world.progress(`closed ${n}/${this.channels.size} channels`)
+    }
+    this.channels.clear()
+    for (const node of this.nodes.values()) node.stop()
+    for (const s of this.stores) s.close()
+    if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true })
+  }
+
+  lockedCapital(): bigint {
+    return this.locked
+  }
+}

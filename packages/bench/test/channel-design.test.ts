@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import fc from 'fast-check'
+import { ChannelDesign, KeyRing, generateWorkload, parseScenario, runDesign } from '../src/index.ts'
+
+const keys = new KeyRing()
+
+test('direct channels conserve funds: after closing, balances = genesis ± payments − fees', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 2, max: 5 }), fc.integer({ min: 1, max: 30 }), async (seed, users, payments) => {
+      const s = parseScenario({ name: 'c', seed, users, payments, designOptions: { channel: { store: 'memory' } } })
+      const r = await runDesign(new ChannelDesign(), generateWorkload(s), { keys })
+      assert.equal(r.conservation.ok, true, JSON.stringify(r.conservation))
+      assert.equal(r.succeeded, payments, JSON.stringify(r.failureReasons))
+      assert.equal(r.l1.byPhase.payments.txs, 0, 'payments touch no L1')
+      assert.equal(r.capital.peakLockedWei !== '0', true)
+    }),
+    { numRuns: 6 },
+  )
+})
+
+test('direct channels with SQLite and a fixed deposit: payments beyond the balance fail, funds still conserved', async () => {
+  const s = parseScenario({
+    name: 'cap',
+    users: 2,
+    payments: 40,
+    pairs: { count: 1, direction: 'forward' },
+    amounts: { kind: 'fixed', value: '0.01 eth' },
+    capital: { channelDeposit: '0.1 eth' },
+  })
+  const r = await runDesign(new ChannelDesign(), generateWorkload(s), { keys })
+  assert.equal(r.succeeded, 10)
+  assert.ok(Object.keys(r.failureReasons).length === 1, JSON.stringify(r.failureReasons))
+  assert.equal(r.conservation.ok, true, JSON.stringify(r.conservation))
+})
+
+test('stale-state fault: the payee challenges, finalizes with the newest state, loses nothing', async () => {
+  const s = parseScenario({
+    name: 'stale',
+    seed: 5,
+    users: 3,
+    payments: 30,
+    faults: { staleState: 2 },
+    designOptions: { channel: { store: 'memory', disputeWindow: 5 } },
+  })
+  const r = await runDesign(new ChannelDesign(), generateWorkload(s), { keys })
+  assert.equal(r.faults.length, 2)
+  for (const f of r.faults) assert.equal(f.safe, true, f.outcome)
+  assert.ok((r.l1.byOperation['PaymentChannelAdjudicator.register']?.txs ?? 0) === 2)
+  assert.ok((r.l1.byOperation['PaymentChannelAdjudicator.challenge']?.txs ?? 0) === 2)
+  assert.equal(r.conservation.ok, true, JSON.stringify(r.conservation))
+  assert.equal(r.succeeded, 30)
+})
+
+test('same seed, same channel gas', async () => {
+  const s = parseScenario({ name: 'det', seed: 9, users: 4, payments: 25, designOptions: { channel: { store: 'memory' } } })
+  const a = await runDesign(new ChannelDesign(), generateWorkload(s), { keys })
+  const b = await runDesign(new ChannelDesign(), generateWorkload(s), { keys })
+  assert.deepEqual(a.l1, b.l1)
+})
