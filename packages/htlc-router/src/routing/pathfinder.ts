@@ -84,30 +84,53 @@ export interface SearchStats {
 }
 
 const NO_EDGE = -1
+const INV_2P20 = 1 / 1_048_576
 
 /**
  * Finds routes on one graph, reusing its scratch memory between searches.
  * Not reentrant: one search at a time per Pathfinder.
+ *
+ * Layout: the backward search reads, for each settled node, all its incoming
+ * edges. Edge attributes indexed by edge id would be scattered across memory
+ * (a node's in-edges have unrelated ids), costing a cache miss per attribute
+ * per edge; so the constructor copies them once into "slot" order — the
+ * order of the graph's incoming CSR — where a node's in-edges are
+ * contiguous. Per-search hints (mission control, in-flight, local balances,
+ * exclusions) are likewise stored per slot.
  */
 export class Pathfinder {
   readonly graph: ChannelGraph
   readonly lastStats: SearchStats = { settled: 0, relaxed: 0 }
+  // Per node.
   private readonly cost: Float64Array
   private readonly amt: Float64Array
   private readonly cltv: Float64Array
   private readonly prob: Float64Array
+  /** Slot of the edge the node forwards over toward the target. */
   private readonly next: Int32Array
-  private readonly seen: Uint32Array
-  private readonly done: Uint32Array
+  /** < 2·epoch: unseen; 2·epoch: labelled (in the heap); 2·epoch + 1: settled. */
+  private readonly state: Uint32Array
+  private readonly nodeStamp: Uint32Array
+  private readonly nodeFactor: Float64Array
   private readonly heap: IndexedMinHeap
-  /** Per-edge scratch, valid where edgeStamp == epoch: mission control bounds, in-flight, local liquidity. */
-  private readonly edgeStamp: Uint32Array
+  // Per slot (incoming-CSR order), copied from the graph once.
+  private readonly slotEdge: Int32Array
+  private readonly slotFrom: Int32Array
+  private readonly slotCap: Float64Array
+  private readonly slotBase: Float64Array
+  private readonly slotPpm: Float64Array
+  private readonly slotDelta: Float64Array
+  private readonly slotHmin: Float64Array
+  private readonly slotHmax: Float64Array
+  private readonly slotDisabled: Uint8Array
+  private readonly slotOfEdge: Int32Array
+  // Per slot, valid where hintStamp == epoch.
+  private readonly hintStamp: Uint32Array
+  private readonly hintExcluded: Uint8Array
   private readonly mcLo: Float64Array
   private readonly mcHi: Float64Array
   private readonly inFlight: Float64Array
   private readonly localLiq: Float64Array
-  private readonly nodeStamp: Uint32Array
-  private readonly nodeFactor: Float64Array
   private epoch = 0
 
   constructor(graph: ChannelGraph) {
@@ -119,16 +142,39 @@ export class Pathfinder {
     this.cltv = new Float64Array(n)
     this.prob = new Float64Array(n)
     this.next = new Int32Array(n)
-    this.seen = new Uint32Array(n)
-    this.done = new Uint32Array(n)
+    this.state = new Uint32Array(n)
+    this.nodeStamp = new Uint32Array(n)
+    this.nodeFactor = new Float64Array(n)
     this.heap = new IndexedMinHeap(n)
-    this.edgeStamp = new Uint32Array(m2)
+    this.slotEdge = new Int32Array(m2)
+    this.slotFrom = new Int32Array(m2)
+    this.slotCap = new Float64Array(m2)
+    this.slotBase = new Float64Array(m2)
+    this.slotPpm = new Float64Array(m2)
+    this.slotDelta = new Float64Array(m2)
+    this.slotHmin = new Float64Array(m2)
+    this.slotHmax = new Float64Array(m2)
+    this.slotDisabled = new Uint8Array(m2)
+    this.slotOfEdge = new Int32Array(m2)
+    for (let k = 0; k < m2; k++) {
+      const e = graph.inEdges[k] as number
+      this.slotEdge[k] = e
+      this.slotOfEdge[e] = k
+      this.slotFrom[k] = graph.edgeFrom[e] as number
+      this.slotCap[k] = graph.capacity[e >> 1] as number
+      this.slotBase[k] = graph.baseFee[e] as number
+      this.slotPpm[k] = graph.feeRate[e] as number
+      this.slotDelta[k] = graph.cltvDelta[e] as number
+      this.slotHmin[k] = graph.htlcMin[e] as number
+      this.slotHmax[k] = graph.htlcMax[e] as number
+      this.slotDisabled[k] = graph.disabled[e] as number
+    }
+    this.hintStamp = new Uint32Array(m2)
+    this.hintExcluded = new Uint8Array(m2)
     this.mcLo = new Float64Array(m2)
     this.mcHi = new Float64Array(m2)
     this.inFlight = new Float64Array(m2)
     this.localLiq = new Float64Array(m2)
-    this.nodeStamp = new Uint32Array(n)
-    this.nodeFactor = new Float64Array(n)
   }
 
   /**
@@ -157,10 +203,9 @@ export class Pathfinder {
     const risk = (req.riskFactorBillionths ?? 15) / 1e9
     if (!(risk >= 0) || !Number.isFinite(risk))
       throw new InvalidInputError('riskFactorBillionths', `expected a non-negative number, got ${describe(req.riskFactorBillionths)}`)
-    const pc: ProbabilityCostParams = { ...DEFAULT_PROBABILITY_COST, ...req.probabilityCost }
-    for (const [k, v] of Object.entries(pc))
-      if (typeof v !== 'number' || !(v >= 0) || !Number.isFinite(v))
-        throw new InvalidInputError(`probabilityCost.${k}`, `expected a non-negative number, got ${describe(v)}`)
+    const hopPenalty = penaltyParam('hopPenaltyMsat', req.probabilityCost?.hopPenaltyMsat)
+    const liqPenalty = penaltyParam('liquidityPenaltyMsat', req.probabilityCost?.liquidityPenaltyMsat)
+    const liqAmountPenalty = penaltyParam('liquidityPenaltyAmountPer2p20', req.probabilityCost?.liquidityPenaltyAmountPer2p20) * INV_2P20
     let feeLimit = Number.POSITIVE_INFINITY
     if (req.feeLimitMsat !== undefined) {
       if (typeof req.feeLimitMsat !== 'bigint' || req.feeLimitMsat < 0n)
@@ -191,14 +236,18 @@ export class Pathfinder {
     const epoch = this.nextEpoch()
     this.loadHints(req, epoch, now)
 
-    const { cost, amt, cltv, prob, next, seen, done, heap, edgeStamp, mcLo, mcHi, inFlight, localLiq, nodeStamp, nodeFactor } = this
-    const { inStart, inEdges, edgeFrom, capacity, htlcMin, htlcMax, disabled, baseFee, feeRate, cltvDelta } = g
+    const { cost, amt, cltv, prob, next, state, heap, nodeStamp, nodeFactor } = this
+    const { slotFrom, slotCap, slotBase, slotPpm, slotDelta, slotHmin, slotHmax, slotDisabled } = this
+    const { hintStamp, hintExcluded, mcLo, mcHi, inFlight, localLiq } = this
+    const inStart = g.inStart
     const probabilityMode = costFn === 'probability'
     const hasLocal = req.localLiquidityMsat !== undefined
+    const labelled = 2 * epoch
+    const settledMark = labelled + 1
     let settled = 0
     let relaxed = 0
 
-    seen[target] = epoch
+    state[target] = labelled
     cost[target] = 0
     amt[target] = A
     cltv[target] = finalDelta
@@ -209,70 +258,65 @@ export class Pathfinder {
     let found = false
     while (heap.size > 0) {
       const v = heap.pop()
-      done[v] = epoch
+      state[v] = settledMark
       settled++
       if (v === source) {
         found = true
         break
       }
+      const vFactor = nodeStamp[v] === epoch ? (nodeFactor[v] as number) : 1
+      // A node blamed for a failure: the plain cost skips it for a half-life, the probability cost scales P.
+      if (vFactor <= 0 || (!probabilityMode && vFactor < 0.5)) continue
       const a = amt[v] as number
       const vCltv = cltv[v] as number
       const vCost = cost[v] as number
       const vProb = prob[v] as number
-      const vFactor = nodeStamp[v] === epoch ? (nodeFactor[v] as number) : 1
-      // A node blamed for a failure: the plain cost skips it for a half-life, the probability cost scales P.
-      if (!probabilityMode && vFactor < 0.5) continue
-      if (vFactor <= 0) continue
       const kEnd = inStart[v + 1] as number
       for (let k = inStart[v] as number; k < kEnd; k++) {
-        const e = inEdges[k] as number
-        const u = edgeFrom[e] as number
-        if (done[u] === epoch) continue
-        if (disabled[e] === 1) continue
-        if (excluded !== undefined && excluded[e >> 1] === 1) continue
+        const u = slotFrom[k] as number
+        if ((state[u] as number) === settledMark || slotDisabled[k] === 1) continue
         relaxed++
-        const cap = capacity[e >> 1] as number
-        const hinted = edgeStamp[e] === epoch
-        const f = hinted ? (inFlight[e] as number) : 0
-        const x = a + f
-        if (x > cap || a > (htlcMax[e] as number) || a < (htlcMin[e] as number)) continue
+        const cap = slotCap[k] as number
+        if (a > (slotHmax[k] as number) || a < (slotHmin[k] as number)) continue
         const isSource = u === source
+        let x = a
         let p: number
-        if (isSource && hasLocal) {
-          if (x > (localLiq[e] as number)) continue
-          p = vFactor
+        if (hintStamp[k] === epoch) {
+          if (hintExcluded[k] === 1) continue
+          x = a + (inFlight[k] as number)
+          if (x > cap) continue
+          if (isSource && hasLocal) {
+            if (x > (localLiq[k] as number)) continue
+            p = 1
+          } else p = liquidityProbability(x, mcLo[k] as number, mcHi[k] as number)
         } else {
-          p = hinted ? liquidityProbability(x, mcLo[e] as number, mcHi[e] as number) : (cap + 1 - x) / (cap + 1)
-          if (p <= 0) continue
-          p *= vFactor
+          if (x > cap) continue
+          p = (cap + 1 - x) / (cap + 1)
         }
+        if (p <= 0) continue
+        p *= vFactor
         let edgeCost = 0
         let uAmt = a
         let uCltv = vCltv
         if (!isSource) {
-          const fee = feeMsatNumber(baseFee[e] as number, feeRate[e] as number, a)
+          const fee = feeMsatNumber(slotBase[k] as number, slotPpm[k] as number, a)
           uAmt = a + fee
-          const delta = cltvDelta[e] as number
+          const delta = slotDelta[k] as number
           uCltv = vCltv + delta
-          if (uCltv > maxCltv) continue
-          if (uAmt - A > feeLimit) continue
+          if (uCltv > maxCltv || uAmt - A > feeLimit) continue
           edgeCost = fee + risk * uAmt * delta
+          if (probabilityMode) edgeCost += hopPenalty
         }
-        if (probabilityMode) {
-          // The sender's own first hop gets no hop penalty; a known local balance makes P = 1.
-          if (!isSource || p < 1) {
-            const neglog = p >= 1 ? 0 : -Math.log10(p)
-            edgeCost += (isSource ? 0 : pc.hopPenaltyMsat) + (pc.liquidityPenaltyMsat + a * pc.liquidityPenaltyAmountPer2p20 * INV_2P20) * neglog
-          }
-        }
+        // The sender's own channel with a known balance is certain (p = 1): no liquidity penalty.
+        if (probabilityMode && p < 1) edgeCost += (liqPenalty + a * liqAmountPenalty) * -Math.log10(p)
         const c = vCost + edgeCost
-        if (seen[u] === epoch && c >= (cost[u] as number)) continue
-        seen[u] = epoch
+        if ((state[u] as number) === labelled && c >= (cost[u] as number)) continue
+        state[u] = labelled
         cost[u] = c
         amt[u] = uAmt
         cltv[u] = uCltv
         prob[u] = vProb * p
-        next[u] = e
+        next[u] = k
         heap.pushOrDecrease(u, c)
       }
     }
@@ -283,7 +327,7 @@ export class Pathfinder {
 
     const edges: number[] = []
     for (let u = source; u !== target; ) {
-      const e = next[u] as number
+      const e = this.slotEdge[next[u] as number] as number
       edges.push(e)
       u = g.edgeTo[e] as number
     }
@@ -291,34 +335,43 @@ export class Pathfinder {
   }
 
   private nextEpoch(): number {
-    this.epoch = (this.epoch + 1) >>> 0
-    if (this.epoch === 0) {
-      // Wrapped after 2^32 searches: stale stamps could collide, so reset them all once.
-      this.seen.fill(0)
-      this.done.fill(0)
-      this.edgeStamp.fill(0)
+    this.epoch++
+    if (this.epoch >= 0x7fff_ffff) {
+      // 2·epoch + 1 must fit the Uint32 stamps: after 2^31 searches, reset every stamp once.
+      this.state.fill(0)
       this.nodeStamp.fill(0)
+      this.hintStamp.fill(0)
       this.epoch = 1
     }
     return this.epoch
   }
 
-  /** Copies mission control, in-flight amounts and local balances into the per-edge scratch arrays. */
+  /** Copies mission control, in-flight amounts, local balances and exclusions into the per-slot scratch arrays. */
   private loadHints(req: RouteRequest, epoch: number, now: number): void {
     const g: ChannelGraph = this.graph
-    const { edgeStamp, mcLo, mcHi, inFlight, localLiq, nodeStamp, nodeFactor } = this
-    const touch = (e: number): void => {
-      if (edgeStamp[e] === epoch) return
-      edgeStamp[e] = epoch
-      mcLo[e] = 0
-      mcHi[e] = g.capacity[e >> 1] as number
-      inFlight[e] = 0
-      localLiq[e] = Number.POSITIVE_INFINITY
+    const { slotOfEdge, slotCap, hintStamp, hintExcluded, mcLo, mcHi, inFlight, localLiq, nodeStamp, nodeFactor } = this
+    const touch = (e: number): number => {
+      const k = slotOfEdge[e] as number
+      if (hintStamp[k] === epoch) return k
+      hintStamp[k] = epoch
+      hintExcluded[k] = 0
+      mcLo[k] = 0
+      mcHi[k] = slotCap[k] as number
+      inFlight[k] = 0
+      localLiq[k] = Number.POSITIVE_INFINITY
+      return k
+    }
+    const excluded = req.excludedChannels
+    if (excluded !== undefined) {
+      for (let c = excluded.indexOf(1); c >= 0; c = excluded.indexOf(1, c + 1)) {
+        hintExcluded[touch(2 * c)] = 1
+        hintExcluded[touch(2 * c + 1)] = 1
+      }
     }
     req.missionControl?.forEachEdge(now, (e, lo, hi) => {
-      touch(e)
-      mcLo[e] = lo
-      mcHi[e] = hi
+      const k = touch(e)
+      mcLo[k] = lo
+      mcHi[k] = hi
     })
     req.missionControl?.forEachNode(now, (v, factor) => {
       nodeStamp[v] = epoch
@@ -329,23 +382,27 @@ export class Pathfinder {
         g.assertEdge('inFlightMsat', e)
         if (typeof x !== 'bigint' || x < 0n)
           throw new InvalidInputError(`inFlightMsat[${e}]`, `expected a non-negative bigint, got ${describe(x)}`)
-        touch(e)
-        inFlight[e] = (inFlight[e] as number) + Number(x)
+        const k = touch(e)
+        inFlight[k] = (inFlight[k] as number) + Number(x)
       }
     }
     const local = req.localLiquidityMsat
     if (local !== undefined) {
       const s = req.source
-      for (let k = g.outStart[s] as number; k < (g.outStart[s + 1] as number); k++) {
-        const e = g.outEdges[k] as number
+      for (let i = g.outStart[s] as number; i < (g.outStart[s + 1] as number); i++) {
+        const e = g.outEdges[i] as number
         const bal = local(e)
         if (typeof bal !== 'bigint' || bal < 0n)
           throw new InvalidInputError('localLiquidityMsat', `expected a non-negative bigint for edge ${e}, got ${describe(bal)}`)
-        touch(e)
-        localLiq[e] = Number(bal)
+        localLiq[touch(e)] = Number(bal)
       }
     }
   }
 }
 
-const INV_2P20 = 1 / 1_048_576
+function penaltyParam(name: keyof ProbabilityCostParams, v: number | undefined): number {
+  const x = v ?? DEFAULT_PROBABILITY_COST[name]
+  if (typeof x !== 'number' || !(x >= 0) || !Number.isFinite(x))
+    throw new InvalidInputError(`probabilityCost.${name}`, `expected a non-negative number, got ${describe(x)}`)
+  return x
+}

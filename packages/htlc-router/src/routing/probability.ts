@@ -10,10 +10,10 @@
  * [0, 1]. Amounts already in flight on the edge (other parts of the same
  * payment) are added to x by the caller.
  *
- * The cost turns P into msat with LDK's default penalties: a flat penalty per
- * hop plus (multiplier + amount-proportional multiplier) · −log10 P, so a
- * route through channels much larger than the amount is preferred to a
- * slightly cheaper one through channels barely large enough.
+ * The pathfinder turns P into msat with LDK's default penalties: a flat
+ * penalty per forwarding hop plus (multiplier + amount · multiplier / 2^20) ·
+ * −log10 P, so a route through channels much larger than the amount is
+ * preferred to a slightly cheaper one through channels barely large enough.
  */
 
 /** P(liquidity ≥ x) for liquidity uniform on the integers of [lo, hi]. */
@@ -36,15 +36,4 @@ export const DEFAULT_PROBABILITY_COST: ProbabilityCostParams = {
   hopPenaltyMsat: 500,
   liquidityPenaltyMsat: 30_000,
   liquidityPenaltyAmountPer2p20: 192,
-}
-
-const INV_2P20 = 1 / 1_048_576
-
-/** Penalty (msat) for sending `amountMsat` over a hop with success probability p ∈ (0, 1]. */
-export function probabilityPenalty(p: number, amountMsat: number, params: ProbabilityCostParams): number {
-  const neglog = p >= 1 ? 0 : -Math.log10(p)
-  return (
-    params.hopPenaltyMsat +
-    (params.liquidityPenaltyMsat + amountMsat * params.liquidityPenaltyAmountPer2p20 * INV_2P20) * neglog
-  )
 }
