@@ -450,8 +450,12 @@ export class PaychManager {
     return best.channel
   }
 
+  /** Channels this manager tracks (created, or received a voucher / message on). */
   async list(): Promise<Address[]> {
-    return [...this.views.values()].sort((a, b) => a.rec.seq - b.rec.seq).map((v) => v.rec.channel)
+    return [...this.views.values()]
+      .filter((v) => v.persisted)
+      .sort((a, b) => a.rec.seq - b.rec.seq)
+      .map((v) => v.rec.channel)
   }
 
   // ------------------------------------------------------------------ settle / collect
@@ -878,7 +882,9 @@ export class PaychManager {
   /** The state a new voucher is checked against: local lanes (outbound) or the chain overlay (inbound). */
   private async stateFor(view: ChannelView, sv: SignedVoucher): Promise<ChannelState> {
     if (view.rec.direction === 'outbound') return this.localState(view)
-    return (await this.overlay(view, voucherLanes(sv))).state
+    const ov = await this.overlay(view, voucherLanes(sv))
+    if (ov.info.closed) throw new PaychError('CHANNEL_CLOSED', 'the channel was collected', { field: 'channel' })
+    return ov.state
   }
 
   private localState(view: ChannelView): ChannelState {

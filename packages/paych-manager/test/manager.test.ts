@@ -33,6 +33,7 @@ describe('manager rejects every bad voucher with the contract’s code and chang
       if (c.prior(ctx).length === 0) assert.equal(await payee.voucherCheckSpendable(ctx.channel, bad), false)
       assert.deepEqual((await payee.voucherList(ctx.channel)).map(encodeVoucher), before.list)
       assert.deepEqual(await payee.status(ctx.channel), before.status)
+      assert.deepEqual(await payee.list(), c.prior(ctx).length === 0 ? [] : [ctx.channel])
       payee.close()
     })
   }
@@ -236,6 +237,10 @@ test('settler: the payer settles, the payee’s manager redeems the best voucher
   await rejectsWith(payee.collect(channel), 'SETTLE_NOT_DUE')
   await rejectsWith(payer.settle(channel), 'ALREADY_SETTLING')
   w.l1.advanceTo(info.settlingAt)
+  // The payer's manager saw the Settle event; the payee refuses vouchers once settling is over.
+  await rejectsWith(payer.voucherCreate(channel, 1n, 3), 'ALREADY_SETTLING')
+  const late = plain(w.payer.signer, w, channel, 3, 1n, 1n)
+  await rejectsWith(payee.voucherAdd(channel, late), 'SETTLING_FINISHED')
   const collectHash = await payee.collect(channel)
   await payee.waitForMessage(collectHash)
   const fees = async (hashes: `0x${string}`[]) => {
@@ -249,6 +254,7 @@ test('settler: the payer settles, the payee’s manager redeems the best voucher
   assert.equal(w.l1.balanceOf(w.payee.address), payeeStart + 30000n - updateFees - (await fees([collectHash])))
   assert.equal(w.l1.balanceOf(w.payer.address), payerStart - (await fees([settleHash])) + ETH - 30000n)
   assert.equal((await payee.status(channel)).phase, 'closed')
+  await rejectsWith(payee.voucherAdd(channel, late), 'CHANNEL_CLOSED')
   assert.equal(payee.backgroundErrors.length, 0, payee.backgroundErrors.map(String).join('\n'))
 })
 
