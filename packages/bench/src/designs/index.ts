@@ -7,14 +7,15 @@ import type { DesignFactory } from '../design.ts'
 import type { DesignName } from '../scenario.ts'
 import { ChannelDesign } from './channel.ts'
 import { L1Design } from './l1.ts'
+import { PaychDesign } from './paych.ts'
 
 export const DESIGN_FACTORIES: Partial<Record<DesignName, DesignFactory>> = {
   l1: () => new L1Design(),
   channel: () => new ChannelDesign(),
+  paych: () => new PaychDesign(),
 }
 
 export const MISSING_REASONS: Partial<Record<DesignName, string>> = {
-  paych: 'adapter pending: @l2bench/paych-manager has no usable API yet',
   htlc: 'adapter pending: @l2bench/htlc-router has no usable API yet',
   rollup: 'adapter pending: @l2bench/zk-rollup has no usable API yet',
 }

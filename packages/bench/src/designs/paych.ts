@@ -1,0 +1,137 @@
+/**
+ * Voucher channel adapter (@l2bench/paych-manager, Filecoin-style): one
+ * PaychManager per user; one one-way channel per (payer → payee) direction
+ * that pays in the workload, created before the payments and funded with
+ * that direction's total volume × headroom (vouchers are cumulative per lane
+ * and never flow back, so a two-way pair needs two channels funded with their
+ * gross, not net, flows).
+ *
+ * One payment = the payer signs a voucher for the lane's new cumulative
+ * amount, it is encoded, decoded and checked by the payee's manager
+ * (voucherAdd). The payee can redeem it on L1 at once, so soft latency =
+ * final latency = that wall-clock time.
+ *
+ * Settlement: the payer settles each channel; the payee's settler redeems its
+ * best voucher per lane during the settle delay; after it the payee collects.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { type Address, monotonicMs } from '@l2bench/core'
+import { MemoryStore, PaychContract, PaychManager, type PaychStore, SqliteStore, decodeVoucher, encodeVoucher } from '@l2bench/paych-manager'
+import { z } from 'zod'
+import type { Design, PaymentResult, World } from '../design.ts'
+import type { Payment } from '../workload.ts'
+import { designOptions, turns } from './channel.ts'
+
+const optionsSchema = z.strictObject({
+  store: z.enum(['sqlite', 'memory']).default('sqlite'),
+  /** Settle delay in L1 blocks (Filecoin's default is 12 h). */
+  settleDelay: z.number().int().min(1).max(1_000_000).default(100),
+})
+
+interface VoucherChannel {
+  channel: Address
+  from: number
+  to: number
+  lane: number
+  funds: bigint
+  /** Cumulative amount of the lane's last voucher. */
+  paid: bigint
+}
+
+export class PaychDesign implements Design {
+  readonly name = 'paych' as const
+  private world!: World
+  private options!: z.output<typeof optionsSchema>
+  private contract!: PaychContract
+  private readonly managers = new Map<number, PaychManager>()
+  private readonly channels = new Map<string, VoucherChannel>()
+  private dir: string | undefined
+  private locked = 0n
+
+  async setup(world: World): Promise<void> {
+    this.world = world
+    this.options = designOptions(world, 'paych', optionsSchema)
+    this.contract = world.l1.deploy(new PaychContract({ settleDelay: this.options.settleDelay }))
+    if (this.options.store === 'sqlite') this.dir = mkdtempSync(join(tmpdir(), 'l2bench-paych-'))
+    world.note(
+      `One one-way voucher channel per paying direction, funded with that direction's total volume × headroom (perfect foresight); soft = final latency (a voucher is redeemable at once); store ${this.options.store}; settle delay ${this.options.settleDelay} blocks.`,
+    )
+    const volume = new Map<string, bigint>()
+    for (const p of world.workload.payments) volume.set(`${p.from}>${p.to}`, (volume.get(`${p.from}>${p.to}`) ?? 0n) + p.amount)
+    const c = world.scenario.capital
+    let n = 0
+    for (const [key, total] of [...volume].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const [from, to] = key.split('>').map(Number) as [number, number]
+      const funds = c.channelDeposit === 'auto' ? (total * BigInt(Math.round(c.headroom * 1000)) + 999n) / 1000n : c.channelDeposit
+      const payer = await this.manager(from)
+      await this.manager(to)
+      const { channel, messageId } = await payer.create(world.users[from]!.address, world.users[to]!.address, funds)
+      await payer.waitForMessage(messageId)
+      const lane = await payer.allocateLane(channel)
+      this.channels.set(key, { channel, from, to, lane, funds, paid: 0n })
+      this.locked += funds
+      if (++n % 100 === 0) world.progress(`created ${n}/${volume.size} voucher channels`)
+    }
+  }
+
+  private async manager(user: number): Promise<PaychManager> {
+    let m = this.managers.get(user)
+    if (m === undefined) {
+      const store: PaychStore = this.dir === undefined ? new MemoryStore() : new SqliteStore(join(this.dir, `user-${user}.db`))
+      m = await PaychManager.open({ l1: this.world.l1, wallet: this.world.users[user]!.wallet, contract: this.contract, store })
+      this.managers.set(user, m)
+    }
+    return m
+  }
+
+  async pay(p: Payment): Promise<PaymentResult> {
+    const ch = this.channels.get(`${p.from}>${p.to}`)
+    if (ch === undefined) return { ok: false, reason: 'NO_CHANNEL' }
+    const payer = this.managers.get(p.from)!
+    const payee = this.managers.get(p.to)!
+    const t0 = monotonicMs()
+    try {
+      const { voucher, shortfall } = await payer.voucherCreate(ch.channel, ch.paid + p.amount, ch.lane)
+      if (voucher === undefined) return { ok: false, reason: shortfall > 0n ? 'INSUFFICIENT_CHANNEL_FUNDS' : 'NO_VOUCHER', softLatencyMs: monotonicMs() - t0 }
+      const wire = encodeVoucher(voucher) // what travels to the payee
+      await payee.voucherAdd(ch.channel, decodeVoucher(wire), p.amount)
+      ch.paid += p.amount
+    } catch (err) {
+      return { ok: false, reason: (err as { code?: string }).code ?? 'ERROR', softLatencyMs: monotonicMs() - t0 }
+    }
+    const ms = monotonicMs() - t0
+    return { ok: true, softLatencyMs: ms, finalLatencyMs: ms }
+  }
+
+  async flush(): Promise<void> {}
+
+  async settle(): Promise<void> {
+    const l1 = this.world.l1
+    let last = 0
+    for (const ch of this.channels.values()) {
+      const payer = this.managers.get(ch.from)!
+      await payer.waitForMessage(await payer.settle(ch.channel))
+      await turns()
+      last = Math.max(last, (await payer.status(ch.channel)).settlingAt)
+    }
+    for (const m of this.managers.values()) await m.idle() // payees' settlers redeem their vouchers
+    if (last > 0) l1.advanceTo(last)
+    for (const ch of this.channels.values()) {
+      const payee = this.managers.get(ch.to)!
+      await payee.waitForMessage(await payee.collect(ch.channel))
+      this.locked -= ch.funds
+    }
+    for (const m of this.managers.values()) await m.idle()
+    for (const m of this.managers.values()) {
+      for (const e of m.backgroundErrors) this.world.note(`paych background error: ${e.message}`)
+      m.close()
+    }
+    if (this.dir !== undefined) rmSync(this.dir, { recursive: true, force: true })
+  }
+
+  lockedCapital(): bigint {
+    return this.locked
+  }
+}

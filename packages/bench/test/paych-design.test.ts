@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import fc from 'fast-check'
+import { KeyRing, PaychDesign, generateWorkload, parseScenario, runDesign } from '../src/index.ts'
+
+const keys = new KeyRing()
+
+test('voucher channels conserve funds: after settle and collect, balances = genesis ± payments − fees', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.integer({ min: 0, max: 10_000 }), fc.integer({ min: 2, max: 5 }), fc.integer({ min: 1, max: 30 }), async (seed, users, payments) => {
+      const s = parseScenario({ name: 'v', seed, users, payments, designOptions: { paych: { store: 'memory', settleDelay: 5 } } })
+      const r = await runDesign(new PaychDesign(), generateWorkload(s), { keys })
+      assert.equal(r.conservation.ok, true, JSON.stringify(r.conservation))
+      assert.equal(r.succeeded, payments, JSON.stringify(r.failureReasons))
+      assert.equal(r.l1.byPhase.payments.txs, 0, 'vouchers touch no L1 until settlement')
+      // Every direction that paid redeems its best voucher once, at settlement.
+      const directions = new Set(generateWorkload(s).payments.map((p) => `${p.from}>${p.to}`)).size
+      assert.equal(r.l1.byOperation['Paych.update']?.txs, directions)
+    }),
+    { numRuns: 6 },
+  )
+})
+
+test('voucher channels with a fixed deposit refuse vouchers past the funds, with a reason; SQLite store', async () => {
+  const s = parseScenario({
+    name: 'vcap',
+    users: 2,
+    payments: 25,
+    pairs: { count: 1, direction: 'forward' },
+    amounts: { kind: 'fixed', value: '0.01 eth' },
+    capital: { channelDeposit: '0.1 eth' },
+    designOptions: { paych: { settleDelay: 3 } },
+  })
+  const r = await runDesign(new PaychDesign(), generateWorkload(s), { keys })
+  assert.equal(r.succeeded, 10)
+  assert.equal(r.failureReasons.INSUFFICIENT_CHANNEL_FUNDS, 15)
+  assert.equal(r.conservation.ok, true, JSON.stringify(r.conservation))
+})
+
+test('bad design options name their key path', async () => {
+  const s = parseScenario({ name: 'bad', users: 2, payments: 1, designOptions: { paych: { settleDelay: 0 } } })
+  await assert.rejects(runDesign(new PaychDesign(), generateWorkload(s), { keys }), (e: Error & { field?: string }) => e.field === 'designOptions.paych.settleDelay')
+})
