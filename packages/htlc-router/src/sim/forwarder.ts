@@ -54,6 +54,12 @@ export interface Forwarder {
 /** How the capacity of each channel is split between its two sides at the start. */
 export type InitialLiquidity =
   | 'uniform'
+  /**
+   * Most balances near one end of the channel — the bimodal shape reported
+   * for the real network, where many channels are depleted in one direction:
+   * side a's share is U⁴ or 1 − U⁴ with equal odds.
+   */
+  | 'bimodal'
   | 'half'
   | 'funder'
   /** Returns side a's balance (0..capacity); side b gets the rest. */
@@ -61,7 +67,7 @@ export type InitialLiquidity =
 
 export interface BalanceForwarderOptions {
   seed?: number | string
-  /** 'uniform' (default): side a gets U(0, capacity); 'half': equal; 'funder': all on side a. */
+  /** 'uniform' (default): side a gets U(0, capacity); 'bimodal': near one end; 'half': equal; 'funder': all on side a. */
   liquidity?: InitialLiquidity
 }
 
@@ -88,13 +94,17 @@ export class BalanceForwarder implements Forwarder {
       const cap = BigInt(graph.capacity[c] as number)
       let a: bigint
       if (init === 'uniform') a = rng.bigint(cap + 1n)
+      else if (init === 'bimodal') {
+        const f = rng.next() ** 4
+        a = BigInt(Math.floor(Number(cap) * (rng.bool() ? f : 1 - f)))
+      }
       else if (init === 'half') a = cap / 2n
       else if (init === 'funder') a = cap
       else if (typeof init === 'function') {
         a = init(c, cap, rng)
         if (typeof a !== 'bigint' || a < 0n || a > cap)
           throw new InvalidInputError('liquidity', `channel ${c}: side a balance must be a bigint in 0..${cap}, got ${describe(a)}`)
-      } else throw new InvalidInputError('liquidity', `expected 'uniform', 'half', 'funder' or a function, got ${describe(init)}`)
+      } else throw new InvalidInputError('liquidity', `expected 'uniform', 'bimodal', 'half', 'funder' or a function, got ${describe(init)}`)
       this.balance[2 * c] = a
       this.balance[2 * c + 1] = cap - a
     }
