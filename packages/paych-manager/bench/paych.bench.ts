@@ -18,7 +18,7 @@
  * figures as data for the bench harness.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { NodeSigner, Rng, monotonicMs, nodeVerifier, secretKeyFromSeed } from '@l2bench/core'
@@ -32,6 +32,9 @@ export interface ThroughputFigures {
   createPerSec: number
   /** voucherAdd calls per second (decode, rules, one signature verify, store). */
   addPerSec: number
+  /** Raw sign / verify rates of a plain loop over the same number of ops, run just before (same conditions). */
+  rawSignPerSec: number
+  rawVerifyPerSec: number
   ops: number
 }
 
@@ -91,9 +94,18 @@ async function throughput(kind: 'memory' | 'sqlite', ops: number, dir: string): 
   const provider = await PaychManager.open({ l1: w.l1, wallet: w.provider, contract: w.contract, store: store('provider') })
   const { channel, messageId } = await client.create(w.client.address, w.provider.address, 10n ** 21n)
   await client.waitForMessage(messageId)
+  // Raw rates in the same loop style, right before: the baseline the manager figures compare with.
+  const signer = new NodeSigner(secretKeyFromSeed(`tp/${kind}/raw`))
+  const digests = Array.from({ length: ops }, (_, i) => voucherDigest(client.domain, plainVoucher(channel, 0, BigInt(i + 1), 1000n)))
+  let t0 = monotonicMs()
+  const sigs = digests.map((d) => signer.sign(d))
+  const rawSignPerSec = (ops / (monotonicMs() - t0)) * 1000
+  t0 = monotonicMs()
+  digests.forEach((d, i) => nodeVerifier.verify(sigs[i] as Uint8Array, d, signer.publicKey))
+  const rawVerifyPerSec = (ops / (monotonicMs() - t0)) * 1000
   const vouchers: SignedVoucher[] = []
   const totals = [0n, 0n, 0n]
-  let t0 = monotonicMs()
+  t0 = monotonicMs()
   for (let i = 0; i < ops; i++) {
     const lane = i % 3
     totals[lane] = (totals[lane] as bigint) + 1000n
@@ -106,7 +118,7 @@ async function throughput(kind: 'memory' | 'sqlite', ops: number, dir: string): 
   const addMs = monotonicMs() - t0
   client.close()
   provider.close()
-  return { store: kind, createPerSec: (ops / createMs) * 1000, addPerSec: (ops / addMs) * 1000, ops }
+  return { store: kind, createPerSec: (ops / createMs) * 1000, addPerSec: (ops / addMs) * 1000, rawSignPerSec, rawVerifyPerSec, ops }
 }
 
 type Scenario = 'l1-transfers' | 'deposit-per-batch' | 'reserve-prefunded' | 'reserve-half-funded'
@@ -203,14 +215,22 @@ export async function runPaychBench(options: { quick?: boolean } = {}): Promise<
 
 export function formatPaychBench(r: PaychBenchResult): string {
   const fmt = (x: number) => Math.round(x).toLocaleString('en-US')
+  const pct = (x: number) => `${Math.round(x * 100)}%`
   const lines = [
     `paych-manager benchmark${r.quick ? ' (quick)' : ''} — node ${process.version}`,
     '',
     `raw secp256k1 (node:crypto, tinybench): sign ${fmt(r.signPerSec)}/s, verify ${fmt(r.verifyPerSec)}/s`,
     '',
-    '| store | vouchers | voucherCreate/s | voucherAdd/s |',
-    '|---|---:|---:|---:|',
-    ...r.throughput.map((t) => `| ${t.store} | ${fmt(t.ops)} | ${fmt(t.createPerSec)} | ${fmt(t.addPerSec)} |`),
+    '| store | vouchers | voucherCreate/s | raw sign/s (adjacent loop) | ratio | voucherAdd/s | raw verify/s (adjacent loop) | ratio |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...r.throughput.map(
+      (t) =>
+        `| ${t.store} | ${fmt(t.ops)} | ${fmt(t.createPerSec)} | ${fmt(t.rawSignPerSec)} | ${pct(t.createPerSec / t.rawSignPerSec)} | ${fmt(t.addPerSec)} | ${fmt(t.rawVerifyPerSec)} | ${pct(t.addPerSec / t.rawVerifyPerSec)} |`,
+    ),
+    '',
+    `(measured sequentially on this machine, load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}; under load the ratios to the adjacent raw loops are steadier than the absolute figures)`,
     '',
     'Chain cost per 1,000 vouchers (10 per batch, 3 lanes; channel scenarios include create, settle, 3 lane updates, collect):',
     '',
