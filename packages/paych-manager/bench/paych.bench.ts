@@ -101,8 +101,12 @@ async function throughput(kind: 'memory' | 'sqlite', ops: number, dir: string): 
   const sigs = digests.map((d) => signer.sign(d))
   const rawSignPerSec = (ops / (monotonicMs() - t0)) * 1000
   t0 = monotonicMs()
-  digests.forEach((d, i) => nodeVerifier.verify(sigs[i] as Uint8Array, d, signer.publicKey))
+  let valid = 0
+  digests.forEach((d, i) => {
+    if (nodeVerifier.verify(sigs[i] as Uint8Array, d, signer.publicKey)) valid++
+  })
   const rawVerifyPerSec = (ops / (monotonicMs() - t0)) * 1000
+  if (valid !== ops) throw new Error(`raw verify: ${ops - valid} signatures failed`)
   const vouchers: SignedVoucher[] = []
   const totals = [0n, 0n, 0n]
   t0 = monotonicMs()
