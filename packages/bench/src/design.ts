@@ -101,6 +101,17 @@ export interface Design {
   heldFor?(user: number): bigint
   /** Extra value moved between users beyond the payments (routing fees), user → delta. */
   adjustments?(): Map<number, bigint>
+  /** L1 cost accounted for without running it on the mock (must also be declared with world.extrapolated). */
+  extraCosts?(): ExtraCost[]
+}
+
+/** L1 cost a design did not incur on the mock but accounts for (extrapolated or modelled); the report marks it †. */
+export interface ExtraCost {
+  operation: string
+  phase: 'setup' | 'payments' | 'settle'
+  gas: number
+  bytes: number
+  txs: number
 }
 
 export type DesignFactory = () => Design

@@ -223,6 +223,16 @@ export async function runDesign(design: Design, workload: Workload, options: Run
 
   // ---- figures
   const costs = summarizeCosts(l1)
+  for (const x of design.extraCosts?.() ?? []) {
+    const op = `${x.operation} †`
+    const line = costs.byOperation[op] ?? { gas: 0, bytes: 0, txs: 0 }
+    costs.byOperation[op] = line
+    for (const target of [costs, costs.byPhase[x.phase], line]) {
+      target.gas += x.gas
+      target.bytes += x.bytes
+      target.txs += x.txs
+    }
+  }
   const failureReasons: Record<string, number> = {}
   const soft: number[] = []
   const final: number[] = []

@@ -6,6 +6,7 @@
 import type { DesignFactory } from '../design.ts'
 import type { DesignName } from '../scenario.ts'
 import { ChannelDesign } from './channel.ts'
+import { HtlcDesign } from './htlc.ts'
 import { L1Design } from './l1.ts'
 import { PaychDesign } from './paych.ts'
 
@@ -13,9 +14,9 @@ export const DESIGN_FACTORIES: Partial<Record<DesignName, DesignFactory>> = {
   l1: () => new L1Design(),
   channel: () => new ChannelDesign(),
   paych: () => new PaychDesign(),
+  htlc: () => new HtlcDesign(),
 }
 
 export const MISSING_REASONS: Partial<Record<DesignName, string>> = {
-  htlc: 'adapter pending: @l2bench/htlc-router has no usable API yet',
   rollup: 'adapter pending: @l2bench/zk-rollup has no usable API yet',
 }
