@@ -362,10 +362,12 @@ export class PaychManager {
     } catch (err) {
       rec.pendingAmount = 0n
       view.reserved -= reserve
-      throw err
-    } finally {
       view.inflight = false
+      // Requests queued behind this one must not wait for a message that never went out.
+      if (rec.queued > 0n) this.background(this.sendQueued(view))
+      throw err
     }
+    view.inflight = false
     rec.pendingMessage = hash
     const msg: PendingMessage = { hash, channel: rec.channel, kind: 'addFunds', amount, lane: 0, nonce: 0n }
     this.store.transaction(() => {

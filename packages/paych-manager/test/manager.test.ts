@@ -302,3 +302,18 @@ test('a chain message the L1 refuses leaves the manager unchanged (create, addFu
   assert.equal((await payer.waitForMessage(h))?.status, 'success')
   assert.equal((await payer.status(channel)).confirmedAmount, 110n)
 })
+
+test('a request queued behind a funding message the L1 refused goes out on its own', async () => {
+  const w = makeWorld()
+  const { payer } = await managers(w)
+  const { channel, messageId } = await payer.create(w.payer.address, w.payee.address, 100n)
+  await payer.waitForMessage(messageId)
+  const refused = payer.addFunds(channel, w.l1.balanceOf(w.payer.address) * 2n)
+  const queued = payer.addFunds(channel, 5n)
+  await assert.rejects(refused, TxRejectedError)
+  const h = await queued
+  await payer.waitForMessage(h)
+  await payer.idle()
+  const st = await payer.status(channel)
+  assert.deepEqual([st.confirmedAmount, st.pendingAmount, st.queuedAmount], [105n, 0n, 0n])
+})
