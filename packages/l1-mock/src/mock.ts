@@ -109,6 +109,9 @@ export class MockL1 implements L1 {
   private readonly storage = new Map<Address, Map<string, unknown>>()
   private readonly contracts = new Map<Address, Contract>()
   private mempool: Pending[] = []
+  /** sender → nonce → hash of the pending transaction (O(1) duplicate checks). */
+  private readonly pendingBySender = new Map<Address, Map<bigint, TxHash>>()
+  private readonly pendingHashes = new Set<TxHash>()
   private seq = 0
   private readonly receipts = new Map<TxHash, Receipt>()
   private readonly droppedTxs = new Map<TxHash, L2Error>()
@@ -282,7 +285,7 @@ export class MockL1 implements L1 {
     const account = this.accounts.get(from) ?? { balance: 0n, nonce: 0n }
     if (body.nonce < account.nonce)
       throw new TxRejectedError('NONCE_TOO_LOW', `nonce ${body.nonce} already used (next is ${account.nonce})`, { field: 'nonce' })
-    if (this.mempool.some((p) => p.from === from && p.tx.body.nonce === body.nonce))
+    if (this.pendingBySender.get(from)?.has(body.nonce))
       throw new TxRejectedError('NONCE_PENDING', `a transaction with nonce ${body.nonce} is already pending`, { field: 'nonce' })
     const intrinsic = GAS_SCHEDULE.txBase + calldataGas(body.data)
     if (body.gasLimit < BigInt(intrinsic))
@@ -297,7 +300,7 @@ export class MockL1 implements L1 {
         field: 'value',
       })
     const hash = txHash(tx)
-    if (this.receipts.has(hash) || this.mempool.some((p) => p.hash === hash))
+    if (this.receipts.has(hash) || this.pendingHashes.has(hash))
       throw new TxRejectedError('DUPLICATE', 'transaction already known', { field: 'tx' })
 
     const dropUntil = this.dropUntil.get(from)
@@ -307,6 +310,13 @@ export class MockL1 implements L1 {
     }
     const eligibleHeight = this.height + 1 + (this.delays.get(from) ?? 0)
     this.mempool.push({ tx, hash, from, eligibleHeight, seq: this.seq++ })
+    this.pendingHashes.add(hash)
+    let bySender = this.pendingBySender.get(from)
+    if (bySender === undefined) {
+      bySender = new Map()
+      this.pendingBySender.set(from, bySender)
+    }
+    bySender.set(body.nonce, hash)
     if (this.autoMine && !this.mining) this.mineWhileEligible()
     return hash
   }
@@ -316,7 +326,7 @@ export class MockL1 implements L1 {
     if (r !== undefined) return Promise.resolve(r)
     const dropped = this.droppedTxs.get(hash)
     if (dropped !== undefined) return Promise.reject(dropped)
-    if (!this.mempool.some((p) => p.hash === hash))
+    if (!this.pendingHashes.has(hash))
       return Promise.reject(new InvalidInputError('hash', `unknown transaction ${hash}`))
     return new Promise((resolve, reject) => {
       const list = this.waiters.get(hash) ?? []
@@ -397,16 +407,22 @@ export class MockL1 implements L1 {
     const blockEvents: L1Event[] = []
     const mined: Receipt[] = []
     try {
+      const taken = new Set<Pending>()
+      let candidates = this.mempool.filter((p) => p.eligibleHeight <= height) // mempool is in arrival order
       let progress = true
-      while (progress) {
+      while (progress && candidates.length > 0) {
         progress = false
-        const candidates = this.mempool.filter((p) => p.eligibleHeight <= height).sort((a, b) => a.seq - b.seq)
+        const waiting: Pending[] = []
         for (const p of candidates) {
           const account = this.account(p.from)
           const body = p.tx.body
-          if (body.nonce > account.nonce) continue // waits for the gap to close
-          if (BigInt(gasLeft) < body.gasLimit) continue // next block
-          this.mempool.splice(this.mempool.indexOf(p), 1)
+          if (body.nonce > account.nonce || BigInt(gasLeft) < body.gasLimit) {
+            waiting.push(p) // a nonce gap may close later in this block; a big tx waits for the next
+            continue
+          }
+          taken.add(p)
+          this.pendingHashes.delete(p.hash)
+          this.pendingBySender.get(p.from)?.delete(body.nonce)
           if (body.nonce < account.nonce) {
             this.drop(p.hash, new TxRejectedError('NONCE_TOO_LOW', 'nonce already used when mined', { field: 'nonce' }))
             continue
@@ -421,7 +437,9 @@ export class MockL1 implements L1 {
           mined.push(receipt)
           progress = true
         }
+        candidates = waiting
       }
+      if (taken.size > 0) this.mempool = this.mempool.filter((p) => !taken.has(p))
       this.height = height
     } finally {
       this.mining = false
