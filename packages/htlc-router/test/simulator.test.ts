@@ -96,6 +96,28 @@ test('ATTACKS 14: a hop without balance fails at that hop, the sender learns and
   assert.equal(r2?.attempts[0]?.route.hops[0]?.to, n.C)
 })
 
+test('mission control scope: per sender, per payment, or shared by everyone', async () => {
+  const { graph, n, ch } = named([
+    { id: 'S-A', capacitySat: 1_000_000n },
+    { id: 'A-T', capacitySat: 1_000_000n, ab: { baseFeeMsat: 0n, feeRatePpm: 10 } },
+    { id: 'S-B', capacitySat: 1_000_000n },
+    { id: 'B-T', capacitySat: 1_000_000n, ab: { baseFeeMsat: 0n, feeRatePpm: 500 } },
+    { id: 'R-S', capacitySat: 1_000_000n },
+  ])
+  const liquidity = (c: number, cap: bigint) => (c === ch['A-T'] ? 0n : cap)
+  const pay = (id: number, sender: number, timeMs: number): Payment => ({ id, timeMs, sender, receiver: n.T as number, amountMsat: 100_000n * SAT })
+  const attempts = async (missionControl: 'per-sender' | 'per-payment' | 'shared') => {
+    const sim = new NetworkSimulator(graph, { seed: 1, gasPerHtlcResolution: GAS, liquidity, missionControl })
+    // S learns that A→T is dry; then S pays again, and R (who routes through S) pays.
+    const res = await sim.run([pay(1, n.S as number, 0), pay(2, n.S as number, 10_000), pay(3, n.R as number, 20_000)])
+    assert.ok(res.every((r) => r.success))
+    return res.map((r) => r.attempts.length)
+  }
+  assert.deepEqual(await attempts('per-sender'), [2, 1, 2])
+  assert.deepEqual(await attempts('per-payment'), [2, 2, 2])
+  assert.deepEqual(await attempts('shared'), [2, 1, 1])
+})
+
 test('ATTACKS 10: a hop refuses an HTLC whose delta is below its minimum; nothing moves', async () => {
   const { graph, n } = network()
   const sim = new NetworkSimulator(graph, { seed: 1, gasPerHtlcResolution: GAS, liquidity: 'funder', hopLatencyMs: L })
