@@ -203,7 +203,14 @@ export class PaychContract extends Contract<PaychCall> {
     // toSend shares a slot with the balance; the heights and lane count share the second one.
     const touchesSecond = next.settlingAt !== slot.settlingAt || next.minSettleHeight !== slot.minSettleHeight || effect.newLane
     ctx.sstore(slotKey(sv.channel), next, 'update.state', touchesSecond ? 2 : 1)
-    ctx.emit('Update', { channel: sv.channel, lane: sv.lane, nonce: sv.nonce, amount: sv.amount, toSend: effect.toSend }, { topics: 2 })
+    // A redeemed hash lock publishes its secret, so an intermediary paying on the same
+    // hash (hub and spoke, seed 004 V1) can redeem its own incoming voucher with it.
+    const revealed = sv.secretHash !== undefined && secret !== undefined ? secret.slice() : undefined
+    ctx.emit(
+      'Update',
+      { channel: sv.channel, lane: sv.lane, nonce: sv.nonce, amount: sv.amount, toSend: effect.toSend, secret: revealed },
+      { topics: 2, dataBytes: 5 * 32 + (revealed?.length ?? 0) },
+    )
     return { delta: effect.delta, toSend: effect.toSend }
   }
 

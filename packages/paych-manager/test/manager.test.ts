@@ -317,3 +317,27 @@ test('a request queued behind a funding message the L1 refused goes out on its o
   const st = await payer.status(channel)
   assert.deepEqual([st.confirmedAmount, st.pendingAmount, st.queuedAmount], [105n, 0n, 0n])
 })
+
+test('hash-locked vouchers through a hub (seed 004 V1): the provider’s redemption reveals the secret the hub redeems with', async () => {
+  const w = makeWorld()
+  // mallory plays the hub: client → hub → provider, both vouchers locked on the same hash.
+  const client = await PaychManager.open({ l1: w.l1, wallet: w.payer, contract: w.contract })
+  const hub = await PaychManager.open({ l1: w.l1, wallet: w.mallory, contract: w.contract })
+  const provider = await PaychManager.open({ l1: w.l1, wallet: w.payee, contract: w.contract })
+  const a = await client.create(w.payer.address, w.mallory.address, 1000n)
+  const b = await hub.create(w.mallory.address, w.payee.address, 1000n)
+  await client.waitForMessage(a.messageId)
+  await hub.waitForMessage(b.messageId)
+  const secret = new TextEncoder().encode('provider secret')
+  const lock = { secretHash: sha256(secret), timeLockMax: w.l1.head().height + 100 }
+  const toHub = (await client.voucherCreate(a.channel, 105n, 0, lock)).voucher!
+  assert.equal(await hub.voucherAdd(a.channel, toHub), 105n)
+  const toProvider = (await hub.voucherCreate(b.channel, 100n, 0, lock)).voucher!
+  assert.equal(await provider.voucherAdd(b.channel, toProvider), 100n)
+  assert.equal(await hub.voucherCheckSpendable(a.channel, toHub), false, 'the hub cannot redeem before the secret is out')
+  await provider.waitForMessage(await provider.voucherSubmit(b.channel, toProvider, secret))
+  const revealed = w.l1.events({ address: w.contract.address, name: 'Update' }).find((e) => e.data.channel === b.channel)?.data.secret as Uint8Array
+  assert.deepEqual(revealed, secret)
+  await hub.waitForMessage(await hub.voucherSubmit(a.channel, toHub, revealed))
+  assert.deepEqual([channelInfo(w, a.channel).toSend, channelInfo(w, b.channel).toSend], [105n, 100n])
+})
