@@ -11,12 +11,15 @@
 import { keccak_256 } from '@noble/hashes/sha3.js'
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
 import { utf8ToBytes } from '@noble/hashes/utils.js'
+import { assertBytes, assertString } from './assert.ts'
 
 export function sha256(data: Uint8Array): Uint8Array {
+  assertBytes('data', data)
   return nobleSha256(data)
 }
 
 export function keccak256(data: Uint8Array): Uint8Array {
+  assertBytes('data', data)
   return keccak_256(data)
 }
 
@@ -25,6 +28,7 @@ const sha256Prefixes = new Map<string, HashState>()
 const keccakPrefixes = new Map<string, Uint8Array>()
 
 export function taggedHash(tag: string, ...parts: Uint8Array[]): Uint8Array {
+  checkParts(tag, parts)
   let prefix = sha256Prefixes.get(tag)
   if (prefix === undefined) {
     const t = nobleSha256(utf8ToBytes(tag))
@@ -37,6 +41,7 @@ export function taggedHash(tag: string, ...parts: Uint8Array[]): Uint8Array {
 }
 
 export function keccakTagged(tag: string, ...parts: Uint8Array[]): Uint8Array {
+  checkParts(tag, parts)
   let prefix = keccakPrefixes.get(tag)
   if (prefix === undefined) {
     prefix = keccak_256(utf8ToBytes(tag))
@@ -45,4 +50,9 @@ export function keccakTagged(tag: string, ...parts: Uint8Array[]): Uint8Array {
   const h = keccak_256.create().update(prefix)
   for (const p of parts) h.update(p)
   return h.digest()
+}
+
+function checkParts(tag: string, parts: Uint8Array[]): void {
+  assertString('tag', tag, 256)
+  for (let i = 0; i < parts.length; i++) assertBytes(`parts[${i}]`, parts[i])
 }

@@ -28,3 +28,12 @@ test('hashes match known vectors and tags separate domains', () => {
   assert.ok(!bytesEqual(keccakTagged('a', m), keccakTagged('b', m)))
   assert.ok(bytesEqual(taggedHash('a', m), taggedHash('a', m.subarray(0, 4), m.subarray(4))))
 })
+
+test('hash functions name the bad argument', () => {
+  // @ts-expect-error — a string is not bytes
+  assert.throws(() => sha256('abc'), (e: InvalidInputError) => e.field === 'data')
+  // @ts-expect-error — a number is not bytes
+  assert.throws(() => taggedHash('t', new Uint8Array(), 5), (e: InvalidInputError) => e.field === 'parts[1]')
+  // @ts-expect-error — the tag must be a string
+  assert.throws(() => keccakTagged(1, new Uint8Array()), (e: InvalidInputError) => e.field === 'tag')
+})

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { InvalidInputError, NobleSigner, secretKeyFromSeed } from '@l2bench/core'
+import { type InvalidInputError, NobleSigner, secretKeyFromSeed } from '@l2bench/core'
 import { GAS_SCHEDULE, type Receipt, TxRejectedError, Wallet, signTx, txHash } from '@l2bench/l1-mock'
 import fc from 'fast-check'
 import { ETH, snapshot, world } from './fixtures.ts'
