@@ -73,6 +73,8 @@ export interface ChannelNodeOptions {
   maxAttempts?: number
   /** Extra checks on the peer's proposals. */
   policy?: UpdatePolicy
+  /** `policy` replaces the default one instead of adding to it (see StepContext). */
+  policyReplacesDefault?: boolean
   /** Challenge stale registrations automatically (default true). */
   autoChallenge?: boolean
   /** Decide on an incoming channel (default: accept). */
@@ -170,6 +172,7 @@ export class ChannelNode {
       ...(options.timeoutMs === undefined ? {} : { timeoutMs: options.timeoutMs }),
       ...(options.maxAttempts === undefined ? {} : { maxAttempts: options.maxAttempts }),
       ...(options.policy === undefined ? {} : { policy: options.policy }),
+      ...(options.policyReplacesDefault === undefined ? {} : { policyReplacesDefault: options.policyReplacesDefault }),
     }
     for (const m of this.store.loadAll()) this.channels.set(channelIdHex(m.params.channelId), { machine: m, queue: [], inFlight: undefined })
     const l1 = this.l1 as L1 & { subscribe(f: object, cb: (e: L1Event) => void, o?: { owner?: Address }): Unsubscribe }

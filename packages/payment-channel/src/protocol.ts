@@ -119,6 +119,12 @@ export interface StepContext {
   timeoutMs?: number
   maxAttempts?: number
   policy?: UpdatePolicy
+  /**
+   * When true, `policy` replaces defaultPolicy instead of running after it, and
+   * must check balances itself. The HTLC router sets it: its policy lets locked
+   * entries change (add, settle with a preimage, fail) under its own rules.
+   */
+  policyReplacesDefault?: boolean
 }
 
 export type Event =
@@ -328,7 +334,7 @@ function onPropose(ctx: StepContext, m: Machine, next: ChannelState, sig: Uint8A
   if (!ctx.verifier.verify(sig, digest, m.params.publicKeys[peer] as Uint8Array))
     throw new SignatureError('sig', 'proposer signature invalid for this chain, contract, channel, version and state')
   checkState('state', next, stateTotal(prev) + topUp)
-  defaultPolicy(prev, next, m.me, topUp)
+  if (ctx.policy === undefined || ctx.policyReplacesDefault !== true) defaultPolicy(prev, next, m.me, topUp)
   ctx.policy?.(prev, next, m.me, topUp)
 
   const effects: Effect[] = []
