@@ -39,8 +39,8 @@ export interface CallContext extends ReadContext {
   emit(name: string, data: Record<string, unknown>, options?: { topics?: number; dataBytes?: number }): void
   /** Checks a secp256k1 signature (charged as ecrecover + sha256 of the digest). */
   verifySignature(label: string, signature: Uint8Array, digest: Uint8Array, publicKey: Uint8Array): boolean
-  /** Aborts the call: everything it did is undone; the sender keeps paying the gas used. */
-  revert(reason: string, field?: string): never
+  /** Aborts the call: everything it did is undone; the sender keeps paying the gas used. `code` lands in the receipt's revertCode. */
+  revert(reason: string, field?: string, code?: string): never
 }
 
 export type ContractCallOf<C> = C extends Contract<infer M> ? M : never

@@ -12,8 +12,8 @@ export class TxRejectedError extends L2Error {
 /** A contract call reverted; carries the reason and the field the contract named. */
 export class RevertError extends L2Error {
   override name = 'RevertError'
-  constructor(reason: string, options: L2ErrorOptions = {}) {
-    super('REVERT', reason, options)
+  constructor(reason: string, options: L2ErrorOptions & { code?: string } = {}) {
+    super(options.code ?? 'REVERT', reason, options)
   }
 }
 
@@ -21,6 +21,6 @@ export class RevertError extends L2Error {
 export class OutOfGasError extends RevertError {
   override name = 'OutOfGasError'
   constructor(limit: bigint, needed: bigint) {
-    super(`out of gas: limit ${limit}, needed at least ${needed}`, { field: 'gasLimit' })
+    super(`out of gas: limit ${limit}, needed at least ${needed}`, { field: 'gasLimit', code: 'OUT_OF_GAS' })
   }
 }

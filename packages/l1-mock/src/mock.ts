@@ -85,6 +85,7 @@ export interface SimulateResult {
   breakdown: GasCharge[]
   result?: unknown
   revertReason?: string
+  revertCode?: string
   revertField?: string
 }
 
@@ -487,6 +488,7 @@ export class MockL1 implements L1 {
       events,
       ...(outcome.result === undefined ? {} : { result: outcome.result }),
       ...(outcome.revertReason === undefined ? {} : { revertReason: outcome.revertReason }),
+      ...(outcome.revertCode === undefined ? {} : { revertCode: outcome.revertCode }),
       ...(outcome.revertField === undefined ? {} : { revertField: outcome.revertField }),
     }
     this.receipts.set(p.hash, receipt)
@@ -533,6 +535,7 @@ export class MockL1 implements L1 {
         gasUsed,
         breakdown: frame.charges,
         revertReason: reason,
+        revertCode: err instanceof L2Error ? err.code : 'CONTRACT_ERROR',
         ...(field === undefined ? {} : { revertField: field }),
         frame,
       }
@@ -665,8 +668,8 @@ class Frame implements CallContext {
     }
   }
 
-  revert(reason: string, field?: string): never {
-    throw new RevertError(reason, field === undefined ? {} : { field })
+  revert(reason: string, field?: string, code?: string): never {
+    throw new RevertError(reason, { field, ...(code === undefined ? {} : { code }) })
   }
 
   /** Applies the journal to the chain; returns the events with their log indices. */

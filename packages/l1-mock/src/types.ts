@@ -48,6 +48,8 @@ export interface Receipt {
   /** Return value of the contract method, when it succeeded. */
   result?: unknown
   revertReason?: string
+  /** Stable code of the contract's error (`REVERT` for a plain revert, `OUT_OF_GAS`, or an L2Error code a contract threw). */
+  revertCode?: string
   revertField?: string
 }
 

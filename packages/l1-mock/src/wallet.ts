@@ -67,8 +67,20 @@ export class Wallet {
     return BigInt(GAS_SCHEDULE.txBase + calldataGas(data) + 1_000_000)
   }
 
+  /** Forgets the locally tracked nonce; the next transaction takes the chain's. */
+  resyncNonce(): void {
+    this.nextNonce = undefined
+  }
+
   async sendRaw(to: Address, data: Uint8Array, options: SendOptions = {}): Promise<TxHash> {
-    const tx = this.sign(to, data, options)
+    return this.sendSigned(this.sign(to, data, options))
+  }
+
+  /**
+   * Sends a transaction made by `sign` (its hash is `txHash(tx)` already, so a
+   * caller can persist the hash before the L1 sees it).
+   */
+  async sendSigned(tx: SignedTx): Promise<TxHash> {
     let hash: TxHash
     try {
       hash = await this.l1.send(tx)
@@ -102,6 +114,7 @@ export class Wallet {
     if (receipt.status !== 'success')
       throw new RevertError(receipt.revertReason ?? 'reverted', {
         field: receipt.revertField,
+        ...(receipt.revertCode === undefined ? {} : { code: receipt.revertCode }),
         details: { txHash: receipt.txHash, gasUsed: receipt.gasUsed },
       })
     return receipt

@@ -42,6 +42,7 @@ test('a reverted transaction changes nothing but the sender nonce and the gas it
   const r = await a.call(store, { type: 'failAfterWrites', key: 'a' }, { gasLimit: 200_000n })
   assert.equal(r.status, 'reverted')
   assert.equal(r.revertField, 'key')
+  assert.equal(r.revertCode, 'REVERT')
   assert.match(r.revertReason ?? '', /deliberate/)
   assert.equal(r.events.length, 0)
   const after = snapshot(l1, store, accounts)
@@ -61,6 +62,7 @@ test('out of gas consumes the whole limit and reverts', async () => {
   assert.equal(r.status, 'reverted')
   assert.equal(r.gasUsed, 50_000)
   assert.equal(r.revertField, 'gasLimit')
+  assert.equal(r.revertCode, 'OUT_OF_GAS')
   assert.equal(l1.totalBalances() + l1.totalBurnt(), l1.totalMinted())
 })
 
