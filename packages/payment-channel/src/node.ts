@@ -18,6 +18,9 @@
 import {
   type Address,
   type Amount,
+  AmountError,
+  DecodeError,
+  SignatureError,
   InvalidInputError,
   L2Error,
   type Signer,
@@ -277,7 +280,13 @@ export class ChannelNode {
     let installed = false
     for (const eff of effects) {
       if (eff.type === 'persist') {
-        this.store.save(eff.machine)
+        try {
+          this.store.save(eff.machine)
+        } catch (err) {
+          // A node that cannot persist must not go on: it stops (and sends nothing more).
+          this.fail(err)
+          throw err
+        }
         continue
       }
       if (!installed) {
@@ -398,8 +407,8 @@ export class ChannelNode {
         this.dispatch(key, { type: 'message', msg, now: this.now() })
       } catch (err) {
         // Tell an honest proposer its proposal is refused, so it can retry or close.
-        if (msg.type === 'propose' && err instanceof L2Error && msg.state.version === slot.machine.latest.state.version + 1n)
-          this.sendTo(peer, { type: 'reject', channelId: id, version: msg.state.version, code: err.code.slice(0, 64) })
+        if (msg.type === 'propose' && isRejection(err) && msg.state.version === slot.machine.latest.state.version + 1n)
+          this.sendTo(peer, { type: 'reject', channelId: id, version: msg.state.version, code: (err as L2Error).code.slice(0, 64) })
         throw err
       }
     } catch (err) {
@@ -713,6 +722,14 @@ export class ChannelNode {
     }
   }
 
+  /** Set when the store failed: the node stopped itself. */
+  failure: unknown
+
+  private fail(err: unknown): void {
+    if (this.failure === undefined) this.failure = err
+    this.stop()
+  }
+
   /** Stops timers and subscriptions and rejects what is waiting; the store is left open for the caller. */
   stop(): void {
     this.stopped = true
@@ -727,4 +744,15 @@ export class ChannelNode {
     for (const w of this.openWaiters.values()) w.reject(new ChannelError('STOPPED', 'node', 'node stopped'))
     this.openWaiters.clear()
   }
+}
+
+/** Errors that mean "your proposal is invalid" (worth a reject), as opposed to local failures. */
+function isRejection(err: unknown): err is L2Error {
+  return (
+    err instanceof ChannelError ||
+    err instanceof SignatureError ||
+    err instanceof AmountError ||
+    err instanceof InvalidInputError ||
+    err instanceof DecodeError
+  )
 }

@@ -422,8 +422,10 @@ function onReject(m: Machine, version: bigint, _code: string, _now: number): Ste
   return persisted({ ...m, pending: undefined, forkVersion: version }, [{ type: 'retry', ref: p.ref, kind: p.kind, reason: 'rejected' }])
 }
 
-function onSync(m: Machine, peerVersion: bigint): StepResult {
+function onSync(m0: Machine, peerVersion: bigint): StepResult {
   const effects: Effect[] = []
+  // The peer holds peerVersion fully signed: a countersignature of ours at or below it is confirmed.
+  const m = m0.unconfirmed !== undefined && peerVersion >= m0.unconfirmed ? { ...m0, unconfirmed: undefined } : m0
   const latest = m.latest
   if (latest.state.version > peerVersion && latest.sigs[0]!.length === 64 && latest.sigs[1]!.length === 64)
     effects.push({ type: 'send', msg: { type: 'state', state: latest.state, sigA: latest.sigs[0]!, sigB: latest.sigs[1]! } })
@@ -457,5 +459,7 @@ function onState(ctx: StepContext, m: Machine, state: ChannelState, sigs: readon
     forkVersion,
     phase: state.isFinal ? 'closing' : m.phase,
   }
+  // Tell the peer we now hold it, so it may propose again.
+  effects.push({ type: 'send', msg: { type: 'confirm', channelId: m.params.channelId, version: state.version } })
   return persisted(machine, effects)
 }

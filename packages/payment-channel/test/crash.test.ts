@@ -1,0 +1,207 @@
+/**
+ * ATTACKS 7: crash at every persistence point of the update protocol (before
+ * and after the write), restart from the SQLite file, resync, close.
+ *
+ * Instrumentation: the store wrapper crashes the node at its k-th save; every
+ * frame a node sends that carries its signature is checked, at the moment of
+ * sending, against the SQLite file through a second connection: the signed
+ * state must already be committed. After the restart both sides converge on
+ * one state, every payment that resolved is in it, and the L1 payout equals it.
+ */
+import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { describe, test } from 'node:test'
+import { bytesEqual } from '@l2bench/core'
+import {
+  ChannelNode,
+  type ChannelStore,
+  CrashError,
+  type Machine,
+  SqliteStore,
+  decodeMessage,
+  digestOf,
+  memoryLinkPair,
+} from '../src/index.ts'
+import { ETH, type Party, makeWorld, settle, until } from './fixtures.ts'
+
+class CrashingStore implements ChannelStore {
+  saves = 0
+  crashed = false
+  constructor(
+    public inner: SqliteStore,
+    public crashAt: number,
+    readonly mode: 'before' | 'after' | 'lazy',
+  ) {}
+  save(m: Machine): void {
+    if (this.crashed) throw new CrashError('dead')
+    this.saves++
+    if (this.saves === this.crashAt && this.mode === 'before') {
+      this.crashed = true
+      throw new CrashError(`save ${this.saves} (before write)`)
+    }
+    this.inner.save(m)
+    if (this.saves === this.crashAt && this.mode === 'after') {
+      this.crashed = true
+      throw new CrashError(`save ${this.saves} (after write)`)
+    }
+  }
+  load(id: Uint8Array) {
+    return this.inner.load(id)
+  }
+  loadAll() {
+    return this.inner.loadAll()
+  }
+  close() {
+    this.inner.close()
+  }
+}
+
+const readers = new Map<string, SqliteStore>()
+function reader(file: string): SqliteStore {
+  let r = readers.get(file)
+  if (r === undefined) {
+    r = new SqliteStore(file)
+    readers.set(file, r)
+  }
+  return r
+}
+
+/** Asserts that every signature in `frame` is on a state already committed in `file` (read via a second connection). */
+function checkDurable(file: string, me: 0 | 1, frame: Uint8Array, violations: string[]): void {
+  const msg = decodeMessage(frame)
+  if (msg.type !== 'propose' && msg.type !== 'accept' && msg.type !== 'openAck' && msg.type !== 'open') return
+  const id = msg.type === 'propose' ? msg.state.channelId : msg.type === 'open' ? msg.params.channelId : msg.channelId
+  const rec = reader(file).load(id)
+  if (rec === undefined) {
+    violations.push(`${msg.type}: no durable record`)
+    return
+  }
+  if (msg.type === 'propose') {
+    const d = digestOf(rec.params, msg.state)
+    const ok = (rec.pending !== undefined && bytesEqual(rec.pending.digest, d)) || bytesEqual(rec.latest.digest, d) || rec.latest.state.version > msg.state.version
+    if (!ok) violations.push(`propose v${msg.state.version} not durable`)
+  } else if (msg.type === 'accept') {
+    const ok = rec.latest.state.version > msg.version || (rec.latest.state.version === msg.version && bytesEqual(rec.latest.sigs[me] as Uint8Array, msg.sig))
+    if (!ok) violations.push(`accept v${msg.version} not durable`)
+  } else if (rec.latest.state.version === 0n && !bytesEqual(rec.latest.sigs[me] as Uint8Array, msg.sig)) violations.push(`${msg.type} v0 not durable`)
+}
+
+const PAYS: [0 | 1, bigint][] = [
+  [0, 3n],
+  [1, 2n],
+  [0, 5n],
+  [1, 1n],
+]
+
+async function crashRun(victim: 0 | 1, k: number, mode: 'before' | 'after' | 'lazy') {
+  const dir = mkdtempSync(join(tmpdir(), 'pc-crash-'))
+  const files = [join(dir, 'a.db'), join(dir, 'b.db')] as const
+  const world = makeWorld()
+  const parties: [Party, Party] = [world.party('alice'), world.party('bob')]
+  const violations: string[] = []
+  const stores = [new CrashingStore(new SqliteStore(files[0]), 0, mode), new CrashingStore(new SqliteStore(files[1]), 0, mode)] as const
+  const mkNode = (i: 0 | 1, store: ChannelStore) =>
+    new ChannelNode({ signer: parties[i].signer, wallet: parties[i].wallet, adjudicator: world.adj, store, timers: false })
+  const nodes: [ChannelNode, ChannelNode] = [mkNode(0, stores[0]), mkNode(1, stores[1])]
+  const connect = () => {
+    const links = memoryLinkPair()
+    for (const i of [0, 1] as const) {
+      const send = links[i].send.bind(links[i])
+      links[i].send = (f) => {
+        checkDurable(files[i], i, f, violations)
+        send(f)
+      }
+      nodes[i].attach(links[i])
+    }
+    return links
+  }
+  if (mode === 'lazy') {
+    // A broken store that commits after the caller moved on: the instrumentation must catch the early sends.
+    const inner = stores[victim].inner
+    stores[victim].inner = { ...inner, save: (m: Machine) => queueMicrotask(() => inner.save(m)), load: inner.load.bind(inner), loadAll: inner.loadAll.bind(inner), close: inner.close.bind(inner) } as unknown as SqliteStore
+    const runLazy = async () => {
+      await settle()
+      const channelId = await nodes[0].open({ peer: parties[1].address, peerPublicKey: parties[1].signer.publicKey, deposit: 10n * ETH, peerDeposit: 5n * ETH, disputeWindow: 10 })
+      await nodes[0].pay({ channelId, amount: 1n })
+      await nodes[1].pay({ channelId, amount: 1n })
+      for (const n of nodes) n.stop()
+      for (const f of files) {
+        readers.get(f)?.close()
+        readers.delete(f)
+      }
+      rmSync(dir, { recursive: true, force: true })
+      return violations
+    }
+    connect()
+    return runLazy()
+  }
+  let links = connect()
+  await settle()
+  const channelId = await nodes[0].open({ peer: parties[1].address, peerPublicKey: parties[1].signer.publicKey, deposit: 10n * ETH, peerDeposit: 5n * ETH, disputeWindow: 10 })
+  await until(() => nodes[1].status(channelId).phase === 'open')
+  stores[victim].crashAt = stores[victim].saves + k
+  const resolved: bigint[] = []
+  let restarted = false
+  for (const [from, amount] of PAYS) {
+    if (stores[victim].crashed && !restarted) break
+    let done = false
+    nodes[from]
+      .pay({ channelId, amount })
+      .then((v) => resolved.push(v))
+      .catch(() => {})
+      .finally(() => {
+        done = true
+      })
+    await until(() => done || stores[victim].crashed)
+  }
+  assert.ok(stores[victim].crashed, `crash point ${k} reached`)
+  // The victim process dies; it restarts from its SQLite file.
+  nodes[victim].stop()
+  links[0].close()
+  stores[victim].inner.close()
+  const reopened = new SqliteStore(files[victim])
+  nodes[victim] = mkNode(victim, reopened)
+  restarted = true
+  links = connect()
+  await until(() => {
+    const [a, b] = [nodes[0].machine(channelId), nodes[1].machine(channelId)]
+    return a.pending === undefined && b.pending === undefined && a.latest.state.version === b.latest.state.version && a.unconfirmed === undefined && b.unconfirmed === undefined
+  })
+  const [ma, mb] = [nodes[0].machine(channelId), nodes[1].machine(channelId)]
+  assert.ok(bytesEqual(ma.latest.digest, mb.latest.digest), 'converged on one state')
+  for (const v of resolved) assert.ok(ma.latest.state.version >= v, `resolved payment v${v} kept`)
+  // Keep paying after the restart, then close cooperatively.
+  await nodes[1].pay({ channelId, amount: 4n })
+  const final = nodes[0].latest(channelId).state.balances
+  const before = [world.l1.balanceOf(parties[0].address), world.l1.balanceOf(parties[1].address)]
+  const r = await nodes[0].closeCooperative({ channelId })
+  assert.equal(world.l1.balanceOf(parties[0].address), (before[0] as bigint) + final[0] - r.fee)
+  assert.equal(world.l1.balanceOf(parties[1].address), (before[1] as bigint) + final[1])
+  assert.equal(final[0] + final[1], 15n * ETH)
+  assert.deepEqual(violations, [])
+  for (const n of nodes) n.stop()
+  for (const f of files) {
+    readers.get(f)?.close()
+    readers.delete(f)
+  }
+  reopened.close()
+  stores[1 - victim]?.close()
+  rmSync(dir, { recursive: true, force: true })
+  return violations
+}
+
+describe('crash at every persistence point, restart from SQLite (ATTACKS 7)', () => {
+  // Per node: 6 saves over the four payments (proposer: pending + countersigned; responder: countersigned).
+  for (const victim of [0, 1] as const)
+    for (const mode of ['before', 'after'] as const)
+      for (let k = 1; k <= 6; k++)
+        test(`${victim === 0 ? 'alice' : 'bob'} crashes at save ${k} ${mode} the write`, async () => {
+          await crashRun(victim, k, mode)
+        })
+  test('the durability check fails for a store that commits after the send (the instrumentation can fail)', async () => {
+    const violations = await crashRun(0, 0, 'lazy')
+    assert.ok(violations.length > 0)
+  })
+})
