@@ -1,0 +1,302 @@
+/**
+ * RollupContract: the rollup's L1 half, hosted by the L1 mock.
+ *
+ * Methods (calldata = a tagged message of `rollupAbi`):
+ *  - deposit {pubX, pubY} + value: appends (pubkey, value) to the deposit
+ *    queue. Stores one 32-byte hash per entry; the entry itself travels again
+ *    in the batch calldata that consumes it, where it is checked against the
+ *    hash (cheaper than storing 3 slots, and the rebuild reads it from there).
+ *  - registerPayee {payee}: gives an L1 address a payee id; L2 withdrawals
+ *    name the id (2 bytes in calldata instead of a 20-byte address).
+ *  - submitBatch {body, proof, publicInputs}: decodes the body strictly,
+ *    rejects any public input ≥ the field modulus, recomputes the expected
+ *    public input(s) from the stored root, its own chain id and address, the
+ *    consumed deposit entries and the body, requires equality, verifies the
+ *    Groth16 proof, stores the new root, consumes the deposits and stores one
+ *    commitment to the batch's withdrawals.
+ *  - withdraw {batch, position, count, payee, amount, proof}: pays one
+ *    withdrawal of a verified batch, once, against that batch's commitment.
+ *
+ * Every revert leaves storage and balances untouched (the host journals them).
+ * Gas goes through the CallContext with labels: calldata and tx base by the
+ * host; sha256 of the commitment preimage, keccak of deposit entries and of
+ * the withdrawal tree, storage, the Groth16 verification (181,150 + 6,150 per
+ * public input), value transfers and logs. Field arithmetic (the on-curve
+ * check of a deposit key) is a few mulmods and is not charged.
+ */
+import { type Address, bigintToBytes, bytesToBigint, codec, keccakTagged } from '@l2bench/core'
+import { type CallContext, Contract, GAS_SCHEDULE, type ReadContext, groth16VerifyGas, words } from '@l2bench/l1-mock'
+import {
+  type BatchBody,
+  type CircuitParams,
+  DEPOSIT_ENTRY_BYTES,
+  checkParams,
+  commitmentPreimage,
+  decodeBatchCalldata,
+  publicInputCount,
+  publicInputs,
+} from './calldata.ts'
+import { FIELD_MODULUS, MAX_BALANCE, OP_WITHDRAW } from './constants.ts'
+import { RollupError } from './errors.ts'
+import { type Groth16Verifier, PROOF_BYTES, proofFromBytes } from './groth16.ts'
+import { type PublicKey, isValidPublicKey } from './keys.ts'
+import type { VerificationKey } from './pipeline/index.ts'
+import { AccountTree } from './tree.ts'
+import {
+  type Withdrawal,
+  rootFromWithdrawalProof,
+  withdrawalCommitment,
+  withdrawalLeaf,
+  withdrawalRoot,
+  withdrawalTreeDepth,
+} from './withdrawals.ts'
+
+export const MAX_BODY_BYTES = 1 << 20
+export const MAX_PUBLIC_INPUTS = 1 << 12
+
+export const rollupAbi = codec.messages({
+  deposit: [1, codec.struct({ pubX: codec.fixedBytes(32), pubY: codec.fixedBytes(32) })],
+  registerPayee: [2, codec.struct({ payee: codec.address })],
+  submitBatch: [
+    3,
+    codec.struct({
+      body: codec.bytes(MAX_BODY_BYTES),
+      proof: codec.fixedBytes(PROOF_BYTES),
+      publicInputs: codec.list(codec.fixedBytes(32), MAX_PUBLIC_INPUTS),
+    }),
+  ],
+  withdraw: [
+    4,
+    codec.struct({
+      batch: codec.u64,
+      position: codec.u32,
+      count: codec.u32,
+      payee: codec.address,
+      amount: codec.amount,
+      proof: codec.list(codec.fixedBytes(32), 32),
+    }),
+  ],
+})
+export type RollupCall = codec.Infer<typeof rollupAbi>
+
+const DEPOSIT_TAG = 'l2bench/zk-rollup/deposit/v1'
+
+/** The hash the contract stores per queued deposit. */
+export function depositEntryHash(pk: PublicKey, amount: bigint): Uint8Array {
+  return keccakTagged(DEPOSIT_TAG, bigintToBytes('pubX', pk[0], 32), bigintToBytes('pubY', pk[1], 32), bigintToBytes('amount', amount, 16))
+}
+
+export interface RollupConfig {
+  params: CircuitParams
+  vkey: VerificationKey
+  verifier: Groth16Verifier
+}
+
+/** Result of a verified submitBatch (the receipt's `result`). */
+export interface BatchResult {
+  batch: bigint
+  newRoot: bigint
+  deposits: number
+  ops: number
+  withdrawals: Withdrawal[]
+}
+
+const K = {
+  root: 'root',
+  batches: 'batches',
+  queueLength: 'queue.length',
+  queueHead: 'queue.head',
+  queue: (i: number) => `queue.${i}`,
+  payees: 'payees.count',
+  payee: (id: number) => `payee.${id}`,
+  payeeId: (a: Address) => `payeeId.${a}`,
+  withdrawals: (b: bigint) => `withdrawals.${b}`,
+  claimed: (b: bigint, p: number) => `claimed.${b}.${p}`,
+} as const
+
+function eqBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
+}
+
+export class RollupContract extends Contract<RollupCall> {
+  readonly name = 'zk-rollup'
+  readonly abi = rollupAbi
+  readonly params: CircuitParams
+  readonly vkey: VerificationKey
+  readonly verifier: Groth16Verifier
+  /** Root of the empty tree of this depth (the state before the first batch). */
+  readonly genesisRoot: bigint
+
+  constructor(config: RollupConfig) {
+    super()
+    this.params = checkParams(config.params)
+    this.vkey = config.vkey
+    this.verifier = config.verifier
+    if (config.vkey.nPublic !== publicInputCount(this.params))
+      throw new RollupError('INVALID_OP', `verification key has ${config.vkey.nPublic} public inputs, params need ${publicInputCount(this.params)}`, {
+        field: 'vkey',
+      })
+    this.genesisRoot = new AccountTree(this.params.depth).root
+  }
+
+  execute(ctx: CallContext, call: RollupCall): unknown {
+    switch (call.type) {
+      case 'deposit':
+        return this.deposit(ctx, call)
+      case 'registerPayee':
+        return this.registerPayee(ctx, call.payee)
+      case 'submitBatch':
+        return this.submitBatch(ctx, call)
+      case 'withdraw':
+        return this.withdraw(ctx, call)
+    }
+  }
+
+  private deposit(ctx: CallContext, call: { pubX: Uint8Array; pubY: Uint8Array }): number {
+    const pk: PublicKey = [bytesToBigint(call.pubX), bytesToBigint(call.pubY)]
+    if (!isValidPublicKey(pk)) ctx.revert('deposit key is not a valid Baby Jubjub public key', 'pubX')
+    if (ctx.value <= 0n) ctx.revert('deposit value must be positive', 'value')
+    if (ctx.value > MAX_BALANCE) ctx.revert('deposit value exceeds 2^128 - 1', 'value')
+    ctx.chargeGas('keccakBase', 'deposit.entryHash', GAS_SCHEDULE.keccakBase + GAS_SCHEDULE.keccakWord * words(DEPOSIT_ENTRY_BYTES))
+    const index = ctx.sload<number>(K.queueLength, 'deposit.queueLength') ?? 0
+    ctx.sstore(K.queue(index), depositEntryHash(pk, ctx.value), 'deposit.queueEntry')
+    ctx.sstore(K.queueLength, index + 1, 'deposit.queueLength')
+    ctx.emit('Deposit', { index, pubX: pk[0], pubY: pk[1], amount: ctx.value, from: ctx.sender }, { topics: 2, dataBytes: 32 * 3 })
+    return index
+  }
+
+  private registerPayee(ctx: CallContext, payee: Address): number {
+    const existing = ctx.sload<number>(K.payeeId(payee), 'registerPayee.lookup')
+    if (existing !== undefined) return existing
+    const id = ctx.sload<number>(K.payees, 'registerPayee.count') ?? 0
+    if (id >= 2 ** this.params.depth) ctx.revert(`payee ids exhausted (2^${this.params.depth})`, 'payee')
+    ctx.sstore(K.payee(id), payee, 'registerPayee.payee')
+    ctx.sstore(K.payeeId(payee), id, 'registerPayee.id')
+    ctx.sstore(K.payees, id + 1, 'registerPayee.count')
+    ctx.emit('PayeeRegistered', { id, payee }, { topics: 2, dataBytes: 32 })
+    return id
+  }
+
+  private submitBatch(ctx: CallContext, call: { body: Uint8Array; proof: Uint8Array; publicInputs: Uint8Array[] }): BatchResult {
+    let body: BatchBody
+    try {
+      body = decodeBatchCalldata(this.params, call.body)
+    } catch (err) {
+      if (err instanceof RollupError) ctx.revert(`malformed batch: ${err.message}`, err.field)
+      throw err
+    }
+    // Public inputs: exact count, each a canonical field element (x + p would
+    // be accepted as x by the pairing check: semaphore #16, snarkjs #480).
+    const expectedCount = publicInputCount(this.params)
+    if (call.publicInputs.length !== expectedCount)
+      ctx.revert(`expected ${expectedCount} public inputs, got ${call.publicInputs.length}`, 'publicInputs')
+    const given = call.publicInputs.map(bytesToBigint)
+    given.forEach((v, i) => {
+      if (v >= FIELD_MODULUS) ctx.revert('public input is not below the field modulus', `publicInputs[${i}]`)
+    })
+
+    // Deposits: the body must carry exactly the next queue entries.
+    const head = ctx.sload<number>(K.queueHead, 'submitBatch.queueHead') ?? 0
+    const length = ctx.sload<number>(K.queueLength, 'submitBatch.queueLength') ?? 0
+    if (head + body.deposits.length > length) ctx.revert(`batch consumes ${body.deposits.length} deposits, ${length - head} queued`, 'body.deposits')
+    body.deposits.forEach((d, i) => {
+      ctx.chargeGas('keccakBase', 'submitBatch.depositHash', GAS_SCHEDULE.keccakBase + GAS_SCHEDULE.keccakWord * words(DEPOSIT_ENTRY_BYTES))
+      const stored = ctx.sload<Uint8Array>(K.queue(head + i), 'submitBatch.queueEntry')
+      if (stored === undefined || !eqBytes(stored, depositEntryHash(d.publicKey, d.amount)))
+        ctx.revert(`deposit ${i} is not queue entry ${head + i}`, `body.deposits[${i}]`)
+    })
+
+    // The expected public inputs, from what this contract holds.
+    const oldRoot = ctx.sload<bigint>(K.root, 'submitBatch.root') ?? this.genesisRoot
+    const domain = { chainId: ctx.chainId, contract: ctx.self }
+    if (this.params.mode === 'sha') {
+      const preimage = commitmentPreimage(this.params, domain, oldRoot, body)
+      ctx.chargeGas('sha256Base', 'submitBatch.commitment', GAS_SCHEDULE.sha256Base + GAS_SCHEDULE.sha256Word * words(preimage.length))
+    }
+    const expected = publicInputs(this.params, domain, oldRoot, body)
+    expected.forEach((v, i) => {
+      if (given[i] !== v) ctx.revert('public input does not match the stored root and this calldata', `publicInputs[${i}]`)
+    })
+
+    let proof: ReturnType<typeof proofFromBytes>
+    try {
+      proof = proofFromBytes(call.proof)
+    } catch (err) {
+      if (err instanceof RollupError) ctx.revert(err.message, 'proof')
+      throw err
+    }
+    ctx.chargeGas('bn254PairingBase', 'submitBatch.groth16Verify', groth16VerifyGas(expectedCount))
+    if (!this.verifier.verify(this.vkey, expected.map(String), proof)) ctx.revert('invalid proof', 'proof')
+
+    // Effects.
+    const batch = BigInt(ctx.sload<number>(K.batches, 'submitBatch.batches') ?? 0)
+    const withdrawals: Withdrawal[] = []
+    body.ops.forEach((op, i) => {
+      if (op.type !== OP_WITHDRAW) return
+      const payee = ctx.sload<Address>(K.payee(op.to), 'submitBatch.payee')
+      if (payee === undefined) ctx.revert(`withdrawal to unregistered payee id ${op.to}`, `body.ops[${i}].to`)
+      withdrawals.push({ position: withdrawals.length, payee, amount: op.amount })
+    })
+    if (withdrawals.length > 0) {
+      const leaves = withdrawals.map((w) => withdrawalLeaf(batch, w))
+      ctx.chargeGas('keccakBase', 'submitBatch.withdrawalLeaves', leaves.length * (GAS_SCHEDULE.keccakBase + GAS_SCHEDULE.keccakWord * 3))
+      const { root, hashes } = withdrawalRoot(leaves)
+      ctx.chargeGas('keccakBase', 'submitBatch.withdrawalTree', (hashes + 1) * (GAS_SCHEDULE.keccakBase + GAS_SCHEDULE.keccakWord * 3))
+      ctx.sstore(K.withdrawals(batch), withdrawalCommitment(withdrawals.length, root), 'submitBatch.withdrawals')
+    }
+    ctx.sstore(K.root, body.newRoot, 'submitBatch.root')
+    ctx.sstore(K.batches, Number(batch) + 1, 'submitBatch.batches')
+    if (body.deposits.length > 0) ctx.sstore(K.queueHead, head + body.deposits.length, 'submitBatch.queueHead')
+    ctx.emit(
+      'BatchVerified',
+      { batch, oldRoot, newRoot: body.newRoot, deposits: body.deposits.length, ops: body.ops.length, withdrawals: withdrawals.length },
+      { topics: 2, dataBytes: 32 * 3 },
+    )
+    return { batch, newRoot: body.newRoot, deposits: body.deposits.length, ops: body.ops.length, withdrawals }
+  }
+
+  private withdraw(
+    ctx: CallContext,
+    call: { batch: bigint; position: number; count: number; payee: Address; amount: bigint; proof: Uint8Array[] },
+  ): bigint {
+    const stored = ctx.sload<Uint8Array>(K.withdrawals(call.batch), 'withdraw.commitment')
+    if (stored === undefined) ctx.revert(`batch ${call.batch} has no withdrawals`, 'batch')
+    if (call.position >= call.count) ctx.revert('position outside the batch', 'position')
+    if (call.proof.length !== withdrawalTreeDepth(call.count)) ctx.revert('proof length does not match the count', 'proof')
+    ctx.chargeGas('keccakBase', 'withdraw.proof', (call.proof.length + 2) * (GAS_SCHEDULE.keccakBase + GAS_SCHEDULE.keccakWord * 3))
+    const leaf = withdrawalLeaf(call.batch, { position: call.position, payee: call.payee, amount: call.amount })
+    const root = rootFromWithdrawalProof(leaf, call.position, call.proof)
+    if (!eqBytes(withdrawalCommitment(call.count, root), stored)) ctx.revert("proof does not match the batch's withdrawals", 'proof')
+    if (ctx.sload<boolean>(K.claimed(call.batch, call.position), 'withdraw.claimed') === true)
+      ctx.revert('withdrawal already paid', 'position')
+    ctx.sstore(K.claimed(call.batch, call.position), true, 'withdraw.claimed')
+    ctx.transfer(call.payee, call.amount, 'withdraw.pay')
+    ctx.emit('Withdrawn', { batch: call.batch, position: call.position, payee: call.payee, amount: call.amount }, { topics: 2, dataBytes: 64 })
+    return call.amount
+  }
+
+  override view(ctx: ReadContext, method: string, args: unknown[]): unknown {
+    switch (method) {
+      case 'root':
+        return ctx.sload<bigint>(K.root) ?? this.genesisRoot
+      case 'batches':
+        return ctx.sload<number>(K.batches) ?? 0
+      case 'queueLength':
+        return ctx.sload<number>(K.queueLength) ?? 0
+      case 'queueHead':
+        return ctx.sload<number>(K.queueHead) ?? 0
+      case 'payee':
+        return ctx.sload<Address>(K.payee(Number(args[0])))
+      case 'payeeId':
+        return ctx.sload<number>(K.payeeId(args[0] as Address))
+      case 'withdrawalCommitment':
+        return ctx.sload<Uint8Array>(K.withdrawals(BigInt(args[0] as bigint)))
+      case 'claimed':
+        return ctx.sload<boolean>(K.claimed(BigInt(args[0] as bigint), Number(args[1]))) === true
+      default:
+        return super.view(ctx, method, args)
+    }
+  }
+}

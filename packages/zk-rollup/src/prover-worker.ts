@@ -1,0 +1,64 @@
+/**
+ * Worker half of WorkerProver: computes the witness with the circuit's wasm
+ * and a Groth16 proof with snarkjs, off the caller's thread. On 'close' it
+ * terminates the curve's threads (curve.terminate()) and exits.
+ *
+ * snarkjs's curve (ffjavascript) starts its own threads through the
+ * `web-worker` package, which only does so when it believes it runs on the
+ * main thread; it is told so before it loads, so proving here still uses every
+ * core. (Threads it starts are nested workers of this one.)
+ */
+import { createRequire } from 'node:module'
+import type * as WorkerThreads from 'node:worker_threads'
+import type { Groth16Proof } from './pipeline/index.ts'
+
+// The CommonJS exports object of worker_threads (the one `web-worker` reads), not the frozen ESM namespace.
+const threads = createRequire(import.meta.url)('node:worker_threads') as typeof WorkerThreads & { isMainThread: boolean }
+const port = threads.parentPort
+if (port === null) throw new Error('prover-worker must run in a worker thread')
+
+threads.isMainThread = true
+const multiThreaded = threads.isMainThread
+
+const { getCurve, loadFfjavascript, loadSnarkjs } = await import('./pipeline/index.ts')
+const snarkjs = await loadSnarkjs()
+if (multiThreaded) {
+  await getCurve()
+} else {
+  const ff = await loadFfjavascript()
+  ;(globalThis as { curve_bn128?: unknown }).curve_bn128 = await ff.buildBn128(true)
+}
+const { wasm, zkey } = threads.workerData as { wasm: string; zkey: string }
+port.postMessage({ type: 'ready', multiThreaded })
+
+interface ProveMessage {
+  type: 'prove'
+  id: number
+  input: Record<string, unknown>
+}
+
+let queue: Promise<void> = Promise.resolve()
+port.on('message', (msg: ProveMessage | { type: 'close' }) => {
+  queue = queue.then(async () => {
+    if (msg.type === 'close') {
+      const curve = (globalThis as { curve_bn128?: { terminate(): Promise<void> } | null }).curve_bn128
+      if (curve !== undefined && curve !== null) await curve.terminate()
+      port.close()
+      process.exit(0)
+    }
+    try {
+      const t0 = performance.now()
+      const wtns: { type: 'mem'; data?: Uint8Array } = { type: 'mem' }
+      await snarkjs.wtns.calculate(msg.input, wasm, wtns)
+      const t1 = performance.now()
+      const { proof, publicSignals } = (await snarkjs.groth16.prove(zkey, wtns as unknown as Uint8Array)) as {
+        proof: Groth16Proof
+        publicSignals: string[]
+      }
+      const t2 = performance.now()
+      port.postMessage({ type: 'proof', id: msg.id, proof, publicSignals, witnessMs: t1 - t0, proveMs: t2 - t1 })
+    } catch (err) {
+      port.postMessage({ type: 'error', id: msg.id, message: (err as Error)?.message ?? String(err) })
+    }
+  })
+})

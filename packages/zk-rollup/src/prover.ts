@@ -1,0 +1,94 @@
+/**
+ * Proving off the caller's thread: a worker that holds the circuit's wasm and
+ * zkey and turns witness inputs into Groth16 proofs (snarkjs). One proof at a
+ * time per worker (snarkjs already spreads one proof over every core).
+ * Call close() when done: it ends the curve's threads and the worker.
+ */
+import type { Worker } from 'node:worker_threads'
+import type { CircuitInput } from './batch.ts'
+import { RollupError } from './errors.ts'
+import type { Groth16Proof } from './pipeline/index.ts'
+import { SNARK_WORKER_DATA, startWorker } from './worker-start.ts'
+
+export interface ProofResult {
+  proof: Groth16Proof
+  publicSignals: string[]
+  /** Witness computation (wasm), milliseconds. */
+  witnessMs: number
+  /** Groth16 proving, milliseconds. */
+  proveMs: number
+}
+
+export interface Prover {
+  prove(input: CircuitInput): Promise<ProofResult>
+  close(): Promise<void>
+}
+
+type Reply =
+  | { type: 'ready'; multiThreaded: boolean }
+  | ({ type: 'proof'; id: number } & ProofResult)
+  | { type: 'error'; id: number; message: string }
+
+export class WorkerProver implements Prover {
+  private worker: Worker | undefined
+  private readyPromise: Promise<void> | undefined
+  private nextId = 0
+  private readonly pending = new Map<number, { resolve: (r: ProofResult) => void; reject: (e: Error) => void }>()
+  /** Whether the worker's curve could use several threads. */
+  multiThreaded = false
+
+  constructor(readonly artifacts: { wasm: string; zkey: string }) {}
+
+  ready(): Promise<void> {
+    this.readyPromise ??= new Promise<void>((resolve, reject) => {
+      const w = startWorker(new URL('./prover-worker.ts', import.meta.url), import.meta.url, {
+        workerData: { ...SNARK_WORKER_DATA, wasm: this.artifacts.wasm, zkey: this.artifacts.zkey },
+      })
+      this.worker = w
+      w.on('error', (err) => {
+        reject(err)
+        for (const p of this.pending.values()) p.reject(err)
+        this.pending.clear()
+      })
+      w.on('message', (m: Reply) => {
+        if (m.type === 'ready') {
+          this.multiThreaded = m.multiThreaded
+          resolve()
+          return
+        }
+        const p = this.pending.get(m.id)
+        if (p === undefined) return
+        this.pending.delete(m.id)
+        if (m.type === 'error') p.reject(new RollupError('PROVER', `proving failed: ${m.message}`))
+        else p.resolve({ proof: m.proof, publicSignals: m.publicSignals, witnessMs: m.witnessMs, proveMs: m.proveMs })
+        if (this.pending.size === 0) w.unref()
+      })
+    })
+    return this.readyPromise
+  }
+
+  async prove(input: CircuitInput): Promise<ProofResult> {
+    await this.ready()
+    const w = this.worker as Worker
+    const id = this.nextId++
+    w.ref()
+    return new Promise<ProofResult>((resolve, reject) => {
+      this.pending.set(id, { resolve, reject })
+      w.postMessage({ type: 'prove', id, input })
+    })
+  }
+
+  async close(): Promise<void> {
+    if (this.readyPromise === undefined) return
+    await this.readyPromise.catch(() => undefined)
+    const w = this.worker
+    this.worker = undefined
+    this.readyPromise = undefined
+    if (w === undefined) return
+    await new Promise<void>((resolve) => {
+      w.once('exit', () => resolve())
+      w.ref()
+      w.postMessage({ type: 'close' })
+    })
+  }
+}

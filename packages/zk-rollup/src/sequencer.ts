@@ -1,0 +1,226 @@
+/**
+ * The sequencer's mempool and batching policy.
+ *
+ * Admission (`submit`) validates an op against the pending view — the account
+ * tree after every closed batch, plus every known deposit and every op already
+ * admitted, in order — and throws a typed RollupError (unknown account, bad
+ * signature, wrong nonce, overdraft, receiver overflow, unrepresentable
+ * amount, unknown payee, full mempool) before anything is queued.
+ *
+ * Batching (`closeBatch`) takes up to D queued deposits (in L1 queue order)
+ * and then admitted ops in FIFO order, builds the witness on the tree and
+ * returns the batch. A batch closes when N ops wait (`isFull`) or when the
+ * oldest waiting op or deposit is older than the timeout (`isDue`). An op that
+ * only becomes valid after a deposit that did not fit in this batch waits for
+ * the next one; an op that can no longer apply at all is dropped and reported.
+ */
+import { type Clock, InvalidInputError, assertInt, systemClock } from '@l2bench/core'
+import { type BuiltBatch, buildBatch, checkOp, depositTarget } from './batch.ts'
+import { type CircuitParams, type DepositEntry, checkParams } from './calldata.ts'
+import { RollupError } from './errors.ts'
+import type { Domain, SignedOp } from './ops.ts'
+import { type Account, AccountTree, OverlayView } from './tree.ts'
+
+export interface SequencerOptions {
+  params: CircuitParams
+  domain: Domain
+  /** State to start from (default: the empty tree). */
+  tree?: AccountTree
+  /** Close a partly filled batch when its oldest item waited this long (default 1,000 ms). */
+  batchTimeoutMs?: number
+  /** Admitted ops kept at most (default 100,000). */
+  maxMempool?: number
+  clock?: Clock
+  /** Whether an L1 payee id is registered (withdrawals to others are refused). */
+  payeeExists?: (id: number) => boolean
+}
+
+export interface QueuedDeposit {
+  /** Position in the contract's deposit queue. */
+  queueIndex: number
+  entry: DepositEntry
+  seenAt: number
+}
+
+interface QueuedOp {
+  op: SignedOp
+  receivedAt: number
+}
+
+export interface DroppedOp {
+  op: SignedOp
+  error: RollupError
+}
+
+export class Sequencer {
+  readonly params: CircuitParams
+  readonly domain: Domain
+  /** State after every closed batch. */
+  readonly tree: AccountTree
+  readonly batchTimeoutMs: number
+  readonly maxMempool: number
+  private readonly clock: Clock
+  private readonly payeeExists: ((id: number) => boolean) | undefined
+  private mempool: QueuedOp[] = []
+  private deposits: QueuedDeposit[] = []
+  private nextDepositIndex = 0
+  /** Pending view: tree + queued deposits + admitted ops. */
+  private overlay: OverlayView
+  readonly dropped: DroppedOp[] = []
+
+  constructor(options: SequencerOptions) {
+    this.params = checkParams(options.params)
+    this.domain = options.domain
+    this.tree = options.tree ?? new AccountTree(this.params.depth)
+    if (this.tree.depth !== this.params.depth) throw new InvalidInputError('tree', `depth ${this.tree.depth} ≠ params.depth ${this.params.depth}`)
+    this.batchTimeoutMs = options.batchTimeoutMs ?? 1_000
+    assertInt('batchTimeoutMs', this.batchTimeoutMs, 0)
+    this.maxMempool = options.maxMempool ?? 100_000
+    assertInt('maxMempool', this.maxMempool, 1)
+    this.clock = options.clock ?? systemClock
+    this.payeeExists = options.payeeExists
+    this.overlay = new OverlayView(this.tree)
+  }
+
+  get pendingOps(): number {
+    return this.mempool.length
+  }
+
+  get pendingDeposits(): number {
+    return this.deposits.length
+  }
+
+  /** The account as the pending view sees it (undefined when empty). */
+  pendingAccount(index: number): Account | undefined {
+    return this.overlay.tryGet(index)
+  }
+
+  /** Admits a signed op or throws a typed error; nothing changes on error. */
+  submit(op: SignedOp): void {
+    if (this.mempool.length >= this.maxMempool)
+      throw new RollupError('MEMPOOL_FULL', `mempool holds ${this.maxMempool} ops`, { field: 'op' })
+    const { senderAfter, receiverAfter } = checkOp(this.overlay, this.domain, op, {
+      ...(this.payeeExists !== undefined ? { payeeExists: this.payeeExists } : {}),
+    })
+    this.overlay.set(op.from, senderAfter)
+    if (receiverAfter !== undefined) this.overlay.set(op.to, receiverAfter)
+    this.mempool.push({ op, receivedAt: this.clock.now() })
+  }
+
+  /** Records a deposit seen in the contract's queue (must arrive in queue order). */
+  addDeposit(queueIndex: number, entry: DepositEntry): void {
+    if (queueIndex < this.nextDepositIndex) return // already known
+    if (queueIndex !== this.nextDepositIndex)
+      throw new InvalidInputError('queueIndex', `expected deposit ${this.nextDepositIndex}, got ${queueIndex}`)
+    this.nextDepositIndex++
+    this.deposits.push({ queueIndex, entry, seenAt: this.clock.now() })
+    applyDeposit(this.overlay, entry)
+  }
+
+  /** N ops are waiting. */
+  isFull(): boolean {
+    return this.mempool.length >= this.params.n
+  }
+
+  /** Something has waited at least the timeout. */
+  isDue(now = this.clock.now()): boolean {
+    const oldest = Math.min(this.mempool[0]?.receivedAt ?? Number.POSITIVE_INFINITY, this.deposits[0]?.seenAt ?? Number.POSITIVE_INFINITY)
+    return oldest !== Number.POSITIVE_INFINITY && now - oldest >= this.batchTimeoutMs
+  }
+
+  /** Milliseconds until isDue() turns true (undefined when nothing waits). */
+  msUntilDue(now = this.clock.now()): number | undefined {
+    const oldest = Math.min(this.mempool[0]?.receivedAt ?? Number.POSITIVE_INFINITY, this.deposits[0]?.seenAt ?? Number.POSITIVE_INFINITY)
+    if (oldest === Number.POSITIVE_INFINITY) return undefined
+    return Math.max(0, oldest + this.batchTimeoutMs - now)
+  }
+
+  /**
+   * Builds the next batch on the tree (its changes are journalled: call
+   * `tree.commit()` once L1 accepted it, or `abandon(batch)` to undo it).
+   * Returns undefined when nothing is waiting.
+   */
+  closeBatch(): { batch: BuiltBatch; deposits: QueuedDeposit[]; ops: SignedOp[] } | undefined {
+    if (this.mempool.length === 0 && this.deposits.length === 0) return undefined
+    const deposits = this.deposits.slice(0, this.params.d)
+    const depositsLeft = this.deposits.length > deposits.length
+    // Choose the ops: FIFO while each still applies on the batch's state.
+    const probe = new OverlayView(this.tree)
+    for (const d of deposits) applyDeposit(probe, d.entry)
+    const ops: SignedOp[] = []
+    let taken = 0
+    while (taken < this.mempool.length && ops.length < this.params.n) {
+      const { op } = this.mempool[taken] as QueuedOp
+      try {
+        const r = checkOp(probe, this.domain, op, { verifySignatures: false })
+        probe.set(op.from, r.senderAfter)
+        if (r.receiverAfter !== undefined) probe.set(op.to, r.receiverAfter)
+        ops.push(op)
+        taken++
+      } catch (err) {
+        if (depositsLeft || !(err instanceof RollupError)) break // may apply once later deposits are in
+        // Cannot apply even with every known deposit in: drop it (and keep going).
+        this.dropped.push({ op, error: err })
+        this.mempool.splice(taken, 1)
+      }
+    }
+    if (ops.length === 0 && deposits.length === 0) {
+      this.rebuildOverlay()
+      return undefined
+    }
+    this.tree.begin()
+    let batch: BuiltBatch
+    try {
+      batch = buildBatch(
+        this.tree,
+        this.params,
+        this.domain,
+        deposits.map((d) => d.entry),
+        ops,
+        { verifySignatures: false },
+      )
+    } catch (err) {
+      this.tree.rollback()
+      throw err
+    }
+    this.mempool.splice(0, taken)
+    this.deposits.splice(0, deposits.length)
+    this.rebuildOverlay()
+    return { batch, deposits, ops }
+  }
+
+  /** L1 accepted the batch: keep its changes. */
+  confirm(): void {
+    this.tree.commit()
+  }
+
+  /** L1 refused the batch: undo it and put its deposits and ops back at the front. */
+  abandon(closed: { deposits: QueuedDeposit[]; ops: SignedOp[] }): void {
+    this.tree.rollback()
+    this.deposits.unshift(...closed.deposits)
+    const now = this.clock.now()
+    this.mempool.unshift(...closed.ops.map((op) => ({ op, receivedAt: now })))
+    this.rebuildOverlay()
+  }
+
+  private rebuildOverlay(): void {
+    this.overlay = new OverlayView(this.tree)
+    for (const d of this.deposits) applyDeposit(this.overlay, d.entry)
+    for (const { op } of this.mempool) {
+      try {
+        const r = checkOp(this.overlay, this.domain, op, { verifySignatures: false })
+        this.overlay.set(op.from, r.senderAfter)
+        if (r.receiverAfter !== undefined) this.overlay.set(op.to, r.receiverAfter)
+      } catch {
+        // Stays queued; closeBatch decides whether it waits or is dropped.
+      }
+    }
+  }
+}
+
+/** Credits a deposit on a view, at the leaf buildBatch will choose. */
+function applyDeposit(view: OverlayView, entry: DepositEntry): void {
+  const index = depositTarget(view, entry)
+  const old = view.tryGet(index)
+  view.set(index, { publicKey: entry.publicKey, balance: (old?.balance ?? 0n) + entry.amount, nonce: old?.nonce ?? 0n })
+}
