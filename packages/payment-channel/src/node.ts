@@ -213,6 +213,10 @@ export class ChannelNode {
         return
       }
       if (msg.type === 'hello') {
+        if (peer !== undefined) {
+          if (msg.address !== peer) this.record(new InvalidInputError('address', 'peer already introduced itself on this link'))
+          return
+        }
         if (msg.chainId !== this.l1.chainId) {
           this.record(new InvalidInputError('chainId', `peer is on chain ${msg.chainId}`))
           link.close()
