@@ -1,0 +1,27 @@
+/**
+ * Typed rejections of HTLC operations inside channel states. One class with
+ * stable codes: a peer's policy, a local builder and the node's forwarding
+ * checks all throw it, naming the field they refuse, so a test (or a peer's
+ * `reject` message) can tell "wrong preimage" from "expiry too soon" without
+ * parsing text. A rejected operation never changes a state.
+ */
+import { L2Error, type L2ErrorOptions } from '@l2bench/core'
+
+export type HtlcRejectCode =
+  /** A payment hash or lock id that is not 32 bytes, or names no HTLC in the state. */
+  | 'HTLC_UNKNOWN'
+  /** A preimage that is not 32 bytes or does not hash to the HTLC's payment hash. */
+  | 'HTLC_BAD_PREIMAGE'
+  /** An expiry in the past, too soon to claim on chain, or beyond the maximum. */
+  | 'HTLC_EXPIRY'
+  /** An amount ≤ 0, above the proposer's balance or above the channel's capacity. */
+  | 'HTLC_AMOUNT'
+  /** An update that is not one of add / settle / fail as its proposer may make it. */
+  | 'HTLC_POLICY'
+
+export class HtlcRejectedError extends L2Error {
+  override name = 'HtlcRejectedError'
+  constructor(code: HtlcRejectCode, field: string, message: string, options: Omit<L2ErrorOptions, 'field'> = {}) {
+    super(code, message, { ...options, field })
+  }
+}

@@ -1,0 +1,316 @@
+/**
+ * HtlcNetwork: a small in-process network of HtlcNodes over real channels —
+ * one MockL1 with an HtlcAdjudicator, real secp256k1 signatures, in-memory
+ * links and stores — plus the ChannelGraph describing it, so the package's
+ * Pathfinder and MissionControl route payments over real channel states.
+ *
+ * `pay` is the sender's loop: find a route (the sender knows its own
+ * balances, not anyone else's), send it, and on failure learn from the
+ * failing hop (mission control) and try another route (ATTACKS 14), up to
+ * `maxAttempts`. Route instructions are plain (no onion).
+ *
+ * Meant for tests and benchmarks of tens of nodes, not for the big simulated
+ * networks (use NetworkSimulator with the abstract BalanceForwarder there).
+ */
+import { type Address, type Amount, InvalidInputError, NodeSigner, NobleSigner, type Signer, describe, secretKeyFromSeed } from '@l2bench/core'
+import { MockL1, type MockL1Options, type Receipt, Wallet } from '@l2bench/l1-mock'
+import { type MemoryLink, memoryLinkPair } from '@l2bench/payment-channel'
+import { CapacityError, NoRouteError } from '../errors.ts'
+import { type ChannelGraph, ChannelGraphBuilder } from '../graph/graph.ts'
+import { MissionControl } from '../routing/mission-control.ts'
+import { Pathfinder } from '../routing/pathfinder.ts'
+import type { Route } from '../routing/route.ts'
+import { HtlcAdjudicator } from './adjudicator.ts'
+import { DEFAULT_FORWARDING, type ForwardingPolicy, HtlcNode, type HtlcNodeOptions, type HtlcRouteHop, type PaymentOutcome } from './node.ts'
+
+export interface NetworkChannelSpec {
+  a: number
+  b: number
+  depositA: Amount
+  depositB?: Amount
+  /** a's policy for forwarding a → b. */
+  policyAB?: Partial<ForwardingPolicy>
+  policyBA?: Partial<ForwardingPolicy>
+}
+
+export interface HtlcNetworkOptions {
+  /** Node names (or a count). */
+  nodes: readonly string[] | number
+  channels: readonly NetworkChannelSpec[]
+  /** Dispute window of every channel, in blocks (default 6). */
+  disputeWindow?: number
+  /** L1 funds minted to every node for deposits and gas (default 10^21). */
+  l1Funds?: Amount
+  /** 'node' (OpenSSL, default) or 'noble' signing. */
+  signer?: 'node' | 'noble'
+  l1?: MockL1Options
+  /** Extra options per node. */
+  nodeOptions?: (index: number) => Partial<HtlcNodeOptions>
+  /** Seed prefix for the deterministic keys. */
+  seed?: string
+}
+
+export interface PayOptions {
+  maxAttempts?: number
+  /** Receiver's final expiry delta (default 40). */
+  finalCltvDelta?: number
+  /** Shared across payments to let a sender remember failures (default: one per call). */
+  missionControl?: MissionControl
+  preimage?: Uint8Array
+}
+
+export interface PayAttempt {
+  route: Route
+  outcome: PaymentOutcome
+  /** Index into route.hops of the failing hop (hops.length: the receiver), when it failed. */
+  failedHop?: number
+}
+
+export interface PayResult {
+  success: boolean
+  preimage?: Uint8Array
+  attempts: PayAttempt[]
+  /** Why it stopped without success: the last failure code or 'no_route'. */
+  reason?: string
+}
+
+export class HtlcNetwork {
+  readonly pathfinder: Pathfinder
+  /** Node index by address. */
+  private readonly index = new Map<Address, number>()
+  private readonly links = new Map<string, { channel: [MemoryLink, MemoryLink]; htlc: [MemoryLink, MemoryLink] }>()
+
+  private constructor(
+    readonly l1: MockL1,
+    readonly adjudicator: HtlcAdjudicator,
+    readonly nodes: readonly HtlcNode[],
+    readonly names: readonly string[],
+    readonly graph: ChannelGraph,
+    /** Channel id per graph channel index. */
+    readonly channelIds: readonly Uint8Array[],
+    /** Every receipt of every node's L1 transactions (gas accounting), by tx hash. */
+    readonly receipts: readonly Map<string, Receipt>[],
+  ) {
+    this.pathfinder = new Pathfinder(graph)
+    nodes.forEach((n, i) => this.index.set(n.address, i))
+  }
+
+  static async create(o: HtlcNetworkOptions): Promise<HtlcNetwork> {
+    const names = typeof o.nodes === 'number' ? Array.from({ length: o.nodes }, (_, i) => `n${i}`) : [...o.nodes]
+    if (names.length < 2) throw new InvalidInputError('nodes', 'a network needs at least two nodes')
+    const window = o.disputeWindow ?? 6
+    if (!Number.isSafeInteger(window) || window < 1) throw new InvalidInputError('disputeWindow', `expected a positive integer, got ${describe(window)}`)
+    const l1 = new MockL1(o.l1)
+    const adjudicator = l1.deploy(new HtlcAdjudicator())
+    const funds = o.l1Funds ?? 10n ** 21n
+    const seed = o.seed ?? 'htlc-net'
+    const receipts: Map<string, Receipt>[] = []
+    const nodes = names.map((name, i) => {
+      const sk = secretKeyFromSeed(`${seed}:${name}`)
+      const signer: Signer = o.signer === 'noble' ? new NobleSigner(sk) : new NodeSigner(sk)
+      l1.mint(signer.address, funds)
+      const sink = new Map<string, Receipt>()
+      receipts.push(sink)
+      const wallet = new Wallet(signer, recordingL1(l1, sink))
+      return new HtlcNode({ signer, wallet, adjudicator, ...o.nodeOptions?.(i) })
+    })
+    const builder = new ChannelGraphBuilder({ minCltvExpiryDelta: 1 })
+    for (const name of names) builder.addNode(name)
+    const net = new HtlcNetwork(l1, adjudicator, nodes, names, builderStub(), [], receipts)
+    const ids: Uint8Array[] = []
+    for (let c = 0; c < o.channels.length; c++) {
+      const spec = o.channels[c] as NetworkChannelSpec
+      const f = `channels[${c}]`
+      for (const side of ['a', 'b'] as const) {
+        const v = spec[side]
+        if (!Number.isSafeInteger(v) || v < 0 || v >= names.length) throw new InvalidInputError(`${f}.${side}`, `expected a node index, got ${describe(v)}`)
+      }
+      if (spec.a === spec.b) throw new InvalidInputError(`${f}.b`, 'a channel needs two distinct nodes')
+      const a = nodes[spec.a] as HtlcNode
+      const b = nodes[spec.b] as HtlcNode
+      await net.connect(spec.a, spec.b)
+      const pAB = { ...DEFAULT_FORWARDING, ...spec.policyAB }
+      const pBA = { ...DEFAULT_FORWARDING, ...spec.policyBA }
+      const id = await a.openChannel({
+        peer: b.address,
+        peerPublicKey: b.channel.signer.publicKey,
+        deposit: spec.depositA,
+        peerDeposit: spec.depositB ?? 0n,
+        disputeWindow: window,
+        nonce: BigInt(c + 1),
+        forwarding: pAB,
+      })
+      b.setForwardingPolicy(id, pBA)
+      ids.push(Uint8Array.from(Buffer.from(id.slice(2), 'hex')))
+      builder.addChannel({
+        a: spec.a,
+        b: spec.b,
+        capacityMsat: spec.depositA + (spec.depositB ?? 0n),
+        policyAB: { baseFeeMsat: pAB.baseFee, feeRatePpm: Number(pAB.feeRatePpm), cltvExpiryDelta: pAB.cltvDelta, htlcMinimumMsat: 1n },
+        policyBA: { baseFeeMsat: pBA.baseFee, feeRatePpm: Number(pBA.feeRatePpm), cltvExpiryDelta: pBA.cltvDelta, htlcMinimumMsat: 1n },
+      })
+    }
+    const built = new HtlcNetwork(l1, adjudicator, nodes, names, builder.build(), ids, receipts)
+    for (const [k, v] of net.links) built.links.set(k, v)
+    return built
+  }
+
+  /** Connects two nodes (channel and HTLC links), once per pair. */
+  async connect(i: number, j: number): Promise<void> {
+    const k = i < j ? `${i}-${j}` : `${j}-${i}`
+    if (this.links.has(k)) return
+    const channel = memoryLinkPair()
+    const htlc = memoryLinkPair()
+    const [x, y] = i < j ? [i, j] : [j, i]
+    ;(this.nodes[x] as HtlcNode).attach(channel[0], htlc[0])
+    ;(this.nodes[y] as HtlcNode).attach(channel[1], htlc[1])
+    this.links.set(k, { channel, htlc })
+    await settle()
+  }
+
+  /** Cuts (or restores) both links between two nodes: a network partition, the nodes stay on L1. */
+  setLinked(i: number, j: number, up: boolean): void {
+    const l = this.links.get(i < j ? `${i}-${j}` : `${j}-${i}`)
+    if (l === undefined) throw new InvalidInputError('j', `nodes ${i} and ${j} are not connected`)
+    for (const link of [l.channel[0], l.htlc[0]]) up ? link.reconnect() : link.disconnect()
+  }
+
+  nodeOf(address: Address): number {
+    const i = this.index.get(address)
+    if (i === undefined) throw new InvalidInputError('address', `${address} is not a node of this network`)
+    return i
+  }
+
+  /** The sender's HTLC route for a graph route (channel ids, amounts, expiries as L1 heights). */
+  toHtlcRoute(route: Route): HtlcRouteHop[] {
+    return route.hops.map((h) => ({ channelId: this.channelIds[h.channel] as Uint8Array, amount: h.amountMsat, expiry: BigInt(h.expiry) }))
+  }
+
+  /** A route from the package's pathfinder, counted from the current L1 height. */
+  findRoute(sender: number, receiver: number, amount: Amount, options: { missionControl?: MissionControl; finalCltvDelta?: number } = {}): Route {
+    const s = this.nodes[sender]
+    if (s === undefined) throw new InvalidInputError('sender', `no node ${describe(sender)}`)
+    return this.pathfinder.findRoute({
+      source: sender,
+      target: receiver,
+      amountMsat: amount,
+      currentHeight: this.l1.head().height,
+      finalCltvDelta: options.finalCltvDelta ?? 40,
+      ...(options.missionControl === undefined ? {} : { missionControl: options.missionControl }),
+      now: Date.now(),
+      localLiquidityMsat: (e) => s.balance(this.channelIds[e >> 1] as Uint8Array),
+    })
+  }
+
+  /** Pays `amount` from `sender` to `receiver`, retrying on other routes after a failure. */
+  async pay(sender: number, receiver: number, amount: Amount, options: PayOptions = {}): Promise<PayResult> {
+    const s = this.nodes[sender]
+    const r = this.nodes[receiver]
+    if (s === undefined) throw new InvalidInputError('sender', `no node ${describe(sender)}`)
+    if (r === undefined || receiver === sender) throw new InvalidInputError('receiver', `no other node ${describe(receiver)}`)
+    const invoice = r.createInvoice(amount, options.preimage)
+    const mc = options.missionControl ?? new MissionControl(this.graph)
+    const attempts: PayAttempt[] = []
+    const max = options.maxAttempts ?? 5
+    let reason = 'no_route'
+    for (let k = 0; k < max; k++) {
+      let route: Route
+      try {
+        route = this.findRoute(sender, receiver, amount, { missionControl: mc, ...(options.finalCltvDelta === undefined ? {} : { finalCltvDelta: options.finalCltvDelta }) })
+      } catch (err) {
+        if (err instanceof NoRouteError || err instanceof CapacityError) return { success: false, attempts, reason: attempts.length === 0 ? 'no_route' : reason }
+        throw err
+      }
+      const outcome = await s.sendPayment(invoice.hash, this.toHtlcRoute(route))
+      const attempt: PayAttempt = { route, outcome }
+      attempts.push(attempt)
+      if (outcome.status === 'settled') return { success: true, preimage: outcome.preimage, attempts }
+      reason = String(outcome.failure.code)
+      const at = this.failedHop(route, outcome.failure.reporter)
+      attempt.failedHop = at
+      this.learn(mc, route, at, reason)
+    }
+    return { success: false, attempts, reason }
+  }
+
+  /** Hop index whose HTLC could not be forwarded: the reporter's outgoing hop (hops.length for the receiver). */
+  failedHop(route: Route, reporter: Address): number {
+    const node = this.index.get(reporter)
+    const i = route.hops.findIndex((h) => h.from === node)
+    return i < 0 ? route.hops.length : i
+  }
+
+  private learn(mc: MissionControl, route: Route, at: number, code: string): void {
+    const now = Date.now()
+    for (let i = 1; i < Math.min(at, route.hops.length); i++) {
+      const h = route.hops[i] as Route['hops'][number]
+      mc.recordSuccess(h.edge, h.amountMsat, now)
+    }
+    const h = route.hops[at]
+    if (h === undefined) return
+    if (code === 'temporary_channel_failure') mc.recordFailure(h.edge, h.amountMsat, now)
+    else mc.recordFailure(h.edge, 1n, now)
+  }
+
+  /** Mines `n` blocks, letting every node react after each one. */
+  async mine(n = 1): Promise<void> {
+    for (let i = 0; i < n; i++) {
+      this.l1.mine(1)
+      await settle()
+      await Promise.all(this.nodes.map((x) => x.poll()))
+      await settle()
+    }
+  }
+
+  /**
+   * Per node: Σ own channel balances of open channels + Σ HTLCs it offered
+   * that are still locked (off or on chain) + L1 balance + gas it burnt.
+   * Σ over nodes + what the adjudicator holds for nobody's account is constant.
+   */
+  accounts(): { channel: Amount; l1: Amount; gas: Amount; total: Amount }[] {
+    return this.nodes.map((n, i) => {
+      let channel = 0n
+      for (const id of n.channelIds()) {
+        const s = n.channel.status(id)
+        if (s.phase === 'closed') continue
+        channel += s.myBalance
+      }
+      let gas = 0n
+      for (const r of (this.receipts[i] as Map<string, Receipt>).values()) gas += r.fee
+      const l1 = this.l1.balanceOf(n.address)
+      return { channel, l1, gas, total: channel + l1 + gas }
+    })
+  }
+
+  stop(): void {
+    for (const n of this.nodes) n.stop()
+  }
+}
+
+/** The same L1, recording the receipt of every transaction its wallet waits for (each wallet waits for all its own). */
+function recordingL1(l1: MockL1, sink: Map<string, Receipt>): MockL1 {
+  return new Proxy(l1, {
+    get(target, prop) {
+      if (prop === 'receipt')
+        return (hash: `0x${string}`) =>
+          target.receipt(hash).then((r) => {
+            sink.set(r.txHash, r)
+            return r
+          })
+      const v = Reflect.get(target, prop, target)
+      return typeof v === 'function' ? v.bind(target) : v
+    },
+  })
+}
+
+/** Placeholder graph while channels are being opened (replaced before create returns). */
+function builderStub(): ChannelGraph {
+  const b = new ChannelGraphBuilder({ minCltvExpiryDelta: 1 })
+  b.addNode()
+  return b.build()
+}
+
+/** Lets queued microtasks and zero-delay callbacks run. */
+export async function settle(rounds = 20): Promise<void> {
+  for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r))
+}
