@@ -239,7 +239,8 @@ export function findCrossovers(fits: readonly FitJson[]): ResultsJson['crossover
     for (const b of fits) {
       if (a === b) continue
       // a/n + sa < b/n + sb  ⇔  n > (ia − ib) / (sb − sa), when a has the larger fixed cost and the smaller slope
-      if (a.intercept > b.intercept && a.slope < b.slope) {
+      // A slope difference under 100 gas per payment is fitting noise (two off-chain designs), not a crossover.
+      if (a.intercept > b.intercept && b.slope - a.slope >= 100) {
         const n = (a.intercept - b.intercept) / (b.slope - a.slope)
         out.push({
           a: a.design,
@@ -268,7 +269,7 @@ export function gateMetrics(r: ResultsJson): GateMetricJson[] {
       value: sv > 0 ? Math.round((d.throughput.paymentsPerSecond / sv) * 1e4) / 1e4 : 0,
       unit: 'payments per (sign+verify)',
       better: 'higher',
-      tolerance: 0.35,
+      tolerance: 0.4,
       description: `${d.name} payments/s ÷ (noble sign + node:crypto verify)/s, both measured in this run`,
     })
     out.push({

@@ -58,7 +58,7 @@ test('the gate passes against its own baseline and fails on a regression past to
   assert.equal(out.checks.find((c) => c.name === gas.name)?.status, 'regressed')
   const slower = structuredClone(r)
   const t = slower.gate.find((m) => m.name.endsWith('/throughput_per_signverify'))!
-  t.value *= 0.8 // within the 35 % tolerance for timing ratios
+  t.value *= 0.8 // within the tolerance for timing ratios (35-40 %)
   assert.equal(compareGate(base, slower).ok, true)
   t.value *= 0.5
   assert.equal(compareGate(base, slower).ok, false)
