@@ -126,7 +126,7 @@ test('fees and timelocks accumulate hop by hop', () => {
   }
 })
 
-test('the invariants hold on every route of random graphs', () => {
+test('the invariants hold on every route of random graphs, under both costs', () => {
   for (let seed = 1; seed <= 60; seed++) {
     const g = randomSmallGraph(seed, 8, 16)
     const pf = new Pathfinder(g)
@@ -135,10 +135,12 @@ test('the invariants hold on every route of random graphs', () => {
         if (s === t) continue
         let r: Route
         try {
-          r = pf.findRoute({ source: s, target: t, amountMsat: 50_000n, currentHeight: 100 })
-        } catch {
-          continue
+          r = pf.findRoute({ source: s, target: t, amountMsat: 50_000n, currentHeight: 100, cost: seed % 2 === 0 ? 'fee' : 'probability' })
+        } catch (e) {
+          if (e instanceof NoRouteError || e instanceof CapacityError) continue
+          throw e
         }
+        assert.ok(r.probability > 0 && r.probability <= 1)
         validateRoute(g, r)
         assert.equal(r.hops[0]?.from, s)
         assert.equal(r.hops.at(-1)?.to, t)
