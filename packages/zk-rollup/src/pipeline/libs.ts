@@ -80,6 +80,8 @@ export interface FfGroup {
   oneAffine: Uint8Array
   zeroAffine: Uint8Array
   timesFr(p: unknown, s: Uint8Array): unknown
+  /** Multiplies by a normal-form little-endian integer (timesFr takes a Montgomery-form Fr element). */
+  timesScalar(p: unknown, s: Uint8Array): unknown
   toAffine(p: unknown): Uint8Array
   toRprLEM(buff: Uint8Array, offset: number, p: unknown): void
   fromRprLEM(buff: Uint8Array, offset: number): unknown

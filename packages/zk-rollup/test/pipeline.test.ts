@@ -1,0 +1,315 @@
+/**
+ * Tests of the circuit build pipeline (src/pipeline): the fast development
+ * ptau against snarkjs's own `prepare phase2`, a full build that proves and
+ * verifies (and rejects tampering), caching, and input rejection.
+ *
+ * Everything runs at small powers in a temporary cache directory.
+ */
+import assert from 'node:assert/strict'
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, before, describe, test } from 'node:test'
+import { InvalidInputError } from '@l2bench/core'
+import {
+  BN128_R,
+  type BuiltCircuit,
+  buildCircuit,
+  compileCircuit,
+  ensurePtau,
+  generateDevPtau,
+  loadFfjavascript,
+  loadSnarkjs,
+  PipelineError,
+  prove,
+  readPtauInfo,
+  setupCircuit,
+  terminateCurve,
+  verify,
+} from '../src/pipeline/index.ts'
+
+const FIXTURES = new URL('./fixtures/', import.meta.url).pathname
+const TEST_CIRCUIT = join(FIXTURES, 'pipeline_test.circom')
+
+let work: string
+let cacheDir: string
+
+before(() => {
+  work = mkdtempSync(join(tmpdir(), 'l2bench-pipeline-'))
+  cacheDir = join(work, 'cache')
+})
+
+after(async () => {
+  await terminateCurve()
+  rmSync(work, { recursive: true, force: true })
+})
+
+/** Offsets and sizes of the sections of a binfile (ptau/zkey/r1cs). */
+function sections(file: Buffer): Map<number, { start: number; size: number }> {
+  const out = new Map<number, { start: number; size: number }>()
+  const n = file.readUInt32LE(8)
+  let pos = 12
+  for (let i = 0; i < n; i++) {
+    const id = file.readUInt32LE(pos)
+    const size = Number(file.readBigUInt64LE(pos + 4))
+    out.set(id, { start: pos + 12, size })
+    pos += 12 + size
+  }
+  assert.equal(pos, file.length, 'sections cover the file exactly')
+  return out
+}
+
+function section(file: Buffer, id: number): Buffer {
+  const s = sections(file).get(id)
+  assert.ok(s !== undefined, `section ${id} present`)
+  return file.subarray(s.start, s.start + s.size)
+}
+
+describe('development ptau', () => {
+  const POWER = 8
+  const secrets = { tau: 0x1234567890abcdef1234567890abcdefn, alpha: 987654321987654321n, beta: BN128_R - 5n }
+
+  test('the fast Lagrange sections are byte-identical to snarkjs prepare phase2 of the same unprepared file', async () => {
+    const prepared = join(work, 'fast.ptau')
+    const unprepared = join(work, 'fast-unprepared.ptau')
+    const res = await generateDevPtau({ power: POWER, out: prepared, unpreparedOut: unprepared, secrets, workers: 2 })
+    assert.equal(res.power, POWER)
+
+    const snarkjs = await loadSnarkjs()
+    const bySnarkjs = join(work, 'snarkjs-prepared.ptau')
+    await snarkjs.powersOfTau.preparePhase2(unprepared, bySnarkjs)
+
+    const ours = readFileSync(prepared)
+    const theirs = readFileSync(bySnarkjs)
+    for (const id of [12, 13, 14, 15]) {
+      const a = section(ours, id)
+      const b = section(theirs, id)
+      assert.ok(a.length > 0)
+      assert.ok(a.equals(b), `section ${id} byte-identical`)
+    }
+    // And the whole file: same header, same copied sections 1-7, same order.
+    assert.ok(ours.equals(theirs), 'whole prepared file byte-identical')
+
+    const info = await readPtauInfo(prepared)
+    assert.deepEqual(info.sections, [1, 2, 3, 4, 5, 6, 7, 12, 13, 14, 15])
+    assert.equal(info.power, POWER)
+    assert.deepEqual((await readPtauInfo(unprepared)).sections, [1, 2, 3, 4, 5, 6, 7])
+  })
+
+  test('sections 2-6 hold the powers of the given secrets (checked with ffjavascript scalar multiplication)', async () => {
+    const prepared = join(work, 'fast.ptau')
+    const file = readFileSync(prepared)
+    const ff = await loadFfjavascript()
+    const curve = await ff.buildBn128(true)
+    const pow = (b: bigint, e: number) => {
+      let r = 1n
+      for (let i = 0; i < e; i++) r = (r * b) % BN128_R
+      return r
+    }
+    const lem = (G: typeof curve.G1, k: bigint) => {
+      const scalar = new Uint8Array(32)
+      let x = k
+      for (let i = 0; i < 32; i++) {
+        scalar[i] = Number(x & 0xffn)
+        x >>= 8n
+      }
+      const p = G.toAffine(G.timesScalar(G.g, scalar))
+      const out = new Uint8Array(G.F.n8 * 2)
+      G.toRprLEM(out, 0, p)
+      return Buffer.from(out)
+    }
+    const N = 2 ** POWER
+    const { tau, alpha, beta } = secrets
+    for (const i of [0, 1, 2, N - 1, 2 * N - 2]) {
+      assert.ok(section(file, 2).subarray(i * 64, i * 64 + 64).equals(lem(curve.G1, pow(tau, i))), `tauG1[${i}]`)
+    }
+    for (const i of [0, 1, N - 1]) {
+      assert.ok(section(file, 3).subarray(i * 128, i * 128 + 128).equals(lem(curve.G2, pow(tau, i))), `tauG2[${i}]`)
+      assert.ok(section(file, 4).subarray(i * 64, i * 64 + 64).equals(lem(curve.G1, (alpha * pow(tau, i)) % BN128_R)), `alphaTauG1[${i}]`)
+      assert.ok(section(file, 5).subarray(i * 64, i * 64 + 64).equals(lem(curve.G1, (beta * pow(tau, i)) % BN128_R)), `betaTauG1[${i}]`)
+    }
+    assert.ok(section(file, 6).equals(lem(curve.G2, beta)), 'betaG2')
+    assert.equal(section(file, 7).readUInt32LE(0), 0, 'no contribution records')
+  })
+
+  test('different secrets give different points (the identity check is not vacuous)', async () => {
+    const other = join(work, 'other.ptau')
+    await generateDevPtau({ power: POWER, out: other, secrets: { ...secrets, tau: secrets.tau + 1n }, workers: 1 })
+    const a = readFileSync(join(work, 'fast.ptau'))
+    const b = readFileSync(other)
+    assert.equal(a.length, b.length)
+    assert.ok(!section(a, 12).equals(section(b, 12)))
+    // tauG1[0] = G1 in both; tauG1[1] = τ·G1 differs.
+    assert.ok(section(a, 2).subarray(0, 64).equals(section(b, 2).subarray(0, 64)))
+    assert.ok(!section(a, 2).subarray(64, 128).equals(section(b, 2).subarray(64, 128)))
+  })
+
+  test('rejects bad powers and secrets', async () => {
+    await assert.rejects(generateDevPtau({ power: 0, out: join(work, 'x.ptau') }), InvalidInputError)
+    await assert.rejects(generateDevPtau({ power: 28, out: join(work, 'x.ptau') }), InvalidInputError)
+    await assert.rejects(generateDevPtau({ power: 4, out: join(work, 'x.ptau'), secrets: { ...secrets, tau: 0n } }), InvalidInputError)
+    await assert.rejects(generateDevPtau({ power: 4, out: join(work, 'x.ptau'), secrets: { ...secrets, beta: BN128_R } }), InvalidInputError)
+    await assert.rejects(ensurePtau({ power: 2.5, cacheDir }), InvalidInputError)
+  })
+})
+
+describe('build, prove, verify', () => {
+  let built: BuiltCircuit
+
+  test('a circuit set up from the fast development ptau proves and verifies', async () => {
+    built = await buildCircuit({ source: TEST_CIRCUIT, cacheDir })
+    assert.equal(built.cached, false)
+    assert.equal(built.compiled.cached, false)
+    assert.equal(built.ptau.cached, false)
+    assert.equal(built.setup.cached, false)
+    assert.equal(built.ptau.kind, 'dev')
+    assert.equal(built.developmentOnly, true)
+    assert.ok(built.compiled.constraints > 200, `constraints: ${built.compiled.constraints}`)
+    assert.equal(built.compiled.publicInputs, 1)
+    assert.equal(built.compiled.publicOutputs, 2)
+    assert.equal(built.compiled.requiredPower, 8)
+    assert.equal(built.ptau.power, 8)
+    assert.equal(built.setup.vkey.nPublic, 3)
+
+    const { proof, publicSignals } = await prove(built, { a: 3, b: 7, nonce: 11 })
+    assert.equal(publicSignals.length, 3)
+    assert.equal(publicSignals[1], '32', 'product output: a·b + nonce')
+    assert.equal(publicSignals[2], '11', 'public nonce')
+    assert.equal(await verify(built.setup.vkey, publicSignals, proof), true)
+
+    // snarkjs's own consistency check of the zkey against r1cs and ptau.
+    const snarkjs = await loadSnarkjs()
+    assert.equal(await snarkjs.zKey.verifyFromR1cs(built.compiled.r1cs, built.ptau.path, built.setup.zkey), true)
+  })
+
+  test('tampered proofs and tampered public inputs fail', async () => {
+    const { proof, publicSignals } = await prove(built, { a: 5, b: 6, nonce: 1 })
+    assert.equal(await verify(built.setup.vkey, publicSignals, proof), true)
+
+    // Public inputs: a different nonce, a different product.
+    assert.equal(await verify(built.setup.vkey, [publicSignals[0]!, publicSignals[1]!, '2'], proof), false)
+    assert.equal(await verify(built.setup.vkey, [publicSignals[0]!, '32', publicSignals[2]!], proof), false)
+    // Proof: swap in another valid proof's A point; scale C by 2 (still on the curve).
+    const other = await prove(built, { a: 5, b: 6, nonce: 2 })
+    assert.equal(await verify(built.setup.vkey, publicSignals, { ...proof, pi_a: other.proof.pi_a }), false)
+    const ff = await loadFfjavascript()
+    const curve = await ff.buildBn128(true)
+    const c = curve.G1 as unknown as {
+      fromObject(o: bigint[]): unknown
+      double(p: unknown): unknown
+      toObject(p: unknown): bigint[]
+      toAffine(p: unknown): unknown
+    }
+    const doubledC = c.toObject(c.toAffine(c.double(c.fromObject(proof.pi_c.map((s) => BigInt(s))))))
+    assert.equal(await verify(built.setup.vkey, publicSignals, { ...proof, pi_c: doubledC.map(String) }), false)
+    // The untampered second proof is fine: the failures above are the tampering's.
+    assert.equal(await verify(built.setup.vkey, other.publicSignals, other.proof), true)
+  })
+
+  test('a second run finds everything cached and recomputes nothing', async () => {
+    const zkeyMtime = statSync(built.setup.zkey).mtimeMs
+    const ptauMtime = statSync(built.ptau.path).mtimeMs
+    const r1csMtime = statSync(built.compiled.r1cs).mtimeMs
+    const stages: string[] = []
+    const again = await buildCircuit({ source: TEST_CIRCUIT, cacheDir, onProgress: (e) => stages.push(`${e.stage}: ${e.message}`) })
+    assert.equal(again.cached, true)
+    assert.equal(again.compiled.cached, true)
+    assert.equal(again.ptau.cached, true)
+    assert.equal(again.setup.cached, true)
+    assert.equal(again.compiled.hash, built.compiled.hash)
+    assert.equal(again.setup.zkey, built.setup.zkey)
+    assert.deepEqual(again.setup.vkey, built.setup.vkey)
+    assert.equal(statSync(again.setup.zkey).mtimeMs, zkeyMtime)
+    assert.equal(statSync(again.ptau.path).mtimeMs, ptauMtime)
+    assert.equal(statSync(again.compiled.r1cs).mtimeMs, r1csMtime)
+    assert.equal(stages.length, 3)
+    assert.ok(stages.every((s) => s.includes('cached')), stages.join('\n'))
+  })
+
+  test('a caller-supplied ptau is used as is, and setups are keyed by it', async () => {
+    const ptau = await ensurePtau({ power: built.compiled.requiredPower, ptauFile: join(work, 'fast.ptau'), cacheDir })
+    assert.equal(ptau.kind, 'file')
+    assert.equal(ptau.developmentOnly, false)
+    const setup = await setupCircuit({ compiled: built.compiled, ptau, cacheDir })
+    assert.equal(setup.cached, false)
+    assert.notEqual(setup.hash, built.setup.hash)
+    const { proof, publicSignals } = await prove({ compiled: built.compiled, setup }, { a: 2, b: 2, nonce: 9 })
+    assert.equal(await verify(setup.vkey, publicSignals, proof), true)
+    assert.equal(await verify(built.setup.vkey, publicSignals, proof), false, 'keys of different setups are not interchangeable')
+  })
+
+  test('rejects ptau files that are unprepared or too small', async () => {
+    await assert.rejects(
+      ensurePtau({ power: 8, ptauFile: join(work, 'fast-unprepared.ptau'), cacheDir }),
+      (e: unknown) => e instanceof PipelineError && e.code === 'PTAU_NOT_PREPARED',
+    )
+    await assert.rejects(
+      ensurePtau({ power: 9, ptauFile: join(work, 'fast.ptau'), cacheDir }),
+      (e: unknown) => e instanceof PipelineError && e.code === 'PTAU_TOO_SMALL',
+    )
+    writeFileSync(join(work, 'junk.ptau'), 'not a ptau file at all')
+    await assert.rejects(ensurePtau({ power: 4, ptauFile: join(work, 'junk.ptau'), cacheDir }), (e: unknown) => e instanceof PipelineError && e.code === 'PTAU_FORMAT')
+    const small = await ensurePtau({ power: 4, cacheDir, exact: true })
+    await assert.rejects(setupCircuit({ compiled: built.compiled, ptau: small, cacheDir }), (e: unknown) => e instanceof PipelineError && e.code === 'PTAU_TOO_SMALL')
+  })
+})
+
+describe('compile cache keys and errors', () => {
+  test('editing a transitively included file changes the key; identical sources hit the cache', async () => {
+    const dir = join(work, 'src')
+    rmSync(dir, { recursive: true, force: true })
+    const { mkdirSync } = await import('node:fs')
+    mkdirSync(join(dir, 'lib'), { recursive: true })
+    writeFileSync(join(dir, 'lib', 'sq.circom'), 'pragma circom 2.1.0;\ntemplate Sq() { signal input x; signal output y; y <== x * x; }\n')
+    writeFileSync(join(dir, 'mid.circom'), 'pragma circom 2.1.0;\ninclude "sq.circom";\ntemplate Quad() { signal input x; signal output y; component a = Sq(); component b = Sq(); a.x <== x; b.x <== a.y; y <== b.y; }\n')
+    writeFileSync(join(dir, 'top.circom'), 'pragma circom 2.1.0;\ninclude "mid.circom";\n// include "nowhere.circom";\ncomponent main = Quad();\n')
+    const opts = { source: join(dir, 'top.circom'), include: [join(dir, 'lib')], cacheDir }
+    const first = await compileCircuit(opts)
+    assert.equal(first.cached, false)
+    assert.equal(first.constraints, 2)
+    assert.deepEqual(first.sources, [join(dir, 'top.circom'), join(dir, 'mid.circom'), join(dir, 'lib', 'sq.circom')])
+    const second = await compileCircuit(opts)
+    assert.equal(second.cached, true)
+    assert.equal(second.hash, first.hash)
+
+    // The leaf file (reached through mid.circom and the -l path) changes: new key, fresh compile.
+    writeFileSync(join(dir, 'lib', 'sq.circom'), 'pragma circom 2.1.0;\ntemplate Sq() { signal input x; signal output y; signal t; t <== x * x; y <== t * x; }\n')
+    const third = await compileCircuit(opts)
+    assert.equal(third.cached, false)
+    assert.notEqual(third.hash, first.hash)
+    assert.equal(third.constraints, 4)
+
+    // Template arguments are part of the key.
+    copyFileSync(join(FIXTURES, 'pipeline_bench.circom'), join(dir, 'bench.circom'))
+    const b1 = await compileCircuit({ source: join(dir, 'bench.circom'), main: { template: 'PipelineBench', args: [1, 3], publicInputs: ['key'] }, cacheDir })
+    const b2 = await compileCircuit({ source: join(dir, 'bench.circom'), main: { template: 'PipelineBench', args: [1, 4], publicInputs: ['key'] }, cacheDir })
+    assert.notEqual(b1.hash, b2.hash)
+    assert.equal(b2.constraints - b1.constraints, 1)
+    assert.equal(b1.publicInputs, 1)
+  })
+
+  test('concurrent builds of the same circuit compile once', async () => {
+    const dir = join(work, 'conc')
+    const { mkdirSync } = await import('node:fs')
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'c.circom'), 'pragma circom 2.1.0;\ntemplate M() { signal input a; signal input b; signal output c; c <== a * b; }\ncomponent main = M();\n')
+    const results = await Promise.all([1, 2, 3].map(() => compileCircuit({ source: join(dir, 'c.circom'), cacheDir })))
+    assert.equal(results.filter((r) => !r.cached).length, 1)
+    assert.equal(new Set(results.map((r) => r.hash)).size, 1)
+  })
+
+  test('compile errors and bad inputs are typed', async () => {
+    const dir = join(work, 'bad')
+    const { mkdirSync } = await import('node:fs')
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 'syntax.circom'), 'pragma circom 2.1.0;\ntemplate T() { signal input a; signal output b; b <== a * ; }\ncomponent main = T();\n')
+    await assert.rejects(compileCircuit({ source: join(dir, 'syntax.circom'), cacheDir }), (e: unknown) => e instanceof PipelineError && e.code === 'CIRCUIT_COMPILE')
+    writeFileSync(join(dir, 'missing.circom'), 'pragma circom 2.1.0;\ninclude "no_such_file.circom";\n')
+    await assert.rejects(compileCircuit({ source: join(dir, 'missing.circom'), cacheDir }), (e: unknown) => e instanceof PipelineError && e.code === 'CIRCUIT_INCLUDE')
+    await assert.rejects(compileCircuit({ source: join(dir, 'nope.circom'), cacheDir }), InvalidInputError)
+    await assert.rejects(compileCircuit({ source: join(dir, 'syntax.txt'), cacheDir }), InvalidInputError)
+    await assert.rejects(compileCircuit({ source: TEST_CIRCUIT, main: { template: 'X; evil' }, cacheDir }), InvalidInputError)
+    await assert.rejects(compileCircuit({ source: TEST_CIRCUIT, main: { template: 'X', args: [1.5] }, cacheDir }), InvalidInputError)
+    await assert.rejects(compileCircuit({ source: TEST_CIRCUIT, name: '../x', cacheDir }), InvalidInputError)
+  })
+})
