@@ -5,7 +5,8 @@
  * `reject` message) can tell "wrong preimage" from "expiry too soon" without
  * parsing text. A rejected operation never changes a state.
  */
-import { L2Error, type L2ErrorOptions } from '@l2bench/core'
+import type { L2ErrorOptions } from '@l2bench/core'
+import { ChannelError, type ChannelErrorCode } from '@l2bench/payment-channel'
 
 export type HtlcRejectCode =
   /** A payment hash or lock id that is not 32 bytes, or names no HTLC in the state. */
@@ -19,9 +20,14 @@ export type HtlcRejectCode =
   /** An update that is not one of add / settle / fail as its proposer may make it. */
   | 'HTLC_POLICY'
 
-export class HtlcRejectedError extends L2Error {
+/**
+ * A ChannelError (so a channel node answers the refused proposal with a
+ * `reject` carrying this code, and the proposer stops waiting) with the
+ * HTLC-specific codes above.
+ */
+export class HtlcRejectedError extends ChannelError {
   override name = 'HtlcRejectedError'
   constructor(code: HtlcRejectCode, field: string, message: string, options: Omit<L2ErrorOptions, 'field'> = {}) {
-    super(code, message, { ...options, field })
+    super(code as unknown as ChannelErrorCode, field, message, options)
   }
 }

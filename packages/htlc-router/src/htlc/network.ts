@@ -92,7 +92,7 @@ export class HtlcNetwork {
     readonly receipts: readonly Map<string, Receipt>[],
   ) {
     this.pathfinder = new Pathfinder(graph)
-    nodes.forEach((n, i) => this.index.set(n.address, i))
+    for (const [i, n] of nodes.entries()) this.index.set(n.address, i)
   }
 
   static async create(o: HtlcNetworkOptions): Promise<HtlcNetwork> {

@@ -198,6 +198,8 @@ export class HtlcNode {
   private readonly htlcLinks = new Map<Address, Link>()
   private readonly unsubscribe: Unsubscribe[] = []
   private counter = 0
+  /** While true, a receiver accepts HTLCs for its invoices but reveals no preimage (ATTACKS 12; tests). */
+  withholding: boolean
   private chainQueue: Promise<void> = Promise.resolve()
   private stopped = false
 
@@ -211,6 +213,7 @@ export class HtlcNode {
     this.onChainMargin = options.onChainMargin ?? 4
     this.refundGrace = options.refundGrace ?? 2
     this.defaultForwarding = { ...DEFAULT_FORWARDING, ...options.forwarding }
+    this.withholding = options.withholdPreimages === true
     const policy = htlcPolicy({
       height: () => this.height(),
       preimageFor: (hash) => this.preimages.get(toHex(hash)),
@@ -339,6 +342,18 @@ export class HtlcNode {
     return { hash, preimage: preimage.slice() }
   }
 
+  /** Stops withholding: settles every pending HTLC paying one of our invoices (off chain, or on chain near its expiry). */
+  releasePreimages(): void {
+    this.withholding = false
+    for (const rec of this.htlcs.values()) {
+      if (!rec.incoming || rec.status !== 'pending' || rec.onward === undefined || rec.onward.length > 0) continue
+      const inv = this.invoices.get(toHex(rec.entry.hash))
+      if (inv === undefined) continue
+      this.preimages.set(toHex(rec.entry.hash), inv.preimage)
+      this.settleIncoming(rec)
+    }
+  }
+
   /**
    * Sends a payment along `route` (hops[0] is one of our channels). Resolves
    * once the first HTLC is settled (with the preimage) or failed (with the
@@ -370,6 +385,8 @@ export class HtlcNode {
       }
       const first = route[0] as HtlcRouteHop
       const ch = this.channels.get(channelIdHex(first.channelId)) ?? this.track(first.channelId)
+      const capacity = this.channel.status(ch.channelId).total
+      if (first.amount > capacity) throw new HtlcRejectedError('HTLC_AMOUNT', 'route[0].amount', `amount ${first.amount} exceeds the channel capacity ${capacity}`)
       const last = route[route.length - 1] as HtlcRouteHop
       return new Promise<PaymentOutcome>((resolve, reject) => {
         this.offer(ch, { amount: first.amount, hash, expiry: first.expiry, onward: route.slice(1).map((x) => ({ ...x })), finalAmount: last.amount }, undefined, resolve)
@@ -581,10 +598,14 @@ export class HtlcNode {
       if (inv === undefined) code = 'incorrect_or_unknown_payment_details'
       else if (e.amount < instr.finalAmount || e.amount < inv.amount) code = 'final_incorrect_htlc_amount'
       else if (e.expiry < BigInt(h + this.minFinalDelta)) code = 'incorrect_or_unknown_payment_details'
-      if (code !== undefined) return this.failIncoming(rec, { code, reporter: this.address })
-      if (this.options.withholdPreimages === true) return
+      if (code !== undefined) {
+        this.failIncoming(rec, { code, reporter: this.address })
+        return
+      }
+      if (this.withholding) return
       this.preimages.set(toHex(e.hash), (inv as { preimage: Uint8Array }).preimage)
-      return this.settleIncoming(rec)
+      this.settleIncoming(rec)
+      return
     }
     const hop = instr.onward[0] as WireHop
     const outKey = channelIdHex(hop.channelId)
@@ -598,7 +619,10 @@ export class HtlcNode {
       else if (hop.expiry <= BigInt(h + Math.max(EXPIRY_TOO_SOON_BLOCKS, this.limits.minExpiryDelta))) code = 'expiry_too_soon'
       else if (e.expiry > BigInt(h + Math.min(this.limits.maxExpiryDelta, MAX_TOTAL_CLTV_EXPIRY))) code = 'expiry_too_far'
     }
-    if (code !== undefined) return this.failIncoming(rec, { code, reporter: this.address })
+    if (code !== undefined) {
+      this.failIncoming(rec, { code, reporter: this.address })
+      return
+    }
     const target = out as Channel
     void this.offer(target, { amount: hop.amount, hash: e.hash, expiry: hop.expiry, onward: instr.onward.slice(1), finalAmount: instr.finalAmount }, rec.key, undefined)
       .then((c) => {
@@ -731,9 +755,11 @@ export class HtlcNode {
           if (hb + margin >= e.expiry) toClose.add(ch.key)
         }
       } else {
-        if (this.preimages.has(toHex(e.hash)) || hb < e.expiry) continue
-        // Expired unpaid: downstream can no longer take it; release upstream now.
-        if (rec.from !== undefined && !rec.releasedUpstream) {
+        if (hb < e.expiry) continue
+        // Expired: downstream can no longer take it (neither the adjudicator nor our policy pays a
+        // preimage from the expiry on), so it is ours again — even if its hash's preimage is known
+        // (another HTLC with the same hash may have been claimed: each resolves on its own).
+        if (rec.from !== undefined && !rec.releasedUpstream && !this.preimages.has(toHex(e.hash))) {
           rec.releasedUpstream = true
           const up = this.htlcs.get(rec.from)
           if (up !== undefined) this.failIncoming(up, this.failures.get(rec.key) ?? { code: 'htlc_timed_out', reporter: ch.peer })
