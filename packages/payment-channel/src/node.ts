@@ -196,9 +196,9 @@ export class ChannelNode {
   /** Uses `link` to talk to whoever says hello on it; resyncs on every (re)open. */
   attach(link: Link): void {
     let peer: Address | undefined
+    // Every (re)connection starts with hellos both ways; each hello (re)binds the peer and resyncs its channels.
     link.onOpen(() => {
       link.send(encodeMessage({ type: 'hello', address: this.address, chainId: this.l1.chainId }))
-      if (peer !== undefined) this.resync(peer)
     })
     link.onClose(() => {
       if (peer !== undefined && this.peers.get(peer) === link) this.peers.delete(peer)
@@ -213,8 +213,8 @@ export class ChannelNode {
         return
       }
       if (msg.type === 'hello') {
-        if (peer !== undefined) {
-          if (msg.address !== peer) this.record(new InvalidInputError('address', 'peer already introduced itself on this link'))
+        if (peer !== undefined && msg.address !== peer) {
+          this.record(new InvalidInputError('address', 'peer already introduced itself on this link'))
           return
         }
         if (msg.chainId !== this.l1.chainId) {
