@@ -99,7 +99,11 @@ export interface HtlcNodeOptions {
   limits?: Partial<HtlcLimits>
   /** Final node: smallest expiry − height accepted (default 18). */
   minFinalDelta?: number
-  /** Blocks on top of the dispute window kept in hand when going on chain to claim (default 4). */
+  /**
+   * Blocks on top of the dispute window kept in hand when going on chain to
+   * claim (default 6: register, finalize and claim each take a block, plus slack).
+   * A forwarding policy's cltv delta must exceed dispute window + margin.
+   */
   onChainMargin?: number
   /** Blocks after an outgoing HTLC's expiry the peer has to fail it off chain before we close (default 2). */
   refundGrace?: number
@@ -210,7 +214,7 @@ export class HtlcNode {
     this.adjudicator = options.adjudicator
     this.limits = { ...DEFAULT_HTLC_LIMITS, ...options.limits }
     this.minFinalDelta = options.minFinalDelta ?? MIN_FINAL_CLTV_EXPIRY_DELTA
-    this.onChainMargin = options.onChainMargin ?? 4
+    this.onChainMargin = options.onChainMargin ?? 6
     this.refundGrace = options.refundGrace ?? 2
     this.defaultForwarding = { ...DEFAULT_FORWARDING, ...options.forwarding }
     this.withholding = options.withholdPreimages === true
@@ -376,7 +380,11 @@ export class HtlcNode {
         seen.add(k)
         if (typeof hop.amount !== 'bigint' || hop.amount <= 0n)
           throw new HtlcRejectedError('HTLC_AMOUNT', `route[${i}].amount`, `expected a positive bigint, got ${describe(hop.amount)}`)
-        checkExpiry(`route[${i}].expiry`, hop.expiry, h, this.limits)
+        // The first HTLC is ours and must satisfy our peer's bounds; later ones are each hop's to judge
+        // (a sender that hands out a too-tight route only gets a refusal back).
+        if (i === 0) checkExpiry(`route[${i}].expiry`, hop.expiry, h, this.limits)
+        else if (typeof hop.expiry !== 'bigint' || hop.expiry <= BigInt(h))
+          throw new HtlcRejectedError('HTLC_EXPIRY', `route[${i}].expiry`, `expected a height after ${h}, got ${describe(hop.expiry)}`)
         if (i > 0) {
           const prev = route[i - 1] as HtlcRouteHop
           if (prev.amount < hop.amount) throw new HtlcRejectedError('HTLC_AMOUNT', `route[${i}].amount`, 'amounts must not grow along the route')
@@ -782,7 +790,8 @@ export class HtlcNode {
       if (pending.length === 0) continue
       const info = await this.channel.onChain(ch.channelId)
       if (info === undefined) continue
-      if (info.phase === 'disputed' && info.dispute !== undefined && h > info.dispute.deadline && !ch.finalizing) {
+      // A transaction sent now is mined in the next block: finalize from the deadline on.
+      if (info.phase === 'disputed' && info.dispute !== undefined && h >= info.dispute.deadline && !ch.finalizing) {
         ch.finalizing = true
         await this.tx(this.channel.finalize({ channelId: ch.channelId }))
       }
@@ -798,7 +807,7 @@ export class HtlcNode {
           continue
         }
         const pre = this.preimages.get(toHex(rec.entry.hash))
-        if (rec.incoming && pre !== undefined && BigInt(this.height()) < rec.entry.expiry) {
+        if (rec.incoming && pre !== undefined && BigInt(this.height()) + 1n < rec.entry.expiry) {
           await this.tx(this.channel.client.resolveLocked(ch.channelId, rec.entry.id, pre))
         } else if (!rec.incoming && BigInt(this.height()) >= rec.entry.expiry) {
           await this.tx(this.channel.client.resolveLocked(ch.channelId, rec.entry.id))
