@@ -1,0 +1,242 @@
+/**
+ * HTLC benchmarks over real channels (not tests): every figure is measured
+ * in the run that prints it.
+ *
+ *  1. Multi-hop payments per second through 1, 2, 3 and 5 hops, in process:
+ *     HtlcNodes on a line, real secp256k1 signatures (node:crypto), in-memory
+ *     stores and links, one MockL1. Each payment: invoice, add on every hop
+ *     (each a countersigned update), settle back on every hop. Measured
+ *     sequentially (one payment at a time: latency) and with 16 in flight
+ *     (throughput; one update per channel at a time, so they queue per hop).
+ *     Beside them, raw sign and verify loops measured just before each row,
+ *     and the bound they imply: a hop costs 2 updates × (2 signs + 2 verifies).
+ *  2. Gas of on-chain HTLC resolution on the HtlcAdjudicator: registering a
+ *     state with locked HTLCs (marginal gas per HTLC), finalizing, claiming
+ *     with the preimage (first reveal, which writes the registry, and a second
+ *     HTLC with the same hash), and the refund after expiry.
+ *
+ * Run: `npm run bench` in packages/htlc-router (both bench files) or
+ *   node --conditions=source --import tsx bench/htlc.ts [--quick]
+ * `runHtlcBench()` returns the same figures as data for the bench harness.
+ */
+import { loadavg } from 'node:os'
+import { pathToFileURL } from 'node:url'
+import { NodeSigner, nodeVerifier, secretKeyFromSeed, sha256 } from '@l2bench/core'
+import type { Receipt } from '@l2bench/l1-mock'
+import { HtlcNetwork, type HtlcNode, type NetworkChannelSpec, settle } from '../src/index.ts'
+
+export interface HopFigures {
+  hops: number
+  payments: number
+  /** One payment at a time. */
+  sequentialPerSec: number
+  msPerPayment: number
+  /** 16 payments in flight. */
+  concurrentPerSec: number
+  /** Raw rates of plain loops run just before this row (same conditions). */
+  rawSignPerSec: number
+  rawVerifyPerSec: number
+  /** Payments/s if signing and verifying were all a payment cost: 1 / (4·hops/sign + 4·hops/verify). */
+  signatureBoundPerSec: number
+}
+
+export interface GasFigures {
+  /** register of a state with no locked entry, and with `locks` entries. */
+  registerNoLocks: number
+  registerWithLocks: number
+  locks: number
+  registerPerLock: number
+  finalizeWithLocks: number
+  /** resolveLocked with the preimage: first reveal (registry write + event). */
+  claimFirstReveal: number
+  /** resolveLocked with the preimage of a hash already registered. */
+  claimKnownHash: number
+  /** resolveLocked without witness after the expiry. */
+  refundAfterExpiry: number
+  /** Gas of each claim/refund by schedule entry (first reveal). */
+  claimBreakdown: Record<string, number>
+}
+
+export interface HtlcBenchResult {
+  quick: boolean
+  hops: HopFigures[]
+  gas: GasFigures
+}
+
+const HOPS = [1, 2, 3, 5]
+const DEPOSIT = 10n ** 15n
+
+function rawRates(ops: number): { sign: number; verify: number } {
+  const signer = new NodeSigner(secretKeyFromSeed('bench:raw'))
+  const digests = Array.from({ length: 64 }, (_, i) => sha256(Uint8Array.of(i)))
+  const sigs = digests.map((d) => signer.sign(d))
+  let t = performance.now()
+  for (let i = 0; i < ops; i++) signer.sign(digests[i & 63] as Uint8Array)
+  const sign = ops / ((performance.now() - t) / 1000)
+  let ok = 0
+  t = performance.now()
+  for (let i = 0; i < ops; i++) if (nodeVerifier.verify(sigs[i & 63] as Uint8Array, digests[i & 63] as Uint8Array, signer.publicKey)) ok++
+  const verify = ops / ((performance.now() - t) / 1000)
+  if (ok !== ops) throw new Error('raw verify loop: a valid signature failed')
+  return { sign, verify }
+}
+
+async function lineNetwork(hops: number): Promise<HtlcNetwork> {
+  const channels: NetworkChannelSpec[] = []
+  for (let i = 0; i < hops; i++) channels.push({ a: i, b: i + 1, depositA: DEPOSIT, depositB: DEPOSIT, policyAB: { baseFee: 1n, feeRatePpm: 0n, cltvDelta: 18 } })
+  return HtlcNetwork.create({ nodes: hops + 1, channels, seed: `bench-line-${hops}` })
+}
+
+async function payOnce(net: HtlcNetwork, hops: number, route: ReturnType<HtlcNetwork['toHtlcRoute']>): Promise<void> {
+  const receiver = net.nodes[hops] as HtlcNode
+  const inv = receiver.createInvoice(1000n)
+  const out = await (net.nodes[0] as HtlcNode).sendPayment(inv.hash, route)
+  if (out.status !== 'settled') throw new Error(`payment failed: ${JSON.stringify(out)}`)
+}
+
+async function hopFigures(hops: number, payments: number): Promise<HopFigures> {
+  const net = await lineNetwork(hops)
+  try {
+    const route = net.toHtlcRoute(net.findRoute(0, hops, 1000n))
+    for (let i = 0; i < 10; i++) await payOnce(net, hops, route) // warm-up
+    const raw = rawRates(Math.max(500, payments * 4 * hops))
+    let t = performance.now()
+    for (let i = 0; i < payments; i++) await payOnce(net, hops, route)
+    const seqMs = performance.now() - t
+    const inFlight = 16
+    t = performance.now()
+    for (let done = 0; done < payments; done += inFlight) {
+      const batch = Math.min(inFlight, payments - done)
+      await Promise.all(Array.from({ length: batch }, () => payOnce(net, hops, route)))
+    }
+    const conMs = performance.now() - t
+    await settle()
+    for (const n of net.nodes) if (n.pendingHtlcs().length > 0) throw new Error('HTLCs left pending after the run')
+    const perSig = (4 * hops) / raw.sign + (4 * hops) / raw.verify
+    return {
+      hops,
+      payments,
+      sequentialPerSec: payments / (seqMs / 1000),
+      msPerPayment: seqMs / payments,
+      concurrentPerSec: payments / (conMs / 1000),
+      rawSignPerSec: raw.sign,
+      rawVerifyPerSec: raw.verify,
+      signatureBoundPerSec: 1 / perSig,
+    }
+  } finally {
+    net.stop()
+  }
+}
+
+async function gasFigures(): Promise<GasFigures> {
+  const locks = 3
+  const net = await HtlcNetwork.create({
+    nodes: ['alice', 'bob'],
+    channels: [
+      { a: 0, b: 1, depositA: 10n ** 9n, depositB: 0n },
+      { a: 0, b: 1, depositA: 10n ** 9n, depositB: 0n },
+    ],
+    seed: 'bench-gas',
+    disputeWindow: 6,
+  })
+  try {
+    const [alice, bob] = net.nodes as [HtlcNode, HtlcNode]
+    const [withLocks, noLocks] = net.channelIds as [Uint8Array, Uint8Array]
+    bob.withholding = true
+    const inv = bob.createInvoice(1000n)
+    const other = bob.createInvoice(1000n)
+    const h = BigInt(net.l1.head().height)
+    // Two HTLCs with the invoice's hash (to claim), one with another hash (to refund).
+    const paid = [
+      alice.sendPayment(inv.hash, [{ channelId: withLocks, amount: 1000n, expiry: h + 100n }]),
+      alice.sendPayment(inv.hash, [{ channelId: withLocks, amount: 1000n, expiry: h + 100n }]),
+      alice.sendPayment(other.hash, [{ channelId: withLocks, amount: 1000n, expiry: h + 40n }]),
+    ]
+    await settle()
+    net.setLinked(0, 1, false)
+    const locked = bob.channel.status(withLocks).locked
+    if (locked.length !== locks) throw new Error(`expected ${locks} locked entries, got ${locked.length}`)
+    if (bob.channel.status(noLocks).locked.length !== 0) throw new Error('the comparison channel should have no locked entry')
+    const stop = (n: HtlcNode) => n.stop() // manual steps from here: no automatic claims
+    stop(alice)
+    stop(bob)
+    const reg = await bob.channel.forceClose({ channelId: withLocks })
+    const reg0 = await bob.channel.forceClose({ channelId: noLocks })
+    net.l1.mine(7)
+    const fin = await bob.channel.client.finalize(withLocks)
+    const claim1 = await bob.channel.client.resolveLocked(withLocks, (locked[0] as { id: Uint8Array }).id, inv.preimage)
+    const claim2 = await bob.channel.client.resolveLocked(withLocks, (locked[1] as { id: Uint8Array }).id, inv.preimage)
+    net.l1.advanceTo(Number(h + 40n))
+    const refund = await alice.channel.client.resolveLocked(withLocks, (locked[2] as { id: Uint8Array }).id)
+    for (const r of [reg, reg0, fin, claim1, claim2, refund]) if (r.status !== 'success') throw new Error('a gas scenario step reverted')
+    void paid
+    const byOp = (r: Receipt) => {
+      const out: Record<string, number> = {}
+      for (const c of r.breakdown) out[c.label] = (out[c.label] ?? 0) + c.gas
+      return out
+    }
+    return {
+      registerNoLocks: reg0.gasUsed,
+      registerWithLocks: reg.gasUsed,
+      locks,
+      registerPerLock: (reg.gasUsed - reg0.gasUsed) / locks,
+      finalizeWithLocks: fin.gasUsed,
+      claimFirstReveal: claim1.gasUsed,
+      claimKnownHash: claim2.gasUsed,
+      refundAfterExpiry: refund.gasUsed,
+      claimBreakdown: byOp(claim1),
+    }
+  } finally {
+    net.stop()
+  }
+}
+
+export async function runHtlcBench(options: { quick?: boolean } = {}): Promise<HtlcBenchResult> {
+  const quick = options.quick ?? false
+  const payments = quick ? 64 : 400
+  const hops: HopFigures[] = []
+  for (const k of HOPS) hops.push(await hopFigures(k, payments))
+  return { quick, hops, gas: await gasFigures() }
+}
+
+export function formatHtlcBench(r: HtlcBenchResult): string {
+  const fmt = (x: number) => Math.round(x).toLocaleString('en-US')
+  const pct = (x: number) => `${Math.round(x * 100)}%`
+  const g = r.gas
+  return [
+    `htlc-router HTLC benchmark${r.quick ? ' (quick)' : ''} — node ${process.version}, load average ${loadavg()
+      .map((x) => x.toFixed(1))
+      .join(' ')}`,
+    '',
+    'Multi-hop payments over real channels in process (node:crypto signatures, memory stores/links, MockL1):',
+    '',
+    '| hops | payments | sequential/s | ms/payment | 16 in flight/s | raw sign/s | raw verify/s | signature bound/s | sequential / bound |',
+    '|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    ...r.hops.map(
+      (h) =>
+        `| ${h.hops} | ${fmt(h.payments)} | ${fmt(h.sequentialPerSec)} | ${h.msPerPayment.toFixed(2)} | ${fmt(h.concurrentPerSec)} | ${fmt(h.rawSignPerSec)} | ${fmt(h.rawVerifyPerSec)} | ${fmt(h.signatureBoundPerSec)} | ${pct(h.sequentialPerSec / h.signatureBoundPerSec)} |`,
+    ),
+    '',
+    '(signature bound = 1 / (4·hops/sign + 4·hops/verify): each hop is an add and a settle, each a proposal signed and verified and a countersignature signed and verified)',
+    '',
+    'Gas of on-chain HTLC resolution (HtlcAdjudicator, measured receipts):',
+    '',
+    '| step | gas |',
+    '|---|---:|',
+    `| register, no locked HTLC | ${fmt(g.registerNoLocks)} |`,
+    `| register, ${g.locks} locked HTLCs | ${fmt(g.registerWithLocks)} (${fmt(g.registerPerLock)} per HTLC) |`,
+    `| finalize, ${g.locks} locked HTLCs | ${fmt(g.finalizeWithLocks)} |`,
+    `| claim with preimage (first reveal: registry + event) | ${fmt(g.claimFirstReveal)} |`,
+    `| claim with preimage, hash already registered | ${fmt(g.claimKnownHash)} |`,
+    `| refund after expiry | ${fmt(g.refundAfterExpiry)} |`,
+    '',
+    `claim (first reveal) by label: ${Object.entries(g.claimBreakdown)
+      .map(([k, v]) => `${k} ${fmt(v)}`)
+      .join(', ')}`,
+  ].join('\n')
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const result = await runHtlcBench({ quick: process.argv.includes('--quick') })
+  console.log(formatHtlcBench(result))
+}
