@@ -8,6 +8,7 @@
  */
 export * from './adjudicator.ts'
 export * from './errors.ts'
+export * from './forwarder.ts'
 export * from './network.ts'
 export * from './node.ts'
 export * from './state.ts'

@@ -111,6 +111,8 @@ export interface HtlcNodeOptions {
   withholdPreimages?: boolean
   /** Receives every fully signed state too (e.g. a Watchtower's handOff). */
   onSignedState?: (s: SignedState) => void
+  /** Run the on-chain checks on every L1 block (default true; the channel-backed Forwarder turns it off and resolves on chain itself). */
+  watchChain?: boolean
 }
 
 /** One hop of a route as the sender hands it out: the HTLC on `channelId`. */
@@ -242,7 +244,7 @@ export class HtlcNode {
       onBlock?: (cb: (h: Head) => void) => Unsubscribe
     }
     this.unsubscribe.push(l1.subscribe({ address: options.adjudicator.address }, (e) => this.onL1Event(e), { owner: this.wallet.address }))
-    if (typeof l1.onBlock === 'function') this.unsubscribe.push(l1.onBlock(() => this.scheduleChainCheck()))
+    if (options.watchChain !== false && typeof l1.onBlock === 'function') this.unsubscribe.push(l1.onBlock(() => this.scheduleChainCheck()))
   }
 
   height(): number {
@@ -423,11 +425,14 @@ export class HtlcNode {
     h: { amount: Amount; hash: Uint8Array; expiry: bigint; onward: WireHop[]; finalAmount: Amount },
     from: string | undefined,
     payment: ((o: PaymentOutcome) => void) | undefined,
+    instructions = true,
+    out?: { lockId?: Uint8Array },
   ): Promise<FailureCode | undefined> {
     const status = this.channel.status(ch.channelId)
     if (status.phase !== 'open' || ch.closing) return 'permanent_channel_failure'
     if (status.myBalance < h.amount) return 'temporary_channel_failure'
     const id = lockIdFor(this.address, this.counter++)
+    if (out !== undefined) out.lockId = id
     const key = `${ch.key}:${channelIdHex(id)}`
     const entry: LockedEntry = { id, amount: h.amount, direction: ch.me, hash: h.hash, expiry: h.expiry }
     const rec: Htlc = {
@@ -445,7 +450,7 @@ export class HtlcNode {
       ...(payment === undefined ? {} : { payment }),
     }
     this.htlcs.set(key, rec)
-    this.send(ch.peer, { type: 'add', channelId: ch.channelId, lockId: id, onward: h.onward, finalAmount: h.finalAmount })
+    if (instructions) this.send(ch.peer, { type: 'add', channelId: ch.channelId, lockId: id, onward: h.onward, finalAmount: h.finalAmount })
     let builds = 0
     try {
       await this.channel.update(ch.channelId, (latest) => {
@@ -462,6 +467,83 @@ export class HtlcNode {
     }
     if (rec.status === 'offering') rec.status = 'pending'
     return undefined
+  }
+
+  // ------------------------------------------------------------------ single-HTLC operations (the simulator's Forwarder seam)
+
+  /**
+   * Offers one HTLC on one of our channels without route instructions: the
+   * peer holds it until `settleHtlc` / `failHtlc` is called on its node (the
+   * simulator decides forwarding itself). Resolves with the lock id, or with
+   * the failure code when it cannot be offered (nothing changed).
+   */
+  async offerHtlc(
+    channelId: `0x${string}` | Uint8Array,
+    h: { amount: Amount; hash: Uint8Array; expiry: bigint },
+  ): Promise<{ ok: true; lockId: Uint8Array } | { ok: false; code: FailureCode }> {
+    const ch = this.track(channelId)
+    if (typeof h.amount !== 'bigint' || h.amount <= 0n) throw new HtlcRejectedError('HTLC_AMOUNT', 'amount', `expected a positive bigint, got ${describe(h.amount)}`)
+    checkHash('hash', h.hash)
+    checkExpiry('expiry', h.expiry, this.height(), this.limits)
+    const out: { lockId?: Uint8Array } = {}
+    const code = await this.offer(ch, { ...h, onward: [], finalAmount: h.amount }, undefined, undefined, false, out)
+    if (code !== undefined) return { ok: false, code }
+    return { ok: true, lockId: out.lockId as Uint8Array }
+  }
+
+  private incomingRecord(channelId: `0x${string}` | Uint8Array, lockId: Uint8Array): Htlc {
+    const ch = this.track(channelId)
+    if (!(lockId instanceof Uint8Array) || lockId.length !== 32) throw new HtlcRejectedError('HTLC_UNKNOWN', 'lockId', 'expected a 32-byte lock id')
+    const rec = this.htlcs.get(`${ch.key}:${channelIdHex(lockId)}`)
+    if (rec === undefined || !rec.incoming) throw new HtlcRejectedError('HTLC_UNKNOWN', 'lockId', 'no incoming HTLC with this id')
+    return rec
+  }
+
+  /** Settles an HTLC offered to us with its preimage: off chain, or by a claim on L1 if the channel is closed. */
+  async settleHtlc(channelId: `0x${string}` | Uint8Array, lockId: Uint8Array, preimage: Uint8Array): Promise<void> {
+    const rec = this.incomingRecord(channelId, lockId)
+    checkPreimage('preimage', preimage, rec.entry.hash)
+    if (rec.status === 'settled') return
+    if (rec.status !== 'pending') throw new HtlcRejectedError('HTLC_UNKNOWN', 'lockId', `HTLC already ${rec.status}`)
+    rec.processed = true
+    this.preimages.set(toHex(rec.entry.hash), preimage.slice())
+    const ch = this.channels.get(rec.chanKey) as Channel
+    if (this.channel.status(ch.channelId).phase === 'open') {
+      rec.proposing = true
+      this.send(ch.peer, { type: 'fulfill', channelId: ch.channelId, lockId: rec.entry.id, preimage })
+      try {
+        await this.channel.update(ch.channelId, (latest) => buildSettle(latest, ch.me, rec.entry.id, preimage, this.height()))
+      } finally {
+        rec.proposing = false
+      }
+      return
+    }
+    const r = await this.channel.client.resolveLocked(ch.channelId, rec.entry.id, preimage)
+    this.receipts.push(r)
+  }
+
+  /** Fails an HTLC offered to us (its amount returns to the offerer), off chain; on a closed channel the offerer refunds it after expiry. */
+  async failHtlc(channelId: `0x${string}` | Uint8Array, lockId: Uint8Array): Promise<void> {
+    const rec = this.incomingRecord(channelId, lockId)
+    if (rec.status === 'failed') return
+    if (rec.status !== 'pending') throw new HtlcRejectedError('HTLC_UNKNOWN', 'lockId', `HTLC already ${rec.status}`)
+    rec.processed = true
+    const ch = this.channels.get(rec.chanKey) as Channel
+    if (this.channel.status(ch.channelId).phase !== 'open') throw new HtlcRejectedError('HTLC_POLICY', 'channelId', 'channel is closed: the offerer refunds on chain after expiry')
+    rec.proposing = true
+    this.send(ch.peer, { type: 'fail', channelId: ch.channelId, lockId: rec.entry.id, code: 'temporary_channel_failure', reporter: this.address })
+    try {
+      await this.channel.update(ch.channelId, (latest) => buildFail(latest, ch.me, rec.entry.id, this.height()))
+    } finally {
+      rec.proposing = false
+    }
+  }
+
+  /** Refunds an expired HTLC we offered on a closed channel (on L1). */
+  async refundOnChain(channelId: `0x${string}` | Uint8Array, lockId: Uint8Array): Promise<void> {
+    const ch = this.track(channelId)
+    const r = await this.channel.client.resolveLocked(ch.channelId, lockId)
+    this.receipts.push(r)
   }
 
   // ------------------------------------------------------------------ messages
