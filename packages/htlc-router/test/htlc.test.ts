@@ -17,7 +17,9 @@ import {
   buildFail,
   buildSettle,
   checkHtlcUpdate,
+  RouteLoopError,
   lockIdFor,
+  routeFromEdges,
 } from '../src/index.ts'
 
 const preimage = new Uint8Array(32).fill(7)
@@ -210,6 +212,11 @@ test('sendPayment refuses malformed hashes, amounts, expiries and looping routes
     await bad(a.sendPayment(hash, [ok[0]!, { ...ok[1]!, expiry: h + 90n }]), 'HTLC_EXPIRY', 'route[1].expiry')
     await bad(a.sendPayment(hash, []), 'INVALID_INPUT', 'route')
     assert.throws(() => a.createInvoice(0n), HtlcRejectedError)
+    // A graph route that visits a node twice (a → b → a → b) is refused before anything is sent.
+    const g = net.graph
+    const loop = routeFromEdges(g, [g.edge(0, 0), g.edge(0, 1), g.edge(0, 0)], 1000n, { currentHeight: Number(h), finalCltvDelta: 40 })
+    await assert.rejects(net.payAlong(loop), (err: unknown) => err instanceof RouteLoopError && err.field === 'hops[1].to')
+    await assert.rejects(net.payAlong({ ...loop, hops: [{ ...loop.hops[0]!, amountMsat: 0n }], amountMsat: 0n }), (err: unknown) => err instanceof L2Error && err.field === 'hops[0].amountMsat')
     assert.equal(a.pendingHtlcs().length, 0)
     assert.equal(a.channel.status(ab).version, 0n)
   } finally {

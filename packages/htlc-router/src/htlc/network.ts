@@ -19,7 +19,7 @@ import { CapacityError, NoRouteError } from '../errors.ts'
 import { type ChannelGraph, ChannelGraphBuilder } from '../graph/graph.ts'
 import { MissionControl } from '../routing/mission-control.ts'
 import { Pathfinder } from '../routing/pathfinder.ts'
-import type { Route } from '../routing/route.ts'
+import { type Route, validateRoute } from '../routing/route.ts'
 import { HtlcAdjudicator } from './adjudicator.ts'
 import { DEFAULT_FORWARDING, type ForwardingPolicy, HtlcNode, type HtlcNodeOptions, type HtlcRouteHop, type PaymentOutcome } from './node.ts'
 
@@ -231,6 +231,20 @@ export class HtlcNetwork {
       this.learn(mc, route, at, reason)
     }
     return { success: false, attempts, reason }
+  }
+
+  /**
+   * Sends one payment along a given graph route (lnd's SendToRoute): the
+   * route's shape is checked first (edges exist and connect, no node twice —
+   * RouteLoopError — amounts positive and within capacity); fees, deltas and
+   * expiries are left to each hop to enforce.
+   */
+  async payAlong(route: Route, options: { preimage?: Uint8Array } = {}): Promise<PaymentOutcome> {
+    validateRoute(this.graph, route, { checkPolicy: false })
+    const s = this.nodes[route.source] as HtlcNode
+    const r = this.nodes[route.target] as HtlcNode
+    const invoice = r.createInvoice(route.amountMsat, options.preimage)
+    return s.sendPayment(invoice.hash, this.toHtlcRoute(route))
   }
 
   /** Hop index whose HTLC could not be forwarded: the reporter's outgoing hop (hops.length for the receiver). */
