@@ -144,6 +144,27 @@ describe('development ptau', () => {
     assert.ok(!section(a, 2).subarray(64, 128).equals(section(b, 2).subarray(64, 128)))
   })
 
+  test('a zkey derived from the secrets is byte-identical to snarkjs zkey new against the same ptau', async () => {
+    const compiled = await compileCircuit({ source: TEST_CIRCUIT, cacheDir: join(work, 'cache-zkey') })
+    assert.equal(compiled.requiredPower, POWER)
+    const snarkjs = await loadSnarkjs()
+    // Power equal to the circuit's (H comes from the zero-padded top Lagrange level) and one above it.
+    for (const power of [POWER, POWER + 1]) {
+      const ptau = join(work, `zk-${power}.ptau`)
+      const derived = join(work, `derived-${power}.zkey`)
+      const res = await generateDevPtau({ power, out: ptau, secrets, zkeys: [{ r1cs: compiled.r1cs, out: derived }], workers: 2 })
+      const bySnarkjs = join(work, `snarkjs-${power}.zkey`)
+      const csHash = await snarkjs.zKey.newZKey(compiled.r1cs, ptau, bySnarkjs)
+      assert.ok(csHash instanceof Uint8Array)
+      assert.deepEqual(res.zkeys[0]?.csHash, csHash, 'same circuit hash')
+      const ours = readFileSync(derived)
+      const theirs = readFileSync(bySnarkjs)
+      assert.equal(ours.length, theirs.length)
+      for (const id of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) assert.ok(section(ours, id).equals(section(theirs, id)), `power ${power}: zkey section ${id}`)
+      assert.ok(ours.equals(theirs), `power ${power}: whole zkey byte-identical`)
+    }
+  })
+
   test('rejects bad powers and secrets', async () => {
     await assert.rejects(generateDevPtau({ power: 0, out: join(work, 'x.ptau') }), InvalidInputError)
     await assert.rejects(generateDevPtau({ power: 28, out: join(work, 'x.ptau') }), InvalidInputError)
@@ -163,6 +184,7 @@ describe('build, prove, verify', () => {
     assert.equal(built.ptau.cached, false)
     assert.equal(built.setup.cached, false)
     assert.equal(built.ptau.kind, 'dev')
+    assert.equal(built.setup.method, 'derived')
     assert.equal(built.developmentOnly, true)
     assert.ok(built.compiled.constraints > 200, `constraints: ${built.compiled.constraints}`)
     assert.equal(built.compiled.publicInputs, 1)
@@ -222,7 +244,8 @@ describe('build, prove, verify', () => {
     assert.equal(statSync(again.setup.zkey).mtimeMs, zkeyMtime)
     assert.equal(statSync(again.ptau.path).mtimeMs, ptauMtime)
     assert.equal(statSync(again.compiled.r1cs).mtimeMs, r1csMtime)
-    assert.equal(stages.length, 3)
+    // compile and setup report a cache hit; the development ptau lives with the setup.
+    assert.equal(stages.length, 2)
     assert.ok(stages.every((s) => s.includes('cached')), stages.join('\n'))
   })
 
@@ -236,6 +259,19 @@ describe('build, prove, verify', () => {
     const { proof, publicSignals } = await prove({ compiled: built.compiled, setup }, { a: 2, b: 2, nonce: 9 })
     assert.equal(await verify(setup.vkey, publicSignals, proof), true)
     assert.equal(await verify(built.setup.vkey, publicSignals, proof), false, 'keys of different setups are not interchangeable')
+  })
+
+  test('the shared development ptau with snarkjs zkey new works too', async () => {
+    const shared = await buildCircuit({ source: TEST_CIRCUIT, cacheDir, devSetup: 'shared' })
+    assert.equal(shared.setup.method, 'snarkjs')
+    assert.equal(shared.ptau.kind, 'dev')
+    assert.equal(shared.ptau.path, join(cacheDir, 'ptau', 'dev-8.ptau'))
+    assert.equal(shared.compiled.cached, true)
+    assert.equal(shared.setup.cached, false)
+    const { proof, publicSignals } = await prove(shared, { a: 4, b: 4, nonce: 4 })
+    assert.equal(await verify(shared.setup.vkey, publicSignals, proof), true)
+    const again = await buildCircuit({ source: TEST_CIRCUIT, cacheDir, devSetup: 'shared' })
+    assert.equal(again.cached, true)
   })
 
   test('rejects ptau files that are unprepared or too small', async () => {

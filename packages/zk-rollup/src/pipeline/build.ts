@@ -2,6 +2,7 @@
  * One call for the whole pipeline (compile → ptau → setup) plus thin wrappers
  * to prove and verify with the result, for the rollup and the tests.
  */
+import { InvalidInputError } from '@l2bench/core'
 import { type CompileOptions, type CompiledCircuit, compileCircuit } from './compile.ts'
 import { type Groth16Proof, type VerificationKey, loadSnarkjs } from './libs.ts'
 import { type PtauInfo, ensurePtau } from './ptau.ts'
@@ -16,6 +17,12 @@ export interface BuildOptions extends CompileOptions {
   workers?: number
   /** Beacon hex for the phase-2 contribution (default random). */
   beacon?: string
+  /**
+   * Without `ptauFile`: 'derived' (default) generates a fresh development ptau
+   * per setup and derives the zkey directly (fast); 'shared' uses the cached
+   * shared development ptau and snarkjs `zkey new` (slow at large powers).
+   */
+  devSetup?: 'derived' | 'shared'
 }
 
 export interface BuiltCircuit {
@@ -29,23 +36,32 @@ export interface BuiltCircuit {
 
 /** Compiles, finds or makes a ptau, and runs the Groth16 setup: each stage cached. */
 export async function buildCircuit(opts: BuildOptions): Promise<BuiltCircuit> {
-  const { ptauFile, power, workers, beacon, ...compileOpts } = opts
+  const { ptauFile, power, workers, beacon, devSetup, ...compileOpts } = opts
+  if (devSetup !== undefined && devSetup !== 'derived' && devSetup !== 'shared') throw new InvalidInputError('devSetup', "must be 'derived' or 'shared'")
   const compiled = await compileCircuit(compileOpts)
-  const ptau = await ensurePtau({
-    power: Math.max(compiled.requiredPower, power ?? 0),
-    ...(ptauFile !== undefined ? { ptauFile } : {}),
-    ...(workers !== undefined ? { workers } : {}),
+  const common = {
     ...(opts.cacheDir !== undefined ? { cacheDir: opts.cacheDir } : {}),
     ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
-  })
+  }
+  const wanted = Math.max(compiled.requiredPower, power ?? 0)
+  let ptau: PtauInfo | undefined
+  if (ptauFile !== undefined || devSetup === 'shared') {
+    ptau = await ensurePtau({
+      power: wanted,
+      ...(ptauFile !== undefined ? { ptauFile } : {}),
+      ...(workers !== undefined ? { workers } : {}),
+      ...common,
+    })
+  }
   const setup = await setupCircuit({
     compiled,
-    ptau,
+    ...(ptau !== undefined ? { ptau } : { power: wanted }),
+    ...(workers !== undefined ? { workers } : {}),
     ...(beacon !== undefined ? { beacon } : {}),
-    ...(opts.cacheDir !== undefined ? { cacheDir: opts.cacheDir } : {}),
-    ...(opts.onProgress !== undefined ? { onProgress: opts.onProgress } : {}),
+    ...common,
   })
-  return { compiled, ptau, setup, cached: compiled.cached && ptau.cached && setup.cached, developmentOnly: setup.developmentOnly }
+  const usedPtau = ptau ?? setup.ptau
+  return { compiled, ptau: usedPtau, setup, cached: compiled.cached && usedPtau.cached && setup.cached, developmentOnly: setup.developmentOnly }
 }
 
 export interface ProofWithSignals {

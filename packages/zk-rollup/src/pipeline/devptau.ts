@@ -32,13 +32,13 @@
 import { randomBytes } from 'node:crypto'
 import { open, rm } from 'node:fs/promises'
 import { InvalidInputError } from '@l2bench/core'
+import { deriveZkey } from './devzkey.ts'
+import { BN128_Q, BN128_R, readLE, writeLE } from './field.ts'
 import { G1_BYTES, G2_BYTES, FixedBasePool, bestWindow } from './fixedbase.ts'
 import { loadFfjavascript } from './libs.ts'
 import { type ProgressFn, silent, throttle } from './progress.ts'
 
-/** bn128 scalar field order r and base field order q. */
-export const BN128_R = 21888242871839275222246405745257275088548364400416034343698204186575808495617n
-export const BN128_Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n
+export { BN128_Q, BN128_R } from './field.ts'
 
 /** Largest power this generator accepts (snarkjs's lagrangeEvaluations handles bits ≤ Fr.s = 28 with a plain IFFT; level p+1 must fit). */
 export const MAX_DEV_POWER = 27
@@ -59,6 +59,11 @@ export interface GenerateDevPtauOptions {
   secrets?: DevPtauSecrets
   workers?: number
   onProgress?: ProgressFn
+  /**
+   * Circuits to derive zkeys for while the secrets are known (see devzkey.ts):
+   * each `out` becomes the file `snarkjs zkey new <r1cs> <this ptau>` would write.
+   */
+  zkeys?: readonly { r1cs: string; out: string }[]
 }
 
 export interface DevPtauResult {
@@ -69,6 +74,10 @@ export interface DevPtauResult {
   g2Points: number
   workers: number
   window: { 1: number; 2: number }
+  /** Circuit hashes of the derived zkeys, in `zkeys` order. */
+  zkeys: { out: string; csHash: Uint8Array }[]
+  /** Time spent writing the ptau alone. */
+  ptauMs: number
   durationMs: number
 }
 
@@ -78,19 +87,6 @@ function randomScalar(): bigint {
     const v = BigInt(`0x${randomBytes(64).toString('hex')}`) % BN128_R
     if (v !== 0n) return v
   }
-}
-
-function writeLE(buf: Uint8Array, offset: number, v: bigint): void {
-  let x = v
-  for (let i = 0; i < 32; i++) {
-    buf[offset + i] = Number(x & 0xffn)
-    x >>= 8n
-  }
-}
-
-function readLE(buf: Uint8Array, offset: number): bigint {
-  const dv = new DataView(buf.buffer, buf.byteOffset + offset, 32)
-  return dv.getBigUint64(0, true) | (dv.getBigUint64(8, true) << 64n) | (dv.getBigUint64(16, true) << 128n) | (dv.getBigUint64(24, true) << 192n)
 }
 
 /** Scalars as 32-byte LE normal-form integers. */
@@ -246,6 +242,9 @@ export async function generateDevPtau(opts: GenerateDevPtauOptions): Promise<Dev
   const window = { 1: bestWindow(g1Points / workers), 2: bestWindow(g2Points / workers) } as const
   const pool = new FixedBasePool({ workers, window })
   const fh = await open(opts.out, 'w')
+  let open_ = true
+  let ptauMs = 0
+  const zkeys: DevPtauResult['zkeys'] = []
   try {
     await fh.write(binHeader(sizes.length), 0, 12, 0)
     for (const [id, size] of sizes) await fh.write(sectionHeader(id, size), 0, 12, dataOffset.get(id)! - 12)
@@ -275,9 +274,28 @@ export async function generateDevPtau(opts: GenerateDevPtauOptions): Promise<Dev
       }
     }
     await Promise.all(inflight)
-  } catch (err) {
+    open_ = false
     await fh.close()
+    ptauMs = performance.now() - t0
+
+    for (const z of opts.zkeys ?? []) {
+      const csHash = await deriveZkey({
+        r1csPath: z.r1cs,
+        ptauPath: opts.out,
+        out: z.out,
+        power,
+        level,
+        alpha,
+        beta,
+        pool,
+        ...(opts.onProgress !== undefined ? { onProgress: progress } : {}),
+      })
+      zkeys.push({ out: z.out, csHash })
+    }
+  } catch (err) {
+    if (open_) await fh.close()
     await rm(opts.out, { force: true })
+    for (const z of opts.zkeys ?? []) await rm(z.out, { force: true })
     throw err
   } finally {
     // Drop the derived scalars early; they determine the secrets.
@@ -285,7 +303,6 @@ export async function generateDevPtau(opts: GenerateDevPtauOptions): Promise<Dev
     levelCache = undefined
     await pool.close()
   }
-  await fh.close()
 
   let unprepared: string | undefined
   if (opts.unpreparedOut !== undefined) {
@@ -310,6 +327,8 @@ export async function generateDevPtau(opts: GenerateDevPtauOptions): Promise<Dev
     g2Points,
     workers,
     window,
+    zkeys,
+    ptauMs,
     durationMs: performance.now() - t0,
   }
 }

@@ -1,19 +1,28 @@
 /**
- * Stage 3: the circuit-specific Groth16 setup with snarkjs — `zkey new` from
- * the ptau, one phase-2 contribution (a random beacon), and the exported
- * verification key — cached under `<cache>/setup/<name>-<key>`, keyed by the
- * compiled circuit's hash and the ptau file's sha256.
+ * Stage 3: the circuit-specific Groth16 setup — a zkey, one phase-2
+ * contribution (a random beacon, with snarkjs's `zkey beacon`), and the
+ * exported verification key — cached under `<cache>/setup/<name>-<key>`.
+ *
+ * Two ways to the initial zkey:
+ *  - with a ptau (a ceremony file, or a shared development one): snarkjs
+ *    `zkey new`, keyed by the circuit hash and the ptau's sha256;
+ *  - without one (the default for development): a fresh development ptau of
+ *    the power the circuit needs is generated and, while its secrets are still
+ *    in memory, the zkey is derived directly (devzkey.ts) — the same bytes
+ *    `zkey new` would write against that ptau, minutes faster at 2^16. The
+ *    ptau is kept beside the zkey, so `snarkjs zkey verify` can check them.
  */
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { InvalidInputError } from '@l2bench/core'
-import { keyHash, publish, readJson, resolveCacheDir, tempSibling, withLock } from './cache.ts'
+import { keyHash, publish, readJson, resolveCacheDir, sha256File, tempSibling, withLock } from './cache.ts'
 import type { CompiledCircuit } from './compile.ts'
 import { PipelineError } from './errors.ts'
 import { type SnarkLogger, type VerificationKey, loadSnarkjs } from './libs.ts'
 import { type ProgressFn, silent } from './progress.ts'
+import { generateDevPtau, MAX_DEV_POWER } from './devptau.ts'
 import { DEV_SETUP_WARNING, type PtauInfo } from './ptau.ts'
 
 const SETUP_FORMAT = 1
@@ -22,7 +31,12 @@ const BEACON_ITERATIONS_EXP = 10
 
 export interface SetupOptions {
   compiled: CompiledCircuit
-  ptau: PtauInfo
+  /** The ptau to set up against (snarkjs `zkey new`). Omit for a fresh development setup with a directly derived zkey. */
+  ptau?: PtauInfo
+  /** Without `ptau`: the development ptau's power (default: the circuit's requiredPower). */
+  power?: number
+  /** Without `ptau`: worker threads for the generator. */
+  workers?: number
   /** Beacon for the phase-2 contribution, hex (default: 32 random bytes). */
   beacon?: string
   cacheDir?: string
@@ -32,6 +46,10 @@ export interface SetupOptions {
 }
 
 export interface CircuitSetup {
+  /** 'snarkjs': zkey new against the given ptau; 'derived': development setup with the zkey derived from the secrets. */
+  method: 'snarkjs' | 'derived'
+  /** The ptau the zkey belongs to (for 'derived', the development ptau generated with it, kept in `dir`). */
+  ptau: PtauInfo
   /** The final zkey (after the beacon contribution). */
   zkey: string
   /** verification_key.json */
@@ -44,10 +62,14 @@ export interface CircuitSetup {
   developmentOnly: boolean
   cached: boolean
   durationMs: number
+  /** Milliseconds per step of a fresh setup (ptau, zkeyDerive or zkeyNew, beacon, exportVkey); absent when cached. */
+  timings?: Record<string, number>
 }
 
 interface Meta {
   format: number
+  method: 'snarkjs' | 'derived'
+  ptau: Omit<PtauInfo, 'cached' | 'durationMs'>
   hash: string
   circuit: string
   circuitHash: string
@@ -68,18 +90,23 @@ export function snarkLogger(progress: ProgressFn, stage: 'ptau' | 'setup' = 'set
   }
 }
 
-/** Runs (or finds cached) the Groth16 setup of a compiled circuit against a ptau. */
+/** Runs (or finds cached) the Groth16 setup of a compiled circuit. */
 export async function setupCircuit(opts: SetupOptions): Promise<CircuitSetup> {
   const t0 = performance.now()
   const { compiled, ptau } = opts
   if (compiled === undefined || typeof compiled.r1cs !== 'string') throw new InvalidInputError('compiled', 'must be a compileCircuit() result')
-  if (ptau === undefined || typeof ptau.path !== 'string') throw new InvalidInputError('ptau', 'must be an ensurePtau() result')
+  if (ptau !== undefined && typeof ptau.path !== 'string') throw new InvalidInputError('ptau', 'must be an ensurePtau() result')
   if (opts.beacon !== undefined && !/^(?:[0-9a-fA-F]{2}){1,255}$/.test(opts.beacon)) throw new InvalidInputError('beacon', 'must be 1-255 bytes of hex')
-  if (ptau.power < compiled.requiredPower) {
-    throw new PipelineError('PTAU_TOO_SMALL', `ptau 2^${ptau.power} is too small for ${compiled.name} (needs 2^${compiled.requiredPower})`, { field: 'ptau' })
+  const method = ptau === undefined ? 'derived' : 'snarkjs'
+  const power = ptau?.power ?? Math.max(compiled.requiredPower, opts.power ?? 0)
+  if (ptau === undefined && (!Number.isInteger(power) || power > MAX_DEV_POWER)) {
+    throw new InvalidInputError('power', `must be an integer ≤ ${MAX_DEV_POWER}`)
+  }
+  if (power < compiled.requiredPower) {
+    throw new PipelineError('PTAU_TOO_SMALL', `ptau 2^${power} is too small for ${compiled.name} (needs 2^${compiled.requiredPower})`, { field: 'ptau' })
   }
   const progress = opts.onProgress ?? silent
-  const hash = keyHash('setup', [String(SETUP_FORMAT), compiled.hash, ptau.hash])
+  const hash = keyHash('setup', [String(SETUP_FORMAT), method, compiled.hash, ptau === undefined ? `dev-${power}` : ptau.hash])
   const dir = join(resolveCacheDir(opts.cacheDir), 'setup', `${compiled.name}-${hash.slice(0, 16)}`)
   const paths = { zkey: join(dir, `${compiled.name}.zkey`), vkeyPath: join(dir, 'verification_key.json') }
 
@@ -89,7 +116,8 @@ export async function setupCircuit(opts: SetupOptions): Promise<CircuitSetup> {
     if (meta === undefined || meta.hash !== hash || meta.format !== SETUP_FORMAT || !existsSync(paths.zkey)) return undefined
     const vkey = await readJson<VerificationKey>(paths.vkeyPath)
     if (vkey === undefined) return undefined
-    return { ...paths, vkey, hash, dir, developmentOnly: meta.developmentOnly, cached: true, durationMs: performance.now() - t0 }
+    const usedPtau: PtauInfo = { ...meta.ptau, cached: true, durationMs: 0 }
+    return { method: meta.method, ptau: usedPtau, ...paths, vkey, hash, dir, developmentOnly: meta.developmentOnly, cached: true, durationMs: performance.now() - t0 }
   }
 
   const hit = await fromCache()
@@ -111,10 +139,35 @@ export async function setupCircuit(opts: SetupOptions): Promise<CircuitSetup> {
         const z0 = join(tmp, `${compiled.name}_0000.zkey`)
         const zFinal = join(tmp, `${compiled.name}.zkey`)
         let t = performance.now()
-        progress({ stage: 'setup', message: `zkey new: ${compiled.constraints} constraints against ptau 2^${ptau.power}` })
-        const csHash = await snarkjs.zKey.newZKey(compiled.r1cs, ptau.path, z0, logger)
-        if (!(csHash instanceof Uint8Array)) throw new PipelineError('SETUP_FAILED', `snarkjs zkey new failed for ${compiled.name} (see progress output)`)
-        timings.zkeyNew = performance.now() - t
+        let usedPtau: PtauInfo
+        if (ptau === undefined) {
+          progress({ stage: 'ptau', message: `development setup: fresh ptau 2^${power} and a directly derived zkey for ${compiled.name}. ${DEV_SETUP_WARNING}` })
+          const devPath = join(tmp, `dev-${power}.ptau`)
+          const gen = await generateDevPtau({
+            power,
+            out: devPath,
+            zkeys: [{ r1cs: compiled.r1cs, out: z0 }],
+            ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
+            onProgress: progress,
+          })
+          timings.ptau = gen.ptauMs
+          timings.zkeyDerive = gen.durationMs - gen.ptauMs
+          usedPtau = {
+            path: join(dir, `dev-${power}.ptau`),
+            power,
+            kind: 'dev',
+            hash: await sha256File(devPath),
+            developmentOnly: true,
+            cached: false,
+            durationMs: gen.ptauMs,
+          }
+        } else {
+          progress({ stage: 'setup', message: `zkey new: ${compiled.constraints} constraints against ptau 2^${ptau.power}` })
+          const csHash = await snarkjs.zKey.newZKey(compiled.r1cs, ptau.path, z0, logger)
+          if (!(csHash instanceof Uint8Array)) throw new PipelineError('SETUP_FAILED', `snarkjs zkey new failed for ${compiled.name} (see progress output)`)
+          timings.zkeyNew = performance.now() - t
+          usedPtau = ptau
+        }
 
         t = performance.now()
         const beacon = opts.beacon ?? randomBytes(32).toString('hex')
@@ -129,14 +182,17 @@ export async function setupCircuit(opts: SetupOptions): Promise<CircuitSetup> {
         await writeFile(join(tmp, 'verification_key.json'), JSON.stringify(vkey, null, 1))
         timings.exportVkey = performance.now() - t
 
+        const { cached: _c, durationMs: _d, ...ptauMeta } = usedPtau
         const meta: Meta = {
           format: SETUP_FORMAT,
+          method,
+          ptau: ptauMeta,
           hash,
           circuit: compiled.name,
           circuitHash: compiled.hash,
-          ptauHash: ptau.hash,
-          ptauPower: ptau.power,
-          developmentOnly: ptau.developmentOnly,
+          ptauHash: usedPtau.hash,
+          ptauPower: usedPtau.power,
+          developmentOnly: usedPtau.developmentOnly,
           createdAt: new Date().toISOString(),
           timings,
         }
@@ -144,9 +200,20 @@ export async function setupCircuit(opts: SetupOptions): Promise<CircuitSetup> {
         await publish(tmp, dir)
         progress({
           stage: 'setup',
-          message: `setup of ${compiled.name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s${ptau.developmentOnly ? `. ${DEV_SETUP_WARNING}` : ''}`,
+          message: `setup of ${compiled.name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s${usedPtau.developmentOnly ? `. ${DEV_SETUP_WARNING}` : ''}`,
         })
-        return { ...paths, vkey, hash, dir, developmentOnly: ptau.developmentOnly, cached: false, durationMs: performance.now() - t0 }
+        return {
+          method,
+          ptau: usedPtau,
+          ...paths,
+          vkey,
+          hash,
+          dir,
+          developmentOnly: usedPtau.developmentOnly,
+          cached: false,
+          durationMs: performance.now() - t0,
+          timings,
+        }
       } catch (err) {
         await rm(tmp, { recursive: true, force: true })
         throw err

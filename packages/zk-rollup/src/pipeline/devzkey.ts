@@ -1,0 +1,346 @@
+/**
+ * Direct derivation of a Groth16 zkey while the development secrets are known.
+ *
+ * `snarkjs zkey new` builds each of the nVars points of sections A, B1, B2 and
+ * C/IC as a multi-exponentiation over the ptau's Lagrange points, one term per
+ * non-zero of the r1cs matrices — about a million variable-base
+ * multiplications for a 2^16 Poseidon circuit (several minutes here). Knowing
+ * τ, α, β we sum those terms in the scalar field instead, using the very
+ * Lagrange scalars the ptau's points were made from, and pay one fixed-base
+ * multiplication per point.
+ *
+ * The file written is, byte for byte, what `snarkjs zkey new <r1cs> <ptau>`
+ * writes for the ptau generated alongside (the tests compare whole files):
+ * the same sections in the same order, points in LEM layout, the coefficient
+ * section, the H section copied from the ptau, and the same blake2b circuit
+ * hash — including snarkjs's quirk of hashing H points in 2^14-point chunks
+ * of full size, which for domains above 2^14 hashes one point past the
+ * declared count (read from wherever the file's bytes are). The phase-2
+ * contribution is then made with snarkjs's own `zkey beacon`.
+ */
+import { createHash } from 'node:crypto'
+import { open, readFile } from 'node:fs/promises'
+import { BN128_Q, BN128_R, readLE, writeLE } from './field.ts'
+import { PipelineError } from './errors.ts'
+import { type FixedBasePool, G1_BYTES, G2_BYTES } from './fixedbase.ts'
+import { loadFfjavascript } from './libs.ts'
+import type { ProgressFn } from './progress.ts'
+
+/** R² mod r where R = 2^256: snarkjs stores coefficients as n·R² in normal form. */
+const R2 = (((1n << 256n) % BN128_R) * ((1n << 256n) % BN128_R)) % BN128_R
+const CHUNK = 4096
+
+interface R1cs {
+  nVars: number
+  nPublic: number
+  nConstraints: number
+  /** Coefficient triples per matrix: constraint, signal, value (normal form). */
+  a: { c: Uint32Array; s: Uint32Array; v: bigint[] }
+  b: { c: Uint32Array; s: Uint32Array; v: bigint[] }
+  cm: { c: Uint32Array; s: Uint32Array; v: bigint[] }
+  /** Raw coefficient bytes of A and B in file order, for section 4. */
+  abOrder: { m: number; c: number; s: number; raw: Uint8Array }[]
+}
+
+/** Parses the r1cs header and constraint sections. */
+export async function readR1cs(path: string): Promise<R1cs> {
+  const file = await readFile(path)
+  if (file.toString('latin1', 0, 4) !== 'r1cs') throw new PipelineError('CACHE_CORRUPT', `${path}: not an r1cs file`)
+  const nSections = file.readUInt32LE(8)
+  const sec = new Map<number, { start: number; size: number }>()
+  let pos = 12
+  for (let i = 0; i < nSections; i++) {
+    sec.set(file.readUInt32LE(pos), { start: pos + 12, size: Number(file.readBigUInt64LE(pos + 4)) })
+    pos += 12 + Number(file.readBigUInt64LE(pos + 4))
+  }
+  const h = sec.get(1)
+  const cs = sec.get(2)
+  if (h === undefined || cs === undefined) throw new PipelineError('CACHE_CORRUPT', `${path}: r1cs lacks header or constraints`)
+  const n8 = file.readUInt32LE(h.start)
+  if (n8 !== 32 || readLE(file, h.start + 4) !== BN128_R) throw new PipelineError('SETUP_FAILED', `${path}: r1cs is not over the bn128 scalar field`)
+  let o = h.start + 4 + n8
+  const nVars = file.readUInt32LE(o)
+  const nOutputs = file.readUInt32LE(o + 4)
+  const nPubInputs = file.readUInt32LE(o + 8)
+  o += 16 + 8 // nPrvInputs, nLabels
+  const nConstraints = file.readUInt32LE(o)
+  const lists = [
+    { c: [] as number[], s: [] as number[], v: [] as bigint[] },
+    { c: [] as number[], s: [] as number[], v: [] as bigint[] },
+    { c: [] as number[], s: [] as number[], v: [] as bigint[] },
+  ]
+  const abOrder: R1cs['abOrder'] = []
+  let p = cs.start
+  for (let c = 0; c < nConstraints; c++) {
+    for (let m = 0; m < 3; m++) {
+      const n = file.readUInt32LE(p)
+      p += 4
+      const l = lists[m]!
+      for (let k = 0; k < n; k++) {
+        const s = file.readUInt32LE(p)
+        const raw = file.subarray(p + 4, p + 36)
+        l.c.push(c)
+        l.s.push(s)
+        l.v.push(readLE(raw, 0))
+        if (m < 2) abOrder.push({ m, c, s, raw })
+        p += 36
+      }
+    }
+  }
+  const pack = (l: (typeof lists)[number]) => ({ c: Uint32Array.from(l.c), s: Uint32Array.from(l.s), v: l.v })
+  return { nVars, nPublic: nOutputs + nPubInputs, nConstraints, a: pack(lists[0]!), b: pack(lists[1]!), cm: pack(lists[2]!), abOrder }
+}
+
+/** snarkjs's circuit power: log2(nConstraints + nPublic) + 1 with log2 = floor (zkey_new.js). */
+export function circuitPower(r: { nConstraints: number; nPublic: number }): number {
+  return Math.floor(Math.log2(r.nConstraints + r.nPublic)) + 1
+}
+
+interface PtauLayout {
+  sections: Map<number, { start: number; size: number }>
+}
+
+async function ptauLayout(fh: import('node:fs/promises').FileHandle): Promise<PtauLayout> {
+  const head = Buffer.alloc(12)
+  await fh.read(head, 0, 12, 0)
+  const n = head.readUInt32LE(8)
+  const sections = new Map<number, { start: number; size: number }>()
+  let pos = 12
+  for (let i = 0; i < n; i++) {
+    const sh = Buffer.alloc(12)
+    await fh.read(sh, 0, 12, pos)
+    const size = Number(sh.readBigUInt64LE(4))
+    sections.set(sh.readUInt32LE(0), { start: pos + 12, size })
+    pos += 12 + size
+  }
+  return { sections }
+}
+
+async function readAt(fh: import('node:fs/promises').FileHandle, pos: number, len: number): Promise<Buffer> {
+  const b = Buffer.alloc(len)
+  await fh.read(b, 0, len, pos)
+  return b
+}
+
+export interface DeriveZkeyOptions {
+  r1csPath: string
+  ptauPath: string
+  out: string
+  /** Power of the ptau. */
+  power: number
+  /** Lagrange scalars (32-byte LE, normal form) of level m, as used for the ptau's section 12. */
+  level: (m: number) => Promise<Uint8Array>
+  alpha: bigint
+  beta: bigint
+  pool: FixedBasePool
+  onProgress?: ProgressFn
+}
+
+/** Writes the zkey `snarkjs zkey new` would write; returns its circuit hash. */
+export async function deriveZkey(opts: DeriveZkeyOptions): Promise<Uint8Array> {
+  const r1cs = await readR1cs(opts.r1csPath)
+  const cirPower = circuitPower(r1cs)
+  if (cirPower > opts.power) {
+    throw new PipelineError('PTAU_TOO_SMALL', `circuit needs 2^${cirPower}, ptau has 2^${opts.power}`)
+  }
+  const domainSize = 2 ** cirPower
+  const { nVars, nPublic, nConstraints } = r1cs
+  const progress = opts.onProgress ?? (() => {})
+
+  // Per-variable scalars: A_s, B_s, C_s as sums of coefficient · L_c(τ).
+  const lagr = await opts.level(cirPower)
+  const L = (i: number) => readLE(lagr, i * 32)
+  const A: bigint[] = new Array(nVars).fill(0n)
+  const B: bigint[] = new Array(nVars).fill(0n)
+  const C: bigint[] = new Array(nVars).fill(0n)
+  const accumulate = (target: bigint[], m: R1cs['a']) => {
+    const lc: bigint[] = []
+    for (let k = 0; k < m.v.length; k++) {
+      const c = m.c[k]!
+      const l = lc[c] ?? L(c)
+      lc[c] = l
+      const s = m.s[k]!
+      target[s] = (target[s]! + m.v[k]! * l) % BN128_R
+    }
+  }
+  accumulate(A, r1cs.a)
+  accumulate(B, r1cs.b)
+  accumulate(C, r1cs.cm)
+  // snarkjs adds one row per public signal (and the constant): A[s] += L_{nConstraints+s}.
+  for (let s = 0; s <= nPublic; s++) A[s] = (A[s]! + L(nConstraints + s)) % BN128_R
+  const { alpha, beta } = opts
+  const ICC = A.map((a, s) => (beta * a + alpha * B[s]! + C[s]!) % BN128_R)
+
+  const scalars = (vals: readonly bigint[]) => {
+    const out = new Uint8Array(vals.length * 32)
+    for (let i = 0; i < vals.length; i++) writeLE(out, i * 32, vals[i]!)
+    return out
+  }
+  const total = 4 * nVars
+  let done = 0
+  const compute = async (label: string, group: 1 | 2, vals: readonly bigint[]): Promise<Uint8Array> => {
+    const size = group === 1 ? G1_BYTES : G2_BYTES
+    const out = new Uint8Array(vals.length * size)
+    const s = scalars(vals)
+    await Promise.all(
+      Array.from({ length: Math.ceil(vals.length / CHUNK) }, async (_, k) => {
+        const start = k * CHUNK
+        const n = Math.min(CHUNK, vals.length - start)
+        const pts = await opts.pool.mul(group, s.slice(start * 32, (start + n) * 32))
+        out.set(pts, start * size)
+        done += n
+        progress({ stage: 'setup', message: `zkey ${label}`, done, total })
+      }),
+    )
+    return out
+  }
+  progress({ stage: 'setup', message: `deriving zkey directly: ${nVars} variables, domain 2^${cirPower}`, done: 0, total })
+  const [ptsIC, ptsC, ptsA, ptsB1, ptsB2] = await Promise.all([
+    compute('IC', 1, ICC.slice(0, nPublic + 1)),
+    compute('C', 1, ICC.slice(nPublic + 1)),
+    compute('A', 1, A),
+    compute('B1', 1, B),
+    compute('B2', 2, B),
+  ])
+
+  // Conversions and the H-hash points, with ffjavascript's wasm (single-threaded: starts no workers).
+  const ff = await loadFfjavascript()
+  const curve = (await ff.buildBn128(true)) as unknown as {
+    G1: { batchLEMtoU(b: Uint8Array): Promise<Uint8Array>; oneAffine: Uint8Array }
+    G2: { batchLEMtoU(b: Uint8Array): Promise<Uint8Array>; oneAffine: Uint8Array }
+    tm: { queueAction(task: unknown[]): Promise<Uint8Array[]> }
+  }
+
+  const fh = await open(opts.ptauPath, 'r')
+  let hPoints: Buffer
+  let hHashPoints: Uint8Array
+  let alpha1: Buffer
+  let beta1: Buffer
+  let beta2: Buffer
+  try {
+    const { sections } = await ptauLayout(fh)
+    const s2 = sections.get(2)!
+    const s12 = sections.get(12)!
+    alpha1 = await readAt(fh, sections.get(4)!.start, G1_BYTES)
+    beta1 = await readAt(fh, sections.get(5)!.start, G1_BYTES)
+    beta2 = await readAt(fh, sections.get(6)!.start, G2_BYTES)
+    // H: odd entries of Lagrange level cirPower+1.
+    const level = await readAt(fh, s12.start + (domainSize * 2 - 1) * G1_BYTES, domainSize * 2 * G1_BYTES)
+    hPoints = Buffer.alloc(domainSize * G1_BYTES)
+    for (let i = 0; i < domainSize; i++) level.copy(hPoints, i * G1_BYTES, (2 * i + 1) * G1_BYTES, (2 * i + 2) * G1_BYTES)
+    // Circuit-hash H points exactly as zkey_new.js hashHPoints does (chunks of min(domainSize−1, 2^14)).
+    const HCHUNK = 1 << 14
+    const parts: Uint8Array[] = []
+    for (let i = 0; i < domainSize - 1; i += HCHUNK) {
+      const n = Math.min(domainSize - 1, HCHUNK)
+      const b1 = await readAt(fh, s2.start + (i + domainSize) * G1_BYTES, n * G1_BYTES)
+      const b2 = await readAt(fh, s2.start + i * G1_BYTES, n * G1_BYTES)
+      const task: unknown[] = [
+        { cmd: 'ALLOCSET', var: 0, buff: b1 },
+        { cmd: 'ALLOCSET', var: 1, buff: b2 },
+        { cmd: 'ALLOC', var: 2, len: n * 96 },
+      ]
+      for (let k = 0; k < n; k++) {
+        task.push({ cmd: 'CALL', fnName: 'g1m_subAffine', params: [{ var: 0, offset: k * 64 }, { var: 1, offset: k * 64 }, { var: 2, offset: k * 96 }] })
+      }
+      task.push({ cmd: 'CALL', fnName: 'g1m_batchToAffine', params: [{ var: 2 }, { val: n }, { var: 2 }] })
+      task.push({ cmd: 'CALL', fnName: 'g1m_batchLEMtoU', params: [{ var: 2 }, { val: n }, { var: 2 }] })
+      task.push({ cmd: 'GET', out: 0, var: 2, len: n * 64 })
+      parts.push((await curve.tm.queueAction(task))[0]!)
+    }
+    hHashPoints = Buffer.concat(parts)
+  } finally {
+    await fh.close()
+  }
+
+  const u32be = (n: number) => {
+    const b = Buffer.alloc(4)
+    b.writeUInt32BE(n)
+    return b
+  }
+  // blake2b-512 unkeyed = snarkjs's blake2b.create({ dkLen: 64 }).
+  const hasher = createHash('blake2b512')
+  hasher.update(await curve.G1.batchLEMtoU(alpha1))
+  hasher.update(await curve.G1.batchLEMtoU(beta1))
+  hasher.update(await curve.G2.batchLEMtoU(beta2))
+  const g1 = curve.G1.oneAffine.slice()
+  const g2 = curve.G2.oneAffine.slice()
+  const g1U = await curve.G1.batchLEMtoU(g1)
+  const g2U = await curve.G2.batchLEMtoU(g2)
+  hasher.update(g2U)
+  hasher.update(g1U)
+  hasher.update(g2U)
+  const hashPoints = async (G: typeof curve.G1, pts: Uint8Array, count: number) => {
+    hasher.update(u32be(count))
+    hasher.update(await G.batchLEMtoU(pts))
+  }
+  await hashPoints(curve.G1, ptsIC, nPublic + 1)
+  hasher.update(u32be(domainSize - 1))
+  hasher.update(hHashPoints)
+  await hashPoints(curve.G1, ptsC, nVars - nPublic - 1)
+  await hashPoints(curve.G1, ptsA, nVars)
+  await hashPoints(curve.G1, ptsB1, nVars)
+  await hashPoints(curve.G2, ptsB2, nVars)
+  const csHash = new Uint8Array(hasher.digest())
+
+  // Section 4: coefficients of A and B (file order), then the public rows.
+  const nCoefs = r1cs.abOrder.length + nPublic + 1
+  const coefs = Buffer.alloc(4 + nCoefs * 44)
+  coefs.writeUInt32LE(nCoefs, 0)
+  let cp = 4
+  const putCoef = (m: number, c: number, s: number, v: bigint) => {
+    coefs.writeUInt32LE(m, cp)
+    coefs.writeUInt32LE(c, cp + 4)
+    coefs.writeUInt32LE(s, cp + 8)
+    writeLE(coefs, cp + 12, (v * R2) % BN128_R)
+    cp += 44
+  }
+  for (const e of r1cs.abOrder) putCoef(e.m, e.c, e.s, readLE(e.raw, 0) % BN128_R)
+  for (let s = 0; s <= nPublic; s++) putCoef(0, nConstraints + s, s, 1n)
+
+  // Section 2: Groth16 header.
+  const header = Buffer.alloc(4 + 32 + 4 + 32 + 12)
+  header.writeUInt32LE(32, 0)
+  writeLE(header, 4, BN128_Q)
+  header.writeUInt32LE(32, 36)
+  writeLE(header, 40, BN128_R)
+  header.writeUInt32LE(nVars, 72)
+  header.writeUInt32LE(nPublic, 76)
+  header.writeUInt32LE(domainSize, 80)
+  const sec2 = Buffer.concat([header, alpha1, beta1, beta2, g2, g1, g2])
+
+  const sec10 = Buffer.alloc(68)
+  Buffer.from(csHash).copy(sec10, 0)
+  const one = Buffer.alloc(4)
+  one.writeUInt32LE(1)
+  const order: [number, Uint8Array][] = [
+    [1, one],
+    [2, sec2],
+    [4, coefs],
+    [3, ptsIC],
+    [9, hPoints],
+    [8, ptsC],
+    [5, ptsA],
+    [6, ptsB1],
+    [7, ptsB2],
+    [10, sec10],
+  ]
+  const out = await open(opts.out, 'w')
+  try {
+    const head = Buffer.alloc(12)
+    head.write('zkey', 0, 'latin1')
+    head.writeUInt32LE(1, 4)
+    head.writeUInt32LE(order.length, 8)
+    await out.write(head)
+    for (const [id, data] of order) {
+      const sh = Buffer.alloc(12)
+      sh.writeUInt32LE(id, 0)
+      sh.writeBigUInt64LE(BigInt(data.length), 4)
+      await out.write(sh)
+      await out.write(data)
+    }
+  } finally {
+    await out.close()
+  }
+  return csHash
+}
