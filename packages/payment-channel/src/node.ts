@@ -139,6 +139,8 @@ interface ChannelSlot {
   machine: Machine
   queue: Request[]
   inFlight: Request | undefined
+  /** A request the machine proposed together with the previous one's completion (see NextUpdate). */
+  chained?: Request | undefined
 }
 
 type Listener = (e: PaymentEvent) => void
@@ -274,10 +276,15 @@ export class ChannelNode {
   }
 
   /** Runs one event through `step` and executes its effects in order. Throws what step throws. */
-  private dispatch(key: string, ev: Event): void {
+  private dispatch(key: string, ev: Event, offered?: Request): void {
     const slot = this.channels.get(key)
     if (slot === undefined) throw new ChannelError('UNKNOWN_CHANNEL', 'channelId', 'unknown channel')
     const { machine, effects } = step(this.ctx, slot.machine, ev)
+    if (offered !== undefined && machine.pending?.ref === offered.ref && slot.queue[0] === offered) {
+      // The machine took the offered request: it is in flight once its 'completed' for the previous one has run.
+      slot.queue.shift()
+      slot.chained = offered
+    }
     // Effects in order; a failing persist stops everything after it. The new
     // machine is installed before any outward effect runs, so a re-entrant
     // call (a listener paying from its callback) sees it.
@@ -313,7 +320,8 @@ export class ChannelNode {
       case 'completed': {
         const r = slot.inFlight
         if (r !== undefined && r.ref === eff.ref) {
-          slot.inFlight = undefined
+          slot.inFlight = slot.chained
+          slot.chained = undefined
           r.resolve(eff.version)
         }
         return
@@ -408,7 +416,10 @@ export class ChannelNode {
       if (slot === undefined) throw new ChannelError('UNKNOWN_CHANNEL', msg.type === 'propose' || msg.type === 'state' ? 'state.channelId' : 'channelId', 'unknown channel')
       if (this.peerOf(slot.machine) !== peer) throw new ChannelError('UNKNOWN_CHANNEL', 'channelId', 'channel is not with this peer')
       try {
-        this.dispatch(key, { type: 'message', msg, now: this.now() })
+        // Offer the next queued request with a countersignature: it is proposed in the same write.
+        const head = msg.type === 'accept' && slot.inFlight !== undefined ? slot.queue[0] : undefined
+        const next = head === undefined ? undefined : { build: head.build, kind: head.kind, ref: head.ref, topUp: head.topUp }
+        this.dispatch(key, next === undefined ? { type: 'message', msg, now: this.now() } : { type: 'message', msg, now: this.now(), next }, head)
       } catch (err) {
         // Tell an honest proposer its proposal is refused, so it can retry or close.
         if (msg.type === 'propose' && isRejection(err) && msg.state.version === slot.machine.latest.state.version + 1n)
@@ -740,7 +751,8 @@ export class ChannelNode {
     if (this.timer !== undefined) clearInterval(this.timer)
     this.unsubscribe?.()
     for (const slot of this.channels.values()) {
-      const all = slot.inFlight === undefined ? slot.queue : [slot.inFlight, ...slot.queue]
+      const all = [slot.inFlight, slot.chained, ...slot.queue].filter((r): r is Request => r !== undefined)
+      slot.chained = undefined
       for (const r of all) r.reject(new ChannelError('STOPPED', 'node', 'node stopped'))
       slot.queue = []
       slot.inFlight = undefined

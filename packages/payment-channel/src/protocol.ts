@@ -129,12 +129,25 @@ export interface StepContext {
 
 export type Event =
   | { type: 'update'; next: ChannelState; kind: UpdateKind; ref: number; topUp?: Amount; now: number }
-  | { type: 'message'; msg: WireMessage; now: number }
+  | { type: 'message'; msg: WireMessage; now: number; next?: NextUpdate }
   | { type: 'tick'; now: number }
   | { type: 'connected'; now: number }
   | { type: 'deposited'; total: Amount; now: number }
   | { type: 'disputed'; now: number }
   | { type: 'closed'; now: number }
+
+/**
+ * The shell's next queued update, offered with an incoming message. When the
+ * message is the countersignature of our proposal, the machine builds the next
+ * proposal on the new state at once and persists both in one write (one
+ * commit instead of two on the proposer's side); otherwise it is ignored.
+ */
+export interface NextUpdate {
+  build: (latest: ChannelState) => ChannelState
+  kind: UpdateKind
+  ref: number
+  topUp?: Amount
+}
 
 export type Effect =
   | { type: 'persist'; machine: Machine }
@@ -220,7 +233,7 @@ export function step(ctx: StepContext, m: Machine, ev: Event): StepResult {
     case 'update':
       return onUpdate(ctx, m, ev)
     case 'message':
-      return onMessage(ctx, m, ev.msg, ev.now)
+      return onMessage(ctx, m, ev.msg, ev.now, ev.next)
     case 'tick':
       return onTick(ctx, m, ev.now)
     case 'connected':
@@ -291,14 +304,14 @@ function checkChannel(m: Machine, id: Uint8Array, field: string): void {
   if (!bytesEqual(id, m.params.channelId)) throw new ChannelError('UNKNOWN_CHANNEL', field, 'message is for another channel')
 }
 
-function onMessage(ctx: StepContext, m: Machine, msg: WireMessage, now: number): StepResult {
+function onMessage(ctx: StepContext, m: Machine, msg: WireMessage, now: number, next?: NextUpdate): StepResult {
   switch (msg.type) {
     case 'propose':
       checkChannel(m, msg.state.channelId, 'state.channelId')
       return onPropose(ctx, m, msg.state, msg.sig, msg.topUp)
     case 'accept':
       checkChannel(m, msg.channelId, 'channelId')
-      return onAccept(ctx, m, msg.version, msg.sig)
+      return onAccept(ctx, m, msg.version, msg.sig, now, next)
     case 'confirm':
       checkChannel(m, msg.channelId, 'channelId')
       if (m.unconfirmed !== undefined && msg.version >= m.unconfirmed && msg.version <= m.latest.state.version)
@@ -381,7 +394,7 @@ function onPropose(ctx: StepContext, m: Machine, next: ChannelState, sig: Uint8A
   return { machine, effects }
 }
 
-function onAccept(ctx: StepContext, m: Machine, version: bigint, sig: Uint8Array): StepResult {
+function onAccept(ctx: StepContext, m: Machine, version: bigint, sig: Uint8Array, now = 0, next?: NextUpdate): StepResult {
   const p = m.pending
   if (p === undefined || version !== p.state.version) {
     if (version === m.latest.state.version && m.latest.sigs[other(m.me)]!.length === 64 && bytesEqual(sig, m.latest.sigs[other(m.me)]!))
@@ -408,11 +421,32 @@ function onAccept(ctx: StepContext, m: Machine, version: bigint, sig: Uint8Array
     phase: p.state.isFinal ? 'closing' : m.phase,
     awaitingDeposit: p.topUp > 0n ? stateTotal(p.state) : m.awaitingDeposit,
   }
-  effects.unshift({ type: 'persist', machine }, { type: 'send', msg: { type: 'confirm', channelId: m.params.channelId, version } })
+  let persistedMachine = machine
+  const after: Effect[] = []
+  if (next !== undefined && machine.phase === 'open' && machine.awaitingDeposit === undefined) {
+    const chained = tryChain(ctx, machine, next, now)
+    if (chained !== undefined) {
+      persistedMachine = chained
+      after.push({ type: 'send', msg: proposeMsg(chained.pending as Proposal) })
+    }
+  }
+  effects.unshift({ type: 'persist', machine: persistedMachine }, { type: 'send', msg: { type: 'confirm', channelId: m.params.channelId, version } })
+  effects.push(...after)
   effects.push({ type: 'completed', ref: p.ref, version, kind: p.kind })
   if (p.topUp > 0n) effects.push({ type: 'topUpSigned', ref: p.ref, amount: p.topUp, version })
   if (p.state.isFinal) effects.push({ type: 'final', signed: latest })
-  return { machine, effects }
+  return { machine: persistedMachine, effects }
+}
+
+/** Builds and signs the next proposal on top of `m` (already idle), or undefined if it does not apply. */
+function tryChain(ctx: StepContext, m: Machine, next: NextUpdate, now: number): Machine | undefined {
+  try {
+    const r = onUpdate(ctx, m, { type: 'update', next: next.build(m.latest.state), kind: next.kind, ref: next.ref, topUp: next.topUp ?? 0n, now })
+    return r.machine
+  } catch {
+    // The shell will run the request on its own and report the error.
+    return undefined
+  }
 }
 
 function onReject(m: Machine, version: bigint, _code: string, _now: number): StepResult {

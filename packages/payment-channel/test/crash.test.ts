@@ -95,7 +95,7 @@ const PAYS: [0 | 1, bigint][] = [
   [1, 1n],
 ]
 
-async function crashRun(victim: 0 | 1, k: number, mode: 'before' | 'after' | 'lazy') {
+async function crashRun(victim: 0 | 1, k: number, mode: 'before' | 'after' | 'lazy', queued = false) {
   const dir = mkdtempSync(join(tmpdir(), 'pc-crash-'))
   const files = [join(dir, 'a.db'), join(dir, 'b.db')] as const
   const world = makeWorld()
@@ -144,7 +144,20 @@ async function crashRun(victim: 0 | 1, k: number, mode: 'before' | 'after' | 'la
   stores[victim].crashAt = stores[victim].saves + k
   const resolved: bigint[] = []
   let restarted = false
-  for (const [from, amount] of PAYS) {
+  if (queued) {
+    // Alice queues all payments at once: proposals are chained onto countersignatures (one write for both).
+    let settled = 0
+    for (const [, amount] of PAYS)
+      nodes[0]
+        .pay({ channelId, amount })
+        .then((v) => resolved.push(v))
+        .catch(() => {})
+        .finally(() => {
+          settled++
+        })
+    await until(() => settled === PAYS.length || stores[victim].crashed)
+  }
+  for (const [from, amount] of queued ? [] : PAYS) {
     if (stores[victim].crashed && !restarted) break
     let done = false
     nodes[from]
@@ -199,6 +212,13 @@ describe('crash at every persistence point, restart from SQLite (ATTACKS 7)', ()
       for (let k = 1; k <= 6; k++)
         test(`${victim === 0 ? 'alice' : 'bob'} crashes at save ${k} ${mode} the write`, async () => {
           await crashRun(victim, k, mode)
+        })
+  // Queued payments from Alice: her saves are pending(v1), then latest(v1)+pending(v2) merged, … (5 saves), Bob's one per update.
+  for (const victim of [0, 1] as const)
+    for (const mode of ['before', 'after'] as const)
+      for (let k = 1; k <= (victim === 0 ? 5 : 4); k++)
+        test(`queued payments: ${victim === 0 ? 'alice' : 'bob'} crashes at save ${k} ${mode} the write`, async () => {
+          await crashRun(victim, k, mode, true)
         })
   test('the durability check fails for a store that commits after the send (the instrumentation can fail)', async () => {
     const violations = await crashRun(0, 0, 'lazy')

@@ -11,6 +11,7 @@ import { NodeSigner, nodeVerifier, secretKeyFromSeed } from '@l2bench/core'
 import fc from 'fast-check'
 import {
   type ChannelParams,
+  type ChannelState,
   type Effect,
   type Machine,
   type PartyIndex,
@@ -107,9 +108,24 @@ test('conservation, no fork and exact balances over random interleaved updates',
       const deliver = (i: PartyIndex) => {
         const msg = inbox[i].shift()
         if (msg === undefined) return
-        const res = step(ctxs[i], m[i], { type: 'message', msg, now: 0 })
+        // Like the shell: offer the next queued payment with a countersignature (proposed in the same write).
+        let offered: { amount: bigint; ref: number } | undefined
+        const head = queued[i][0]
+        if (msg.type === 'accept' && inFlight[i] !== undefined && head !== undefined && m[i].latest.state.balances[i] >= head) {
+          offered = { amount: head, ref: ref++ }
+          refs.set(offered.ref, head)
+        }
+        const next =
+          offered === undefined
+            ? undefined
+            : { build: (latest: ChannelState) => applyPayment(latest, i, (offered as { amount: bigint }).amount), kind: 'pay' as const, ref: offered.ref }
+        const res = step(ctxs[i], m[i], next === undefined ? { type: 'message', msg, now: 0 } : { type: 'message', msg, now: 0, next })
         m[i] = res.machine
         run(i, res.effects)
+        if (offered !== undefined && res.machine.pending?.ref === offered.ref) {
+          queued[i].shift()
+          inFlight[i] = offered.amount
+        }
       }
       for (const op of ops) {
         if (op.kind === 'pay') queued[op.from].push(op.amount)
