@@ -200,7 +200,7 @@ export async function setupCircuit(opts: SetupOptions): Promise<CircuitSetup> {
         await publish(tmp, dir)
         progress({
           stage: 'setup',
-          message: `setup of ${compiled.name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s${usedPtau.developmentOnly ? `. ${DEV_SETUP_WARNING}` : ''}`,
+          message: `setup of ${compiled.name} done in ${((performance.now() - t0) / 1000).toFixed(1)} s${usedPtau.developmentOnly ? ' (development only)' : ''}`,
         })
         return {
           method,
