@@ -101,6 +101,8 @@ export interface Machine {
   pending: Proposal | undefined
   /** Version we countersigned whose confirm has not arrived yet. */
   unconfirmed: bigint | undefined
+  /** When we countersigned it (ms; not persisted): a lost confirm is chased with a sync after the timeout. */
+  unconfirmedAt?: number | undefined
   /** Highest version at which we signed a state that did not become `latest` (lost collision, rejection). */
   forkVersion: bigint | undefined
   /** Payments received at or below forkVersion, reported once a later version is countersigned. */
@@ -288,16 +290,24 @@ function onUpdate(ctx: StepContext, m: Machine, ev: Extract<Event, { type: 'upda
   return persisted({ ...m, pending }, [{ type: 'send', msg: proposeMsg(pending) }])
 }
 
-function onTick(_ctx: StepContext, m: Machine, now: number): StepResult {
-  const p = m.pending
-  const timeout = _ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS
-  if (p === undefined || p.timedOut || now - p.sentAt < timeout) return { machine: m, effects: [] }
-  if (p.attempts < (_ctx.maxAttempts ?? DEFAULT_ATTEMPTS)) {
-    const pending = { ...p, sentAt: now, attempts: p.attempts + 1 }
-    // Resending a signature already durable needs no new persist.
-    return { machine: { ...m, pending }, effects: [{ type: 'send', msg: proposeMsg(p) }] }
+function onTick(ctx: StepContext, m: Machine, now: number): StepResult {
+  const timeout = ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  const effects: Effect[] = []
+  let machine = m
+  if (m.unconfirmed !== undefined && now - (m.unconfirmedAt ?? now) >= timeout) {
+    // The confirm may be lost: ask where the peer is (it answers with a confirm or a state).
+    machine = { ...machine, unconfirmedAt: now }
+    effects.push({ type: 'send', msg: { type: 'sync', channelId: m.params.channelId, version: m.latest.state.version } })
   }
-  return { machine: { ...m, pending: { ...p, timedOut: true } }, effects: [{ type: 'timeout', ref: p.ref, version: p.state.version }] }
+  const p = m.pending
+  if (p === undefined || p.timedOut || now - p.sentAt < timeout) return { machine, effects }
+  if (p.attempts < (ctx.maxAttempts ?? DEFAULT_ATTEMPTS)) {
+    // Resending a signature already durable needs no new persist.
+    effects.push({ type: 'send', msg: proposeMsg(p) })
+    return { machine: { ...machine, pending: { ...p, sentAt: now, attempts: p.attempts + 1 } }, effects }
+  }
+  effects.push({ type: 'timeout', ref: p.ref, version: p.state.version })
+  return { machine: { ...machine, pending: { ...p, timedOut: true } }, effects }
 }
 
 function checkChannel(m: Machine, id: Uint8Array, field: string): void {
@@ -308,7 +318,7 @@ function onMessage(ctx: StepContext, m: Machine, msg: WireMessage, now: number, 
   switch (msg.type) {
     case 'propose':
       checkChannel(m, msg.state.channelId, 'state.channelId')
-      return onPropose(ctx, m, msg.state, msg.sig, msg.topUp)
+      return onPropose(ctx, m, msg.state, msg.sig, msg.topUp, now)
     case 'accept':
       checkChannel(m, msg.channelId, 'channelId')
       return onAccept(ctx, m, msg.version, msg.sig, now, next)
@@ -331,7 +341,7 @@ function onMessage(ctx: StepContext, m: Machine, msg: WireMessage, now: number, 
   }
 }
 
-function onPropose(ctx: StepContext, m: Machine, next: ChannelState, sig: Uint8Array, topUp: Amount): StepResult {
+function onPropose(ctx: StepContext, m: Machine, next: ChannelState, sig: Uint8Array, topUp: Amount, now: number): StepResult {
   const prev = m.latest.state
   const peer = other(m.me)
   if (next.version <= prev.version) {
@@ -382,6 +392,7 @@ function onPropose(ctx: StepContext, m: Machine, next: ChannelState, sig: Uint8A
     latest,
     pending,
     unconfirmed: next.version,
+    unconfirmedAt: now,
     forkVersion,
     deferred,
     phase: next.isFinal ? 'closing' : m.phase,
@@ -464,6 +475,9 @@ function onSync(m0: Machine, peerVersion: bigint): StepResult {
   if (latest.state.version > peerVersion && latest.sigs[0]!.length === 64 && latest.sigs[1]!.length === 64)
     effects.push({ type: 'send', msg: { type: 'state', state: latest.state, sigA: latest.sigs[0]!, sigB: latest.sigs[1]! } })
   if (m.pending !== undefined && m.pending.state.version === peerVersion + 1n) effects.push({ type: 'send', msg: proposeMsg(m.pending) })
+  // Same fully signed version on both sides: the peer may be waiting for our confirm of it.
+  if (latest.state.version === peerVersion && m.pending === undefined && latest.sigs[0]!.length === 64 && latest.sigs[1]!.length === 64)
+    effects.push({ type: 'send', msg: { type: 'confirm', channelId: m.params.channelId, version: peerVersion } })
   return { machine: m, effects }
 }
 

@@ -70,7 +70,7 @@ class MemoryLink extends BaseLink {
   sent = 0
   dropped = 0
 
-  constructor(private readonly options: MemoryLinkOptions, seed: number) {
+  constructor(private options: MemoryLinkOptions, seed: number) {
     super()
     this.rng = new Rng(seed)
   }
@@ -92,6 +92,10 @@ class MemoryLink extends BaseLink {
     const copy = frame.slice()
     if (delay === 0) queueMicrotask(() => peer.deliver(copy))
     else setTimeout(() => peer.deliver(copy), delay)
+  }
+  /** Changes the injected faults from now on (e.g. a clean open, then a lossy link). */
+  setFaults(options: MemoryLinkOptions): void {
+    this.options = options
   }
   deliver(frame: Uint8Array): void {
     if (this.isOpen) this.emitFrame(frame)
