@@ -17,7 +17,11 @@
  *  - withdraw {batch, position, count, payee, amount, proof}: pays one
  *    withdrawal of a verified batch, once, against that batch's commitment.
  *
- * Every revert leaves storage and balances untouched (the host journals them).
+ * Every revert leaves storage and balances untouched (the host journals them)
+ * and carries a stable code in the receipt's revertCode (MALFORMED_CALLDATA,
+ * PUBLIC_INPUT_OUT_OF_FIELD, PUBLIC_INPUT_MISMATCH, INVALID_PROOF,
+ * DEPOSIT_MISMATCH, UNKNOWN_PAYEE, WITHDRAWAL_PROOF_MISMATCH,
+ * ALREADY_WITHDRAWN, …).
  * Gas goes through the CallContext with labels: calldata and tx base by the
  * host; sha256 of the commitment preimage, keccak of deposit entries and of
  * the withdrawal tree, storage, the Groth16 verification (181,150 + 6,150 per
@@ -156,9 +160,9 @@ export class RollupContract extends Contract<RollupCall> {
 
   private deposit(ctx: CallContext, call: { pubX: Uint8Array; pubY: Uint8Array }): number {
     const pk: PublicKey = [bytesToBigint(call.pubX), bytesToBigint(call.pubY)]
-    if (!isValidPublicKey(pk)) ctx.revert('deposit key is not a valid Baby Jubjub public key', 'pubX')
-    if (ctx.value <= 0n) ctx.revert('deposit value must be positive', 'value')
-    if (ctx.value > MAX_BALANCE) ctx.revert('deposit value exceeds 2^128 - 1', 'value')
+    if (!isValidPublicKey(pk)) ctx.revert('deposit key is not a valid Baby Jubjub public key', 'pubX', 'BAD_DEPOSIT')
+    if (ctx.value <= 0n) ctx.revert('deposit value must be positive', 'value', 'BAD_DEPOSIT')
+    if (ctx.value > MAX_BALANCE) ctx.revert('deposit value exceeds 2^128 - 1', 'value', 'BAD_DEPOSIT')
     ctx.chargeGas('keccakBase', 'deposit.entryHash', GAS_SCHEDULE.keccakBase + GAS_SCHEDULE.keccakWord * words(DEPOSIT_ENTRY_BYTES))
     const index = ctx.sload<number>(K.queueLength, 'deposit.queueLength') ?? 0
     ctx.sstore(K.queue(index), depositEntryHash(pk, ctx.value), 'deposit.queueEntry')
@@ -171,7 +175,7 @@ export class RollupContract extends Contract<RollupCall> {
     const existing = ctx.sload<number>(K.payeeId(payee), 'registerPayee.lookup')
     if (existing !== undefined) return existing
     const id = ctx.sload<number>(K.payees, 'registerPayee.count') ?? 0
-    if (id >= 2 ** this.params.depth) ctx.revert(`payee ids exhausted (2^${this.params.depth})`, 'payee')
+    if (id >= 2 ** this.params.depth) ctx.revert(`payee ids exhausted (2^${this.params.depth})`, 'payee', 'PAYEES_EXHAUSTED')
     ctx.sstore(K.payee(id), payee, 'registerPayee.payee')
     ctx.sstore(K.payeeId(payee), id, 'registerPayee.id')
     ctx.sstore(K.payees, id + 1, 'registerPayee.count')
@@ -184,28 +188,28 @@ export class RollupContract extends Contract<RollupCall> {
     try {
       body = decodeBatchCalldata(this.params, call.body)
     } catch (err) {
-      if (err instanceof RollupError) ctx.revert(`malformed batch: ${err.message}`, err.field)
+      if (err instanceof RollupError) ctx.revert(`malformed batch: ${err.message}`, err.field, 'MALFORMED_CALLDATA')
       throw err
     }
     // Public inputs: exact count, each a canonical field element (x + p would
     // be accepted as x by the pairing check: semaphore #16, snarkjs #480).
     const expectedCount = publicInputCount(this.params)
     if (call.publicInputs.length !== expectedCount)
-      ctx.revert(`expected ${expectedCount} public inputs, got ${call.publicInputs.length}`, 'publicInputs')
+      ctx.revert(`expected ${expectedCount} public inputs, got ${call.publicInputs.length}`, 'publicInputs', 'PUBLIC_INPUT_COUNT')
     const given = call.publicInputs.map(bytesToBigint)
     given.forEach((v, i) => {
-      if (v >= FIELD_MODULUS) ctx.revert('public input is not below the field modulus', `publicInputs[${i}]`)
+      if (v >= FIELD_MODULUS) ctx.revert('public input is not below the field modulus', `publicInputs[${i}]`, 'PUBLIC_INPUT_OUT_OF_FIELD')
     })
 
     // Deposits: the body must carry exactly the next queue entries.
     const head = ctx.sload<number>(K.queueHead, 'submitBatch.queueHead') ?? 0
     const length = ctx.sload<number>(K.queueLength, 'submitBatch.queueLength') ?? 0
-    if (head + body.deposits.length > length) ctx.revert(`batch consumes ${body.deposits.length} deposits, ${length - head} queued`, 'body.deposits')
+    if (head + body.deposits.length > length) ctx.revert(`batch consumes ${body.deposits.length} deposits, ${length - head} queued`, 'body.deposits', 'DEPOSIT_MISMATCH')
     body.deposits.forEach((d, i) => {
       ctx.chargeGas('keccakBase', 'submitBatch.depositHash', GAS_SCHEDULE.keccakBase + GAS_SCHEDULE.keccakWord * words(DEPOSIT_ENTRY_BYTES))
       const stored = ctx.sload<Uint8Array>(K.queue(head + i), 'submitBatch.queueEntry')
       if (stored === undefined || !eqBytes(stored, depositEntryHash(d.publicKey, d.amount)))
-        ctx.revert(`deposit ${i} is not queue entry ${head + i}`, `body.deposits[${i}]`)
+        ctx.revert(`deposit ${i} is not queue entry ${head + i}`, `body.deposits[${i}]`, 'DEPOSIT_MISMATCH')
     })
 
     // The expected public inputs, from what this contract holds.
@@ -217,18 +221,18 @@ export class RollupContract extends Contract<RollupCall> {
     }
     const expected = publicInputs(this.params, domain, oldRoot, body)
     expected.forEach((v, i) => {
-      if (given[i] !== v) ctx.revert('public input does not match the stored root and this calldata', `publicInputs[${i}]`)
+      if (given[i] !== v) ctx.revert('public input does not match the stored root and this calldata', `publicInputs[${i}]`, 'PUBLIC_INPUT_MISMATCH')
     })
 
     let proof: ReturnType<typeof proofFromBytes>
     try {
       proof = proofFromBytes(call.proof)
     } catch (err) {
-      if (err instanceof RollupError) ctx.revert(err.message, 'proof')
+      if (err instanceof RollupError) ctx.revert(err.message, 'proof', 'MALFORMED_PROOF')
       throw err
     }
     ctx.chargeGas('bn254PairingBase', 'submitBatch.groth16Verify', groth16VerifyGas(expectedCount))
-    if (!this.verifier.verify(this.vkey, expected.map(String), proof)) ctx.revert('invalid proof', 'proof')
+    if (!this.verifier.verify(this.vkey, expected.map(String), proof)) ctx.revert('invalid proof', 'proof', 'INVALID_PROOF')
 
     // Effects.
     const batch = BigInt(ctx.sload<number>(K.batches, 'submitBatch.batches') ?? 0)
@@ -236,7 +240,7 @@ export class RollupContract extends Contract<RollupCall> {
     body.ops.forEach((op, i) => {
       if (op.type !== OP_WITHDRAW) return
       const payee = ctx.sload<Address>(K.payee(op.to), 'submitBatch.payee')
-      if (payee === undefined) ctx.revert(`withdrawal to unregistered payee id ${op.to}`, `body.ops[${i}].to`)
+      if (payee === undefined) ctx.revert(`withdrawal to unregistered payee id ${op.to}`, `body.ops[${i}].to`, 'UNKNOWN_PAYEE')
       withdrawals.push({ position: withdrawals.length, payee, amount: op.amount })
     })
     if (withdrawals.length > 0) {
@@ -262,15 +266,16 @@ export class RollupContract extends Contract<RollupCall> {
     call: { batch: bigint; position: number; count: number; payee: Address; amount: bigint; proof: Uint8Array[] },
   ): bigint {
     const stored = ctx.sload<Uint8Array>(K.withdrawals(call.batch), 'withdraw.commitment')
-    if (stored === undefined) ctx.revert(`batch ${call.batch} has no withdrawals`, 'batch')
-    if (call.position >= call.count) ctx.revert('position outside the batch', 'position')
-    if (call.proof.length !== withdrawalTreeDepth(call.count)) ctx.revert('proof length does not match the count', 'proof')
+    if (stored === undefined) ctx.revert(`batch ${call.batch} has no withdrawals`, 'batch', 'NO_WITHDRAWALS')
+    if (call.position >= call.count) ctx.revert('position outside the batch', 'position', 'WITHDRAWAL_PROOF_MISMATCH')
+    if (call.proof.length !== withdrawalTreeDepth(call.count)) ctx.revert('proof length does not match the count', 'proof', 'WITHDRAWAL_PROOF_MISMATCH')
     ctx.chargeGas('keccakBase', 'withdraw.proof', (call.proof.length + 2) * (GAS_SCHEDULE.keccakBase + GAS_SCHEDULE.keccakWord * 3))
     const leaf = withdrawalLeaf(call.batch, { position: call.position, payee: call.payee, amount: call.amount })
     const root = rootFromWithdrawalProof(leaf, call.position, call.proof)
-    if (!eqBytes(withdrawalCommitment(call.count, root), stored)) ctx.revert("proof does not match the batch's withdrawals", 'proof')
+    if (!eqBytes(withdrawalCommitment(call.count, root), stored))
+      ctx.revert("proof does not match the batch's withdrawals", 'proof', 'WITHDRAWAL_PROOF_MISMATCH')
     if (ctx.sload<boolean>(K.claimed(call.batch, call.position), 'withdraw.claimed') === true)
-      ctx.revert('withdrawal already paid', 'position')
+      ctx.revert('withdrawal already paid', 'position', 'ALREADY_WITHDRAWN')
     ctx.sstore(K.claimed(call.batch, call.position), true, 'withdraw.claimed')
     ctx.transfer(call.payee, call.amount, 'withdraw.pay')
     ctx.emit('Withdrawn', { batch: call.batch, position: call.position, payee: call.payee, amount: call.amount }, { topics: 2, dataBytes: 64 })
