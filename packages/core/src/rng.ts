@@ -154,3 +154,46 @@ export class Rng {
 function rotl(x: number, k: number): number {
   return (x << k) | (x >>> (32 - k))
 }
+
+/**
+ * Weighted draws in O(log n): a cumulative table built once, then a binary
+ * search per draw. `draw(rng, limit)` restricts the draw to the first `limit`
+ * entries (preferential attachment over the nodes placed so far).
+ */
+export class WeightedTable {
+  private readonly cum: Float64Array
+
+  constructor(weights: ArrayLike<number>) {
+    const n = weights.length
+    this.cum = new Float64Array(n + 1)
+    for (let i = 0; i < n; i++) {
+      const w = weights[i] as number
+      if (!(w >= 0) || !Number.isFinite(w)) throw new InvalidInputError(`weights[${i}]`, `expected a finite weight ≥ 0, got ${w}`)
+      this.cum[i + 1] = (this.cum[i] as number) + w
+    }
+  }
+
+  get size(): number {
+    return this.cum.length - 1
+  }
+
+  /** Sum of the first `limit` weights. */
+  total(limit = this.size): number {
+    return this.cum[limit] as number
+  }
+
+  /** Index i in [0, limit) with probability w[i] / total(limit). */
+  draw(rng: Rng, limit = this.size): number {
+    const total = this.cum[limit]
+    if (total === undefined || !(total > 0)) throw new InvalidInputError('limit', `no positive weight among the first ${limit} entries`)
+    const x = rng.next() * total
+    let lo = 0
+    let hi = limit - 1
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if ((this.cum[mid + 1] as number) > x) hi = mid
+      else lo = mid + 1
+    }
+    return lo
+  }
+}

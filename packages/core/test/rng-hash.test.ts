@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { InvalidInputError, Rng, bytesEqual, keccak256, keccakTagged, sha256, taggedHash, toHex, utf8ToBytes } from '@l2bench/core'
+import { InvalidInputError, Rng, WeightedTable, bytesEqual, keccak256, keccakTagged, sha256, taggedHash, toHex, utf8ToBytes } from '@l2bench/core'
 
 test('the RNG is deterministic per seed and differs across seeds', () => {
   const a = new Rng(42)
@@ -36,4 +36,16 @@ test('hash functions name the bad argument', () => {
   assert.throws(() => taggedHash('t', new Uint8Array(), 5), (e: InvalidInputError) => e.field === 'parts[1]')
   // @ts-expect-error — the tag must be a string
   assert.throws(() => keccakTagged(1, new Uint8Array()), (e: InvalidInputError) => e.field === 'tag')
+})
+
+test('WeightedTable draws in proportion to the weights, within a prefix when asked', () => {
+  const t = new WeightedTable([1, 0, 3, 6])
+  const rng = new Rng(9)
+  const counts = [0, 0, 0, 0]
+  for (let i = 0; i < 20_000; i++) counts[t.draw(rng)]!++
+  assert.equal(counts[1], 0)
+  assert.ok(Math.abs(counts[3]! / 20_000 - 0.6) < 0.02, String(counts))
+  for (let i = 0; i < 1000; i++) assert.ok(t.draw(rng, 3) !== 3)
+  assert.throws(() => t.draw(rng, 0), (e: InvalidInputError) => e.field === 'limit')
+  assert.throws(() => new WeightedTable([1, -1]), (e: InvalidInputError) => e.field === 'weights[1]')
 })

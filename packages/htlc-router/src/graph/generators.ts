@@ -16,7 +16,7 @@
  *    (many 1000 msat / 1 ppm defaults, a long tail of ppm, CLTV deltas of
  *    40/80/144).
  */
-import { InvalidInputError, Rng, describe } from '@l2bench/core'
+import { InvalidInputError, Rng, WeightedTable, describe } from '@l2bench/core'
 import { type ChannelGraph, ChannelGraphBuilder, type PolicyInput } from './graph.ts'
 
 export const MSAT_PER_SAT = 1000n
@@ -276,20 +276,9 @@ export function lnLikeGraph(options: LnLikeOptions): ChannelGraph {
     while (u === 0) u = wr.next()
     w[i] = Math.min(wCap, u ** (-1 / alpha))
   }
-  const cum = new Float64Array(n + 1)
-  for (let i = 0; i < n; i++) cum[i + 1] = (cum[i] as number) + (w[i] as number)
-  /** Index i in [0, limit) with probability w[i] / cum[limit]. */
-  const sample = (r: Rng, limit: number): number => {
-    const x = r.next() * (cum[limit] as number)
-    let lo = 0
-    let hi = limit - 1
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if ((cum[mid + 1] as number) > x) hi = mid
-      else lo = mid + 1
-    }
-    return lo
-  }
+  const table = new WeightedTable(w)
+  /** Index i in [0, limit) with probability w[i] / Σ w[0..limit). */
+  const sample = (r: Rng, limit: number): number => table.draw(r, limit)
 
   const b = new ChannelGraphBuilder()
   b.addNodes(n)

@@ -4,7 +4,7 @@
  * receivers drawn in proportion to their channel capacity (SimLN's activity
  * model) or uniformly. Same options, same payments.
  */
-import { InvalidInputError, Rng, describe } from '@l2bench/core'
+import { InvalidInputError, Rng, WeightedTable, describe } from '@l2bench/core'
 import type { ChannelGraph } from '../graph/graph.ts'
 import type { Payment } from './simulator.ts'
 
@@ -73,30 +73,17 @@ export function generateWorkload(graph: ChannelGraph, options: WorkloadOptions):
   return out
 }
 
-/** Draws nodes by weight with a cumulative table and binary search (O(log n) per draw). */
+/** Draws nodes by weight (core's WeightedTable: O(log n) per draw). */
 function picker(graph: ChannelGraph, mode: 'capacity' | 'uniform', excluded: Uint8Array, field: string): (r: Rng) => number {
   if (mode !== 'capacity' && mode !== 'uniform') throw new InvalidInputError(field, `expected 'capacity' or 'uniform', got ${describe(mode)}`)
   const n = graph.nodeCount
-  const cum = new Float64Array(n + 1)
+  const weights = new Float64Array(n)
   for (let v = 0; v < n; v++) {
-    let w = 0
-    if (excluded[v] === 0 && graph.degree(v) > 0) {
-      if (mode === 'uniform') w = 1
-      else for (const e of graph.outgoing(v)) w += graph.capacity[e >> 1] as number
-    }
-    cum[v + 1] = (cum[v] as number) + w
+    if (excluded[v] !== 0 || graph.degree(v) === 0) continue
+    if (mode === 'uniform') weights[v] = 1
+    else for (const e of graph.outgoing(v)) weights[v] = (weights[v] as number) + (graph.capacity[e >> 1] as number)
   }
-  const total = cum[n] as number
-  if (!(total > 0)) throw new InvalidInputError(field, 'no eligible node to draw')
-  return (r) => {
-    const x = r.next() * total
-    let lo = 0
-    let hi = n - 1
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if ((cum[mid + 1] as number) > x) hi = mid
-      else lo = mid + 1
-    }
-    return lo
-  }
+  const table = new WeightedTable(weights)
+  if (!(table.total() > 0)) throw new InvalidInputError(field, 'no eligible node to draw')
+  return (r) => table.draw(r)
 }
