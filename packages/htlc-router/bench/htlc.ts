@@ -8,7 +8,8 @@
  *     (each a countersigned update), settle back on every hop. Measured
  *     sequentially (one payment at a time: latency) and with 16 in flight
  *     (throughput; one update per channel at a time, so they queue per hop).
- *     Beside them, raw sign and verify loops measured just before each row,
+ *     Beside them, raw sign and verify loops measured just before and after
+ *     each sequential run (mean),
  *     and the bound they imply: a hop costs 2 updates × (2 signs + 2 verifies).
  *  2. Gas of on-chain HTLC resolution on the HtlcAdjudicator: registering a
  *     state with locked HTLCs (marginal gas per HTLC), finalizing, claiming
@@ -33,11 +34,19 @@ export interface HopFigures {
   msPerPayment: number
   /** 16 payments in flight. */
   concurrentPerSec: number
-  /** Raw rates of plain loops run just before this row (same conditions). */
+  /** Raw rates of plain loops run just before and just after the sequential run of this row (mean). */
   rawSignPerSec: number
   rawVerifyPerSec: number
   /** Payments/s if signing and verifying were all a payment cost: 1 / (4·hops/sign + 4·hops/verify). */
   signatureBoundPerSec: number
+  /**
+   * The same three rates per second of this process's CPU time (user +
+   * system): steadier than wall time when other jobs share the cores.
+   */
+  sequentialPerCpuSec: number
+  rawSignPerCpuSec: number
+  rawVerifyPerCpuSec: number
+  signatureBoundPerCpuSec: number
 }
 
 export interface GasFigures {
@@ -66,19 +75,29 @@ export interface HtlcBenchResult {
 const HOPS = [1, 2, 3, 5]
 const DEPOSIT = 10n ** 15n
 
-function rawRates(ops: number): { sign: number; verify: number } {
+/** CPU seconds (user + system) since `start`. */
+const cpuSec = (start: NodeJS.CpuUsage) => {
+  const d = process.cpuUsage(start)
+  return (d.user + d.system) / 1e6
+}
+
+function rawRates(ops: number): { sign: number; verify: number; signCpu: number; verifyCpu: number } {
   const signer = new NodeSigner(secretKeyFromSeed('bench:raw'))
   const digests = Array.from({ length: 64 }, (_, i) => sha256(Uint8Array.of(i)))
   const sigs = digests.map((d) => signer.sign(d))
   let t = performance.now()
+  let c = process.cpuUsage()
   for (let i = 0; i < ops; i++) signer.sign(digests[i & 63] as Uint8Array)
   const sign = ops / ((performance.now() - t) / 1000)
+  const signCpu = ops / cpuSec(c)
   let ok = 0
   t = performance.now()
+  c = process.cpuUsage()
   for (let i = 0; i < ops; i++) if (nodeVerifier.verify(sigs[i & 63] as Uint8Array, digests[i & 63] as Uint8Array, signer.publicKey)) ok++
   const verify = ops / ((performance.now() - t) / 1000)
+  const verifyCpu = ops / cpuSec(c)
   if (ok !== ops) throw new Error('raw verify loop: a valid signature failed')
-  return { sign, verify }
+  return { sign, verify, signCpu, verifyCpu }
 }
 
 async function lineNetwork(hops: number): Promise<HtlcNetwork> {
@@ -99,10 +118,21 @@ async function hopFigures(hops: number, payments: number): Promise<HopFigures> {
   try {
     const route = net.toHtlcRoute(net.findRoute(0, hops, 1000n))
     for (let i = 0; i < 10; i++) await payOnce(net, hops, route) // warm-up
-    const raw = rawRates(Math.max(500, payments * 4 * hops))
+    const rawOps = Math.max(500, payments * 4 * hops)
+    const before = rawRates(rawOps)
     let t = performance.now()
+    const c = process.cpuUsage()
     for (let i = 0; i < payments; i++) await payOnce(net, hops, route)
     const seqMs = performance.now() - t
+    const seqCpu = cpuSec(c)
+    // Raw loops just before and just after the sequential run, averaged (the load on a shared machine drifts).
+    const after = rawRates(rawOps)
+    const raw = {
+      sign: (before.sign + after.sign) / 2,
+      verify: (before.verify + after.verify) / 2,
+      signCpu: (before.signCpu + after.signCpu) / 2,
+      verifyCpu: (before.verifyCpu + after.verifyCpu) / 2,
+    }
     const inFlight = 16
     t = performance.now()
     for (let done = 0; done < payments; done += inFlight) {
@@ -113,6 +143,7 @@ async function hopFigures(hops: number, payments: number): Promise<HopFigures> {
     await settle()
     for (const n of net.nodes) if (n.pendingHtlcs().length > 0) throw new Error('HTLCs left pending after the run')
     const perSig = (4 * hops) / raw.sign + (4 * hops) / raw.verify
+    const perSigCpu = (4 * hops) / raw.signCpu + (4 * hops) / raw.verifyCpu
     return {
       hops,
       payments,
@@ -122,6 +153,10 @@ async function hopFigures(hops: number, payments: number): Promise<HopFigures> {
       rawSignPerSec: raw.sign,
       rawVerifyPerSec: raw.verify,
       signatureBoundPerSec: 1 / perSig,
+      sequentialPerCpuSec: payments / seqCpu,
+      rawSignPerCpuSec: raw.signCpu,
+      rawVerifyPerCpuSec: raw.verifyCpu,
+      signatureBoundPerCpuSec: 1 / perSigCpu,
     }
   } finally {
     net.stop()
@@ -218,6 +253,15 @@ export function formatHtlcBench(r: HtlcBenchResult): string {
     ),
     '',
     '(signature bound = 1 / (4·hops/sign + 4·hops/verify): each hop is an add and a settle, each a proposal signed and verified and a countersignature signed and verified)',
+    '',
+    'Per second of this process\'s CPU time (steadier when other jobs share the cores):',
+    '',
+    '| hops | sequential payments/CPU-s | raw sign/CPU-s | raw verify/CPU-s | signature bound/CPU-s | payments / bound |',
+    '|---:|---:|---:|---:|---:|---:|',
+    ...r.hops.map(
+      (h) =>
+        `| ${h.hops} | ${fmt(h.sequentialPerCpuSec)} | ${fmt(h.rawSignPerCpuSec)} | ${fmt(h.rawVerifyPerCpuSec)} | ${fmt(h.signatureBoundPerCpuSec)} | ${pct(h.sequentialPerCpuSec / h.signatureBoundPerCpuSec)} |`,
+    ),
     '',
     'Gas of on-chain HTLC resolution (HtlcAdjudicator, measured receipts):',
     '',
