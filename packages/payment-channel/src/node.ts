@@ -402,7 +402,12 @@ export class ChannelNode {
   private handle(peer: Address, msg: WireMessage): void {
     try {
       if (msg.type === 'open') {
-        this.onOpenRequest(peer, msg).catch((err) => this.record(err))
+        this.onOpenRequest(peer, msg).catch((err) => {
+          this.record(err)
+          // Tell the opener, so it does not wait for the funding timeout to learn it.
+          if (err instanceof L2Error && err.code !== 'STOPPED')
+            this.sendTo(peer, { type: 'reject', channelId: msg.params.channelId, version: 0n, code: err.code.slice(0, 64) })
+        })
         return
       }
       if (msg.type === 'openAck') {
@@ -415,6 +420,12 @@ export class ChannelNode {
       const slot = this.channels.get(key)
       if (slot === undefined) throw new ChannelError('UNKNOWN_CHANNEL', msg.type === 'propose' || msg.type === 'state' ? 'state.channelId' : 'channelId', 'unknown channel')
       if (this.peerOf(slot.machine) !== peer) throw new ChannelError('UNKNOWN_CHANNEL', 'channelId', 'channel is not with this peer')
+      if (msg.type === 'reject' && slot.machine.phase === 'funding' && msg.version === 0n) {
+        const w = this.openWaiters.get(key)
+        this.openWaiters.delete(key)
+        w?.reject(new ChannelError('POLICY', 'peer', `peer refused the channel (${msg.code}); refund after the funding timeout`))
+        return
+      }
       try {
         // Offer the next queued request with a countersignature: it is proposed in the same write.
         const head = msg.type === 'accept' && slot.inFlight !== undefined ? slot.queue[0] : undefined
@@ -579,7 +590,8 @@ export class ChannelNode {
   }
 
   /** Adds `amount` to our deposit: both sign the new split, then the deposit goes on L1. */
-  topUp(channelId: `0x${string}` | Uint8Array, amount: Amount): Promise<bigint> {
+  topUp(p: PayParameters): Promise<bigint> {
+    const { channelId, amount } = p
     let value: Amount
     try {
       value = toPositiveAmount('amount', amount)

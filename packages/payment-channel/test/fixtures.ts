@@ -47,7 +47,7 @@ export function sign(domain: Domain, state: ChannelState, a: Signer, b: Signer):
 
 /** Opens and funds a channel directly on L1 (contract-level tests). */
 export async function openOnChain(
-  w: ReturnType<typeof makeWorld>,
+  _world: ReturnType<typeof makeWorld>,
   a: Party,
   b: Party,
   opts: { depositA?: Amount; depositB?: Amount; window?: number; penalty?: Penalty; nonce?: bigint; fundingTimeout?: number } = {},

@@ -99,14 +99,15 @@ describe('honest side offline past the window (ATTACKS 3)', () => {
   })
 
   test('with a watchtower holding Bob’s states Bob loses nothing', async () => {
-    const p = await nodePair({ penalty: 'none', window: 10, nodes: [{ autoChallenge: false }, {}] })
+    // Bob's node hands every countersigned state to the tower (onSignedState), keys stay with Bob.
+    const ref: { tower?: Watchtower } = {}
+    const p = await nodePair({ penalty: 'none', window: 10, nodes: [{ autoChallenge: false }, { onSignedState: (s) => ref.tower?.handOff(s) }] })
     const { world, alice: mallory, bob, channelId, b } = p
     const towerSigner = new NodeSigner(secretKeyFromSeed('tower'))
     const towerWallet = new Wallet(towerSigner, world.l1)
     world.l1.mint(towerSigner.address, 10n * ETH)
     const tower = new Watchtower({ wallet: towerWallet, adjudicator: world.adj })
-    // Bob hands the tower every countersigned state (here: from his node's latest after each payment).
-    bob.on('payment', () => tower.handOff(bob.latest(channelId)))
+    ref.tower = tower
     await until(() => bob.status(channelId).phase === 'open')
     await mallory.pay({ channelId, amount: ETH })
     const old = mallory.latest(channelId)

@@ -56,7 +56,7 @@ describe('ChannelNode', () => {
     const p = await nodePair()
     const { alice, bob, channelId } = p
     await until(() => bob.status(channelId).phase === 'open')
-    await bob.topUp(channelId, 3n * ETH)
+    await bob.topUp({ channelId, amount: 3n * ETH })
     await until(() => bob.machine(channelId).awaitingDeposit === undefined && alice.machine(channelId).awaitingDeposit === undefined)
     const info = await alice.onChain(channelId)
     assert.deepEqual(info?.deposits, [10n * ETH, 8n * ETH])
@@ -81,5 +81,34 @@ describe('ChannelNode', () => {
     )
     assert.equal(alice.latest(channelId), before)
     assert.equal(await alice.pay({ channelId, amount: 1n }), 1n)
+  })
+})
+
+describe('open handshake', () => {
+  test('a peer that refuses the channel answers at once; A refunds after the funding timeout', async () => {
+    const { makeWorld } = await import('./fixtures.ts')
+    const { ChannelNode, MemoryStore, memoryLinkPair } = await import('../src/index.ts')
+    const world = makeWorld()
+    const a = world.party('alice')
+    const b = world.party('bob')
+    const alice = new ChannelNode({ signer: a.signer, wallet: a.wallet, adjudicator: world.adj, store: new MemoryStore(), timers: false })
+    const bob = new ChannelNode({ signer: b.signer, wallet: b.wallet, adjudicator: world.adj, store: new MemoryStore(), timers: false, acceptChannel: () => false })
+    const [la, lb] = memoryLinkPair()
+    alice.attach(la)
+    bob.attach(lb)
+    await settle()
+    const before = world.l1.balanceOf(a.address)
+    await assert.rejects(
+      alice.open({ peer: b.address, peerPublicKey: b.signer.publicKey, deposit: 2n * ETH, disputeWindow: 5, fundingTimeout: 3 }),
+      (e: ChannelError) => e.code === 'POLICY' && e.field === 'peer',
+    )
+    const [id] = alice.channelIds()
+    assert.ok(id)
+    assert.equal(alice.status(id).phase, 'funding')
+    world.l1.mine(4)
+    await alice.refund({ channelId: id })
+    assert.equal(alice.status(id).phase, 'closed')
+    assert.ok(world.l1.balanceOf(a.address) > before - ETH / 100n, 'deposit back (minus fees)')
+    assert.equal(world.l1.balanceOf(world.adj.address), 0n)
   })
 })
