@@ -157,6 +157,7 @@ export class ChannelNode {
   readonly errors: L2Error[] = []
   private readonly channels = new Map<string, ChannelSlot>()
   private readonly peers = new Map<Address, Link>()
+  private readonly peerWaiters = new Map<Address, (() => void)[]>()
   private readonly listeners = new Set<Listener>()
   private readonly openWaiters = new Map<string, { resolve: () => void; reject: (e: Error) => void }>()
   private readonly finalWaiters = new Map<string, (s: SignedState) => void>()
@@ -226,6 +227,8 @@ export class ChannelNode {
         }
         peer = msg.address
         this.peers.set(peer, link)
+        for (const w of this.peerWaiters.get(peer) ?? []) w()
+        this.peerWaiters.delete(peer)
         this.resync(peer)
         return
       }
@@ -235,6 +238,22 @@ export class ChannelNode {
       }
       this.handle(peer, msg)
     })
+  }
+
+  /** Resolves once `peer` has said hello on some link (immediately if it already has). */
+  whenConnected(peer: Address): Promise<void> {
+    const a = toAddress('peer', peer)
+    if (this.peers.has(a)) return Promise.resolve()
+    return new Promise((resolve) => {
+      const list = this.peerWaiters.get(a) ?? []
+      list.push(resolve)
+      this.peerWaiters.set(a, list)
+    })
+  }
+
+  /** Whether a link to `peer` is up. */
+  isConnected(peer: Address): boolean {
+    return this.peers.has(toAddress('peer', peer))
   }
 
   private resync(peer: Address): void {

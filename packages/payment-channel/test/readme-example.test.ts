@@ -19,7 +19,7 @@ test('README example', async () => {
   const [la, lb] = memoryLinkPair() // or tcpListen / tcpConnect
   alice.attach(la)
   bob.attach(lb)
-  await new Promise((r) => setImmediate(r)) // hellos cross
+  await alice.whenConnected(bob.address) // hellos cross
 
   bob.on('payment', (e) => console.log(`bob received ${e.amount} at v${e.version}`))
   const channelId = await alice.open({

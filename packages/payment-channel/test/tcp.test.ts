@@ -54,15 +54,8 @@ describe('TCP transport', () => {
       // 5. A real peer still opens a channel and pays.
       const link = tcpConnect('127.0.0.1', server.port)
       alice.attach(link)
-      let channelId: `0x${string}` | undefined
-      for (let i = 0; i < 100 && channelId === undefined; i++) {
-        try {
-          channelId = await alice.open({ peer: b.address, peerPublicKey: b.signer.publicKey, deposit: ETH, disputeWindow: 5 })
-        } catch {
-          await new Promise((r) => setTimeout(r, 10))
-        }
-      }
-      assert.ok(channelId)
+      await alice.whenConnected(b.address)
+      const channelId = await alice.open({ peer: b.address, peerPublicKey: b.signer.publicKey, deposit: ETH, disputeWindow: 5 })
       assert.equal(await alice.pay({ channelId, amount: 5n }), 1n)
       // Drop the connection: it reconnects, resyncs and keeps going.
       link.drop()

@@ -43,6 +43,7 @@ process.on('message', async (m: unknown) => {
         return reply(true)
       }
       case 'open': {
+        await node.whenConnected(c.peer as Address)
         channelId = await node.open({
           peer: c.peer as Address,
           peerPublicKey: c.peerPublicKey as Uint8Array,
