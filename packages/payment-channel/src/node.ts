@@ -258,8 +258,19 @@ export class ChannelNode {
 
   private resync(peer: Address): void {
     for (const [key, slot] of this.channels) {
-      if (this.peerOf(slot.machine) !== peer || slot.machine.phase === 'closed' || slot.machine.phase === 'funding') continue
-      this.dispatch(key, { type: 'connected', now: this.now() })
+      const m = slot.machine
+      if (this.peerOf(m) !== peer || m.phase === 'closed') continue
+      if (m.phase === 'funding') {
+        // An unfinished open resumes: A repeats her request, B finishes his part.
+        if (m.me === 0) this.sendTo(peer, openMessage(m))
+        else this.finishFunding(key).catch((err) => this.record(err))
+        continue
+      }
+      try {
+        this.dispatch(key, { type: 'connected', now: this.now() })
+      } catch (err) {
+        this.record(err)
+      }
     }
   }
 
@@ -492,7 +503,11 @@ export class ChannelNode {
     const machine = createMachine(this.ctx, params, 0)
     const key = channelIdHex(channelId)
     if (this.channels.has(key)) throw new InvalidInputError('nonce', 'channel exists')
-    await this.client.open({
+    // Durable before the deposit: after a crash the node still knows the channel (to resume or refund).
+    this.store.save(machine)
+    this.channels.set(key, { machine, queue: [], inFlight: undefined })
+    try {
+      await this.client.open({
       b: peer,
       pkA: this.signer.publicKey,
       pkB: p.peerPublicKey,
@@ -500,32 +515,34 @@ export class ChannelNode {
       depositA: deposit,
       depositB: peerDeposit,
       disputeWindow: p.disputeWindow,
-      fundingTimeout,
-      penalty: params.penalty,
-    })
-    this.store.save(machine)
-    this.channels.set(key, { machine, queue: [], inFlight: undefined })
-    const opened = new Promise<void>((resolve, reject) => this.openWaiters.set(key, { resolve, reject }))
-    this.sendTo(peer, {
-      type: 'open',
-      params: {
-        channelId,
-        chainId: domain.chainId,
-        adjudicator: domain.adjudicator,
-        nonce,
-        a: this.address,
-        b: peer,
-        pkA: this.signer.publicKey,
-        pkB: p.peerPublicKey,
-        deposits: params.deposits,
-        disputeWindow: p.disputeWindow,
         fundingTimeout,
         penalty: params.penalty,
-      },
-      sig: machine.latest.sigs[0],
-    })
+      })
+    } catch (err) {
+      this.markClosed(key)
+      throw err
+    }
+    const opened = new Promise<void>((resolve, reject) => this.openWaiters.set(key, { resolve, reject }))
+    this.sendTo(peer, openMessage(machine))
     await opened
     return toHex(channelId)
+  }
+
+  /** B's side of funding, idempotent: confirm on L1 unless already done, then mark open and acknowledge. */
+  private async finishFunding(key: string): Promise<void> {
+    const slot = this.channels.get(key)
+    if (slot === undefined || slot.machine.me !== 1) return
+    const m = slot.machine
+    if (m.phase === 'funding') {
+      const info = await this.client.info(m.params.channelId)
+      if (info?.phase === 'funding') await this.client.confirm(m.params.channelId, m.params.deposits[1])
+      else if (info?.phase !== 'open') throw new ChannelError('L1', 'channelId', `channel is ${info?.phase ?? 'unknown'} on L1`)
+      const machine: Machine = { ...slot.machine, phase: 'open' }
+      this.store.save(machine)
+      slot.machine = machine
+    }
+    if (slot.machine.latest.state.version === 0n && slot.machine.phase === 'open')
+      this.sendTo(this.peerOf(slot.machine), { type: 'openAck', channelId: m.params.channelId, sig: slot.machine.latest.sigs[1] as Uint8Array })
   }
 
   private async onOpenRequest(peer: Address, msg: Extract<WireMessage, { type: 'open' }>): Promise<void> {
@@ -539,7 +556,12 @@ export class ChannelNode {
     const channelId = deriveChannelId(domain, w.a, w.b, w.nonce)
     if (!bytesEqual(channelId, w.channelId)) throw new InvalidInputError('params.channelId', 'channel id does not match its parameters')
     const key = channelIdHex(channelId)
-    if (this.channels.has(key)) throw new InvalidInputError('params.channelId', 'channel already known')
+    const known = this.channels.get(key)
+    if (known !== undefined) {
+      // A repeated open (A resyncs after a drop or a restart): finish our part again, idempotently.
+      if (known.machine.me !== 1 || this.peerOf(known.machine) !== peer) throw new InvalidInputError('params.channelId', 'channel already known')
+      return this.finishFunding(key)
+    }
     const params: ChannelParams = {
       channelId,
       domain,
@@ -564,12 +586,7 @@ export class ChannelNode {
     // Durable before our signature on version 0 leaves (in the confirm and the ack).
     this.store.save(machine)
     this.channels.set(key, { machine, queue: [], inFlight: undefined })
-    await this.client.confirm(channelId, w.deposits[1])
-    machine = { ...machine, phase: 'open' }
-    this.store.save(machine)
-    const slot = this.channels.get(key)
-    if (slot !== undefined) slot.machine = machine
-    this.sendTo(peer, { type: 'openAck', channelId, sig: machine.latest.sigs[1] })
+    await this.finishFunding(key)
   }
 
   private onOpenAck(peer: Address, msg: Extract<WireMessage, { type: 'openAck' }>): void {
@@ -802,4 +819,27 @@ function isRejection(err: unknown): err is L2Error {
     err instanceof InvalidInputError ||
     err instanceof DecodeError
   )
+}
+
+/** A's open request for a machine in funding (sent at open and repeated on resync). */
+function openMessage(m: Machine): WireMessage {
+  const p = m.params
+  return {
+    type: 'open',
+    params: {
+      channelId: p.channelId,
+      chainId: p.domain.chainId,
+      adjudicator: p.domain.adjudicator,
+      nonce: p.nonce,
+      a: p.parties[0],
+      b: p.parties[1],
+      pkA: p.publicKeys[0],
+      pkB: p.publicKeys[1],
+      deposits: p.deposits,
+      disputeWindow: p.disputeWindow,
+      fundingTimeout: p.fundingTimeout,
+      penalty: p.penalty,
+    },
+    sig: m.latest.sigs[0] as Uint8Array,
+  }
 }
