@@ -727,7 +727,9 @@ export class HtlcNode {
   private settleIncoming(rec: Htlc): void {
     const pre = this.preimages.get(toHex(rec.entry.hash))
     if (pre === undefined || rec.status !== 'pending' || rec.proposing) return
-    if (BigInt(this.height()) >= rec.entry.expiry) return
+    // Reveal only with a block to spare: a settle the offerer processes at the expiry is refused
+    // by its policy, and the preimage would be out for nothing.
+    if (BigInt(this.height()) + 1n >= rec.entry.expiry) return
     const ch = this.channels.get(rec.chanKey) as Channel
     if (this.channel.status(ch.channelId).phase !== 'open') return // on chain: see chainCheck
     rec.proposing = true

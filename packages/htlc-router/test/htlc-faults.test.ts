@@ -1,0 +1,79 @@
+/**
+ * Property (fast-check, small sizes): a 3-hop payment alice → bob → carol →
+ * dave over real channels, with a random fault script — dave withholds the
+ * preimage for a random number of blocks (or for ever), random links are cut
+ * at random blocks (the nodes stay on L1) — and blocks mined until every HTLC
+ * is resolved. Whatever happens: nothing stays locked, money is conserved
+ * (channel balances + L1 funds + gas burnt), the payment is all or nothing
+ * (alice paid ⇔ dave paid), and bob and carol never lose: each ends with
+ * exactly its fee or exactly nothing, gas aside.
+ */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import type { Amount } from '@l2bench/core'
+import fc from 'fast-check'
+import { HtlcNetwork, type HtlcNode, type PaymentOutcome } from '../src/index.ts'
+
+const M = 1_000_000n
+const policy = { baseFee: 100n, feeRatePpm: 1000n, cltvDelta: 18 }
+
+test('random withholding and link cuts: all or nothing, forwarding hops never lose', async () => {
+  const seen = { settled: 0, failed: 0, onChain: 0 }
+  await fc.assert(
+    fc.asyncProperty(
+      fc.option(fc.integer({ min: 0, max: 50 }), { nil: undefined }),
+      fc.array(fc.record({ link: fc.integer({ min: 0, max: 2 }), at: fc.integer({ min: 0, max: 45 }) }), { maxLength: 3 }),
+      fc.bigInt({ min: 1_000n, max: 100_000n }),
+      async (releaseAt, cuts, amount) => {
+        const net = await HtlcNetwork.create({
+          nodes: ['alice', 'bob', 'carol', 'dave'],
+          channels: [0, 1, 2].map((i) => ({ a: i, b: i + 1, depositA: M, depositB: M, policyAB: policy })),
+          disputeWindow: 6,
+          seed: 'faults',
+        })
+        try {
+          const nodes = net.nodes as HtlcNode[]
+          const dave = nodes[3] as HtlcNode
+          dave.withholding = true
+          const before = net.accounts().map((a) => a.total)
+          const sum = before.reduce((s, x) => s + x, 0n)
+          const route = net.findRoute(0, 3, amount)
+          let outcome: PaymentOutcome | undefined
+          const paid = net.payAlong(route).then((o) => {
+            outcome = o
+          })
+          for (let block = 0; block < 160; block++) {
+            for (const c of cuts) if (c.at === block) net.setLinked(c.link, c.link + 1, false)
+            if (releaseAt === block) dave.releasePreimages()
+            const quiet = nodes.every((n) => n.pendingHtlcs().length === 0)
+            if (quiet && outcome !== undefined && block > Math.max(releaseAt ?? 0, ...cuts.map((c) => c.at))) break
+            await net.mine(1)
+          }
+          await paid
+          for (const n of nodes) assert.deepEqual(n.pendingHtlcs(), [], 'nothing left locked')
+          const after = net.accounts().map((a) => a.total)
+          assert.equal(
+            after.reduce((s, x) => s + x, 0n),
+            sum,
+          )
+          const delta = after.map((x, i) => x - (before[i] as Amount))
+          const hops = route.hops
+          const fee = (i: number) => (hops[i - 1] as (typeof hops)[number]).amountMsat - (hops[i] as (typeof hops)[number]).amountMsat
+          const o = outcome as PaymentOutcome
+          if (o.status === 'settled') {
+            seen.settled++
+            assert.deepEqual(delta, [-route.totalAmountMsat, fee(1), fee(2), amount])
+          } else {
+            seen.failed++
+            assert.deepEqual(delta, [0n, 0n, 0n, 0n])
+          }
+          if (o.onChain) seen.onChain++
+        } finally {
+          net.stop()
+        }
+      },
+    ),
+    { numRuns: 40, seed: 4242 },
+  )
+  assert.ok(seen.settled > 0 && seen.failed > 0 && seen.onChain > 0, JSON.stringify(seen))
+})
