@@ -180,7 +180,11 @@ export class ChannelNode {
       ...(options.policy === undefined ? {} : { policy: options.policy }),
       ...(options.policyReplacesDefault === undefined ? {} : { policyReplacesDefault: options.policyReplacesDefault }),
     }
-    for (const m of this.store.loadAll()) this.channels.set(channelIdHex(m.params.channelId), { machine: m, queue: [], inFlight: undefined })
+    for (const m of this.store.loadAll()) {
+      const key = channelIdHex(m.params.channelId)
+      this.channels.set(key, { machine: m, queue: [], inFlight: undefined })
+      if (m.awaitingDeposit !== undefined) queueMicrotask(() => this.resumeTopUp(key).catch((err) => this.record(err)))
+    }
     const l1 = this.l1 as L1 & { subscribe(f: object, cb: (e: L1Event) => void, o?: { owner?: Address }): Unsubscribe }
     this.unsubscribe = l1.subscribe({ address: options.adjudicator.address }, (e) => this.onL1Event(e), { owner: options.wallet.address })
     if (options.timers !== false) {
@@ -388,7 +392,9 @@ export class ChannelNode {
       }
       case 'topUpSigned':
         // After the current step: the L1 mock mines (and emits) synchronously.
-        queueMicrotask(() => this.client.topUp(m.params.channelId, eff.amount).catch((err) => this.record(err)))
+        queueMicrotask(() => {
+          if (!this.stopped) this.client.topUp(m.params.channelId, eff.amount).catch((err) => this.record(err))
+        })
         return
     }
   }
@@ -664,16 +670,41 @@ export class ChannelNode {
     return receipt
   }
 
-  /** Registers our latest fully signed state (starts the dispute window). */
-  forceClose(p: { channelId: `0x${string}` | Uint8Array }): Promise<Receipt> {
+  /**
+   * Registers our latest fully signed state (starts the dispute window). While
+   * a top-up is in flight, that is the newest state matching the deposits on L1.
+   */
+  async forceClose(p: { channelId: `0x${string}` | Uint8Array }): Promise<Receipt> {
     const [, slot] = this.slot(p.channelId)
-    return this.client.register(this.latestSigned(slot.machine))
+    return this.client.register(await this.enforceable(slot.machine))
+  }
+
+  /** The newest state the adjudicator accepts now (a top-up's states only once its deposit landed). */
+  private async enforceable(m: Machine): Promise<SignedState> {
+    const latest = this.latestSigned(m)
+    if (m.awaitingDeposit === undefined || m.topUpFallback === undefined) return latest
+    const info = await this.client.info(m.params.channelId)
+    const onChain = info === undefined ? 0n : info.deposits[0] + info.deposits[1]
+    return onChain >= m.awaitingDeposit ? latest : m.topUpFallback
+  }
+
+  /** After a restart with a top-up in flight: notice the deposit, or make it if it is ours. */
+  private async resumeTopUp(key: string): Promise<void> {
+    const slot = this.channels.get(key)
+    const m = slot?.machine
+    if (m === undefined || m.awaitingDeposit === undefined) return
+    const info = await this.client.info(m.params.channelId)
+    if (info === undefined) return
+    const onChain = info.deposits[0] + info.deposits[1]
+    if (onChain < m.awaitingDeposit && m.topUpParty === m.me && info.phase === 'open')
+      await this.client.topUp(m.params.channelId, m.awaitingDeposit - onChain)
+    else if (onChain >= m.awaitingDeposit) this.dispatch(key, { type: 'deposited', total: onChain, now: this.now() })
   }
 
   /** Challenges a registration with our latest fully signed state. */
-  challenge(p: { channelId: `0x${string}` | Uint8Array }): Promise<Receipt> {
+  async challenge(p: { channelId: `0x${string}` | Uint8Array }): Promise<Receipt> {
     const [, slot] = this.slot(p.channelId)
-    return this.client.challenge(this.latestSigned(slot.machine))
+    return this.client.challenge(await this.enforceable(slot.machine))
   }
 
   async finalize(p: { channelId: `0x${string}` | Uint8Array }): Promise<Receipt> {
@@ -723,9 +754,11 @@ export class ChannelNode {
       if (e.name === 'Registered' || e.name === 'Challenged') {
         const version = e.data.version as bigint
         this.dispatch(key, { type: 'disputed', now: this.now() })
-        const latest = slot.machine.latest
-        if (this.options.autoChallenge !== false && version < latest.state.version && latest.sigs[0]!.length === 64 && latest.sigs[1]!.length === 64)
-          void this.client.challenge(latest).catch((err) => this.record(err))
+        const m = slot.machine
+        if (this.options.autoChallenge !== false && version < m.latest.state.version && m.latest.sigs[0]!.length === 64 && m.latest.sigs[1]!.length === 64)
+          this.enforceable(m)
+            .then((s) => (s.state.version > version ? this.client.challenge(s) : undefined))
+            .catch((err) => this.record(err))
       } else if (e.name === 'Concluded' || e.name === 'Refunded') {
         this.markClosed(key)
       } else if (e.name === 'ToppedUp') {

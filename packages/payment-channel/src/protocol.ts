@@ -109,6 +109,10 @@ export interface Machine {
   deferred: Received[]
   /** Σ of on-chain deposits the latest state must match once a top-up lands (undefined: no top-up in flight). */
   awaitingDeposit: Amount | undefined
+  /** While a top-up is in flight: the newest state valid on L1 without it (what a force close registers). */
+  topUpFallback?: SignedState | undefined
+  /** While a top-up is in flight: the party that must deposit. */
+  topUpParty?: PartyIndex | undefined
 }
 
 /** Extra checks on the counterparty's proposals (the HTLC router plugs its rules in here). */
@@ -241,7 +245,8 @@ export function step(ctx: StepContext, m: Machine, ev: Event): StepResult {
     case 'connected':
       return { machine: m, effects: syncEffects(m) }
     case 'deposited':
-      if (m.awaitingDeposit !== undefined && ev.total >= m.awaitingDeposit) return persisted({ ...m, awaitingDeposit: undefined }, [])
+      if (m.awaitingDeposit !== undefined && ev.total >= m.awaitingDeposit)
+        return persisted({ ...m, awaitingDeposit: undefined, topUpFallback: undefined, topUpParty: undefined }, [])
       return { machine: m, effects: [] }
     case 'disputed':
       // A state is registered on L1: no more off-chain updates.
@@ -397,6 +402,7 @@ function onPropose(ctx: StepContext, m: Machine, next: ChannelState, sig: Uint8A
     deferred,
     phase: next.isFinal ? 'closing' : m.phase,
     awaitingDeposit: topUp > 0n ? stateTotal(next) : m.awaitingDeposit,
+    ...(topUp > 0n ? { topUpFallback: m.latest, topUpParty: peer } : {}),
   }
   effects.unshift({ type: 'persist', machine })
   effects.push({ type: 'send', msg: { type: 'accept', channelId: m.params.channelId, version: next.version, sig: mySig } })
@@ -431,6 +437,7 @@ function onAccept(ctx: StepContext, m: Machine, version: bigint, sig: Uint8Array
     deferred,
     phase: p.state.isFinal ? 'closing' : m.phase,
     awaitingDeposit: p.topUp > 0n ? stateTotal(p.state) : m.awaitingDeposit,
+    ...(p.topUp > 0n ? { topUpFallback: m.latest, topUpParty: m.me } : {}),
   }
   let persistedMachine = machine
   const after: Effect[] = []

@@ -73,6 +73,8 @@ const recordCodec = codec.struct({
   forkVersion: codec.optional(codec.u64),
   deferred: codec.list(codec.struct({ version: codec.u64, amount: codec.amount }), 1024),
   awaitingDeposit: codec.optional(codec.amount),
+  topUpFallback: codec.optional(codec.struct({ state: stateCodec, sigA: codec.fixedBytes(64), sigB: codec.fixedBytes(64) })),
+  topUpParty: codec.optional(partyIndex),
 })
 
 const RECORD_SCHEMA = 1
@@ -108,6 +110,11 @@ export function encodeRecord(m: Machine): Uint8Array {
     forkVersion: m.forkVersion,
     deferred: m.deferred,
     awaitingDeposit: m.awaitingDeposit,
+    topUpFallback:
+      m.topUpFallback === undefined
+        ? undefined
+        : { state: m.topUpFallback.state, sigA: m.topUpFallback.sigs[0] as Uint8Array, sigB: m.topUpFallback.sigs[1] as Uint8Array },
+    topUpParty: m.topUpParty,
   })
 }
 
@@ -152,6 +159,11 @@ export function decodeRecord(bytes: Uint8Array): Machine {
     forkVersion: r.forkVersion,
     deferred: r.deferred as { version: bigint; amount: Amount }[],
     awaitingDeposit: r.awaitingDeposit,
+    topUpFallback:
+      r.topUpFallback === undefined
+        ? undefined
+        : { state: r.topUpFallback.state, digest: digestOf(params, r.topUpFallback.state), sigs: [r.topUpFallback.sigA, r.topUpFallback.sigB] },
+    topUpParty: r.topUpParty,
   }
 }
 

@@ -66,6 +66,38 @@ describe('ChannelNode', () => {
     assert.equal(r.status, 'success')
   })
 
+  test('top-up whose deposit never lands: force close registers the last state valid on L1', async () => {
+    const p = await nodePair()
+    const { alice, bob, channelId, world, b } = p
+    await alice.pay({ channelId, amount: ETH })
+    // Bob's L1 transactions are censored: his deposit will not land.
+    world.l1.dropSender(b.address, 100)
+    await bob.topUp({ channelId, amount: 3n * ETH })
+    await settle()
+    assert.equal(alice.machine(channelId).awaitingDeposit, 15n * ETH + 3n * ETH)
+    // A payment waits for the deposit; the force close ends the channel and the payment with it.
+    const queued = alice.pay({ channelId, amount: 1n })
+    const r = await alice.forceClose({ channelId })
+    assert.equal(r.events[0]?.data.version, 1n, 'the pre-top-up state')
+    await assert.rejects(queued, (e: ChannelError) => e.code === 'CHANNEL_CLOSED')
+  })
+
+  test('top-up interrupted by a restart: the depositor sends the deposit when it comes back', async () => {
+    const p = await nodePair()
+    const { bob, alice, channelId, world, b, stores } = p
+    const { ChannelNode } = await import('../src/index.ts')
+    const pending = bob.topUp({ channelId, amount: 2n * ETH })
+    await pending
+    bob.stop() // before the L1 deposit goes out
+    await settle()
+    assert.deepEqual((await alice.onChain(channelId))?.deposits, [10n * ETH, 5n * ETH])
+    const bob2 = new ChannelNode({ signer: b.signer, wallet: b.wallet, adjudicator: world.adj, store: stores[1], timers: false })
+    await until(() => bob2.machine(channelId).awaitingDeposit === undefined)
+    assert.deepEqual((await alice.onChain(channelId))?.deposits, [10n * ETH, 7n * ETH])
+    await until(() => alice.machine(channelId).awaitingDeposit === undefined)
+    bob2.stop()
+  })
+
   test('bad local input: typed errors naming the field, nothing changes', async () => {
     const p = await nodePair()
     const { alice, channelId } = p
