@@ -144,15 +144,27 @@ describe('development ptau', () => {
     assert.ok(!section(a, 2).subarray(64, 128).equals(section(b, 2).subarray(64, 128)))
   })
 
-  test('a zkey derived from the secrets is byte-identical to snarkjs zkey new against the same ptau', async () => {
+  test('a zkey derived from the secrets is byte-identical to snarkjs zkey new (and zkey beacon) against the same ptau', async () => {
     const compiled = await compileCircuit({ source: TEST_CIRCUIT, cacheDir: join(work, 'cache-zkey') })
     assert.equal(compiled.requiredPower, POWER)
     const snarkjs = await loadSnarkjs()
+    const beaconHex = '0badc0ffee'.repeat(6)
+    const beacon = { hash: Buffer.from(beaconHex, 'hex'), iterationsExp: 10, name: 'test beacon' }
     // Power equal to the circuit's (H comes from the zero-padded top Lagrange level) and one above it.
     for (const power of [POWER, POWER + 1]) {
       const ptau = join(work, `zk-${power}.ptau`)
       const derived = join(work, `derived-${power}.zkey`)
-      const res = await generateDevPtau({ power, out: ptau, secrets, zkeys: [{ r1cs: compiled.r1cs, out: derived }], workers: 2 })
+      const derivedFinal = join(work, `derived-final-${power}.zkey`)
+      const res = await generateDevPtau({
+        power,
+        out: ptau,
+        secrets,
+        zkeys: [
+          { r1cs: compiled.r1cs, out: derived },
+          { r1cs: compiled.r1cs, out: derivedFinal, beacon },
+        ],
+        workers: 2,
+      })
       const bySnarkjs = join(work, `snarkjs-${power}.zkey`)
       const csHash = await snarkjs.zKey.newZKey(compiled.r1cs, ptau, bySnarkjs)
       assert.ok(csHash instanceof Uint8Array)
@@ -162,6 +174,17 @@ describe('development ptau', () => {
       assert.equal(ours.length, theirs.length)
       for (const id of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) assert.ok(section(ours, id).equals(section(theirs, id)), `power ${power}: zkey section ${id}`)
       assert.ok(ours.equals(theirs), `power ${power}: whole zkey byte-identical`)
+
+      // The folded beacon contribution equals snarkjs zkey beacon applied to zkey new's output.
+      const finalBySnarkjs = join(work, `snarkjs-final-${power}.zkey`)
+      assert.ok((await snarkjs.zKey.beacon(bySnarkjs, finalBySnarkjs, 'test beacon', beaconHex, 10)) instanceof Uint8Array)
+      const oursFinal = readFileSync(derivedFinal)
+      const theirsFinal = readFileSync(finalBySnarkjs)
+      for (const id of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) {
+        assert.ok(section(oursFinal, id).equals(section(theirsFinal, id)), `power ${power}: beacon zkey section ${id}`)
+      }
+      assert.ok(oursFinal.equals(theirsFinal), `power ${power}: whole beacon zkey byte-identical`)
+      assert.ok(!section(oursFinal, 8).equals(section(ours, 8)), 'the contribution changed C')
     }
   })
 

@@ -32,7 +32,7 @@
 import { randomBytes } from 'node:crypto'
 import { open, rm } from 'node:fs/promises'
 import { InvalidInputError } from '@l2bench/core'
-import { deriveZkey } from './devzkey.ts'
+import { type BeaconParams, deriveZkey } from './devzkey.ts'
 import { BN128_Q, BN128_R, readLE, writeLE } from './field.ts'
 import { G1_BYTES, G2_BYTES, FixedBasePool, bestWindow } from './fixedbase.ts'
 import { loadFfjavascript } from './libs.ts'
@@ -63,7 +63,7 @@ export interface GenerateDevPtauOptions {
    * Circuits to derive zkeys for while the secrets are known (see devzkey.ts):
    * each `out` becomes the file `snarkjs zkey new <r1cs> <this ptau>` would write.
    */
-  zkeys?: readonly { r1cs: string; out: string }[]
+  zkeys?: readonly { r1cs: string; out: string; beacon?: BeaconParams }[]
 }
 
 export interface DevPtauResult {
@@ -284,7 +284,8 @@ export async function generateDevPtau(opts: GenerateDevPtauOptions): Promise<Dev
         ptauPath: opts.out,
         out: z.out,
         power,
-        level,
+        level: (m, padZero) => (padZero ? lagrange(m, true) : level(m)),
+        ...(z.beacon !== undefined ? { beacon: z.beacon } : {}),
         alpha,
         beta,
         pool,

@@ -122,18 +122,51 @@ async function readAt(fh: import('node:fs/promises').FileHandle, pos: number, le
   return b
 }
 
+/** The members of a single-threaded ffjavascript bn128 curve used here. */
+interface CurveGroup {
+  g: Uint8Array
+  oneAffine: Uint8Array
+  batchLEMtoU(b: Uint8Array): Promise<Uint8Array>
+  fromRng(rng: unknown): Uint8Array
+  timesFr(p: Uint8Array, k: Uint8Array): Uint8Array
+  toAffine(p: Uint8Array): Uint8Array
+  toRprLEM(buff: Uint8Array, o: number, p: Uint8Array): void
+  toRprUncompressed(buff: Uint8Array, o: number, p: Uint8Array): void
+}
+interface SingleCurve {
+  G1: CurveGroup
+  G2: CurveGroup
+  Fr: { fromRng(rng: unknown): Uint8Array; inv(a: Uint8Array): Uint8Array; toObject(a: Uint8Array): bigint }
+  tm: { queueAction(task: unknown[]): Promise<Uint8Array[]> }
+}
+
 export interface DeriveZkeyOptions {
   r1csPath: string
   ptauPath: string
   out: string
   /** Power of the ptau. */
   power: number
-  /** Lagrange scalars (32-byte LE, normal form) of level m, as used for the ptau's section 12. */
-  level: (m: number) => Promise<Uint8Array>
+  /** Lagrange scalars (32-byte LE, normal form) of level m, as used for the ptau's sections 12–15 (top level of 12: zero-padded). */
+  level: (m: number, padZero: boolean) => Promise<Uint8Array>
   alpha: bigint
   beta: bigint
   pool: FixedBasePool
+  /**
+   * Also make the phase-2 beacon contribution, exactly as `snarkjs zkey beacon`
+   * would on the `zkey new` output: the file written is then the beacon's
+   * output, and C and H are computed once, already divided by δ.
+   */
+  beacon?: BeaconParams
   onProgress?: ProgressFn
+}
+
+export interface BeaconParams {
+  /** Beacon value (1–255 bytes). */
+  hash: Uint8Array
+  /** log2 of the sha256 iterations applied to it (10–63, as snarkjs). */
+  iterationsExp: number
+  /** Contribution name recorded in the zkey. */
+  name: string
 }
 
 /** Writes the zkey `snarkjs zkey new` would write; returns its circuit hash. */
@@ -148,7 +181,7 @@ export async function deriveZkey(opts: DeriveZkeyOptions): Promise<Uint8Array> {
   const progress = opts.onProgress ?? (() => {})
 
   // Per-variable scalars: A_s, B_s, C_s as sums of coefficient · L_c(τ).
-  const lagr = await opts.level(cirPower)
+  const lagr = await opts.level(cirPower, false)
   const L = (i: number) => readLE(lagr, i * 32)
   const A: bigint[] = new Array(nVars).fill(0n)
   const B: bigint[] = new Array(nVars).fill(0n)
@@ -205,11 +238,7 @@ export async function deriveZkey(opts: DeriveZkeyOptions): Promise<Uint8Array> {
 
   // Conversions and the H-hash points, with ffjavascript's wasm (single-threaded: starts no workers).
   const ff = await loadFfjavascript()
-  const curve = (await ff.buildBn128(true)) as unknown as {
-    G1: { batchLEMtoU(b: Uint8Array): Promise<Uint8Array>; oneAffine: Uint8Array }
-    G2: { batchLEMtoU(b: Uint8Array): Promise<Uint8Array>; oneAffine: Uint8Array }
-    tm: { queueAction(task: unknown[]): Promise<Uint8Array[]> }
-  }
+  const curve = (await ff.buildBn128(true)) as unknown as SingleCurve
 
   const fh = await open(opts.ptauPath, 'r')
   let hPoints: Buffer
@@ -307,24 +336,54 @@ export async function deriveZkey(opts: DeriveZkeyOptions): Promise<Uint8Array> {
   header.writeUInt32LE(nVars, 72)
   header.writeUInt32LE(nPublic, 76)
   header.writeUInt32LE(domainSize, 80)
-  const sec2 = Buffer.concat([header, alpha1, beta1, beta2, g2, g1, g2])
+  // alpha1, beta1, beta2, gamma2 (= G2); delta1, delta2 follow (G1, G2 before any contribution).
+  const sec2 = Buffer.concat([header, alpha1, beta1, beta2, g2])
 
-  const sec10 = Buffer.alloc(68)
-  Buffer.from(csHash).copy(sec10, 0)
   const one = Buffer.alloc(4)
   one.writeUInt32LE(1)
-  const order: [number, Uint8Array][] = [
-    [1, one],
-    [2, sec2],
-    [4, coefs],
-    [3, ptsIC],
-    [9, hPoints],
-    [8, ptsC],
-    [5, ptsA],
-    [6, ptsB1],
-    [7, ptsB2],
-    [10, sec10],
-  ]
+  let order: [number, Uint8Array][]
+  if (opts.beacon === undefined) {
+    const sec10 = Buffer.alloc(68)
+    Buffer.from(csHash).copy(sec10, 0)
+    // zkey_new.js writes the sections in this order.
+    order = [
+      [1, one],
+      [2, Buffer.concat([sec2, g1, g2])],
+      [4, coefs],
+      [3, ptsIC],
+      [9, hPoints],
+      [8, ptsC],
+      [5, ptsA],
+      [6, ptsB1],
+      [7, ptsB2],
+      [10, sec10],
+    ]
+  } else {
+    // zkey_beacon.js: δ and the contribution record from the beacon, then C and H divided by δ.
+    const c = await beaconContribution(curve, csHash, opts.beacon)
+    const divide = async (label: string, scalars: Uint8Array) => {
+      const vals: bigint[] = []
+      for (let i = 0; i < scalars.length; i += 32) vals.push((readLE(scalars, i) * c.invDelta) % BN128_R)
+      return compute(label, 1, vals)
+    }
+    const hLevel = await opts.level(cirPower + 1, cirPower === opts.power)
+    const hScalars = new Uint8Array(domainSize * 32)
+    for (let i = 0; i < domainSize; i++) hScalars.set(hLevel.subarray((2 * i + 1) * 32, (2 * i + 2) * 32), i * 32)
+    const cScalars = scalars(ICC.slice(nPublic + 1))
+    const [ptsCd, ptsHd] = await Promise.all([divide('C/δ', cScalars), divide('H/δ', hScalars)])
+    order = [
+      [1, one],
+      [2, Buffer.concat([sec2, c.delta1, c.delta2])],
+      [3, ptsIC],
+      [4, coefs],
+      [5, ptsA],
+      [6, ptsB1],
+      [7, ptsB2],
+      [8, ptsCd],
+      [9, ptsHd],
+      [10, c.section10],
+    ]
+  }
   const out = await open(opts.out, 'w')
   try {
     const head = Buffer.alloc(12)
@@ -343,4 +402,72 @@ export async function deriveZkey(opts: DeriveZkeyOptions): Promise<Uint8Array> {
     await out.close()
   }
   return csHash
+}
+
+/**
+ * The phase-2 contribution `snarkjs zkey beacon` makes on a fresh zkey
+ * (zkey_beacon.js, misc.rngFromBeaconParams, keypair.hashToG2,
+ * zkey_utils.writeMPCParams), reproduced with the same ffjavascript calls so
+ * the bytes agree.
+ */
+async function beaconContribution(
+  curve: SingleCurve,
+  csHash: Uint8Array,
+  beacon: BeaconParams,
+): Promise<{ invDelta: bigint; delta1: Uint8Array; delta2: Uint8Array; section10: Uint8Array }> {
+  const ff = (await loadFfjavascript()) as unknown as { ChaCha: new (seed: number[]) => unknown }
+  if (beacon.hash.length < 1 || beacon.hash.length > 255) throw new PipelineError('SETUP_FAILED', 'beacon must be 1-255 bytes')
+  if (!Number.isInteger(beacon.iterationsExp) || beacon.iterationsExp < 10 || beacon.iterationsExp > 63) {
+    throw new PipelineError('SETUP_FAILED', 'beacon iterationsExp must be in [10, 63]')
+  }
+  let h: Uint8Array = beacon.hash
+  const inner = beacon.iterationsExp < 32 ? 2 ** beacon.iterationsExp : 2 ** 32
+  const outer = beacon.iterationsExp < 32 ? 1 : 2 ** (beacon.iterationsExp - 32)
+  for (let i = 0; i < outer; i++) for (let j = 0; j < inner; j++) h = createHash('sha256').update(h).digest()
+  const seedOf = (b: Uint8Array) => {
+    const v = new DataView(b.buffer, b.byteOffset, b.byteLength)
+    return Array.from({ length: 8 }, (_, i) => v.getUint32(i * 4, false))
+  }
+  const rng = new ff.ChaCha(seedOf(h))
+  const prvKey = curve.Fr.fromRng(rng)
+  const g1s = curve.G1.toAffine(curve.G1.fromRng(rng))
+  const g1sx = curve.G1.toAffine(curve.G1.timesFr(g1s, prvKey))
+  const u = (G: CurveGroup, p: Uint8Array, n: number) => {
+    const b = new Uint8Array(n)
+    G.toRprUncompressed(b, 0, p)
+    return b
+  }
+  const lem = (G: CurveGroup, p: Uint8Array, n: number) => {
+    const b = new Uint8Array(n)
+    G.toRprLEM(b, 0, p)
+    return b
+  }
+  const transcript = new Uint8Array(
+    createHash('blake2b512').update(csHash).update(u(curve.G1, g1s, 64)).update(u(curve.G1, g1sx, 64)).digest(),
+  )
+  const g2sp = curve.G2.fromRng(new ff.ChaCha(seedOf(transcript)))
+  const g2spx = curve.G2.toAffine(curve.G2.timesFr(g2sp, prvKey))
+  const delta1 = lem(curve.G1, curve.G1.toAffine(curve.G1.timesFr(curve.G1.g, prvKey)), 64)
+  const delta2 = lem(curve.G2, curve.G2.toAffine(curve.G2.timesFr(curve.G2.g, prvKey)), 128)
+
+  const name = new TextEncoder().encode(beacon.name.substring(0, 64))
+  const params = Uint8Array.from([1, name.length, ...name, 2, beacon.iterationsExp, 3, beacon.hash.length, ...beacon.hash])
+  const u32 = (n: number) => {
+    const b = Buffer.alloc(4)
+    b.writeUInt32LE(n)
+    return b
+  }
+  const section10 = Buffer.concat([
+    csHash,
+    u32(1),
+    delta1,
+    lem(curve.G1, g1s, 64),
+    lem(curve.G1, g1sx, 64),
+    lem(curve.G2, g2spx, 128),
+    transcript,
+    u32(1), // type: beacon
+    u32(params.length),
+    params,
+  ])
+  return { invDelta: curve.Fr.toObject(curve.Fr.inv(prvKey)), delta1, delta2, section10 }
 }

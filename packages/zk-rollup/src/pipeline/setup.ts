@@ -28,6 +28,7 @@ import { DEV_SETUP_WARNING, type PtauInfo } from './ptau.ts'
 const SETUP_FORMAT = 1
 /** 2^10 hash iterations: snarkjs's minimum; the beacon is random anyway. */
 const BEACON_ITERATIONS_EXP = 10
+const BEACON_NAME = 'l2bench beacon'
 
 export interface SetupOptions {
   compiled: CompiledCircuit
@@ -140,13 +141,15 @@ export async function setupCircuit(opts: SetupOptions): Promise<CircuitSetup> {
         const zFinal = join(tmp, `${compiled.name}.zkey`)
         let t = performance.now()
         let usedPtau: PtauInfo
+        const beacon = opts.beacon ?? randomBytes(32).toString('hex')
         if (ptau === undefined) {
           progress({ stage: 'ptau', message: `development setup: fresh ptau 2^${power} and a directly derived zkey for ${compiled.name}. ${DEV_SETUP_WARNING}` })
           const devPath = join(tmp, `dev-${power}.ptau`)
           const gen = await generateDevPtau({
             power,
             out: devPath,
-            zkeys: [{ r1cs: compiled.r1cs, out: z0 }],
+            // The beacon contribution is made in the same pass (same bytes as snarkjs zkey beacon on zkey new's output).
+            zkeys: [{ r1cs: compiled.r1cs, out: zFinal, beacon: { hash: Buffer.from(beacon, 'hex'), iterationsExp: BEACON_ITERATIONS_EXP, name: BEACON_NAME } }],
             ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
             onProgress: progress,
           })
@@ -167,15 +170,14 @@ export async function setupCircuit(opts: SetupOptions): Promise<CircuitSetup> {
           if (!(csHash instanceof Uint8Array)) throw new PipelineError('SETUP_FAILED', `snarkjs zkey new failed for ${compiled.name} (see progress output)`)
           timings.zkeyNew = performance.now() - t
           usedPtau = ptau
-        }
 
-        t = performance.now()
-        const beacon = opts.beacon ?? randomBytes(32).toString('hex')
-        progress({ stage: 'setup', message: `phase-2 contribution (random beacon, 2^${BEACON_ITERATIONS_EXP} iterations)` })
-        const contribution = await snarkjs.zKey.beacon(z0, zFinal, 'l2bench beacon', beacon, BEACON_ITERATIONS_EXP, logger)
-        if (!(contribution instanceof Uint8Array)) throw new PipelineError('SETUP_FAILED', `snarkjs zkey beacon failed for ${compiled.name}`)
-        await rm(z0)
-        timings.beacon = performance.now() - t
+          t = performance.now()
+          progress({ stage: 'setup', message: `phase-2 contribution (random beacon, 2^${BEACON_ITERATIONS_EXP} iterations)` })
+          const contribution = await snarkjs.zKey.beacon(z0, zFinal, BEACON_NAME, beacon, BEACON_ITERATIONS_EXP, logger)
+          if (!(contribution instanceof Uint8Array)) throw new PipelineError('SETUP_FAILED', `snarkjs zkey beacon failed for ${compiled.name}`)
+          await rm(z0)
+          timings.beacon = performance.now() - t
+        }
 
         t = performance.now()
         const vkey = await snarkjs.zKey.exportVerificationKey(zFinal, logger)
