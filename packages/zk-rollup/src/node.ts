@@ -35,6 +35,15 @@ export interface BatchReport {
   bodyBytes: number
   receipt: Receipt
   built: BuiltBatch
+  /** The submitBatch call as sent (body, proof, public inputs). */
+  call: SubmitBatchCall
+}
+
+export interface SubmitBatchCall {
+  type: 'submitBatch'
+  body: Uint8Array
+  proof: Uint8Array
+  publicInputs: Uint8Array[]
 }
 
 export interface RollupNodeOptions {
@@ -129,16 +138,18 @@ export class RollupNode {
     const { batch: built } = closed
     let proof: Awaited<ReturnType<Prover['prove']>>
     let receipt: Receipt
+    let call: SubmitBatchCall
     try {
       proof = await this.prover.prove(built.input)
       if (proof.publicSignals.some((s, i) => BigInt(s) !== built.publicInputs[i]))
         throw new RollupError('PROVER', 'proof public signals differ from the batch', { field: 'publicSignals' })
-      receipt = await this.wallet.call(this.contract, {
+      call = {
         type: 'submitBatch',
         body: built.calldata,
         proof: proofToBytes(proof.proof),
         publicInputs: built.publicInputs.map((v) => bigintToBytes('publicInput', v, 32)),
-      })
+      }
+      receipt = await this.wallet.call(this.contract, call)
     } catch (err) {
       this.sequencer.abandon(closed)
       throw err
@@ -165,6 +176,7 @@ export class RollupNode {
       bodyBytes: built.calldata.length,
       receipt,
       built,
+      call,
     }
     this.reports.push(report)
     return report

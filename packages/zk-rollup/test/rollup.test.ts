@@ -163,9 +163,9 @@ describe('zk rollup end to end (sha binding, N=1, D=1, depth 4)', () => {
     assert.ok(r.gasUsed > groth16VerifyGas(1) + 21_000)
   })
 
-  it('ATTACK 24: replaying the accepted proof fails against the new root', async () => {
+  it('ATTACK 24: replaying the accepted batch fails (its deposit is consumed)', async () => {
     const before = await snapshot()
-    expectRevert(await operator.call(contract, batch1.call, { gasLimit: 2_000_000n }), 'PUBLIC_INPUT_MISMATCH')
+    expectRevert(await operator.call(contract, batch1.call, { gasLimit: 2_000_000n }), 'DEPOSIT_MISMATCH')
     assert.deepEqual(await snapshot(), before)
   })
 
@@ -182,6 +182,10 @@ describe('zk rollup end to end (sha binding, N=1, D=1, depth 4)', () => {
     node.submit(signOp(A, node.domain, params.depth, { kind: 'transfer', from: 0, to: 1, amount: 100n, nonce: 1n }))
     const rest = await node.flush()
     assert.equal(rest.length, 1)
+    // ATTACK 24: a transfer-only batch replayed verbatim fails against the root it moved.
+    const before = await snapshot()
+    expectRevert(await operator.call(contract, rest[0]!.call, { gasLimit: 2_000_000n }), 'PUBLIC_INPUT_MISMATCH')
+    assert.deepEqual(await snapshot(), before)
     assert.equal(await mock.read<number>(contract.address, 'batches', []), 4)
     assert.equal(node.sequencer.tree.get(0).balance, 600n)
     assert.equal(node.sequencer.tree.get(1).balance, 700n)
