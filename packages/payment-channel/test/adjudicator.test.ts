@@ -292,4 +292,24 @@ describe('adjudicator: signature checks (ATTACKS 5) and reverts', () => {
     assert.equal(after, snapshot)
     conserved(w)
   })
+
+  test('malformed calldata (truncated, unknown method, trailing bytes) reverts and changes nothing', async () => {
+    const w = makeWorld()
+    const a = w.party('a')
+    const b = w.party('b')
+    const ch = await openOnChain(w, a, b)
+    const good = w.adj.encodeCall({ type: 'finalize', channelId: ch.channelId })
+    const bad = [good.subarray(0, good.length - 1), new Uint8Array([99, ...good.subarray(1)]), new Uint8Array([...good, 0])]
+    for (const data of bad) {
+      const events = w.l1.events().length
+      const hash = await a.wallet.sendRaw(w.adj.address, data, { gasLimit: 200_000n })
+      const r = await w.l1.receipt(hash)
+      assert.equal(r.status, 'reverted')
+      assert.match(r.revertReason ?? '', /malformed calldata/)
+      assert.equal(w.l1.events().length, events)
+    }
+    assert.equal((await a.client.info(ch.channelId))?.phase, 'open')
+    assert.equal(w.l1.balanceOf(w.adj.address), 15n * ETH)
+    conserved(w)
+  })
 })
