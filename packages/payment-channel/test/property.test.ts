@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { NodeSigner, nodeVerifier, secretKeyFromSeed } from '@l2bench/core'
+import { NodeSigner, bytesEqual, nodeVerifier, secretKeyFromSeed } from '@l2bench/core'
 import fc from 'fast-check'
 import {
   type ChannelParams,
@@ -72,10 +72,24 @@ test('conservation, no fork and exact balances over random interleaved updates',
       let ref = 1
       const refs = new Map<number, bigint>()
 
+      // What each side's store holds: every signature sent must be on a state persisted before it.
+      const durable: [Machine, Machine] = [m[0], m[1]]
+      const checkDurable = (i: PartyIndex, msg: WireMessage) => {
+        const d = durable[i]
+        if (msg.type === 'propose') {
+          const ok = (d.pending !== undefined && d.pending.state.version === msg.state.version && bytesEqual(d.pending.sig, msg.sig)) || d.latest.state.version >= msg.state.version
+          assert.ok(ok, `propose v${msg.state.version} sent before it was persisted`)
+        } else if (msg.type === 'accept') {
+          assert.ok(d.latest.state.version >= msg.version, `accept v${msg.version} sent before it was persisted`)
+        }
+      }
       const run = (i: PartyIndex, effects: Effect[]) => {
         for (const e of effects) {
-          if (e.type === 'send') inbox[i === 0 ? 1 : 0].push(e.msg)
-          else if (e.type === 'completed') {
+          if (e.type === 'persist') durable[i] = e.machine
+          else if (e.type === 'send') {
+            checkDurable(i, e.msg)
+            inbox[i === 0 ? 1 : 0].push(e.msg)
+          } else if (e.type === 'completed') {
             completed[i] += refs.get(e.ref) as bigint
             inFlight[i] = undefined
           } else if (e.type === 'retry') {
