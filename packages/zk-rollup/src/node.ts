@@ -68,6 +68,7 @@ export class RollupNode {
   private readonly payees = new Set<number>()
   private seenHeight = 0
   private running: Promise<BatchReport | undefined> | undefined
+  private loop: { timer: ReturnType<typeof setTimeout> | undefined; stopped: boolean; tick: Promise<void> } | undefined
 
   constructor(options: RollupNodeOptions) {
     this.l1 = options.l1
@@ -129,6 +130,39 @@ export class RollupNode {
     this.syncL1()
     if (this.sequencer.isFull() || this.sequencer.isDue()) return this.runBatch()
     return undefined
+  }
+
+  /**
+   * Background batching: checks every `pollMs` (default 50) and runs a batch
+   * whenever one is full or due. Errors (a refused batch, a prover failure) go
+   * to `onError`; the batch's items are already requeued by then.
+   */
+  start(options: { pollMs?: number; onError?: (err: unknown) => void } = {}): void {
+    if (this.loop !== undefined) return
+    const pollMs = options.pollMs ?? 50
+    const loop: NonNullable<RollupNode['loop']> = { timer: undefined, stopped: false, tick: Promise.resolve() }
+    this.loop = loop
+    const schedule = () => {
+      if (loop.stopped) return
+      loop.timer = setTimeout(() => {
+        loop.tick = this.poll()
+          .then(() => undefined)
+          .catch((err: unknown) => options.onError?.(err))
+          .finally(schedule)
+      }, pollMs)
+    }
+    schedule()
+  }
+
+  /** Stops the background loop and waits for a batch in progress. */
+  async stop(): Promise<void> {
+    const loop = this.loop
+    if (loop === undefined) return
+    loop.stopped = true
+    clearTimeout(loop.timer)
+    await loop.tick
+    await this.running
+    this.loop = undefined
   }
 
   private async runOne(): Promise<BatchReport | undefined> {

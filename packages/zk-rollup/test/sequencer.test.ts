@@ -30,7 +30,9 @@ function fresh(options: Partial<ConstructorParameters<typeof Sequencer>[0]> = {}
 /** Deposits `amounts[i]` for keys[i] and closes/confirms until all are in. */
 function funded(amounts: bigint[]) {
   const f = fresh()
-  amounts.forEach((a, i) => f.seq.addDeposit(i, { publicKey: keys[i]!.publicKey, amount: a }))
+  amounts.forEach((a, i) => {
+    f.seq.addDeposit(i, { publicKey: keys[i]!.publicKey, amount: a })
+  })
   while (f.seq.pendingDeposits > 0) {
     assert.ok(f.seq.closeBatch())
     f.seq.confirm()

@@ -1,0 +1,112 @@
+/**
+ * RollupNode's shell logic without proving: a stand-in prover returns the
+ * batch's public signals with a dummy proof, and the contract gets a verifier
+ * that accepts or refuses on demand. Everything else — the contract's checks,
+ * the sequencer, the L1 — is the real thing.
+ */
+import assert from 'node:assert/strict'
+import { describe, it } from 'node:test'
+import { NodeSigner, secretKeyFromSeed } from '@l2bench/core'
+import { MockL1, Wallet } from '@l2bench/l1-mock'
+import {
+  type CircuitParams,
+  type Groth16Verifier,
+  L2Key,
+  type Prover,
+  RollupContract,
+  RollupError,
+  RollupNode,
+  type VerificationKey,
+  depositCall,
+  publicInputCount,
+  signOp,
+} from '../src/index.ts'
+
+const params: CircuitParams = { n: 2, d: 1, depth: 4, mode: 'sha' }
+const vkey = { nPublic: publicInputCount(params), protocol: 'groth16', curve: 'bn128' } as unknown as VerificationKey
+const dummyProof = { pi_a: ['1', '2', '1'], pi_b: [['1', '2'], ['3', '4'], ['1', '0']], pi_c: ['1', '2', '1'], protocol: 'groth16', curve: 'bn128' }
+
+function setup(batchTimeoutMs = 40) {
+  const mock = new MockL1()
+  const verifier: Groth16Verifier & { accept: boolean; calls: number } = {
+    accept: true,
+    calls: 0,
+    verify() {
+      this.calls++
+      return this.accept
+    },
+  }
+  const contract = mock.deploy(new RollupContract({ params, vkey, verifier }))
+  const operator = new Wallet(new NodeSigner(secretKeyFromSeed('node-op')), mock)
+  const user = new Wallet(new NodeSigner(secretKeyFromSeed('node-user')), mock)
+  mock.mint(operator.address, 10n ** 21n)
+  mock.mint(user.address, 10n ** 21n)
+  const prover: Prover & { proofs: number } = {
+    proofs: 0,
+    async prove(input) {
+      this.proofs++
+      return { proof: dummyProof, publicSignals: (input.pub as bigint[]).map(String), witnessMs: 0, proveMs: 0 }
+    },
+    async close() {},
+  }
+  const node = new RollupNode({ l1: mock, contract, wallet: operator, prover, batchTimeoutMs })
+  return { mock, contract, verifier, prover, node, user }
+}
+
+const A = L2Key.fromSeed('node-A')
+
+describe('rollup node (stand-in prover)', () => {
+  it('the background loop closes a partly filled batch on timeout and a full one at once', async () => {
+    const { contract, mock, node, user } = setup(40)
+    await user.callOk(contract, depositCall(A.publicKey), { value: 100n })
+    node.start({ pollMs: 5 })
+    const until = async (cond: () => boolean) => {
+      for (let i = 0; i < 400 && !cond(); i++) await new Promise((r) => setTimeout(r, 5))
+      assert.ok(cond())
+    }
+    const batches = () => mock.readSync<number>(contract.address, 'batches', [])
+    await until(() => batches() === 1) // the deposit alone, after the timeout
+    node.submit(signOp(A, node.domain, params.depth, { kind: 'transfer', from: 0, to: 0, amount: 1n, nonce: 0n }))
+    node.submit(signOp(A, node.domain, params.depth, { kind: 'transfer', from: 0, to: 0, amount: 1n, nonce: 1n }))
+    await until(() => batches() === 2)
+    await node.stop()
+    assert.equal(node.reports[1]?.ops, 2)
+    assert.equal(node.sequencer.pendingOps, 0)
+  })
+
+  it('a batch L1 refuses is rolled back and requeued; the next attempt goes through', async () => {
+    const { contract, mock, node, user, verifier } = setup()
+    await user.callOk(contract, depositCall(A.publicKey), { value: 100n })
+    verifier.accept = false
+    const root = node.sequencer.tree.root
+    await assert.rejects(node.runBatch(), (e: unknown) => e instanceof RollupError && /invalid proof/.test(e.message))
+    assert.equal(node.sequencer.tree.root, root)
+    assert.equal(node.sequencer.pendingDeposits, 1)
+    assert.equal(mock.readSync<number>(contract.address, 'batches', []), 0)
+    verifier.accept = true
+    const r = await node.runBatch()
+    assert.equal(r?.deposits, 1)
+    assert.equal(mock.readSync<bigint>(contract.address, 'root', []), node.sequencer.tree.root)
+  })
+
+  it('the node does not submit a proof for other public signals; the contract refuses other inputs even if the verifier would accept', async () => {
+    const { contract, node, user, prover, verifier } = setup()
+    await user.callOk(contract, depositCall(A.publicKey), { value: 100n })
+    const honest = prover.prove.bind(prover)
+    prover.prove = async (input) => ({ proof: dummyProof, publicSignals: (input.pub as bigint[]).map((v) => String(v + 1n)), witnessMs: 0, proveMs: 0 })
+    await assert.rejects(node.runBatch(), (e: unknown) => e instanceof RollupError && e.code === 'PROVER')
+    assert.equal(node.sequencer.pendingDeposits, 1)
+    prover.prove = honest
+    const report = await node.runBatch()
+    assert.ok(report)
+    // Replays and inputs other than the contract's own computation are refused before the verifier is asked.
+    const calls = verifier.calls
+    const r = await user.call(contract, report.call, { gasLimit: 2_000_000n })
+    assert.equal(r.revertCode, 'DEPOSIT_MISMATCH')
+    const wrong = { ...report.call, body: report.call.body.slice(0, 35), publicInputs: report.call.publicInputs }
+    wrong.body[32] = 0
+    const r2 = await user.call(contract, wrong, { gasLimit: 2_000_000n })
+    assert.equal(r2.revertCode, 'PUBLIC_INPUT_MISMATCH')
+    assert.equal(verifier.calls, calls, 'refused before the verifier was asked')
+  })
+})
