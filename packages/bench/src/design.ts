@@ -101,6 +101,8 @@ export interface Design {
   heldFor?(user: number): bigint
   /** Extra value moved between users beyond the payments (routing fees), user → delta. */
   adjustments?(): Map<number, bigint>
+  /** Wall time the payment phase would have taken on top of what ran (work extrapolated, e.g. unproven batches). */
+  extraPaymentWallMs?(): number
   /** L1 cost accounted for without running it on the mock (must also be declared with world.extrapolated). */
   extraCosts?(): ExtraCost[]
 }

@@ -8,8 +8,8 @@ import { cpus, arch, platform, release, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { GAS_SCHEDULE } from '@l2bench/l1-mock'
 import { calibrate } from './calibrate.ts'
-import { DESIGN_FACTORIES, MISSING_REASONS } from './designs/index.ts'
-import type { DesignFactory } from './design.ts'
+import { type AsyncDesignFactory, DESIGN_FACTORIES, MISSING_REASONS } from './designs/index.ts'
+import type { Design } from './design.ts'
 import type { DesignResultJson, FitJson, GateMetricJson, ResultsJson, SweepPointJson } from './results.ts'
 import { KeyRing, notRun, runDesign } from './runner.ts'
 import type { DesignName, Scenario } from './scenario.ts'
@@ -22,7 +22,7 @@ export interface RunOptions {
   quick?: boolean
   progress?: (line: string) => void
   /** Override the registry (tests). */
-  factories?: Partial<Record<DesignName, DesignFactory>>
+  factories?: Partial<Record<DesignName, AsyncDesignFactory>>
   /** Run the scenario's sweeps (default true). */
   sweeps?: boolean
   /** Calibration time box per measurement, ms (default 300). */
@@ -67,7 +67,7 @@ export function machineInfo(): ResultsJson['machine'] {
 async function runOne(
   name: DesignName,
   scenario: Scenario,
-  factories: Partial<Record<DesignName, DesignFactory>>,
+  factories: Partial<Record<DesignName, AsyncDesignFactory>>,
   keys: KeyRing,
   progress: (l: string) => void,
   samples: boolean,
@@ -75,8 +75,16 @@ async function runOne(
 ): Promise<DesignResultJson> {
   const factory = factories[name]
   if (factory === undefined) return notRun(name, MISSING_REASONS[name] ?? 'no adapter', workload.payments.length)
+  let design: Design
   try {
-    return await runDesign(factory(), workload, { keys, progress, samples })
+    design = await factory()
+  } catch (err) {
+    const e = err as Error
+    progress(`[${name}] adapter failed to load: ${e.message}`)
+    return notRun(name, `adapter failed to load: ${e.name}: ${e.message}`, workload.payments.length)
+  }
+  try {
+    return await runDesign(design, workload, { keys, progress, samples })
   } catch (err) {
     const e = err as Error
     progress(`[${name}] FAILED: ${e.message}`)

@@ -210,7 +210,7 @@ export async function runDesign(design: Design, workload: Workload, options: Run
     }
   }
   await design.flush()
-  const paymentsMs = monotonicMs() - t
+  const paymentsMs = monotonicMs() - t + (design.extraPaymentWallMs?.() ?? 0)
   const endMs = Math.max(world.nowMs(), lastMs)
   lockedWeiMs += locked * BigInt(Math.max(0, Math.round(endMs - lastMs)))
 
