@@ -65,6 +65,45 @@ function section(file: Buffer, id: number): Buffer {
   return file.subarray(s.start, s.start + s.size)
 }
 
+describe('fixed-base worker pool', () => {
+  test('k·G1 and k·G2 match ffjavascript for random and edge scalars (0, 1, r−1, r, r+1, 2^254−1)', async () => {
+    const ff = await loadFfjavascript()
+    const curve = await ff.buildBn128(true)
+    const { FixedBasePool } = await import('../src/pipeline/fixedbase.ts')
+    const le = (k: bigint) => {
+      const b = new Uint8Array(32)
+      let x = k
+      for (let i = 0; i < 32; i++) {
+        b[i] = Number(x & 0xffn)
+        x >>= 8n
+      }
+      return b
+    }
+    const random = Array.from({ length: 40 }, (_, i) => (BigInt(`0x${'9e3779b97f4a7c15'.repeat(4)}`) * BigInt(i + 1) ** 7n) % BN128_R)
+    const ks = [0n, 1n, 2n, 255n, 256n, BN128_R - 1n, BN128_R, BN128_R + 1n, 2n ** 254n - 1n, ...random]
+    // Small windows on purpose: many windows, many batched additions per scalar.
+    const pool = new FixedBasePool({ workers: 2, window: { 1: 5, 2: 4 } })
+    try {
+      for (const [group, G, size] of [
+        [1, curve.G1, 64],
+        [2, curve.G2, 128],
+      ] as const) {
+        const scalars = new Uint8Array(ks.length * 32)
+        for (const [i, k] of ks.entries()) scalars.set(le(k), i * 32)
+        const points = await pool.mul(group, scalars)
+        ks.forEach((k, i) => {
+          const expected = new Uint8Array(size)
+          G.toRprLEM(expected, 0, G.toAffine(G.timesScalar(G.g, le(k % BN128_R))))
+          assert.ok(Buffer.from(points.subarray(i * size, (i + 1) * size)).equals(expected), `G${group} · ${k}`)
+        })
+      }
+      await assert.rejects(pool.mul(1, le(2n ** 254n)), /not below 2\^254/)
+    } finally {
+      await pool.close()
+    }
+  })
+})
+
 describe('development ptau', () => {
   const POWER = 8
   const secrets = { tau: 0x1234567890abcdef1234567890abcdefn, alpha: 987654321987654321n, beta: BN128_R - 5n }

@@ -8,12 +8,15 @@ export const BN128_R = 218882428718392752222464057452572750885483644004160343436
 /** bn128 base field order q. */
 export const BN128_Q = 21888242871839275222246405745257275088696311157297823662689037894645226208583n
 
+const M64 = (1n << 64n) - 1n
+
+/** Writes v (0 ≤ v < 2^256) as 32 little-endian bytes; four 64-bit limbs (this runs for every scalar). */
 export function writeLE(buf: Uint8Array, offset: number, v: bigint): void {
-  let x = v
-  for (let i = 0; i < 32; i++) {
-    buf[offset + i] = Number(x & 0xffn)
-    x >>= 8n
-  }
+  const dv = new DataView(buf.buffer, buf.byteOffset + offset, 32)
+  dv.setBigUint64(0, v & M64, true)
+  dv.setBigUint64(8, (v >> 64n) & M64, true)
+  dv.setBigUint64(16, (v >> 128n) & M64, true)
+  dv.setBigUint64(24, v >> 192n, true)
 }
 
 export function readLE(buf: Uint8Array, offset: number): bigint {

@@ -20,15 +20,15 @@ export interface PoolOptions {
 
 /**
  * Window width minimising table building plus per-point additions, for about
- * `pointsPerWorker` multiplications (a Jacobian add while building the table
- * costs about 1.5 mixed adds).
+ * `pointsPerWorker` multiplications (a Jacobian addition while building the
+ * table costs about 2.7 batched affine additions).
  */
 export function bestWindow(pointsPerWorker: number): number {
   let best = 8
   let bestCost = Number.POSITIVE_INFINITY
   for (let w = 4; w <= 16; w++) {
     const windows = Math.ceil(254 / w)
-    const cost = 1.5 * windows * ((1 << w) - 1) + pointsPerWorker * windows * (1 - 2 ** -w)
+    const cost = 2.7 * windows * ((1 << w) - 1) + pointsPerWorker * windows * (1 - 2 ** -w)
     if (cost < bestCost) {
       bestCost = cost
       best = w
