@@ -67,6 +67,8 @@ export class Sequencer {
   /** Pending view: tree + queued deposits + admitted ops. */
   private overlay: OverlayView
   readonly dropped: DroppedOp[] = []
+  /** A closed batch awaits confirm() or abandon() (one batch in flight: each builds on the last). */
+  private inFlight = false
 
   constructor(options: SequencerOptions) {
     this.params = checkParams(options.params)
@@ -141,6 +143,7 @@ export class Sequencer {
    * Returns undefined when nothing is waiting.
    */
   closeBatch(): { batch: BuiltBatch; deposits: QueuedDeposit[]; ops: SignedOp[] } | undefined {
+    if (this.inFlight) throw new InvalidInputError('closeBatch', 'the previous batch is neither confirmed nor abandoned')
     if (this.mempool.length === 0 && this.deposits.length === 0) return undefined
     const deposits = this.deposits.slice(0, this.params.d)
     const depositsLeft = this.deposits.length > deposits.length
@@ -186,17 +189,22 @@ export class Sequencer {
     this.mempool.splice(0, taken)
     this.deposits.splice(0, deposits.length)
     this.rebuildOverlay()
+    this.inFlight = true
     return { batch, deposits, ops }
   }
 
   /** L1 accepted the batch: keep its changes. */
   confirm(): void {
+    if (!this.inFlight) throw new InvalidInputError('confirm', 'no batch in flight')
     this.tree.commit()
+    this.inFlight = false
   }
 
   /** L1 refused the batch: undo it and put its deposits and ops back at the front. */
   abandon(closed: { deposits: QueuedDeposit[]; ops: SignedOp[] }): void {
+    if (!this.inFlight) throw new InvalidInputError('abandon', 'no batch in flight')
     this.tree.rollback()
+    this.inFlight = false
     this.deposits.unshift(...closed.deposits)
     const now = this.clock.now()
     this.mempool.unshift(...closed.ops.map((op) => ({ op, receivedAt: now })))
