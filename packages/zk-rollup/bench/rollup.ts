@@ -11,8 +11,8 @@
  * + N transfers A→B; N transfers B→A) and reports gas from the third, which
  * carries transfers only; timings are the mean over the three proofs.
  *
- *   node --conditions=source --import tsx bench/rollup.ts            # N ∈ {1,2,4,8} at depth 16, N ∈ {1,2} at depth 8, packed N ∈ {1,2}
- *   node --conditions=source --import tsx bench/rollup.ts --quick    # N ∈ {1,2} at depth 16, N = 1 at depth 8, packed N = 1
+ *   node --conditions=source --import tsx bench/rollup.ts          # sha: N ∈ {1,2,4,8} at depth 16, {1,2} at depth 8; packed: {1,2,4} at 16, {1,2} at 8
+ *   node --conditions=source --import tsx bench/rollup.ts --quick  # sha: N ∈ {1,2} at depth 16; packed: N ∈ {1,2} at depths 16 and 8
  *   … --json results.json                                            # also write every figure
  *
  * The first run builds each circuit, ptau and setup through the pipeline's
@@ -23,7 +23,7 @@ import { spawn } from 'node:child_process'
 import { writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { NodeSigner, bigintToBytes, secretKeyFromSeed } from '@l2bench/core'
+import { NodeSigner, secretKeyFromSeed } from '@l2bench/core'
 import { GAS_SCHEDULE, MockL1, Wallet, groth16VerifyGas } from '@l2bench/l1-mock'
 import {
   type BindingMode,
@@ -215,8 +215,10 @@ async function main(): Promise<void> {
     ? [
         ['sha', 1, 16],
         ['sha', 2, 16],
-        ['sha', 1, 8],
         ['packed', 1, 16],
+        ['packed', 2, 16],
+        ['packed', 1, 8],
+        ['packed', 2, 8],
       ]
     : [
         ['sha', 1, 16],
@@ -227,6 +229,9 @@ async function main(): Promise<void> {
         ['sha', 2, 8],
         ['packed', 1, 16],
         ['packed', 2, 16],
+        ['packed', 4, 16],
+        ['packed', 1, 8],
+        ['packed', 2, 8],
       ]
   console.log(`# zk-rollup benchmark${quick ? ' (--quick)' : ''}`)
   console.log(`machine: ${cpus()[0]?.model ?? '?'} × ${availableParallelism()}, ${fmt(totalmem() / 2 ** 30, 1)} GiB, node ${process.version}`)
@@ -259,6 +264,30 @@ async function main(): Promise<void> {
         `- ${mode}, depth ${depth}: ${fmt(f.b)} per transfer + ${fmt(f.a)} per batch (fit over N = ${pts.map((p) => p[0]).join(', ')}); Hermez at this depth: ${fmt(HERMEZ(depth))} per transaction`,
       )
     }
+
+  // The binding's share, measured at equal N and depth: sha − packed.
+  const shaShare = results
+    .filter((r) => r.mode === 'sha')
+    .map((s) => {
+      const p = results.find((r) => r.mode === 'packed' && r.depth === s.depth && r.n === s.n)
+      return p === undefined ? undefined : (s.constraints - p.constraints) / (64 + circuitBodyBytes({ n: s.n, d: 1, depth: s.depth, mode: 'sha' }))
+    })
+    .filter((x): x is number => x !== undefined)
+  if (shaShare.length > 0) {
+    const perByte = mean(shaShare)
+    console.log(
+      `- SHA-256 binding (sha − packed at equal N): ${fmt(perByte)} constraints per preimage byte (blocks of 64 B); a ${opBytes(16)}-byte transfer adds ≈ ${fmt(perByte * opBytes(16))} constraints at depth 16`,
+    )
+    for (const depth of [16, 8]) {
+      const pts = results.filter((r) => r.mode === 'packed' && r.depth === depth).map((r) => [r.n, r.constraints] as [number, number])
+      if (pts.length < 2) continue
+      const f = fit(pts)
+      const total = f.b + perByte * opBytes(depth)
+      console.log(
+        `- depth ${depth}: transfer ${fmt(f.b)} + binding ${fmt(perByte * opBytes(depth))} = ${fmt(total)} constraints per transfer vs Hermez ${fmt(HERMEZ(depth))} (${fmt((100 * total) / HERMEZ(depth))}%)`,
+      )
+    }
+  }
 
   // Binding trade-off at equal N.
   console.log('\n## Binding the calldata: SHA-256 in circuit vs packed public inputs (measured at equal N, depth 16)')
