@@ -138,6 +138,19 @@ describe('batch circuit: honest witnesses', () => {
     assert.deepEqual(failingConstraints(r1cs, await witness(oneOp.input)), [])
   })
 
+  it("a deposit credits the key's existing account, or a fresh leaf when that would pass 2^128", async () => {
+    const t = state()
+    const b = buildBatch(t, params, domain, [{ publicKey: alice.publicKey, amount: 5n }], [transfer(30n)])
+    assert.equal(b.input.depIsEmpty && (b.input.depIsEmpty as bigint[])[0], 0n)
+    assert.equal(t.get(0).balance, 75n)
+    assert.deepEqual(failingConstraints(r1cs, await witness(b.input)), [])
+    const full = state(MAX_BALANCE)
+    const b2 = buildBatch(full, params, domain, [{ publicKey: alice.publicKey, amount: 1n }], [])
+    assert.equal((b2.input.depIndex as bigint[])[0], 2n)
+    assert.equal(full.get(2).balance, 1n)
+    assert.deepEqual(failingConstraints(r1cs, await witness(b2.input)), [])
+  })
+
   it('a transfer to oneself is proven against the intermediate root', async () => {
     const b = buildBatch(state(), params, domain, [], [transfer(40n, 0n, 0)])
     assert.deepEqual(failingConstraints(r1cs, await witness(b.input)), [])
