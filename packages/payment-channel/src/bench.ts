@@ -152,7 +152,7 @@ export async function openBenchPair(backend: VerifierName, store: BenchStore, se
   const links = memoryLinkPair()
   alice.attach(links[0])
   bob.attach(links[1])
-  for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r))
+  await alice.whenConnected(pb.signer.address)
   const channelId = await alice.open({ peer: pb.signer.address, peerPublicKey: pb.signer.publicKey, deposit: 100n * ETH, peerDeposit: 100n * ETH, disputeWindow: 100 })
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r))
   return {

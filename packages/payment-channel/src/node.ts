@@ -161,6 +161,8 @@ export class ChannelNode {
   private readonly listeners = new Set<Listener>()
   private readonly openWaiters = new Map<string, { resolve: () => void; reject: (e: Error) => void }>()
   private readonly finalWaiters = new Map<string, (s: SignedState) => void>()
+  /** Opens whose L1 deposit is not done yet (not to be repeated on resync), and incoming opens being processed. */
+  private readonly opening = new Set<string>()
   private unsubscribe: Unsubscribe | undefined
   private timer: NodeJS.Timeout | undefined
   private stopped = false
@@ -266,7 +268,9 @@ export class ChannelNode {
       if (this.peerOf(m) !== peer || m.phase === 'closed') continue
       if (m.phase === 'funding') {
         // An unfinished open resumes: A repeats her request, B finishes his part.
-        if (m.me === 0) this.sendTo(peer, openMessage(m))
+        if (m.me === 0) {
+          if (!this.opening.has(key)) this.sendTo(peer, openMessage(m))
+        }
         else this.finishFunding(key).catch((err) => this.record(err))
         continue
       }
@@ -512,6 +516,7 @@ export class ChannelNode {
     // Durable before the deposit: after a crash the node still knows the channel (to resume or refund).
     this.store.save(machine)
     this.channels.set(key, { machine, queue: [], inFlight: undefined })
+    this.opening.add(key)
     try {
       await this.client.open({
       b: peer,
@@ -527,6 +532,8 @@ export class ChannelNode {
     } catch (err) {
       this.markClosed(key)
       throw err
+    } finally {
+      this.opening.delete(key)
     }
     const opened = new Promise<void>((resolve, reject) => this.openWaiters.set(key, { resolve, reject }))
     this.sendTo(peer, openMessage(machine))
@@ -562,6 +569,19 @@ export class ChannelNode {
     const channelId = deriveChannelId(domain, w.a, w.b, w.nonce)
     if (!bytesEqual(channelId, w.channelId)) throw new InvalidInputError('params.channelId', 'channel id does not match its parameters')
     const key = channelIdHex(channelId)
+    // One open request at a time per channel (a repeat may arrive while the first awaits L1).
+    if (this.opening.has(key)) return
+    this.opening.add(key)
+    try {
+      await this.acceptOpen(peer, msg, channelId, key)
+    } finally {
+      this.opening.delete(key)
+    }
+  }
+
+  private async acceptOpen(peer: Address, msg: Extract<WireMessage, { type: 'open' }>, channelId: Uint8Array, key: string): Promise<void> {
+    const w = msg.params
+    const domain = { chainId: w.chainId, adjudicator: w.adjudicator }
     const known = this.channels.get(key)
     if (known !== undefined) {
       // A repeated open (A resyncs after a drop or a restart): finish our part again, idempotently.

@@ -33,7 +33,6 @@ export abstract class BaseLink implements Link {
   }
   onOpen(cb: () => void): void {
     this.openCbs.push(cb)
-    if (this.isOpen) queueMicrotask(cb)
   }
   onClose(cb: (reason?: Error) => void): void {
     this.closeCbs.push(cb)
@@ -76,6 +75,11 @@ class MemoryLink extends BaseLink {
   }
   get isOpen(): boolean {
     return this.up && this.connected
+  }
+  /** An in-memory link is born connected: a listener added now still hears the open. */
+  override onOpen(cb: () => void): void {
+    super.onOpen(cb)
+    if (this.isOpen) queueMicrotask(cb)
   }
   send(frame: Uint8Array): void {
     const peer = this.peer

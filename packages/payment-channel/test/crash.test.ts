@@ -138,7 +138,7 @@ async function crashRun(victim: 0 | 1, k: number, mode: 'before' | 'after' | 'la
     return runLazy()
   }
   let links = connect()
-  await settle()
+  await nodes[0].whenConnected(parties[1].address)
   const channelId = await nodes[0].open({ peer: parties[1].address, peerPublicKey: parties[1].signer.publicKey, deposit: 10n * ETH, peerDeposit: 5n * ETH, disputeWindow: 10 })
   await until(() => nodes[1].status(channelId).phase === 'open')
   stores[victim].crashAt = stores[victim].saves + k

@@ -116,7 +116,7 @@ export async function nodePair(
   const links = memoryLinkPair(opts.link ?? {})
   alice.attach(links[0])
   bob.attach(links[1])
-  await settle()
+  await alice.whenConnected(b.address)
   const channelId = await alice.open({
     peer: b.address,
     peerPublicKey: b.signer.publicKey,
@@ -133,11 +133,20 @@ export async function settle(rounds = 5): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r))
 }
 
-/** Polls `cond` across event-loop turns (no wall-clock assertion: bounded by turns). */
-export async function until(cond: () => boolean, turns = 2000): Promise<void> {
+/**
+ * Polls `cond`: first across event-loop turns (in-memory delivery), then every
+ * few ms (real sockets, other processes) up to a generous bound. The bound is a
+ * hang guard, not a speed assertion.
+ */
+export async function until(cond: () => boolean, turns = 2000, maxMs = 30_000): Promise<void> {
   for (let i = 0; i < turns; i++) {
     if (cond()) return
     await new Promise((r) => setImmediate(r))
+  }
+  const deadline = Date.now() + maxMs
+  while (Date.now() < deadline) {
+    if (cond()) return
+    await new Promise((r) => setTimeout(r, 2))
   }
   throw new Error('condition not reached')
 }
