@@ -44,6 +44,8 @@ type Job =
 interface Result {
   ms: number
   maxRssMB: number
+  /** CPU time of the whole child process (all threads), a load-independent measure of the work. */
+  cpuMs: number
   detail: Record<string, number | string | boolean>
 }
 
@@ -121,8 +123,8 @@ function child(job: Job): Result {
   if (r.status !== 0 || !line.startsWith('{')) {
     throw new Error(`bench child ${JSON.stringify(job)} failed (${r.status}):\n${r.stderr.slice(-2000)}\n${r.stdout.slice(-2000)}`)
   }
-  const { ms, maxRssMB, ...detail } = JSON.parse(line) as { ms: number; maxRssMB: number } & Result['detail']
-  return { ms, maxRssMB, detail }
+  const { ms, maxRssMB, cpuMs, ...detail } = JSON.parse(line) as { ms: number; maxRssMB: number; cpuMs: number } & Result['detail']
+  return { ms, maxRssMB, cpuMs, detail }
 }
 
 const s = (ms: number) => (ms / 1000).toFixed(ms < 10_000 ? 1 : 0)
@@ -141,7 +143,8 @@ async function main(): Promise<void> {
   })
   if (values.child !== undefined) {
     const out = await runJob(JSON.parse(values.child) as Job)
-    console.log(JSON.stringify({ ...out, maxRssMB: Math.round(process.resourceUsage().maxRSS / 1024) }))
+    const ru = process.resourceUsage()
+    console.log(JSON.stringify({ ...out, maxRssMB: Math.round(ru.maxRSS / 1024), cpuMs: Math.round((ru.userCPUTime + ru.systemCPUTime) / 1000) }))
     return
   }
 
@@ -163,7 +166,7 @@ async function main(): Promise<void> {
       const ptau = child({ kind: 'ptau', power, cacheDir })
       console.log(`2^${power}: ptau generation ${s(ptau.ms)} s (${ptau.maxRssMB} MB)`)
       const setup = child({ kind: 'setup', power, cacheDir, method: 'derived' })
-      console.log(`2^${power}: setup (fresh dev ptau + derived zkey + beacon + vkey) ${s(setup.ms)} s (${setup.maxRssMB} MB) ${JSON.stringify(setup.detail)}`)
+      console.log(`2^${power}: setup (fresh dev ptau + derived zkey with the beacon folded in + vkey) ${s(setup.ms)} s (${setup.maxRssMB} MB) ${JSON.stringify(setup.detail)}`)
       const proof = child({ kind: 'prove', power, cacheDir })
       console.log(`2^${power}: one proof ${s(proof.ms)} s (${proof.maxRssMB} MB), verified ${proof.detail.verified}`)
       let snark: Result | undefined
@@ -186,13 +189,13 @@ async function main(): Promise<void> {
   console.log(`snarkjs powersoftau prepare phase2 at 2^${preparePower}: ${s(prepare.ms)} s (${prepare.maxRssMB} MB); our generator for the same power, prepared file included: ${s(Number(prepare.detail.fastGeneratorMs))} s`)
   const load1 = loadavg()
 
-  console.log('\n| power | constraints | compile s (MB) | dev ptau s (MB) | setup s (MB) | of which ptau / zkey / beacon s | compile+setup s | prove s |')
+  console.log('\n| power | constraints | compile s (MB) | shared dev ptau s (MB) [CPU s] | setup s (MB) [CPU s] | of which ptau / zkey+beacon s | compile+setup s [CPU s] | one proof s |')
   console.log('|---|---|---|---|---|---|---|---|')
   for (const r of rows) {
     const { compile, ptau, setup, proof } = r as Record<'compile' | 'ptau' | 'setup' | 'proof', Result>
     const d = setup.detail
     console.log(
-      `| 2^${r.power} | ${compile.detail.constraints} | ${s(compile.ms)} (${compile.maxRssMB}) | ${s(ptau.ms)} (${ptau.maxRssMB}) | ${s(setup.ms)} (${setup.maxRssMB}) | ${s(Number(d.ptau))} / ${s(Number(d.zkeyDerive))} / ${s(Number(d.beacon))} | ${s(Number(r.endToEndMs))} | ${s(proof.ms)} |`,
+      `| 2^${r.power} | ${compile.detail.constraints} | ${s(compile.ms)} (${compile.maxRssMB}) | ${s(ptau.ms)} (${ptau.maxRssMB}) [${s(ptau.cpuMs)}] | ${s(setup.ms)} (${setup.maxRssMB}) [${s(setup.cpuMs)}] | ${s(Number(d.ptau))} / ${s(Number(d.zkeyDerive))} | ${s(Number(r.endToEndMs))} [${s(compile.cpuMs + setup.cpuMs)}] | ${s(proof.ms)} |`,
     )
   }
   const snarkRow = rows.find((r) => r.snark !== undefined)
@@ -201,6 +204,7 @@ async function main(): Promise<void> {
     console.log(`\nsnarkjs path at 2^${snarkRow.power} (shared dev ptau + zkey new + beacon): ${s(sn.ms)} s (${sn.maxRssMB} MB), zkey new ${s(Number(sn.detail.zkeyNew))} s`)
   }
   console.log(`snarkjs prepare phase2 at 2^${preparePower}: ${s(prepare.ms)} s (${prepare.maxRssMB} MB) — the step the fast generator replaces`)
+  console.log('CPU s = user+system time of the child process over all its threads; on an otherwise idle 2-core machine the wall time of the parallel stages would be about CPU/2.')
   console.log(`load average at end: ${load1.map((x) => x.toFixed(1)).join(' ')}`)
   if (values.json !== undefined) {
     writeFileSync(values.json, JSON.stringify({ date: new Date().toISOString(), load: [load0, load1], rows, prepare: { power: preparePower, ...prepare } }, null, 2))

@@ -411,3 +411,23 @@ describe('compile cache keys and errors', () => {
     await assert.rejects(compileCircuit({ source: TEST_CIRCUIT, name: '../x', cacheDir }), InvalidInputError)
   })
 })
+
+describe('command line', () => {
+  test('compile prints the constraint count; bad commands exit non-zero', async () => {
+    const { main } = await import('../src/pipeline/cli.ts')
+    const lines: string[] = []
+    const log = console.log
+    const err = console.error
+    console.log = (...a: unknown[]) => lines.push(a.join(' '))
+    console.error = (...a: unknown[]) => lines.push(a.join(' '))
+    try {
+      assert.equal(await main(['compile', TEST_CIRCUIT, '--cache-dir', join(work, 'cache-cli')]), 0)
+      assert.ok(lines.some((l) => /pipeline_test: 241 constraints, .* needs ptau 2\^8/.test(l)), lines.join('\n'))
+      assert.equal(await main(['frobnicate']), 2)
+      await assert.rejects(main(['ptau']), /--power/)
+    } finally {
+      console.log = log
+      console.error = err
+    }
+  })
+})

@@ -1,16 +1,19 @@
 /**
- * Stage 3: the circuit-specific Groth16 setup — a zkey, one phase-2
- * contribution (a random beacon, with snarkjs's `zkey beacon`), and the
- * exported verification key — cached under `<cache>/setup/<name>-<key>`.
+ * Stage 3: the circuit-specific Groth16 setup — a zkey with one phase-2
+ * contribution (a random beacon) and the exported verification key — cached
+ * under `<cache>/setup/<name>-<key>`.
  *
- * Two ways to the initial zkey:
- *  - with a ptau (a ceremony file, or a shared development one): snarkjs
- *    `zkey new`, keyed by the circuit hash and the ptau's sha256;
+ * Two ways there:
+ *  - with a ptau (a ceremony file, or the shared development one): snarkjs
+ *    `zkey new` then `zkey beacon`, keyed by the circuit hash and the ptau's
+ *    sha256;
  *  - without one (the default for development): a fresh development ptau of
  *    the power the circuit needs is generated and, while its secrets are still
- *    in memory, the zkey is derived directly (devzkey.ts) — the same bytes
- *    `zkey new` would write against that ptau, minutes faster at 2^16. The
- *    ptau is kept beside the zkey, so `snarkjs zkey verify` can check them.
+ *    in memory, the zkey is derived directly (devzkey.ts) with the beacon
+ *    contribution folded in — the same bytes `zkey new` + `zkey beacon` would
+ *    write against that ptau, minutes faster at 2^16. The ptau is kept beside
+ *    the zkey, so `snarkjs zkey verify` can check them.
+ * Either way the verification key is exported by snarkjs.
  */
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
