@@ -75,6 +75,14 @@ async function runOne(
 ): Promise<DesignResultJson> {
   const factory = factories[name]
   if (factory === undefined) return notRun(name, MISSING_REASONS[name] ?? 'no adapter', workload.payments.length)
+  const limit = scenario.limits[name]
+  const total = workload.payments.length
+  if (limit !== undefined && total > limit) {
+    // Same seed, fewer payments: the first `limit` payments of the same workload.
+    workload = generateWorkload({ ...scenario, payments: limit })
+    progress(`[${name}] limited to the first ${limit} of ${total} payments (limits.${name})`)
+  }
+  const limited = limit !== undefined && total > limit
   let design: Design
   try {
     design = await factory()
@@ -84,7 +92,17 @@ async function runOne(
     return notRun(name, `adapter failed to load: ${e.name}: ${e.message}`, workload.payments.length)
   }
   try {
-    return await runDesign(design, workload, { keys, progress, samples })
+    const r = await runDesign(design, workload, { keys, progress, samples })
+    if (limited) {
+      r.extrapolated = true
+      r.extrapolations.push({
+        what: `all ${total} payments`,
+        fit: `ran the first ${limit} payments of the same workload (limits.${name}); per-payment figures, rates and latency percentiles are those of the ${limit}`,
+        measuredAt: `${limit} payments`,
+      })
+      r.notes.push(`Ran ${limit} of ${total} payments (limits.${name}): this design is too slow for the whole workload in the time budget.`)
+    }
+    return r
   } catch (err) {
     const e = err as Error
     progress(`[${name}] FAILED: ${e.message}`)

@@ -125,6 +125,11 @@ export const scenarioSchema = z
       })
       .default({ blockTime: 12, blockGasLimit: 30_000_000, gasPrice: 10n ** 9n }),
     designs: z.array(z.enum(DESIGN_NAMES)).min(1).default([...DESIGN_NAMES]),
+    /**
+     * Per-design cap on payments: a design slower than the time budget runs the
+     * first N payments of the workload; its figures are marked as extrapolated.
+     */
+    limits: z.partialRecord(z.enum(DESIGN_NAMES), int(1, 10_000_000)).default({}),
     /** Per-design options, validated by each adapter (errors name `designOptions.<design>.<key>`). */
     designOptions: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
     /** Re-runs at other sizes, to show how each metric grows. Values replace the base figure. */

@@ -67,6 +67,8 @@ const optionsSchema = z.strictObject({
 
 /** Proving time and fixed gas measured per circuit in this process (sweeps reuse the main run's). */
 const MEASURED = new Map<string, { proveMs: number[]; fixedGas: number[] }>()
+/** Deepest tree built per circuit shape (n:d:mode) in this process. */
+const DEPTH_BUILT = new Map<string, number>()
 
 interface PendingOp {
   id: number
@@ -107,7 +109,10 @@ export class RollupDesign implements Design {
     this.o = designOptions(world, 'rollup', optionsSchema)
     const active = new Set<number>()
     for (const p of world.workload.payments) active.add(p.from).add(p.to)
-    this.depth = this.o.depth > 0 ? this.o.depth : Math.max(2, Math.ceil(Math.log2(Math.max(2, active.size))))
+    // Smallest depth that holds every user; a deeper circuit already built in this process is reused
+    // (sweeps with fewer users then need no new circuit build).
+    const needed = Math.max(2, Math.ceil(Math.log2(Math.max(2, active.size + 1))))
+    this.depth = this.o.depth > 0 ? this.o.depth : Math.max(needed, DEPTH_BUILT.get(`${this.o.n}:${this.o.d}:${this.o.mode}`) ?? 0)
     const params = { n: this.o.n, d: this.o.d, depth: this.depth, mode: this.o.mode }
     world.progress(`building the batch circuit n=${params.n} d=${params.d} depth=${params.depth} ${params.mode} (cached after the first run)`)
     let lastStage = ''
@@ -124,6 +129,8 @@ export class RollupDesign implements Design {
       },
     })
     this.circuitKey = `${built.compiled.hash}:${built.setup.hash}`
+    const shape = `${params.n}:${params.d}:${params.mode}`
+    DEPTH_BUILT.set(shape, Math.max(DEPTH_BUILT.get(shape) ?? 0, params.depth))
     this.itemsPerProof = params.n + params.d
     const prior = MEASURED.get(this.circuitKey)
     if (prior !== undefined && !this.o.proveAll) {

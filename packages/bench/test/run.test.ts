@@ -1,0 +1,55 @@
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { L1Design, findCrossovers, fitCrossover, parseScenario, runScenario } from '../src/index.ts'
+
+test('limits: a design runs the first N payments and its figures are marked extrapolated', async () => {
+  const s = parseScenario({ name: 'lim', users: 4, payments: 30, designs: ['l1'], limits: { l1: 10 } })
+  const r = await runScenario(s, { sweeps: false, calibrationMs: 20, factories: { l1: async () => new L1Design() } })
+  const d = r.designs[0]!
+  assert.equal(d.payments, 10)
+  assert.equal(d.extrapolated, true)
+  assert.match(d.extrapolations[0]!.fit, /first 10 payments/)
+  assert.equal(r.workload.payments, 30)
+})
+
+test('a design whose adapter fails to load is reported as not run, the others still run', async () => {
+  const s = parseScenario({ name: 'broken', users: 3, payments: 5, designs: ['l1', 'rollup'] })
+  const r = await runScenario(s, {
+    sweeps: false,
+    calibrationMs: 20,
+    factories: {
+      l1: async () => new L1Design(),
+      rollup: async () => {
+        throw new Error('module mid-edit')
+      },
+    },
+  })
+  assert.equal(r.designs[0]?.ran, true)
+  assert.equal(r.designs[1]?.ran, false)
+  assert.match(r.designs[1]?.error ?? '', /failed to load.*module mid-edit/)
+  assert.ok(r.gate.every((m) => !m.name.includes('/rollup/')))
+})
+
+test('crossover: a design with a fixed cost and no per-payment gas beats 21,000 gas transfers past a/21,000', () => {
+  const pts = (design: string, a: number, b: number) =>
+    [1, 10, 100].map((n) => ({
+      dimension: 'paymentsPerPair' as const,
+      value: n,
+      design,
+      ran: true,
+      payments: n,
+      succeeded: n,
+      paymentsPerSecond: 1,
+      gas: a + b * n,
+      gasPerPayment: (a + b * n) / n,
+      bytesPerPayment: 0,
+      txsPerPayment: 0,
+      finalP50Ms: 0,
+      lockedWeiSeconds: '0',
+    }))
+  const fits = fitCrossover([...pts('l1', 0, 21_000), ...pts('channel', 420_000, 0)])
+  const c = findCrossovers(fits)
+  assert.equal(c.length, 1)
+  assert.equal(c[0]?.a, 'channel')
+  assert.equal(c[0]?.paymentsPerPair, 20)
+})
