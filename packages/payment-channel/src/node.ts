@@ -269,7 +269,7 @@ export class ChannelNode {
       if (m.phase === 'funding') {
         // An unfinished open resumes: A repeats her request, B finishes his part.
         if (m.me === 0) {
-          if (!this.opening.has(key)) this.sendTo(peer, openMessage(m))
+          if (!this.opening.has(key)) this.resumeOpen(key).catch((err) => this.record(err))
         }
         else this.finishFunding(key).catch((err) => this.record(err))
         continue
@@ -287,6 +287,8 @@ export class ChannelNode {
   }
 
   private sendTo(peer: Address, msg: WireMessage): void {
+    // A stopped (or crashed) node sends nothing.
+    if (this.stopped) return
     this.peers.get(peer)?.send(encodeMessage(msg))
   }
 
@@ -329,13 +331,7 @@ export class ChannelNode {
     let installed = false
     for (const eff of effects) {
       if (eff.type === 'persist') {
-        try {
-          this.store.save(eff.machine)
-        } catch (err) {
-          // A node that cannot persist must not go on: it stops (and sends nothing more).
-          this.fail(err)
-          throw err
-        }
+        this.persist(eff.machine)
         continue
       }
       if (!installed) {
@@ -445,7 +441,7 @@ export class ChannelNode {
         this.onOpenRequest(peer, msg).catch((err) => {
           this.record(err)
           // Tell the opener, so it does not wait for the funding timeout to learn it.
-          if (err instanceof L2Error && err.code !== 'STOPPED')
+          if (isRejection(err))
             this.sendTo(peer, { type: 'reject', channelId: msg.params.channelId, version: 0n, code: err.code.slice(0, 64) })
         })
         return
@@ -514,7 +510,7 @@ export class ChannelNode {
     const key = channelIdHex(channelId)
     if (this.channels.has(key)) throw new InvalidInputError('nonce', 'channel exists')
     // Durable before the deposit: after a crash the node still knows the channel (to resume or refund).
-    this.store.save(machine)
+    this.persist(machine)
     this.channels.set(key, { machine, queue: [], inFlight: undefined })
     this.opening.add(key)
     try {
@@ -541,6 +537,16 @@ export class ChannelNode {
     return toHex(channelId)
   }
 
+  /** A's side after a restart or a drop: repeat the request if the deposit is on L1, forget the channel if not. */
+  private async resumeOpen(key: string): Promise<void> {
+    const slot = this.channels.get(key)
+    if (slot === undefined || slot.machine.me !== 0 || slot.machine.phase !== 'funding') return
+    const info = await this.client.info(slot.machine.params.channelId)
+    // Crashed between persisting and depositing: nothing moved on L1.
+    if (info === undefined) return this.markClosed(key)
+    if (info.phase === 'funding' || info.phase === 'open') this.sendTo(this.peerOf(slot.machine), openMessage(slot.machine))
+  }
+
   /** B's side of funding, idempotent: confirm on L1 unless already done, then mark open and acknowledge. */
   private async finishFunding(key: string): Promise<void> {
     const slot = this.channels.get(key)
@@ -551,7 +557,7 @@ export class ChannelNode {
       if (info?.phase === 'funding') await this.client.confirm(m.params.channelId, m.params.deposits[1])
       else if (info?.phase !== 'open') throw new ChannelError('L1', 'channelId', `channel is ${info?.phase ?? 'unknown'} on L1`)
       const machine: Machine = { ...slot.machine, phase: 'open' }
-      this.store.save(machine)
+      this.persist(machine)
       slot.machine = machine
     }
     if (slot.machine.latest.state.version === 0n && slot.machine.phase === 'open')
@@ -610,7 +616,7 @@ export class ChannelNode {
     let machine = createMachine(this.ctx, params, 1)
     machine = { ...completeOpen(this.ctx, machine, msg.sig), phase: 'funding' }
     // Durable before our signature on version 0 leaves (in the confirm and the ack).
-    this.store.save(machine)
+    this.persist(machine)
     this.channels.set(key, { machine, queue: [], inFlight: undefined })
     await this.finishFunding(key)
   }
@@ -620,7 +626,7 @@ export class ChannelNode {
     if (this.peerOf(slot.machine) !== peer || slot.machine.me !== 0) throw new ChannelError('UNKNOWN_CHANNEL', 'channelId', 'not our opening')
     if (slot.machine.phase !== 'funding') return
     const machine = completeOpen(this.ctx, slot.machine, msg.sig)
-    this.store.save(machine)
+    this.persist(machine)
     slot.machine = machine
     this.openWaiters.get(key)?.resolve()
     this.openWaiters.delete(key)
@@ -835,6 +841,17 @@ export class ChannelNode {
       } catch (err) {
         this.record(err)
       }
+    }
+  }
+
+  /** Durable write; a node that cannot persist must not go on: it stops (and sends nothing more). */
+  private persist(machine: Machine): void {
+    if (this.stopped) throw new ChannelError('STOPPED', 'node', 'node stopped')
+    try {
+      this.store.save(machine)
+    } catch (err) {
+      this.fail(err)
+      throw err
     }
   }
 

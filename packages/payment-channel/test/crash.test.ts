@@ -225,3 +225,74 @@ describe('crash at every persistence point, restart from SQLite (ATTACKS 7)', ()
     assert.ok(violations.length > 0)
   })
 })
+
+/** Crash at each save of the open handshake (A: before deposit, after ack; B: before confirm, after confirm). */
+async function openCrashRun(victim: 0 | 1, k: 1 | 2, mode: 'before' | 'after') {
+  const dir = mkdtempSync(join(tmpdir(), 'pc-open-crash-'))
+  const files = [join(dir, 'a.db'), join(dir, 'b.db')] as const
+  const world = makeWorld()
+  const parties: [Party, Party] = [world.party('alice'), world.party('bob')]
+  const stores = [new CrashingStore(new SqliteStore(files[0]), victim === 0 ? k : 0, mode), new CrashingStore(new SqliteStore(files[1]), victim === 1 ? k : 0, mode)] as const
+  const mkNode = (i: 0 | 1, store: ChannelStore) =>
+    new ChannelNode({ signer: parties[i].signer, wallet: parties[i].wallet, adjudicator: world.adj, store, timers: false })
+  const nodes: [ChannelNode, ChannelNode] = [mkNode(0, stores[0]), mkNode(1, stores[1])]
+  const connect = () => {
+    const links = memoryLinkPair()
+    nodes[0].attach(links[0])
+    nodes[1].attach(links[1])
+    return links
+  }
+  let links = connect()
+  await nodes[0].whenConnected(parties[1].address)
+  let opened: `0x${string}` | undefined
+  let openFailed = false
+  nodes[0]
+    .open({ peer: parties[1].address, peerPublicKey: parties[1].signer.publicKey, deposit: 10n * ETH, peerDeposit: 5n * ETH, disputeWindow: 10 })
+    .then((id) => {
+      opened = id
+    })
+    .catch(() => {
+      openFailed = true
+    })
+  await until(() => stores[victim].crashed)
+  nodes[victim].stop()
+  links[0].close()
+  stores[victim].inner.close()
+  const reopened = new SqliteStore(files[victim])
+  nodes[victim] = mkNode(victim, reopened)
+  links = connect()
+  const onL1 = () => world.l1.events({ name: 'Opened' }).length > 0
+  if (victim === 0 && k === 1) {
+    // A died around her first save, before any deposit: nothing on L1, nothing to resume.
+    await until(() => openFailed)
+    await settle(20)
+    assert.equal(onL1(), false)
+    for (const id of nodes[0].channelIds()) await until(() => nodes[0].status(id).phase === 'closed')
+    assert.equal(world.l1.balanceOf(world.adj.address), 0n)
+  } else {
+    await until(() => {
+      const ids = nodes[0].channelIds()
+      return ids.length === 1 && nodes[0].status(ids[0]!).phase === 'open' && nodes[1].channelIds().length === 1 && nodes[1].status(ids[0]!).phase === 'open'
+    })
+    const id = nodes[0].channelIds()[0]!
+    if (victim === 1) await until(() => opened === id)
+    assert.equal((await nodes[0].onChain(id))?.phase, 'open')
+    assert.equal(await nodes[0].pay({ channelId: id, amount: 3n }), 1n)
+    await nodes[1].closeCooperative({ channelId: id })
+    assert.equal(world.l1.balanceOf(world.adj.address), 0n)
+  }
+  assert.equal(world.l1.totalBalances() + world.l1.totalBurnt(), world.l1.totalMinted())
+  for (const n of nodes) n.stop()
+  reopened.close()
+  stores[1 - victim]?.close()
+  rmSync(dir, { recursive: true, force: true })
+}
+
+describe('crash during the open handshake, restart from SQLite', () => {
+  for (const victim of [0, 1] as const)
+    for (const k of [1, 2] as const)
+      for (const mode of ['before', 'after'] as const)
+        test(`${victim === 0 ? 'alice' : 'bob'} crashes at open save ${k} ${mode} the write`, async () => {
+          await openCrashRun(victim, k, mode)
+        })
+})
