@@ -686,7 +686,12 @@ export class ChannelNode {
   /** Signs a final state with the peer and closes on L1 at once. */
   async closeCooperative(p: { channelId: `0x${string}` | Uint8Array }): Promise<Receipt> {
     const [key, slot] = this.slot(p.channelId)
-    if (slot.machine.latest.state.isFinal) return this.client.close(slot.machine.latest)
+    if (slot.machine.latest.state.isFinal && slot.machine.latest.sigs[0]!.length === 64 && slot.machine.latest.sigs[1]!.length === 64) {
+      // Already signed (e.g. before a restart): submit it again.
+      const receipt = await this.client.close(slot.machine.latest)
+      this.markClosed(key)
+      return receipt
+    }
     const finalSigned = new Promise<SignedState>((resolve) => this.finalWaiters.set(key, resolve))
     const version = await this.enqueue(p.channelId, 'close', (latest) => ({ ...latest, version: latest.version + 1n, isFinal: true }))
     const signed = await finalSigned

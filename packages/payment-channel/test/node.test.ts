@@ -98,6 +98,23 @@ describe('ChannelNode', () => {
     bob2.stop()
   })
 
+  test('a cooperative close interrupted after signing is submitted by calling it again', async () => {
+    const p = await nodePair()
+    const { alice, bob, channelId, world, a } = p
+    await alice.pay({ channelId, amount: ETH })
+    // Alice's L1 transactions are dropped: the final state gets signed, the close transaction does not land.
+    world.l1.dropSender(a.address, 1)
+    await assert.rejects(alice.closeCooperative({ channelId }))
+    assert.equal(alice.latest(channelId).state.isFinal, true)
+    assert.equal(bob.status(channelId).phase, 'closing')
+    world.l1.mine(2)
+    const r = await bob.closeCooperative({ channelId })
+    assert.equal(r.status, 'success')
+    await settle()
+    assert.equal(alice.status(channelId).phase, 'closed')
+    assert.equal(world.l1.balanceOf(world.adj.address), 0n)
+  })
+
   test('bad local input: typed errors naming the field, nothing changes', async () => {
     const p = await nodePair()
     const { alice, channelId } = p
