@@ -27,6 +27,7 @@ export class Watchtower {
   private readonly verifier: Verifier
   private readonly states = new Map<string, SignedState>()
   private readonly keys = new Map<string, ChannelInfo>()
+  private readonly inFlight = new Set<string>()
   private readonly unsubscribe: Unsubscribe
   /** Receipts of challenges sent (tests and reports read them). */
   readonly challenges: Receipt[] = []
@@ -74,6 +75,10 @@ export class Watchtower {
         throw new SignatureError(i === 0 ? 'sigA' : 'sigB', 'state not signed by both parties')
     const again = this.states.get(key)
     if (again === undefined || again.state.version < signed.state.version) this.states.set(key, { ...signed, digest })
+    // A registration we missed (it happened before we held this state): act on it now.
+    const now = await this.client.info(signed.state.channelId)
+    const d = now?.dispute
+    if (now?.phase === 'disputed' && d !== undefined) this.react(key, d.version, d.deadline)
   }
 
   /** Synchronous hand-off for ChannelNode's `onSignedState` (errors are kept in `errors`). */
@@ -85,15 +90,20 @@ export class Watchtower {
     if (e.name !== 'Registered' && e.name !== 'Challenged') return
     const id = e.data.channelId
     if (!(id instanceof Uint8Array)) return
-    const held = this.states.get(channelIdHex(id))
-    if (held === undefined) return
-    const version = e.data.version as bigint
-    const deadline = e.data.deadline as number
-    if (held.state.version <= version || this.l1.head().height > deadline) return
+    this.react(channelIdHex(id), e.data.version as bigint, e.data.deadline as number)
+  }
+
+  /** Challenges when we hold a newer state than the registered one and the window is open. */
+  private react(key: string, version: bigint, deadline: number): void {
+    const held = this.states.get(key)
+    if (held === undefined || held.state.version <= version || this.l1.head().height >= deadline) return
+    if (this.inFlight.has(key)) return
+    this.inFlight.add(key)
     this.client
       .challenge(held)
       .then((r) => this.challenges.push(r))
       .catch((err) => this.errors.push(err as Error))
+      .finally(() => this.inFlight.delete(key))
   }
 
   stop(): void {

@@ -125,6 +125,23 @@ describe('honest side offline past the window (ATTACKS 3)', () => {
     tower.stop()
   })
 
+  test('a watchtower handed the state after the registration still refutes inside the window', async () => {
+    const s = await scenario('none', { autoChallenge: false })
+    const { world, mallory, bob, channelId, b } = s
+    world.l1.setOffline(b.address, true)
+    const reg = await mallory.client.register(s.old)
+    const towerSigner = new NodeSigner(secretKeyFromSeed('late-tower'))
+    world.l1.mint(towerSigner.address, 10n * ETH)
+    const tower = new Watchtower({ wallet: new Wallet(towerSigner, world.l1), adjudicator: world.adj })
+    await tower.watch(bob.latest(channelId))
+    await until(() => tower.challenges.length === 1)
+    world.l1.advanceTo((reg.events[0]?.data.deadline as number) + 1)
+    const bb = world.l1.balanceOf(b.address)
+    await mallory.finalize({ channelId })
+    assert.equal(world.l1.balanceOf(b.address) - bb, 10n * ETH)
+    tower.stop()
+  })
+
   test('the watchtower refuses states not signed by both parties', async () => {
     const p = await nodePair()
     const { world, alice, channelId } = p
