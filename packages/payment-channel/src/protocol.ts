@@ -25,6 +25,15 @@
  * from then on no v+1 state can win on L1. The same rule covers a rejected
  * proposal.
  *
+ * Chaining: a countersignature event may carry the shell's next queued update
+ * (NextUpdate); the machine then persists "latest = v+1, pending = v+2" in one
+ * write and sends confirm + propose — one commit instead of two.
+ *
+ * Liveness: proposals are retransmitted on `tick` and time out after
+ * `maxAttempts` (the pending proposal stays: signing another v+1 would fork);
+ * a lost confirm is chased with `sync`; on `connected` both sides sync and the
+ * side ahead sends its newest fully signed `state`.
+ *
  * Errors: an invalid event throws a typed error (ChannelError, SignatureError,
  * AmountError, InvalidInputError) and, being pure, changes nothing.
  */
