@@ -2,7 +2,8 @@
  * Property (fast-check, small sizes): a 3-hop payment alice → bob → carol →
  * dave over real channels, with a random fault script — dave withholds the
  * preimage for a random number of blocks (or for ever), random links are cut
- * at random blocks (the nodes stay on L1) — and blocks mined until every HTLC
+ * at random blocks and some come back later (the nodes stay on L1; a
+ * reconnection resyncs the channel) — and blocks mined until every HTLC
  * is resolved. Whatever happens: nothing stays locked, money is conserved
  * (channel balances + L1 funds + gas burnt), the payment is all or nothing
  * (alice paid ⇔ dave paid), and bob and carol never lose: each ends with
@@ -22,7 +23,15 @@ test('random withholding and link cuts: all or nothing, forwarding hops never lo
   await fc.assert(
     fc.asyncProperty(
       fc.option(fc.integer({ min: 0, max: 50 }), { nil: undefined }),
-      fc.array(fc.record({ link: fc.integer({ min: 0, max: 2 }), at: fc.integer({ min: 0, max: 45 }) }), { maxLength: 3 }),
+      fc.array(
+        fc.record({
+          link: fc.integer({ min: 0, max: 2 }),
+          at: fc.integer({ min: 0, max: 45 }),
+          /** Blocks until the link comes back (undefined: never). */
+          down: fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }),
+        }),
+        { maxLength: 3 },
+      ),
       fc.bigInt({ min: 1_000n, max: 100_000n }),
       async (releaseAt, cuts, amount) => {
         const net = await HtlcNetwork.create({
@@ -44,9 +53,10 @@ test('random withholding and link cuts: all or nothing, forwarding hops never lo
           })
           for (let block = 0; block < 160; block++) {
             for (const c of cuts) if (c.at === block) net.setLinked(c.link, c.link + 1, false)
+            for (const c of cuts) if (c.down !== undefined && c.at + c.down === block) net.setLinked(c.link, c.link + 1, true)
             if (releaseAt === block) dave.releasePreimages()
             const quiet = nodes.every((n) => n.pendingHtlcs().length === 0)
-            if (quiet && outcome !== undefined && block > Math.max(releaseAt ?? 0, ...cuts.map((c) => c.at))) break
+            if (quiet && outcome !== undefined && block > Math.max(releaseAt ?? 0, ...cuts.map((c) => c.at + (c.down ?? 0)))) break
             await net.mine(1)
           }
           await paid

@@ -55,6 +55,7 @@ import {
   type LockedEntry,
   MemoryStore,
   type PartyIndex,
+  type ChannelState,
   type SignedState,
   channelIdHex,
   other,
@@ -265,6 +266,7 @@ export class HtlcNode {
         if (msg.type === 'hello') {
           peer = msg.address
           this.htlcLinks.set(peer, htlcLink)
+          this.resendFulfils(peer)
           return
         }
         if (peer === undefined) throw new InvalidInputError('type', `${msg.type} before hello`)
@@ -509,13 +511,12 @@ export class HtlcNode {
     this.preimages.set(toHex(rec.entry.hash), preimage.slice())
     const ch = this.channels.get(rec.chanKey) as Channel
     if (this.channel.status(ch.channelId).phase === 'open') {
-      rec.proposing = true
-      this.send(ch.peer, { type: 'fulfill', channelId: ch.channelId, lockId: rec.entry.id, preimage })
-      try {
-        await this.channel.update(ch.channelId, (latest) => buildSettle(latest, ch.me, rec.entry.id, preimage, this.height()))
-      } finally {
-        rec.proposing = false
-      }
+      await this.propose(ch, rec, (latest) => buildSettle(latest, ch.me, rec.entry.id, preimage, this.height()), {
+        type: 'fulfill',
+        channelId: ch.channelId,
+        lockId: rec.entry.id,
+        preimage,
+      })
       return
     }
     const r = await this.channel.client.resolveLocked(ch.channelId, rec.entry.id, preimage)
@@ -530,13 +531,13 @@ export class HtlcNode {
     rec.processed = true
     const ch = this.channels.get(rec.chanKey) as Channel
     if (this.channel.status(ch.channelId).phase !== 'open') throw new HtlcRejectedError('HTLC_POLICY', 'channelId', 'channel is closed: the offerer refunds on chain after expiry')
-    rec.proposing = true
-    this.send(ch.peer, { type: 'fail', channelId: ch.channelId, lockId: rec.entry.id, code: 'temporary_channel_failure', reporter: this.address })
-    try {
-      await this.channel.update(ch.channelId, (latest) => buildFail(latest, ch.me, rec.entry.id, this.height()))
-    } finally {
-      rec.proposing = false
-    }
+    await this.propose(ch, rec, (latest) => buildFail(latest, ch.me, rec.entry.id, this.height()), {
+      type: 'fail',
+      channelId: ch.channelId,
+      lockId: rec.entry.id,
+      code: 'temporary_channel_failure',
+      reporter: this.address,
+    })
   }
 
   /** Refunds an expired HTLC we offered on a closed channel (on L1). */
@@ -544,6 +545,49 @@ export class HtlcNode {
     const ch = this.track(channelId)
     const r = await this.channel.client.resolveLocked(ch.channelId, lockId)
     this.receipts.push(r)
+  }
+
+  /**
+   * Proposes a settle / fail of `rec` through the channel. `announce` (the
+   * fulfil or fail message) is sent before every attempt, so a re-proposal
+   * after a refusal or a crossing finds the peer informed. A proposal refused
+   * again and again gives up (the request rejects); the block checks retry.
+   */
+  private propose(ch: Channel, rec: Htlc, build: (latest: ChannelState) => ChannelState, announce?: HtlcWireMessage): Promise<void> {
+    rec.proposing = true
+    let builds = 0
+    return this.channel
+      .update(ch.channelId, (latest) => {
+        if (++builds > 4) throw new HtlcRejectedError('HTLC_POLICY', 'state', 'the peer keeps refusing this update')
+        if (announce !== undefined) this.send(ch.peer, announce)
+        return build(latest)
+      })
+      .then(
+        () => {
+          rec.proposing = false
+        },
+        (err) => {
+          rec.proposing = false
+          throw err
+        },
+      )
+  }
+
+  /** Blocks an on-chain claim takes from now: register, the dispute window, finalize, claim, plus the margin. */
+  private claimBlocks(ch: Channel): bigint {
+    return BigInt(this.channel.machine(ch.channelId).params.disputeWindow + this.onChainMargin)
+  }
+
+  /** A peer (re)connected: repeat the fulfil messages of settles still in flight on our open channels with it. */
+  private resendFulfils(peer: Address): void {
+    for (const rec of this.htlcs.values()) {
+      if (!rec.incoming || rec.status !== 'pending' || !rec.proposing) continue
+      const ch = this.channels.get(rec.chanKey)
+      const pre = this.preimages.get(toHex(rec.entry.hash))
+      if (ch === undefined || ch.peer !== peer || pre === undefined) continue
+      if (this.channel.status(ch.channelId).phase !== 'open' || BigInt(this.height()) + this.claimBlocks(ch) >= rec.entry.expiry) continue
+      this.send(peer, { type: 'fulfill', channelId: ch.channelId, lockId: rec.entry.id, preimage: pre })
+    }
   }
 
   // ------------------------------------------------------------------ messages
@@ -727,33 +771,31 @@ export class HtlcNode {
   private settleIncoming(rec: Htlc): void {
     const pre = this.preimages.get(toHex(rec.entry.hash))
     if (pre === undefined || rec.status !== 'pending' || rec.proposing) return
-    // Reveal only with a block to spare: a settle the offerer processes at the expiry is refused
-    // by its policy, and the preimage would be out for nothing.
-    if (BigInt(this.height()) + 1n >= rec.entry.expiry) return
     const ch = this.channels.get(rec.chanKey) as Channel
     if (this.channel.status(ch.channelId).phase !== 'open') return // on chain: see chainCheck
-    rec.proposing = true
-    this.send(ch.peer, { type: 'fulfill', channelId: ch.channelId, lockId: rec.entry.id, preimage: pre })
-    this.channel
-      .update(ch.channelId, (latest) => buildSettle(latest, ch.me, rec.entry.id, pre, this.height()))
-      .catch((err) => {
-        rec.proposing = false
-        this.record(err)
-      })
+    // Reveal off chain only while an on-chain claim would still fit before the expiry: if the
+    // peer took the preimage and then refused the settle (or closed the channel), we must still
+    // be able to claim. Later, the preimage goes out only in a claim transaction, which pays us.
+    if (BigInt(this.height()) + this.claimBlocks(ch) >= rec.entry.expiry) return
+    this.propose(ch, rec, (latest) => buildSettle(latest, ch.me, rec.entry.id, pre, this.height()), {
+      type: 'fulfill',
+      channelId: ch.channelId,
+      lockId: rec.entry.id,
+      preimage: pre,
+    }).catch((err) => this.record(err))
   }
 
   private failIncoming(rec: Htlc, failure: PaymentFailure): void {
     if (rec.status !== 'pending' || rec.proposing) return
     const ch = this.channels.get(rec.chanKey) as Channel
     if (this.channel.status(ch.channelId).phase !== 'open') return // the offerer refunds on chain after expiry
-    rec.proposing = true
-    this.send(ch.peer, { type: 'fail', channelId: ch.channelId, lockId: rec.entry.id, code: String(failure.code).slice(0, 64), reporter: failure.reporter })
-    this.channel
-      .update(ch.channelId, (latest) => buildFail(latest, ch.me, rec.entry.id, this.height()))
-      .catch((err) => {
-        rec.proposing = false
-        this.record(err)
-      })
+    this.propose(ch, rec, (latest) => buildFail(latest, ch.me, rec.entry.id, this.height()), {
+      type: 'fail',
+      channelId: ch.channelId,
+      lockId: rec.entry.id,
+      code: String(failure.code).slice(0, 64),
+      reporter: failure.reporter,
+    }).catch((err) => this.record(err))
   }
 
   /** The offerer takes an expired HTLC back off chain (the peer's policy agrees from the expiry on). */
@@ -761,13 +803,7 @@ export class HtlcNode {
     if (rec.status !== 'pending' || rec.proposing) return
     const ch = this.channels.get(rec.chanKey) as Channel
     if (this.channel.status(ch.channelId).phase !== 'open') return
-    rec.proposing = true
-    this.channel
-      .update(ch.channelId, (latest) => buildFail(latest, ch.me, rec.entry.id, this.height()))
-      .catch((err) => {
-        rec.proposing = false
-        this.record(err)
-      })
+    this.propose(ch, rec, (latest) => buildFail(latest, ch.me, rec.entry.id, this.height())).catch((err) => this.record(err))
   }
 
   /** A preimage for one of our outgoing HTLCs became known: settle what it serves. */
