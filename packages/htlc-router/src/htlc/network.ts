@@ -168,6 +168,33 @@ export class HtlcNetwork {
     await settle()
   }
 
+  /**
+   * Crash and restart of node `i`: the old HtlcNode stops (its stores are
+   * left to the caller to close), a new one is built from the same options
+   * plus `extra` (typically stores reopened from the same files) and gets
+   * fresh links to every peer the old one had. Returns the new node.
+   */
+  async restart(i: number, extra: Partial<HtlcNodeOptions> = {}): Promise<HtlcNode> {
+    const old = this.nodes[i]
+    if (old === undefined) throw new InvalidInputError('i', `no node ${describe(i)}`)
+    old.stop()
+    const node = new HtlcNode({ ...old.options, ...extra })
+    ;(this.nodes as HtlcNode[])[i] = node
+    for (const [k, l] of this.links) {
+      const [x, y] = k.split('-').map(Number) as [number, number]
+      if (x !== i && y !== i) continue
+      l.channel[0].close()
+      l.htlc[0].close()
+      const channel = memoryLinkPair()
+      const htlc = memoryLinkPair()
+      ;(this.nodes[x] as HtlcNode).attach(channel[0], htlc[0])
+      ;(this.nodes[y] as HtlcNode).attach(channel[1], htlc[1])
+      this.links.set(k, { channel, htlc })
+    }
+    await settle()
+    return node
+  }
+
   /** Cuts (or restores) both links between two nodes: a network partition, the nodes stay on L1. */
   setLinked(i: number, j: number, up: boolean): void {
     const l = this.links.get(i < j ? `${i}-${j}` : `${j}-${i}`)

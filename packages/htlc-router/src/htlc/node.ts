@@ -42,7 +42,9 @@ import {
   type Signer,
   type Verifier,
   bytesEqual,
+  decode,
   describe,
+  encode,
   nodeVerifier,
   sha256,
   toHex,
@@ -77,6 +79,16 @@ import {
   htlcPolicy,
   lockIdFor,
 } from './state.ts'
+import {
+  type HtlcRecordData,
+  type HtlcStore,
+  MemoryHtlcStore,
+  counterCodec,
+  failureCodec,
+  htlcRecordCodec,
+  instructionsCodec,
+  invoiceCodec,
+} from './store.ts'
 import { type HtlcWireMessage, MAX_HOPS, type WireHop, decodeHtlcMessage, encodeHtlcMessage } from './wire.ts'
 
 /** What a node asks for forwarding over one of its channels (BOLT 7 channel_update fields). */
@@ -112,6 +124,8 @@ export interface HtlcNodeOptions {
   withholdPreimages?: boolean
   /** Receives every fully signed state too (e.g. a Watchtower's handOff). */
   onSignedState?: (s: SignedState) => void
+  /** Durable HTLC bookkeeping (default in memory); with the ChannelStore, what a restart recovers from. */
+  htlcStore?: HtlcStore
   /** Run the on-chain checks on every L1 block (default true; the channel-backed Forwarder turns it off and resolves on chain itself). */
   watchChain?: boolean
 }
@@ -205,6 +219,7 @@ export class HtlcNode {
   private readonly htlcLinks = new Map<Address, Link>()
   private readonly unsubscribe: Unsubscribe[] = []
   private counter = 0
+  readonly htlcStore: HtlcStore
   /** While true, a receiver accepts HTLCs for its invoices but reveals no preimage (ATTACKS 12; tests). */
   withholding: boolean
   private chainQueue: Promise<void> = Promise.resolve()
@@ -221,6 +236,7 @@ export class HtlcNode {
     this.refundGrace = options.refundGrace ?? 2
     this.defaultForwarding = { ...DEFAULT_FORWARDING, ...options.forwarding }
     this.withholding = options.withholdPreimages === true
+    this.htlcStore = options.htlcStore ?? new MemoryHtlcStore()
     const policy = htlcPolicy({
       height: () => this.height(),
       preimageFor: (hash) => this.preimages.get(toHex(hash)),
@@ -246,6 +262,99 @@ export class HtlcNode {
     }
     this.unsubscribe.push(l1.subscribe({ address: options.adjudicator.address }, (e) => this.onL1Event(e), { owner: this.wallet.address }))
     if (options.watchChain !== false && typeof l1.onBlock === 'function') this.unsubscribe.push(l1.onBlock(() => this.scheduleChainCheck()))
+    this.recover()
+  }
+
+  private save(rec: Htlc): void {
+    const data: HtlcRecordData = {
+      channelId: rec.channelId,
+      entry: rec.entry,
+      incoming: rec.incoming,
+      status: rec.status,
+      onChain: rec.onChain,
+      processed: rec.processed,
+      onward: rec.onward,
+      finalAmount: rec.finalAmount,
+      from: rec.from,
+      releasedUpstream: rec.releasedUpstream,
+      failure: rec.failure === undefined ? undefined : { code: String(rec.failure.code).slice(0, 64), reporter: rec.failure.reporter },
+    }
+    this.htlcStore.put('htlc', rec.key, encode(htlcRecordCodec, data))
+  }
+
+  private setPreimage(hash: Uint8Array, preimage: Uint8Array): void {
+    const k = toHex(hash)
+    if (this.preimages.has(k)) return
+    // Durable before anything (our policy accepting a settle) relies on it.
+    this.htlcStore.put('preimage', k, preimage)
+    this.preimages.set(k, preimage.slice())
+  }
+
+  /**
+   * Restart: reloads the HTLC records and reconciles them with the channel
+   * states ChannelNode restored — HTLCs that left a state while we were down
+   * are resolved, new incoming ones recorded — then resumes what was under way
+   * (forwarding with received instructions, settling with known preimages).
+   */
+  private recover(): void {
+    const st = this.htlcStore
+    for (const [k, v] of st.all('preimage')) this.preimages.set(k, v)
+    for (const [k, v] of st.all('invoice')) this.invoices.set(k, decode(invoiceCodec, v))
+    for (const [k, v] of st.all('instructions')) this.instructions.set(k, decode(instructionsCodec, v))
+    for (const [k, v] of st.all('failure')) this.failures.set(k, decode(failureCodec, v))
+    for (const [k, v] of st.all('meta')) if (k === 'counter') this.counter = Number(decode(counterCodec, v))
+    for (const [key, v] of st.all('htlc')) {
+      const d = decode(htlcRecordCodec, v)
+      const rec: Htlc = {
+        key,
+        chanKey: key.split(':')[0] as string,
+        channelId: d.channelId,
+        entry: d.entry,
+        incoming: d.incoming,
+        status: d.status,
+        onChain: d.onChain,
+        processed: d.processed,
+        proposing: false,
+        releasedUpstream: d.releasedUpstream,
+        ...(d.onward === undefined ? {} : { onward: d.onward }),
+        ...(d.finalAmount === undefined ? {} : { finalAmount: d.finalAmount }),
+        ...(d.from === undefined ? {} : { from: d.from }),
+        ...(d.failure === undefined ? {} : { failure: d.failure }),
+      }
+      this.htlcs.set(key, rec)
+    }
+    if (this.htlcs.size === 0 && this.channel.channelIds().length === 0) return
+    for (const id of this.channel.channelIds()) {
+      const ch = this.track(id)
+      const m = this.channel.machine(id)
+      const inState = new Set(m.latest.state.locked.map((e) => `${ch.key}:${channelIdHex(e.id)}`))
+      const inProposal = new Set((m.pending?.state.locked ?? []).map((e) => `${ch.key}:${channelIdHex(e.id)}`))
+      for (const rec of this.htlcs.values()) {
+        if (rec.chanKey !== ch.key || rec.status === 'settled' || rec.status === 'failed') continue
+        if (inState.has(rec.key)) {
+          if (rec.status === 'offering') rec.status = 'pending'
+          this.save(rec)
+          continue
+        }
+        if (rec.status === 'offering' && inProposal.has(rec.key)) continue // our add may still be countersigned
+        // Left the state while we were down (or never made it): the preimage tells which way.
+        this.resolved(rec, rec.status === 'pending' && this.preimages.has(toHex(rec.entry.hash)) ? 'settled' : 'failed', false)
+      }
+      for (const e of m.latest.state.locked) {
+        const key = `${ch.key}:${channelIdHex(e.id)}`
+        if (this.htlcs.has(key) || e.direction === ch.me) continue
+        const rec: Htlc = { key, chanKey: ch.key, channelId: ch.channelId, entry: e, incoming: true, status: 'pending', onChain: false, processed: false, proposing: false, releasedUpstream: false }
+        this.htlcs.set(key, rec)
+        this.save(rec)
+      }
+    }
+    queueMicrotask(() => {
+      for (const rec of this.htlcs.values()) {
+        if (!rec.incoming || rec.status !== 'pending') continue
+        if (!rec.processed) this.processIncoming(rec)
+        else if (this.preimages.has(toHex(rec.entry.hash)) && !this.withholding) this.settleIncoming(rec)
+      }
+    })
   }
 
   height(): number {
@@ -347,6 +456,7 @@ export class HtlcNode {
     checkPreimage('preimage', preimage)
     const hash = sha256(preimage)
     this.invoices.set(toHex(hash), { preimage: preimage.slice(), amount })
+    this.htlcStore.put('invoice', toHex(hash), encode(invoiceCodec, { preimage, amount }))
     return { hash, preimage: preimage.slice() }
   }
 
@@ -357,7 +467,7 @@ export class HtlcNode {
       if (!rec.incoming || rec.status !== 'pending' || rec.onward === undefined || rec.onward.length > 0) continue
       const inv = this.invoices.get(toHex(rec.entry.hash))
       if (inv === undefined) continue
-      this.preimages.set(toHex(rec.entry.hash), inv.preimage)
+      this.setPreimage(rec.entry.hash, inv.preimage)
       this.settleIncoming(rec)
     }
   }
@@ -434,6 +544,7 @@ export class HtlcNode {
     if (status.phase !== 'open' || ch.closing) return 'permanent_channel_failure'
     if (status.myBalance < h.amount) return 'temporary_channel_failure'
     const id = lockIdFor(this.address, this.counter++)
+    this.htlcStore.put('meta', 'counter', encode(counterCodec, BigInt(this.counter)))
     if (out !== undefined) out.lockId = id
     const key = `${ch.key}:${channelIdHex(id)}`
     const entry: LockedEntry = { id, amount: h.amount, direction: ch.me, hash: h.hash, expiry: h.expiry }
@@ -452,6 +563,7 @@ export class HtlcNode {
       ...(payment === undefined ? {} : { payment }),
     }
     this.htlcs.set(key, rec)
+    this.save(rec) // before the peer hears of it: after a restart we must know what it serves
     if (instructions) this.send(ch.peer, { type: 'add', channelId: ch.channelId, lockId: id, onward: h.onward, finalAmount: h.finalAmount })
     let builds = 0
     try {
@@ -467,7 +579,10 @@ export class HtlcNode {
       if (err instanceof HtlcRejectedError && err.code === 'HTLC_AMOUNT') return 'temporary_channel_failure'
       return 'temporary_channel_failure'
     }
-    if (rec.status === 'offering') rec.status = 'pending'
+    if (rec.status === 'offering') {
+      rec.status = 'pending'
+      this.save(rec)
+    }
     return undefined
   }
 
@@ -508,7 +623,8 @@ export class HtlcNode {
     if (rec.status === 'settled') return
     if (rec.status !== 'pending') throw new HtlcRejectedError('HTLC_UNKNOWN', 'lockId', `HTLC already ${rec.status}`)
     rec.processed = true
-    this.preimages.set(toHex(rec.entry.hash), preimage.slice())
+    this.setPreimage(rec.entry.hash, preimage)
+    this.save(rec)
     const ch = this.channels.get(rec.chanKey) as Channel
     if (this.channel.status(ch.channelId).phase === 'open') {
       await this.propose(ch, rec, (latest) => buildSettle(latest, ch.me, rec.entry.id, preimage, this.height()), {
@@ -529,6 +645,7 @@ export class HtlcNode {
     if (rec.status === 'failed') return
     if (rec.status !== 'pending') throw new HtlcRejectedError('HTLC_UNKNOWN', 'lockId', `HTLC already ${rec.status}`)
     rec.processed = true
+    this.save(rec)
     const ch = this.channels.get(rec.chanKey) as Channel
     if (this.channel.status(ch.channelId).phase !== 'open') throw new HtlcRejectedError('HTLC_POLICY', 'channelId', 'channel is closed: the offerer refunds on chain after expiry')
     await this.propose(ch, rec, (latest) => buildFail(latest, ch.me, rec.entry.id, this.height()), {
@@ -601,6 +718,7 @@ export class HtlcNode {
     switch (msg.type) {
       case 'add': {
         this.instructions.set(key, { onward: msg.onward, finalAmount: msg.finalAmount })
+        this.htlcStore.put('instructions', key, encode(instructionsCodec, { onward: msg.onward, finalAmount: msg.finalAmount }))
         const rec = this.htlcs.get(key)
         if (rec !== undefined) this.processIncoming(rec)
         return
@@ -614,6 +732,7 @@ export class HtlcNode {
       }
       case 'fail': {
         this.failures.set(key, { code: msg.code, reporter: msg.reporter })
+        this.htlcStore.put('failure', key, encode(failureCodec, { code: msg.code, reporter: msg.reporter }))
         return
       }
     }
@@ -646,7 +765,10 @@ export class HtlcNode {
       const hk = `${key}:${lk}`
       if (e.direction === ch.me) {
         const rec = this.htlcs.get(hk)
-        if (rec !== undefined && rec.status === 'offering') rec.status = 'pending'
+        if (rec !== undefined && rec.status === 'offering') {
+          rec.status = 'pending'
+          this.save(rec)
+        }
         continue
       }
       const rec: Htlc = {
@@ -662,6 +784,7 @@ export class HtlcNode {
         releasedUpstream: false,
       }
       this.htlcs.set(hk, rec)
+      this.save(rec)
       queueMicrotask(() => this.processIncoming(rec))
     }
     const peer = other(ch.me)
@@ -687,6 +810,7 @@ export class HtlcNode {
     rec.status = how
     rec.onChain = onChain
     rec.proposing = false
+    this.save(rec)
     if (rec.incoming) {
       if (how === 'settled') {
         // Final: what we were paid. Forwarded: the incoming side of a fee (see the outgoing side below).
@@ -703,6 +827,7 @@ export class HtlcNode {
     }
     const failure = this.failures.get(rec.key) ?? { code: onChain ? 'htlc_timed_out' : 'temporary_channel_failure', reporter: this.peerOf(rec) }
     rec.failure = failure
+    this.save(rec)
     rec.payment?.({ status: 'failed', failure, onChain })
     if (rec.from !== undefined && !rec.releasedUpstream) {
       const up = this.htlcs.get(rec.from)
@@ -721,9 +846,11 @@ export class HtlcNode {
     const instr = this.instructions.get(rec.key)
     if (instr === undefined) return // wait for them; without any the offerer times the HTLC out
     rec.processed = true
-    this.instructions.delete(rec.key)
     rec.onward = instr.onward
     rec.finalAmount = instr.finalAmount
+    this.save(rec)
+    this.instructions.delete(rec.key)
+    this.htlcStore.put('instructions', rec.key, undefined)
     const e = rec.entry
     const h = this.height()
     if (instr.onward.length === 0) {
@@ -737,7 +864,7 @@ export class HtlcNode {
         return
       }
       if (this.withholding) return
-      this.preimages.set(toHex(e.hash), (inv as { preimage: Uint8Array }).preimage)
+      this.setPreimage(e.hash, (inv as { preimage: Uint8Array }).preimage)
       this.settleIncoming(rec)
       return
     }
@@ -810,7 +937,7 @@ export class HtlcNode {
   private learnPreimage(preimage: Uint8Array, fromChain: boolean): void {
     const hash = sha256(preimage)
     const hk = toHex(hash)
-    if (!this.preimages.has(hk)) this.preimages.set(hk, preimage.slice())
+    if (!this.preimages.has(hk)) this.setPreimage(hash, preimage)
     for (const rec of this.htlcs.values()) {
       if (rec.incoming || !bytesEqual(rec.entry.hash, hash)) continue
       if (rec.from !== undefined) {
@@ -889,6 +1016,7 @@ export class HtlcNode {
         // (another HTLC with the same hash may have been claimed: each resolves on its own).
         if (rec.from !== undefined && !rec.releasedUpstream && !this.preimages.has(toHex(e.hash))) {
           rec.releasedUpstream = true
+          this.save(rec)
           const up = this.htlcs.get(rec.from)
           if (up !== undefined) this.failIncoming(up, this.failures.get(rec.key) ?? { code: 'htlc_timed_out', reporter: ch.peer })
         }
