@@ -30,7 +30,7 @@ import type { CallContext, Contract, ReadContext } from './contract.ts'
 import { OutOfGasError, RevertError, TxRejectedError } from './errors.ts'
 import { GAS_SCHEDULE, type GasOp, calldataGas, words } from './gas.ts'
 import { type SignedTx, type TxHash, senderOf, signedTxCodec, txDigest, txHash } from './tx.ts'
-import type { EventFilter, GasCharge, Head, L1, L1Event, Receipt, Unsubscribe } from './types.ts'
+import type { EventFilter, GasCharge, Head, L1, L1Event, Receipt, SubscribeOptions, Unsubscribe } from './types.ts'
 
 export interface MockL1Options {
   chainId?: bigint
@@ -200,7 +200,7 @@ export class MockL1 implements L1 {
     return this.log.filter((e) => e.height >= fromHeight && matches(filter, e))
   }
 
-  subscribe(filter: EventFilter, onEvent: (e: L1Event) => void, options: { owner?: Address } = {}): Unsubscribe {
+  subscribe(filter: EventFilter, onEvent: (e: L1Event) => void, options: SubscribeOptions = {}): Unsubscribe {
     if (typeof onEvent !== 'function') throw new InvalidInputError('onEvent', 'expected a function')
     const sub: Subscription = { filter, onEvent, owner: options.owner === undefined ? undefined : toAddress('owner', options.owner) }
     this.subscriptions.add(sub)

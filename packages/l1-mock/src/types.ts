@@ -60,6 +60,10 @@ export interface EventFilter {
 
 export type Unsubscribe = () => void
 
+export interface SubscribeOptions {
+  owner?: Address
+}
+
 export interface L1 {
   readonly chainId: bigint
   head(): Head
@@ -69,7 +73,12 @@ export interface L1 {
   receipt(hash: TxHash): Promise<Receipt>
   /** Calls a view method of a contract (no gas, no state change). */
   read<T>(contract: Address, method: string, args: unknown[]): Promise<T>
-  subscribe(filter: EventFilter, onEvent: (e: L1Event) => void): Unsubscribe
+  /**
+   * Calls `onEvent` for every matching event, after its block is mined.
+   * `owner`: the account whose process listens; while it is offline (a fault
+   * the mock can inject) it hears nothing and must catch up with `events`.
+   */
+  subscribe(filter: EventFilter, onEvent: (e: L1Event) => void, options?: SubscribeOptions): Unsubscribe
   balanceOf(address: Address): bigint
   nonceOf(address: Address): bigint
   /** Events already emitted, from `fromHeight` (inclusive). */

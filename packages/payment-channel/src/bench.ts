@@ -13,7 +13,6 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import os from 'node:os'
 import { join } from 'node:path'
-import { Worker, type WorkerOptions } from 'node:worker_threads'
 import {
   type Amount,
   type Signer,
@@ -24,6 +23,7 @@ import {
   keccak256,
   monotonicMs,
   secretKeyFromSeed,
+  startWorker,
 } from '@l2bench/core'
 import { MockL1, Wallet } from '@l2bench/l1-mock'
 import { Adjudicator } from './adjudicator.ts'
@@ -90,18 +90,6 @@ export interface ChannelBenchOptions {
 }
 
 const ETH = 10n ** 18n
-
-/**
- * Starts a worker on a sibling module. From source, Node 20 does not apply the
- * parent's `--import tsx` hooks inside workers, so a bootstrap registers tsx
- * first (same approach as zk-rollup's worker-start; a candidate for core).
- */
-function startWorker(moduleUrl: URL, options: WorkerOptions): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL(moduleUrl.href.replace(/\.ts$/, '.js')), options)
-  const api = import.meta.resolve('tsx/esm/api')
-  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(moduleUrl.href)}) })`
-  return new Worker(boot, { ...options, eval: true })
-}
 
 /** Times `iterations` × (2 signs + 2 verifies), the crypto of one update; returns updates/s. */
 export function measureRawBound(backend: VerifierName, iterations: number): number {
@@ -259,7 +247,7 @@ export async function measureThroughput(backend: VerifierName, store: BenchStore
 /** `pairsPerWorker` pairs in each of `workers` threads, all updating at once. */
 export async function measureScaling(workers: number, pairsPerWorker: number, updatesPerPair: number, backend: VerifierName = 'node'): Promise<Omit<ScalingRow, 'speedup'>> {
   const threads = Array.from({ length: workers }, (_, i) =>
-    startWorker(new URL('./bench-worker.ts', import.meta.url), { workerData: { pairs: pairsPerWorker, updatesPerPair, backend, seed: `w${i}` } }),
+    startWorker(new URL('./bench-worker.ts', import.meta.url), import.meta.url, { workerData: { pairs: pairsPerWorker, updatesPerPair, backend, seed: `w${i}` } }),
   )
   try {
     const ready = threads.map((w) => new Promise<void>((resolve, reject) => {

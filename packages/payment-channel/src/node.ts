@@ -187,8 +187,7 @@ export class ChannelNode {
       this.channels.set(key, { machine: m, queue: [], inFlight: undefined })
       if (m.awaitingDeposit !== undefined) queueMicrotask(() => this.resumeTopUp(key).catch((err) => this.record(err)))
     }
-    const l1 = this.l1 as L1 & { subscribe(f: object, cb: (e: L1Event) => void, o?: { owner?: Address }): Unsubscribe }
-    this.unsubscribe = l1.subscribe({ address: options.adjudicator.address }, (e) => this.onL1Event(e), { owner: options.wallet.address })
+    this.unsubscribe = this.l1.subscribe({ address: options.adjudicator.address }, (e) => this.onL1Event(e), { owner: options.wallet.address })
     if (options.timers !== false) {
       const period = Math.max(10, Math.floor((options.timeoutMs ?? 2_000) / 4))
       this.timer = setInterval(() => this.tick(), period)

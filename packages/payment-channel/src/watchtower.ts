@@ -37,8 +37,7 @@ export class Watchtower {
     this.client = new AdjudicatorClient(options.wallet, options.adjudicator)
     this.address = options.wallet.address
     this.verifier = options.verifier ?? nodeVerifier
-    const l1 = this.l1 as L1 & { subscribe(f: object, cb: (e: L1Event) => void, o?: { owner?: Address }): Unsubscribe }
-    this.unsubscribe = l1.subscribe({ address: options.adjudicator.address }, (e) => this.onEvent(e), { owner: this.address })
+    this.unsubscribe = this.l1.subscribe({ address: options.adjudicator.address }, (e) => this.onEvent(e), { owner: this.address })
   }
 
   get l1(): L1 {
