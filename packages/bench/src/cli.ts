@@ -266,7 +266,8 @@ export async function main(argv: string[]): Promise<number> {
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli.ts')) {
   main(process.argv.slice(2)).then(
     (code) => {
-      process.exitCode = code
+      // Exit explicitly: a design's worker or timer left running must not keep a finished run alive.
+      process.exit(code)
     },
     (err) => {
       process.stderr.write(`l2bench: internal error: ${(err as Error).stack ?? String(err)}\n`)

@@ -110,6 +110,10 @@ async function runOne(
   }
 }
 
+function sweepPayments(s: Scenario): number {
+  return s.sweeps.basePayments ?? Math.min(s.payments, 500)
+}
+
 export function sweepScenario(base: Scenario, dimension: SweepPointJson['dimension'], value: number): Scenario {
   const maxPairs = (users: number) => (users * (users - 1)) / 2
   switch (dimension) {
@@ -117,10 +121,10 @@ export function sweepScenario(base: Scenario, dimension: SweepPointJson['dimensi
       return { ...base, payments: value }
     case 'users': {
       const count = base.pairs.count === 'all' || base.pairs.count >= maxPairs(value) ? 'all' : base.pairs.count
-      return { ...base, users: value, pairs: { ...base.pairs, count } }
+      return { ...base, users: value, payments: sweepPayments(base), pairs: { ...base.pairs, count } }
     }
     case 'pairs':
-      return { ...base, pairs: { ...base.pairs, count: Math.min(value, maxPairs(base.users)) } }
+      return { ...base, payments: sweepPayments(base), pairs: { ...base.pairs, count: Math.min(value, maxPairs(base.users)) } }
     case 'paymentsPerPair':
       return {
         ...base,
@@ -292,7 +296,7 @@ export function gateMetrics(r: ResultsJson): GateMetricJson[] {
     if (!d.ran) continue
     out.push({
       name: `${r.scenario}/${d.name}/throughput_per_signverify`,
-      value: sv > 0 ? Math.round((d.throughput.paymentsPerSecond / sv) * 1e4) / 1e4 : 0,
+      value: sv > 0 ? Number((d.throughput.paymentsPerSecond / sv).toPrecision(4)) : 0,
       unit: 'payments per (sign+verify)',
       better: 'higher',
       tolerance: 0.4,

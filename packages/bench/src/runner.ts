@@ -263,7 +263,7 @@ export async function runDesign(design: Design, workload: Workload, options: Run
     succeeded,
     successRate: total === 0 ? 0 : round(succeeded / total, 4),
     failureReasons,
-    throughput: { paymentsPerSecond: round(throughputMs > 0 ? (succeeded * 1000) / throughputMs : 0, 2), measured: 'wall-clock' },
+    throughput: { paymentsPerSecond: throughputMs > 0 ? Number(((succeeded * 1000) / throughputMs).toPrecision(4)) : 0, measured: 'wall-clock' },
     wallMs: { setup: round(setupMs, 1), payments: round(paymentsMs, 1), settle: round(settleMs, 1) },
     latencyMs: { soft: latency(soft), final: latency(final), notFinal },
     l1: {

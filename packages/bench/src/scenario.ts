@@ -140,6 +140,8 @@ export const scenarioSchema = z
         pairs: z.array(int(1, 10_000_000)).default([]),
         /** Payments per pair with a single pair: the channel-vs-L1 crossover. */
         paymentsPerPair: z.array(int(1, 10_000_000)).default([]),
+        /** Payments in each users and pairs sweep point (default: the scenario's own count, at most 500). */
+        basePayments: int(1, 10_000_000).optional(),
         designs: z.array(z.enum(DESIGN_NAMES)).optional(),
       })
       .default({ payments: [], users: [], pairs: [], paymentsPerPair: [] }),

@@ -44,8 +44,13 @@ const optionsSchema = z.strictObject({
   baseFeeMsat: z.number().int().min(0).max(1_000_000).default(0),
   cost: z.enum(['fee', 'probability']).default('fee'),
   maxAttempts: z.number().int().min(1).max(1000).default(16),
-  /** Whose failures a sender learns from (lnd: per sender). */
-  missionControl: z.enum(['per-sender', 'per-payment', 'shared']).default('per-sender'),
+  /**
+   * Whose failures a sender learns from. lnd keeps them per sender for about an
+   * hour, which in a short simulated run turns one transient failure (liquidity
+   * in flight) into "no route" for the rest of the run; the default forgets
+   * between payments. Set 'per-sender' to see lnd's behaviour.
+   */
+  missionControl: z.enum(['per-sender', 'per-payment', 'shared']).default('per-payment'),
   maxOnchainChannels: z.number().int().min(0).default(1500),
   sampleChannels: z.number().int().min(1).default(100),
   /** Payments are simulated in batches spanning this much arrival time, so they overlap in the network as they would. */
@@ -134,7 +139,8 @@ export class HtlcDesign implements Design {
       maxAttempts: o.maxAttempts,
       missionControl: o.missionControl,
     })
-    world.note('HTLCs move the router simulator’s balances (no signatures on the payment path yet); channel opens and closes run on the L1 through the payment-channel adjudicator.')
+    world.note('HTLCs move the router simulator’s balances (no signatures on the payment path); channel opens and closes run on the L1 through the payment-channel adjudicator.')
+    world.note(`Mission control: ${o.missionControl}${o.missionControl === 'per-payment' ? ' (a sender forgets failures between payments; per-sender, as lnd, fails ~30 % of the default scenario with no_route after transient in-flight liquidity failures)' : ''}.`)
 
     // ---- open the channels on L1
     this.adjudicator = world.l1.deploy(new Adjudicator())

@@ -36,7 +36,7 @@ export function crossoverChart(r: ResultsJson): string {
     }
   })
   return lineChart(series, {
-    title: 'L1 gas per payment vs payments per pair (dots measured, dashed = fit a/n + b, extrapolated)',
+    title: 'L1 gas per payment vs payments per pair (dashed: fit a/n + b †)',
     xLabel: 'payments per pair (log)',
     yLabel: 'L1 gas per payment (log)',
     xLog: true,
