@@ -192,8 +192,10 @@ export class HtlcDesign implements Design {
     // payments overlap in the simulated network (each one's result is
     // resolved when its batch has run).
     const first = this.batch[0]
-    if (first !== undefined && p.atMs - first.atMs > this.options.batchWindowMs) await this.runBatch()
+    if (first !== undefined && (p.atMs - first.atMs > this.options.batchWindowMs || p.fault === 'offline-hop')) await this.runBatch()
     this.batch.push(p)
+    // A payment whose hop goes offline runs alone, so only it meets the offline node.
+    if (p.fault === 'offline-hop') await this.runBatch()
     return { ok: true }
   }
 
@@ -202,19 +204,12 @@ export class HtlcDesign implements Design {
     this.batch = []
     if (batch.length === 0) return
     const offline: number[] = []
+    const offlineFor = new Map<number, number | undefined>()
     for (const p of batch)
       if (p.fault === 'offline-hop') {
         const node = this.takeHopOffline(p)
         if (node !== undefined) offline.push(node)
-        this.world.fault({
-          paymentId: p.id,
-          kind: 'offline-hop',
-          outcome:
-            node === undefined
-              ? 'no intermediate hop on the route (direct channel or no route); payment ran normally'
-              : `node ${node} (first hop after the sender) offline for this batch (${batch.length} payments)`,
-          safe: true,
-        })
+        offlineFor.set(p.id, node)
       }
     const base = this.sim.now
     const t0 = monotonicMs()
@@ -237,8 +232,18 @@ export class HtlcDesign implements Design {
         this.world.fault({ paymentId: p.id, kind: 'withheld-preimage', outcome: 'not modelled by the router simulator (ran normally)', safe: true })
       }
       if (p.fault === 'offline-hop') {
+        const node = offlineFor.get(p.id)
+        this.world.fault({
+          paymentId: p.id,
+          kind: 'offline-hop',
+          outcome:
+            node === undefined
+              ? 'no intermediate hop on the route (direct channel or no route); payment ran normally'
+              : `node ${node} (first hop after the sender) offline during the payment: ${r.success ? `settled around it after ${r.attempts.length} attempts` : `failed (${r.reason}) after ${r.attempts.length} attempts, HTLCs released`}`,
+          safe: true,
+        })
         const f = this.world
-        f.note('offline-hop: the hop is offline for its whole simulation batch; the sender retries around it when the graph allows.')
+        f.note('offline-hop: the first hop after the sender is offline while the payment runs (alone); the sender retries around it where the graph allows — in a hub topology there is no way around.')
       }
       if (r.success) this.world.resolve(p.id, { ok: true, softLatencyMs: latency, finalLatencyMs: latency })
       else this.world.resolve(p.id, { ok: false, reason: (r.reason ?? 'FAILED').toUpperCase(), softLatencyMs: latency })
