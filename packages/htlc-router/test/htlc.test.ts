@@ -260,3 +260,35 @@ test("a peer's settle without the preimage is refused by the offerer's policy ov
 async function settle(rounds = 30): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r))
 }
+
+test('concurrent payments in both directions over shared channels all settle: crossing proposals are retried, not given up', async () => {
+  const net = await HtlcNetwork.create({
+    nodes: ['a', 'b', 'c'],
+    channels: [
+      { a: 0, b: 1, depositA: 1_000_000n, depositB: 1_000_000n },
+      { a: 1, b: 2, depositA: 1_000_000n, depositB: 1_000_000n },
+    ],
+  })
+  try {
+    const before = net.accounts().map((x) => x.total)
+    const there = net.toHtlcRoute(net.findRoute(0, 2, 1000n))
+    const back = net.toHtlcRoute(net.findRoute(2, 0, 2000n))
+    const [a, , c] = net.nodes as [(typeof net.nodes)[0], (typeof net.nodes)[0], (typeof net.nodes)[0]]
+    const outs = await Promise.all(
+      Array.from({ length: 24 }, (_, i) =>
+        i % 2 === 0 ? a.sendPayment(c.createInvoice(1000n).hash, there) : c.sendPayment(a.createInvoice(2000n).hash, back),
+      ),
+    )
+    assert.deepEqual(
+      outs.map((o) => o.status),
+      Array(24).fill('settled'),
+    )
+    await settle()
+    for (const n of net.nodes) assert.deepEqual(n.pendingHtlcs(), [])
+    const fee = (r: typeof there) => (r[0] as { amount: bigint }).amount - (r[r.length - 1] as { amount: bigint }).amount
+    const d = net.accounts().map((x, i) => x.total - (before[i] as bigint))
+    assert.deepEqual(d, [12n * (2000n - 1000n - fee(there)), 12n * (fee(there) + fee(back)), 12n * (1000n - 2000n - fee(back))])
+  } finally {
+    net.stop()
+  }
+})

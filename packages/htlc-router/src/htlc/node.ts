@@ -565,11 +565,11 @@ export class HtlcNode {
     this.htlcs.set(key, rec)
     this.save(rec) // before the peer hears of it: after a restart we must know what it serves
     if (instructions) this.send(ch.peer, { type: 'add', channelId: ch.channelId, lockId: id, onward: h.onward, finalAmount: h.finalAmount })
-    let builds = 0
+    const refusals = refusalCounter()
     try {
       await this.channel.update(ch.channelId, (latest) => {
         // A rebuilt proposal after a crossing is fine; one refused again and again is not.
-        if (++builds > 4) throw new HtlcRejectedError('HTLC_POLICY', 'state', 'the peer keeps refusing this HTLC')
+        if (refusals(latest) > 4) throw new HtlcRejectedError('HTLC_POLICY', 'state', 'the peer keeps refusing this HTLC')
         return buildAdd(latest, ch.me, { id, amount: h.amount, hash: h.hash, expiry: h.expiry }, this.height(), this.limits)
       })
     } catch (err) {
@@ -672,10 +672,10 @@ export class HtlcNode {
    */
   private propose(ch: Channel, rec: Htlc, build: (latest: ChannelState) => ChannelState, announce?: HtlcWireMessage): Promise<void> {
     rec.proposing = true
-    let builds = 0
+    const refusals = refusalCounter()
     return this.channel
       .update(ch.channelId, (latest) => {
-        if (++builds > 4) throw new HtlcRejectedError('HTLC_POLICY', 'state', 'the peer keeps refusing this update')
+        if (refusals(latest) > 4) throw new HtlcRejectedError('HTLC_POLICY', 'state', 'the peer keeps refusing this update')
         if (announce !== undefined) this.send(ch.peer, announce)
         return build(latest)
       })
@@ -1095,5 +1095,23 @@ export class HtlcNode {
     this.stopped = true
     for (const u of this.unsubscribe) u()
     this.channel.stop()
+  }
+}
+
+/**
+ * Counts how often a proposal is rebuilt on the same latest version. A
+ * rebuild after a crossing comes on a newer version (we countersigned the
+ * winner's state) and resets the count; a rebuild after a refusal comes on the
+ * same one — those are what a give-up bounds.
+ */
+function refusalCounter(): (latest: ChannelState) => number {
+  let version: bigint | undefined
+  let n = 0
+  return (latest) => {
+    if (latest.version !== version) {
+      version = latest.version
+      n = 0
+    }
+    return ++n
   }
 }
