@@ -199,7 +199,8 @@ export function parseScenario(raw: unknown, options: ParseOptions & { lineOf?: (
   let message = issue.message
   if (issue.code === 'unrecognized_keys') {
     field = [...path, issue.keys[0]].join('.')
-    message = `unknown key (allowed here: ${allowedKeys(path).join(', ')})`
+    const allowed = path[0] === 'limits' ? [...DESIGN_NAMES] : allowedKeys(path)
+    message = allowed.length > 0 ? `unknown key (allowed here: ${allowed.join(', ')})` : 'unknown key'
   } else if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
     message = `unknown or missing "kind"`
   }

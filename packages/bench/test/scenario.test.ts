@@ -37,6 +37,7 @@ test('errors name the bad key path and its line', () => {
   rejects(() => parseScenarioYaml(`${base}designs: [l1, lightning]\n`), 'designs.1')
   rejects(() => parseScenarioYaml(`${base}sweeps: { payments: [10, 2.5] }\n`), 'sweeps.payments.1', /integer/)
   rejects(() => parseScenarioYaml(`${base}designOptions: { zk: {} }\n`), 'designOptions.zk', /unknown design/)
+  rejects(() => parseScenarioYaml(`${base}limits: { zk: 5 }\n`), 'limits.zk', /allowed here: l1, channel/)
   rejects(() => parseScenarioYaml('name: t\npayments: 5\n'), 'users', /required/)
   rejects(() => parseScenarioYaml('users: [\n'), '(yaml)')
   rejects(() => parseScenario([1, 2]), '(root)')
