@@ -87,3 +87,89 @@ test('random withholding and link cuts: all or nothing, forwarding hops never lo
   )
   assert.ok(seen.settled > 0 && seen.failed > 0 && seen.onChain > 0, JSON.stringify(seen))
 })
+
+test('several concurrent payments both ways under faults: each all or nothing, every node gets exactly its payments and fees', async () => {
+  const seen = { settled: 0, failed: 0, onChain: 0 }
+  await fc.assert(
+    fc.asyncProperty(
+      fc.array(
+        fc.record({
+          from: fc.integer({ min: 0, max: 3 }),
+          to: fc.integer({ min: 0, max: 3 }),
+          amount: fc.bigInt({ min: 1_000n, max: 50_000n }),
+          /** When the receiver reveals (undefined: never). */
+          releaseAt: fc.option(fc.integer({ min: 0, max: 50 }), { nil: undefined }),
+        }),
+        { minLength: 1, maxLength: 3 },
+      ),
+      fc.array(
+        fc.record({ link: fc.integer({ min: 0, max: 2 }), at: fc.integer({ min: 0, max: 45 }), down: fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }) }),
+        { maxLength: 2 },
+      ),
+      async (payments, cuts) => {
+        const net = await HtlcNetwork.create({
+          nodes: ['alice', 'bob', 'carol', 'dave'],
+          channels: [0, 1, 2].map((i) => ({ a: i, b: i + 1, depositA: M, depositB: M, policyAB: policy, policyBA: policy })),
+          disputeWindow: 6,
+          seed: 'faults',
+        })
+        try {
+          const nodes = net.nodes as HtlcNode[]
+          for (const n of nodes) n.withholding = true
+          const before = net.accounts().map((a) => a.total)
+          const sum = before.reduce((s, x) => s + x, 0n)
+          const live = payments.filter((p) => p.from !== p.to)
+          // One invoice per payment, each released (or not) on its own schedule.
+          const sent = live.map((p) => {
+            const route = net.findRoute(p.from, p.to, p.amount)
+            const inv = (nodes[p.to] as HtlcNode).createInvoice(p.amount)
+            const rec = { p, route, inv, outcome: undefined as PaymentOutcome | undefined }
+            void (nodes[p.from] as HtlcNode).sendPayment(inv.hash, net.toHtlcRoute(route)).then((o) => {
+              rec.outcome = o
+            })
+            return rec
+          })
+          const last = Math.max(0, ...live.map((p) => p.releaseAt ?? 0), ...cuts.map((c) => c.at + (c.down ?? 0)))
+          for (let block = 0; block < 200; block++) {
+            for (const c of cuts) if (c.at === block) net.setLinked(c.link, c.link + 1, false)
+            for (const c of cuts) if (c.down !== undefined && c.at + c.down === block) net.setLinked(c.link, c.link + 1, true)
+            for (const s of sent) if (s.p.releaseAt === block) (nodes[s.p.to] as HtlcNode).releasePreimage(s.inv.hash)
+            const quiet = nodes.every((n) => n.pendingHtlcs().length === 0)
+            if (quiet && sent.every((s) => s.outcome !== undefined) && block > last) break
+            await net.mine(1)
+          }
+          for (const n of nodes) assert.deepEqual(n.pendingHtlcs(), [], 'nothing left locked')
+          assert.ok(sent.every((s) => s.outcome !== undefined), 'every payment has an outcome')
+          const after = net.accounts().map((a) => a.total)
+          assert.equal(
+            after.reduce((s, x) => s + x, 0n),
+            sum,
+          )
+          const expected = [...before]
+          for (const s of sent) {
+            const o = s.outcome as PaymentOutcome
+            if (o.onChain) seen.onChain++
+            if (o.status !== 'settled') {
+              seen.failed++
+              continue
+            }
+            seen.settled++
+            const hops = s.route.hops
+            expected[s.p.from] = (expected[s.p.from] as Amount) - s.route.totalAmountMsat
+            expected[s.p.to] = (expected[s.p.to] as Amount) + s.p.amount
+            for (let i = 1; i < hops.length; i++)
+              expected[(hops[i] as (typeof hops)[number]).from] =
+                (expected[(hops[i] as (typeof hops)[number]).from] as Amount) +
+                (hops[i - 1] as (typeof hops)[number]).amountMsat -
+                (hops[i] as (typeof hops)[number]).amountMsat
+          }
+          assert.deepEqual(after, expected)
+        } finally {
+          net.stop()
+        }
+      },
+    ),
+    { numRuns: 25, seed: 777 },
+  )
+  assert.ok(seen.settled > 0 && seen.failed > 0 && seen.onChain > 0, JSON.stringify(seen))
+})

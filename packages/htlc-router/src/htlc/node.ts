@@ -222,6 +222,7 @@ export class HtlcNode {
   readonly htlcStore: HtlcStore
   /** While true, a receiver accepts HTLCs for its invoices but reveals no preimage (ATTACKS 12; tests). */
   withholding: boolean
+  private readonly released = new Set<string>()
   private chainQueue: Promise<void> = Promise.resolve()
   private stopped = false
 
@@ -463,8 +464,20 @@ export class HtlcNode {
   /** Stops withholding: settles every pending HTLC paying one of our invoices (off chain, or on chain near its expiry). */
   releasePreimages(): void {
     this.withholding = false
+    this.release(undefined)
+  }
+
+  /** Stops withholding the preimage of one invoice (the others stay withheld while `withholding`). */
+  releasePreimage(hash: Uint8Array): void {
+    checkHash('hash', hash)
+    this.released.add(toHex(hash))
+    this.release(hash)
+  }
+
+  private release(hash: Uint8Array | undefined): void {
     for (const rec of this.htlcs.values()) {
       if (!rec.incoming || rec.status !== 'pending' || rec.onward === undefined || rec.onward.length > 0) continue
+      if (hash !== undefined && !bytesEqual(hash, rec.entry.hash)) continue
       const inv = this.invoices.get(toHex(rec.entry.hash))
       if (inv === undefined) continue
       this.setPreimage(rec.entry.hash, inv.preimage)
@@ -863,7 +876,7 @@ export class HtlcNode {
         this.failIncoming(rec, { code, reporter: this.address })
         return
       }
-      if (this.withholding) return
+      if (this.withholding && !this.released.has(toHex(e.hash))) return
       this.setPreimage(e.hash, (inv as { preimage: Uint8Array }).preimage)
       this.settleIncoming(rec)
       return
