@@ -7,7 +7,10 @@
  * is resolved. Whatever happens: nothing stays locked, money is conserved
  * (channel balances + L1 funds + gas burnt), the payment is all or nothing
  * (alice paid ⇔ dave paid), and bob and carol never lose: each ends with
- * exactly its fee or exactly nothing, gas aside.
+ * exactly its fee or exactly nothing, gas aside. The second property runs
+ * several payments at once, both ways, and restarts random nodes at random
+ * blocks (from their stores): every payment is still all or nothing and every
+ * node ends with exactly its payments and fees.
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
@@ -41,7 +44,7 @@ test('random withholding and link cuts: all or nothing, forwarding hops never lo
           seed: 'faults',
         })
         try {
-          const nodes = net.nodes as HtlcNode[]
+          const nodes = [...net.nodes] as HtlcNode[]
           const dave = nodes[3] as HtlcNode
           dave.withholding = true
           const before = net.accounts().map((a) => a.total)
@@ -88,7 +91,7 @@ test('random withholding and link cuts: all or nothing, forwarding hops never lo
   assert.ok(seen.settled > 0 && seen.failed > 0 && seen.onChain > 0, JSON.stringify(seen))
 })
 
-test('several concurrent payments both ways under faults: each all or nothing, every node gets exactly its payments and fees', async () => {
+test('several concurrent payments both ways under faults and restarts: each all or nothing, every node gets exactly its payments and fees', async () => {
   const seen = { settled: 0, failed: 0, onChain: 0 }
   await fc.assert(
     fc.asyncProperty(
@@ -106,7 +109,8 @@ test('several concurrent payments both ways under faults: each all or nothing, e
         fc.record({ link: fc.integer({ min: 0, max: 2 }), at: fc.integer({ min: 0, max: 45 }), down: fc.option(fc.integer({ min: 1, max: 30 }), { nil: undefined }) }),
         { maxLength: 2 },
       ),
-      async (payments, cuts) => {
+      fc.array(fc.record({ node: fc.integer({ min: 0, max: 3 }), at: fc.integer({ min: 0, max: 60 }) }), { maxLength: 2 }),
+      async (payments, cuts, restarts) => {
         const net = await HtlcNetwork.create({
           nodes: ['alice', 'bob', 'carol', 'dave'],
           channels: [0, 1, 2].map((i) => ({ a: i, b: i + 1, depositA: M, depositB: M, policyAB: policy, policyBA: policy })),
@@ -114,7 +118,7 @@ test('several concurrent payments both ways under faults: each all or nothing, e
           seed: 'faults',
         })
         try {
-          const nodes = net.nodes as HtlcNode[]
+          const nodes = [...net.nodes] as HtlcNode[]
           for (const n of nodes) n.withholding = true
           const before = net.accounts().map((a) => a.total)
           const sum = before.reduce((s, x) => s + x, 0n)
@@ -130,15 +134,38 @@ test('several concurrent payments both ways under faults: each all or nothing, e
             return rec
           })
           const last = Math.max(0, ...live.map((p) => p.releaseAt ?? 0), ...cuts.map((c) => c.at + (c.down ?? 0)))
+          const restarted = new Set<number>()
           for (let block = 0; block < 200; block++) {
+            for (const r of restarts)
+              if (r.at === block) {
+                const w = nodes[r.node] as HtlcNode
+                const n = await net.restart(r.node)
+                n.withholding = w.withholding
+                nodes[r.node] = n
+                restarted.add(r.node)
+                for (const s of sent) if (s.p.to === r.node && s.p.releaseAt !== undefined && s.p.releaseAt < block) n.releasePreimage(s.inv.hash)
+                // A restart reconnects every link of the node: re-cut the ones that are still down.
+                for (const c of cuts)
+                  if ((c.link === r.node || c.link + 1 === r.node) && c.at <= block && (c.down === undefined || c.at + c.down > block))
+                    net.setLinked(c.link, c.link + 1, false)
+              }
             for (const c of cuts) if (c.at === block) net.setLinked(c.link, c.link + 1, false)
             for (const c of cuts) if (c.down !== undefined && c.at + c.down === block) net.setLinked(c.link, c.link + 1, true)
             for (const s of sent) if (s.p.releaseAt === block) (nodes[s.p.to] as HtlcNode).releasePreimage(s.inv.hash)
             const quiet = nodes.every((n) => n.pendingHtlcs().length === 0)
-            if (quiet && sent.every((s) => s.outcome !== undefined) && block > last) break
+            const done = sent.every((s) => s.outcome !== undefined || restarted.has(s.p.from))
+            if (quiet && done && block > Math.max(last, ...restarts.map((r) => r.at))) break
             await net.mine(1)
           }
           for (const n of nodes) assert.deepEqual(n.pendingHtlcs(), [], 'nothing left locked')
+          // A restarted sender lost its promise: read the outcome back from its HTLC records.
+          for (const s of sent) {
+            if (s.outcome !== undefined) continue
+            const h = `0x${Buffer.from(s.inv.hash).toString('hex')}`
+            const rec = (nodes[s.p.from] as HtlcNode).allHtlcs().find((x) => !x.incoming && x.hash === h && (x.status === 'settled' || x.status === 'failed'))
+            if (rec !== undefined) s.outcome = rec.status === 'settled' ? { status: 'settled', preimage: s.inv.preimage, onChain: rec.onChain } : { status: 'failed', failure: { code: 'x', reporter: nodes[0]!.address }, onChain: rec.onChain }
+            else if (!(nodes[s.p.from] as HtlcNode).allHtlcs().some((x) => !x.incoming && x.hash === h)) s.outcome = { status: 'failed', failure: { code: 'never sent', reporter: nodes[0]!.address }, onChain: false }
+          }
           assert.ok(sent.every((s) => s.outcome !== undefined), 'every payment has an outcome')
           const after = net.accounts().map((a) => a.total)
           assert.equal(

@@ -171,14 +171,15 @@ export class HtlcNetwork {
   /**
    * Crash and restart of node `i`: the old HtlcNode stops (its stores are
    * left to the caller to close), a new one is built from the same options
-   * plus `extra` (typically stores reopened from the same files) and gets
-   * fresh links to every peer the old one had. Returns the new node.
+   * and the old node's stores, or `extra` (typically stores reopened from the
+   * same files), and gets fresh links to every peer the old one had.
    */
   async restart(i: number, extra: Partial<HtlcNodeOptions> = {}): Promise<HtlcNode> {
     const old = this.nodes[i]
     if (old === undefined) throw new InvalidInputError('i', `no node ${describe(i)}`)
     old.stop()
-    const node = new HtlcNode({ ...old.options, ...extra })
+    // By default the new node reopens the old one's stores (in-memory stores then act as durable ones).
+    const node = new HtlcNode({ ...old.options, store: old.channel.store, htlcStore: old.htlcStore, ...extra })
     ;(this.nodes as HtlcNode[])[i] = node
     for (const [k, l] of this.links) {
       const [x, y] = k.split('-').map(Number) as [number, number]

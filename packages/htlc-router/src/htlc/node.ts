@@ -82,6 +82,7 @@ import {
 import {
   type HtlcRecordData,
   type HtlcStore,
+  type HtlcStoreKind,
   MemoryHtlcStore,
   counterCodec,
   failureCodec,
@@ -266,6 +267,11 @@ export class HtlcNode {
     this.recover()
   }
 
+  /** A stopped node writes nothing (as a dead process would not), even from continuations still running. */
+  private put(kind: HtlcStoreKind, key: string, value: Uint8Array | undefined): void {
+    if (!this.stopped) this.htlcStore.put(kind, key, value)
+  }
+
   private save(rec: Htlc): void {
     const data: HtlcRecordData = {
       channelId: rec.channelId,
@@ -280,14 +286,14 @@ export class HtlcNode {
       releasedUpstream: rec.releasedUpstream,
       failure: rec.failure === undefined ? undefined : { code: String(rec.failure.code).slice(0, 64), reporter: rec.failure.reporter },
     }
-    this.htlcStore.put('htlc', rec.key, encode(htlcRecordCodec, data))
+    this.put('htlc', rec.key, encode(htlcRecordCodec, data))
   }
 
   private setPreimage(hash: Uint8Array, preimage: Uint8Array): void {
     const k = toHex(hash)
     if (this.preimages.has(k)) return
     // Durable before anything (our policy accepting a settle) relies on it.
-    this.htlcStore.put('preimage', k, preimage)
+    this.put('preimage', k, preimage)
     this.preimages.set(k, preimage.slice())
   }
 
@@ -457,7 +463,7 @@ export class HtlcNode {
     checkPreimage('preimage', preimage)
     const hash = sha256(preimage)
     this.invoices.set(toHex(hash), { preimage: preimage.slice(), amount })
-    this.htlcStore.put('invoice', toHex(hash), encode(invoiceCodec, { preimage, amount }))
+    this.put('invoice', toHex(hash), encode(invoiceCodec, { preimage, amount }))
     return { hash, preimage: preimage.slice() }
   }
 
@@ -557,7 +563,7 @@ export class HtlcNode {
     if (status.phase !== 'open' || ch.closing) return 'permanent_channel_failure'
     if (status.myBalance < h.amount) return 'temporary_channel_failure'
     const id = lockIdFor(this.address, this.counter++)
-    this.htlcStore.put('meta', 'counter', encode(counterCodec, BigInt(this.counter)))
+    this.put('meta', 'counter', encode(counterCodec, BigInt(this.counter)))
     if (out !== undefined) out.lockId = id
     const key = `${ch.key}:${channelIdHex(id)}`
     const entry: LockedEntry = { id, amount: h.amount, direction: ch.me, hash: h.hash, expiry: h.expiry }
@@ -731,7 +737,7 @@ export class HtlcNode {
     switch (msg.type) {
       case 'add': {
         this.instructions.set(key, { onward: msg.onward, finalAmount: msg.finalAmount })
-        this.htlcStore.put('instructions', key, encode(instructionsCodec, { onward: msg.onward, finalAmount: msg.finalAmount }))
+        this.put('instructions', key, encode(instructionsCodec, { onward: msg.onward, finalAmount: msg.finalAmount }))
         const rec = this.htlcs.get(key)
         if (rec !== undefined) this.processIncoming(rec)
         return
@@ -745,7 +751,7 @@ export class HtlcNode {
       }
       case 'fail': {
         this.failures.set(key, { code: msg.code, reporter: msg.reporter })
-        this.htlcStore.put('failure', key, encode(failureCodec, { code: msg.code, reporter: msg.reporter }))
+        this.put('failure', key, encode(failureCodec, { code: msg.code, reporter: msg.reporter }))
         return
       }
     }
@@ -863,7 +869,7 @@ export class HtlcNode {
     rec.finalAmount = instr.finalAmount
     this.save(rec)
     this.instructions.delete(rec.key)
-    this.htlcStore.put('instructions', rec.key, undefined)
+    this.put('instructions', rec.key, undefined)
     const e = rec.entry
     const h = this.height()
     if (instr.onward.length === 0) {
