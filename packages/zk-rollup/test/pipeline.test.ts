@@ -396,6 +396,23 @@ describe('compile cache keys and errors', () => {
     assert.equal(new Set(results.map((r) => r.hash)).size, 1)
   })
 
+  test('a lock left by a dead process is taken over', async () => {
+    const dir = join(work, 'stale')
+    const { mkdirSync } = await import('node:fs')
+    mkdirSync(dir, { recursive: true })
+    writeFileSync(join(dir, 's.circom'), 'pragma circom 2.1.0;\ntemplate S() { signal input a; signal output b; b <== a * a; }\ncomponent main = S();\n')
+    const staleCache = join(work, 'cache-stale')
+    // Find where the entry will live, then plant a lock owned by a pid that cannot be alive.
+    const probe = await compileCircuit({ source: join(dir, 's.circom'), cacheDir: staleCache })
+    rmSync(probe.dir, { recursive: true, force: true })
+    mkdirSync(`${probe.dir}.lock`)
+    writeFileSync(join(`${probe.dir}.lock`, 'pid'), '4194304')
+    const again = await compileCircuit({ source: join(dir, 's.circom'), cacheDir: staleCache })
+    assert.equal(again.cached, false)
+    assert.equal(again.hash, probe.hash)
+    assert.ok(statSync(again.r1cs).size > 0)
+  })
+
   test('compile errors and bad inputs are typed', async () => {
     const dir = join(work, 'bad')
     const { mkdirSync } = await import('node:fs')
