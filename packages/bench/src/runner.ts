@@ -234,6 +234,9 @@ export async function runDesign(design: Design, workload: Workload, options: Run
       target.bytes += x.bytes
       target.txs += x.txs
     }
+    // Whole-transaction size: the calldata plus this run's mean envelope per transaction.
+    const envelope = costs.txs - x.txs > 0 ? Math.max(0, (costs.txBytes - (costs.bytes - x.bytes)) / (costs.txs - x.txs)) : 0
+    costs.txBytes += x.bytes + Math.round(envelope * x.txs)
   }
   const failureReasons: Record<string, number> = {}
   const soft: number[] = []

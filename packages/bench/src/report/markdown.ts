@@ -40,6 +40,24 @@ export const SUMMARY_HEAD = [
   'funds conserved',
 ]
 
+/** One line per headline metric: which design leads it in this run (extrapolated leaders keep their †). */
+export function atAGlance(r: ResultsJson): string[] {
+  const ran = r.designs.filter((d) => d.ran && d.succeeded > 0)
+  if (ran.length < 2) return []
+  const best = (f: (d: DesignResultJson) => number, lower: boolean) => [...ran].sort((a, b) => (lower ? f(a) - f(b) : f(b) - f(a)))[0]!
+  const name = (d: DesignResultJson) => `**${d.name}**${mark(d)}`
+  const gas = best((d) => d.l1.gasPerPayment, true)
+  const soft = best((d) => d.latencyMs.soft.p50, true)
+  const final = best((d) => d.latencyMs.final.count > 0 ? d.latencyMs.final.p50 : Number.POSITIVE_INFINITY, true)
+  const tput = best((d) => d.throughput.paymentsPerSecond, false)
+  const ok = best((d) => d.successRate, false)
+  return [
+    `Least L1 gas per payment: ${name(gas)} (${fmtInt(gas.l1.gasPerPayment)}; the L1 baseline pays ${fmtInt(r.designs.find((d) => d.name === 'l1')?.l1.gasPerPayment ?? 21_000)}).`,
+    `Fastest acceptance (soft p50): ${name(soft)} (${fmtMs(soft.latencyMs.soft.p50)}); fastest finality (final p50): ${name(final)} (${fmtMs(final.latencyMs.final.p50)}).`,
+    `Highest throughput: ${name(tput)} (${fmtNum(tput.throughput.paymentsPerSecond)} payments/s${tput.name === 'htlc' ? ': simulated forwarding, no signatures on its payment path' : ''}); best success rate: ${name(ok)} (${pct(ok.successRate)}).`,
+  ]
+}
+
 export function renderMarkdown(r: ResultsJson): string {
   const out: string[] = []
   const w = r.workload
@@ -61,6 +79,11 @@ export function renderMarkdown(r: ResultsJson): string {
   out.push('')
   out.push(mdTable(SUMMARY_HEAD, summaryRows(r)))
   out.push('')
+  const glance = atAGlance(r)
+  if (glance.length > 0) {
+    out.push(...glance.map((g) => `- ${g}`))
+    out.push('')
+  }
   out.push(
     'Throughput is measured on the wall clock (succeeded payments ÷ time of the payment phase, including mining and proving). ' +
       'Latency = wall-clock computation + simulated L1 time the payment waited for; *soft* = accepted by the payee or operator, ' +
