@@ -12,7 +12,7 @@ export const DESIGN_COLORS: Record<string, string> = {
   htlc: '#d97706',
   rollup: '#7c3aed',
 }
-const PALETTE = ['#2563eb', '#059669', '#d97706', '#7c3aed', '#dc2626', '#0891b2', '#65a30d', '#db2777', '#6b7280', '#92400e']
+const PALETTE = ['#2563eb', '#059669', '#d97706', '#7c3aed', '#dc2626', '#0891b2', '#65a30d', '#db2777', '#6b7280', '#92400e', '#4f46e5', '#0d9488', '#ca8a04', '#be123c']
 
 export function colorFor(name: string, i = 0): string {
   return DESIGN_COLORS[name] ?? PALETTE[i % PALETTE.length]!
@@ -115,7 +115,7 @@ export function barChart(rows: readonly BarRow[], o: { title: string; unit: stri
   const m = { l: 110, r: 130, t: 36, b: 40 }
   const legend = [...new Map(rows.flatMap((r) => r.segments).filter((s) => s.value > 0).map((s) => [s.name, s.color])).entries()]
   const stacked = rows.some((r) => r.segments.length > 1)
-  const H = m.t + rows.length * rowH + m.b + (stacked ? Math.ceil(legend.length / 3) * 18 : 0)
+  const H = m.t + rows.length * rowH + m.b + (stacked ? Math.ceil(legend.length / 2) * 18 : 0)
   const max = Math.max(1e-12, ...rows.map((r) => r.segments.reduce((a, s) => a + s.value, 0)))
   const fmt = o.format ?? ((v: number) => fmtNum(v))
   const sx = (v: number) => (v / max) * (W - m.l - m.r)
@@ -135,8 +135,8 @@ export function barChart(rows: readonly BarRow[], o: { title: string; unit: stri
   })
   if (stacked)
     legend.forEach(([name, color], i) => {
-      const lx = m.l + (i % 3) * 200
-      const ly = m.t + rows.length * rowH + 24 + Math.floor(i / 3) * 18
+      const lx = m.l + (i % 2) * 300
+      const ly = m.t + rows.length * rowH + 24 + Math.floor(i / 2) * 18
       parts.push(`<rect x="${lx}" y="${ly - 10}" width="12" height="12" fill="${color}"/><text x="${lx + 18}" y="${ly}" class="a">${escapeHtml(name)}</text>`)
     })
   parts.push('</svg>')
