@@ -24,7 +24,7 @@ import { loadavg } from 'node:os'
 import { pathToFileURL } from 'node:url'
 import { NodeSigner, nodeVerifier, secretKeyFromSeed, sha256 } from '@l2bench/core'
 import type { Receipt } from '@l2bench/l1-mock'
-import { HtlcNetwork, type HtlcNode, type NetworkChannelSpec, settle } from '../src/index.ts'
+import { HtlcNetwork, type HtlcNode, type NetworkChannelSpec, drainEventLoop as settle } from '../src/index.ts'
 
 export interface HopFigures {
   hops: number

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { Amount } from '@l2bench/core'
-import { HtlcNetwork, type HtlcRouteHop, type NetworkChannelSpec, type PaymentOutcome, settle } from '../src/index.ts'
+import { HtlcNetwork, type HtlcRouteHop, type NetworkChannelSpec, type PaymentOutcome, drainEventLoop as settle } from '../src/index.ts'
 
 const M = 1_000_000n
 

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import type { Amount } from '@l2bench/core'
 import fc from 'fast-check'
-import { HtlcNetwork, type NetworkChannelSpec, settle } from '../src/index.ts'
+import { HtlcNetwork, type NetworkChannelSpec, drainEventLoop as settle } from '../src/index.ts'
 
 const TOPOLOGY: readonly [number, number][] = [
   [0, 1],

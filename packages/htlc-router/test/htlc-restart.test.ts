@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { test } from 'node:test'
 import { type Amount, decode } from '@l2bench/core'
 import { SqliteStore } from '@l2bench/payment-channel'
-import { HtlcNetwork, type HtlcNode, MemoryHtlcStore, SqliteHtlcStore, htlcRecordCodec, settle } from '../src/index.ts'
+import { HtlcNetwork, type HtlcNode, MemoryHtlcStore, SqliteHtlcStore, htlcRecordCodec, drainEventLoop as settle } from '../src/index.ts'
 
 const M = 1_000_000n
 const policy = { baseFee: 100n, feeRatePpm: 1000n, cltvDelta: 18 }

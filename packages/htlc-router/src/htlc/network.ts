@@ -165,7 +165,7 @@ export class HtlcNetwork {
     ;(this.nodes[x] as HtlcNode).attach(channel[0], htlc[0])
     ;(this.nodes[y] as HtlcNode).attach(channel[1], htlc[1])
     this.links.set(k, { channel, htlc })
-    await settle()
+    await drainEventLoop()
   }
 
   /**
@@ -192,7 +192,7 @@ export class HtlcNetwork {
       ;(this.nodes[y] as HtlcNode).attach(channel[1], htlc[1])
       this.links.set(k, { channel, htlc })
     }
-    await settle()
+    await drainEventLoop()
     return node
   }
 
@@ -298,9 +298,9 @@ export class HtlcNetwork {
   async mine(n = 1): Promise<void> {
     for (let i = 0; i < n; i++) {
       this.l1.mine(1)
-      await settle()
+      await drainEventLoop()
       await Promise.all(this.nodes.map((x) => x.poll()))
-      await settle()
+      await drainEventLoop()
     }
   }
 
@@ -353,6 +353,6 @@ function builderStub(): ChannelGraph {
 }
 
 /** Lets queued microtasks and zero-delay callbacks run. */
-export async function settle(rounds = 20): Promise<void> {
+export async function drainEventLoop(rounds = 20): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r))
 }
