@@ -773,7 +773,6 @@ export class HtlcNode {
     }
     const prevLocked = ch.locked
     const prevBal = ch.balances
-    if (s.state.version < 0n) return
     ch.locked = s.state.locked
     ch.balances = s.state.balances
     const now = new Set(s.state.locked.map((e) => channelIdHex(e.id)))
