@@ -61,3 +61,14 @@ test('offline hop in a hub network: the payment fails (the hub is the only route
   assert.equal(r.faults[0]?.kind, 'offline-hop')
   assert.equal(r.conservation.ok, true)
 })
+
+test('a payee withholding the preimage: the payment fails with timeout, the hop times out on chain, funds conserved', async () => {
+  const s = parseScenario({ name: 'withhold', seed: 5, users: 6, payments: 40, faults: { withheldPreimage: 2 } })
+  const r = await runDesign(new HtlcDesign(), generateWorkload(s), { keys })
+  assert.equal(r.conservation.ok, true, JSON.stringify(r.conservation))
+  const faults = r.faults.filter((f) => f.kind === 'withheld-preimage')
+  assert.equal(faults.length, 2)
+  for (const f of faults) assert.match(f.outcome, /failed \(timeout\).*timed out on chain/)
+  assert.ok((r.failureReasons.TIMEOUT ?? 0) >= 2, JSON.stringify(r.failureReasons))
+  assert.ok(r.extrapolations.some((e) => /on-chain HTLC resolutions/.test(e.what)), 'the on-chain timeout is costed (modelled gas, marked)')
+})

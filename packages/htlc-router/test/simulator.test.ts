@@ -189,6 +189,30 @@ test('a silent hop: the HTLC is timed out on chain at its expiry, gas counted, t
   assert.equal(r2?.attempts.length, 0)
 })
 
+test('a payee withholding the preimage (ATTACKS 12 in the simulator): the last hop times out on chain, every hop gets its money back', async () => {
+  const { graph, n } = named([
+    { id: 'S-A', capacitySat: 1_000_000n },
+    { id: 'A-T', capacitySat: 1_000_000n },
+  ])
+  const sim = new NetworkSimulator(graph, { seed: 1, gasPerHtlcResolution: GAS, liquidity: 'funder', blockTimeMs: 600_000, startHeight: 1000 })
+  const f = sim.forwarder as BalanceForwarder
+  const before = balances(f, graph.nodeCount)
+  sim.withholding[n.T as number] = 1
+  const [r] = await sim.run([{ id: 1, timeMs: 0, sender: n.S as number, receiver: n.T as number, amountMsat: 1000n * SAT }])
+  assert.equal(r?.success, false)
+  assert.equal(r?.reason, 'timeout')
+  const last = r?.attempts[0]?.route.hops[1] as Route['hops'][number]
+  // A waited for the expiry of its HTLC to T, then went on chain; S's HTLC to A was failed back off-chain.
+  assert.equal(r?.attempts[0]?.failure?.hopIndex, 1)
+  assert.deepEqual(summarize(sim).onchain, { forceCloses: 1, htlcResolutions: 1, gas: GAS })
+  assert.equal(f.isClosed(last.channel), true)
+  assert.equal(f.pendingCount, 0)
+  assert.deepEqual(balances(f, graph.nodeCount), before)
+  // Once it reveals again, a payee with a fresh route is paid as usual.
+  sim.withholding[n.T as number] = 0
+  assert.equal(sim.withholding.length, graph.nodeCount)
+})
+
 test('multi-part payments settle all parts or none', async () => {
   const { graph, n } = named([
     { id: 'S-A', capacitySat: 60_000n },

@@ -192,10 +192,11 @@ export class HtlcDesign implements Design {
     // payments overlap in the simulated network (each one's result is
     // resolved when its batch has run).
     const first = this.batch[0]
-    if (first !== undefined && (p.atMs - first.atMs > this.options.batchWindowMs || p.fault === 'offline-hop')) await this.runBatch()
+    const alone = p.fault === 'offline-hop' || p.fault === 'withheld-preimage'
+    if (first !== undefined && (p.atMs - first.atMs > this.options.batchWindowMs || alone)) await this.runBatch()
     this.batch.push(p)
-    // A payment whose hop goes offline runs alone, so only it meets the offline node.
-    if (p.fault === 'offline-hop') await this.runBatch()
+    // A payment with a faulty hop or payee runs alone, so only it meets the fault.
+    if (alone) await this.runBatch()
     return { ok: true }
   }
 
@@ -205,12 +206,18 @@ export class HtlcDesign implements Design {
     if (batch.length === 0) return
     const offline: number[] = []
     const offlineFor = new Map<number, number | undefined>()
-    for (const p of batch)
+    const withholding: number[] = []
+    for (const p of batch) {
+      if (p.fault === 'withheld-preimage') {
+        this.sim.withholding[p.to] = 1
+        withholding.push(p.to)
+      }
       if (p.fault === 'offline-hop') {
         const node = this.takeHopOffline(p)
         if (node !== undefined) offline.push(node)
         offlineFor.set(p.id, node)
       }
+    }
     const base = this.sim.now
     const t0 = monotonicMs()
     let results: Awaited<ReturnType<NetworkSimulator['run']>>
@@ -220,6 +227,7 @@ export class HtlcDesign implements Design {
       )
     } finally {
       for (const n of offline) this.sim.offline[n] = 0
+      for (const n of withholding) this.sim.withholding[n] = 0
     }
     const wallEach = (monotonicMs() - t0) / batch.length
     batch.forEach((p, i) => {
@@ -228,8 +236,17 @@ export class HtlcDesign implements Design {
       const latency = r.latencyMs + (Math.max(p.atMs, base) - p.atMs) + wallEach
       if (p.fault === 'withheld-preimage') {
         if (this.routedFaults++ === 0)
-          this.world.note('withheld-preimage: the router simulator has no hook for a receiver that withholds the preimage yet; those payments ran normally.')
-        this.world.fault({ paymentId: p.id, kind: 'withheld-preimage', outcome: 'not modelled by the router simulator (ran normally)', safe: true })
+          this.world.note(
+            'withheld-preimage: the payee accepts the HTLC and never reveals the preimage (it runs alone); the last hop waits for the HTLC expiry, force-closes and times it out on chain (gas per resolution: the model constant), every upstream HTLC is failed back; the closed channel stays closed.',
+          )
+        this.world.fault({
+          paymentId: p.id,
+          kind: 'withheld-preimage',
+          outcome: r.success
+            ? 'settled (the payee had no withholding route: direct or no HTLC reached it)'
+            : `failed (${r.reason}) after ${r.attempts.length} attempts; HTLCs refunded after expiry, ${r.attempts.length > 0 ? 'last hop timed out on chain' : 'nothing locked'}`,
+          safe: true,
+        })
       }
       if (p.fault === 'offline-hop') {
         const node = offlineFor.get(p.id)

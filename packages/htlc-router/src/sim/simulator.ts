@@ -173,6 +173,12 @@ export class NetworkSimulator {
   readonly pathfinder: Pathfinder
   /** 1 = offline for the whole run. */
   readonly offline: Uint8Array
+  /**
+   * 1 = as the payee, accepts HTLCs but withholds the preimage (seed 002's
+   * griefing case): upstream can only wait for the expiry, then times the HTLC
+   * out on chain. Mutable between runs, like `offline`.
+   */
+  readonly withholding: Uint8Array
   /** 1 = force-closed (excluded from routing for every sender once closed). */
   readonly closedChannels: Uint8Array
   /** Simulated time, ms. */
@@ -259,6 +265,7 @@ export class NetworkSimulator {
     this.pathfinder = new Pathfinder(graph)
     this.sharedMc = new MissionControl(graph, { halfLifeMs: this.opts.halfLifeMs })
     this.offline = new Uint8Array(graph.nodeCount)
+    this.withholding = new Uint8Array(graph.nodeCount)
     for (const v of o.offlineNodes ?? []) {
       graph.assertNode('offlineNodes', v)
       this.offline[v] = 1
@@ -523,8 +530,10 @@ export class NetworkSimulator {
     const incoming = hops[i - 1] as Route['hops'][number]
     const node = incoming.to
     const height = this.heightAt(this.now)
-    if (this.opts.stuckProbability > 0 && this.stuckRng.next() < this.opts.stuckProbability) {
-      // The node goes silent on this HTLC: upstream can only wait for the expiry and go on chain.
+    const withheld = i === hops.length && this.withholding[node] === 1
+    if (withheld || (this.opts.stuckProbability > 0 && this.stuckRng.next() < this.opts.stuckProbability)) {
+      // The node goes silent on this HTLC (or, as payee, withholds the preimage):
+      // upstream can only wait for the expiry and go on chain.
       const t = Math.max(this.now, (incoming.expiry - this.opts.startHeight) * this.opts.blockTimeMs)
       this.queue.push({ time: t, kind: 'expire', a, j: i - 1 })
       return
