@@ -227,8 +227,9 @@ function report(results: Result[]): void {
       const pts = results.filter((r) => r.mode === mode && r.depth === depth).map((r) => [r.n, r.constraints] as [number, number])
       if (pts.length < 2) continue
       const f = fit(pts)
+      const note = mode === 'sha' ? ' — SHA-256 adds whole 64-byte blocks, so this slope is a step function read over few N' : ''
       console.log(
-        `- ${mode}, depth ${depth}: ${fmt(f.b)} per transfer + ${fmt(f.a)} per batch (fit over N = ${pts.map((p) => p[0]).join(', ')}); Hermez at this depth: ${fmt(HERMEZ(depth))} per transaction`,
+        `- ${mode}, depth ${depth}: ${fmt(f.b)} per transfer + ${fmt(f.a)} per batch (fit over N = ${pts.map((p) => p[0]).join(', ')}${note}); Hermez at this depth: ${fmt(HERMEZ(depth))} per transaction`,
       )
     }
 
