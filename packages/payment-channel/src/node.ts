@@ -62,7 +62,7 @@ import {
 } from './state.ts'
 import type { ChannelStore } from './store.ts'
 import type { Link } from './transport.ts'
-import { type WireMessage, decodeMessage, encodeMessage } from './wire.ts'
+import { type WireMessage, decodeMessage, encodeMessage, paramsToWire } from './wire.ts'
 
 export interface ChannelNodeOptions {
   signer: Signer
@@ -900,20 +900,7 @@ function openMessage(m: Machine): WireMessage {
   const p = m.params
   return {
     type: 'open',
-    params: {
-      channelId: p.channelId,
-      chainId: p.domain.chainId,
-      adjudicator: p.domain.adjudicator,
-      nonce: p.nonce,
-      a: p.parties[0],
-      b: p.parties[1],
-      pkA: p.publicKeys[0],
-      pkB: p.publicKeys[1],
-      deposits: p.deposits,
-      disputeWindow: p.disputeWindow,
-      fundingTimeout: p.fundingTimeout,
-      penalty: p.penalty,
-    },
+    params: paramsToWire(p),
     sig: m.latest.sigs[0] as Uint8Array,
   }
 }

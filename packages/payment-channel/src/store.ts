@@ -24,7 +24,8 @@ import { type Amount, InvalidInputError, codec, decode, encode } from '@l2bench/
 import Database from 'better-sqlite3'
 import type { ChannelParams, Machine, Phase, Proposal, UpdateKind } from './protocol.ts'
 import { digestOf } from './protocol.ts'
-import { type ChannelState, balancesCodec, channelIdHex, partyIndex, stateCodec, PENALTIES } from './state.ts'
+import { type ChannelState, channelIdHex, partyIndex, stateCodec } from './state.ts'
+import { channelParamsCodec, paramsFromWire, paramsToWire } from './wire.ts'
 
 export interface ChannelStore {
   /** Durably writes the whole record of a channel (atomic: all or nothing). */
@@ -37,24 +38,10 @@ export interface ChannelStore {
 const PHASES = ['funding', 'open', 'closing', 'closed'] as const satisfies readonly Phase[]
 const KINDS = ['pay', 'update', 'close', 'topUp'] as const satisfies readonly UpdateKind[]
 
-const paramsCodec = codec.struct({
-  channelId: codec.fixedBytes(32),
-  chainId: codec.u64,
-  adjudicator: codec.address,
-  nonce: codec.u64,
-  a: codec.address,
-  b: codec.address,
-  pkA: codec.fixedBytes(33),
-  pkB: codec.fixedBytes(33),
-  deposits: balancesCodec,
-  disputeWindow: codec.u32,
-  fundingTimeout: codec.u32,
-  penalty: codec.enumeration(PENALTIES),
-})
 
 const recordCodec = codec.struct({
   schema: codec.u8,
-  params: paramsCodec,
+  params: channelParamsCodec,
   me: partyIndex,
   phase: codec.enumeration(PHASES),
   state: stateCodec,
@@ -83,20 +70,7 @@ export function encodeRecord(m: Machine): Uint8Array {
   const p = m.params
   return encode(recordCodec, {
     schema: RECORD_SCHEMA,
-    params: {
-      channelId: p.channelId,
-      chainId: p.domain.chainId,
-      adjudicator: p.domain.adjudicator,
-      nonce: p.nonce,
-      a: p.parties[0],
-      b: p.parties[1],
-      pkA: p.publicKeys[0],
-      pkB: p.publicKeys[1],
-      deposits: p.deposits,
-      disputeWindow: p.disputeWindow,
-      fundingTimeout: p.fundingTimeout,
-      penalty: p.penalty,
-    },
+    params: paramsToWire(p),
     me: m.me,
     phase: m.phase,
     state: m.latest.state,
@@ -121,18 +95,7 @@ export function encodeRecord(m: Machine): Uint8Array {
 export function decodeRecord(bytes: Uint8Array): Machine {
   const r = decode(recordCodec, bytes, { maxSize: 1 << 24 })
   if (r.schema !== RECORD_SCHEMA) throw new InvalidInputError('schema', `unknown record schema ${r.schema}`)
-  const p = r.params
-  const params: ChannelParams = {
-    channelId: p.channelId,
-    domain: { chainId: p.chainId, adjudicator: p.adjudicator },
-    nonce: p.nonce,
-    parties: [p.a, p.b],
-    publicKeys: [p.pkA, p.pkB],
-    deposits: p.deposits,
-    disputeWindow: p.disputeWindow,
-    fundingTimeout: p.fundingTimeout,
-    penalty: p.penalty,
-  }
+  const params: ChannelParams = paramsFromWire(r.params)
   const state: ChannelState = r.state
   let pending: Proposal | undefined
   if (r.pending !== undefined) {

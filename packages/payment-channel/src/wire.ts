@@ -13,6 +13,7 @@
  *   state    a fully signed state (resync of a peer that is behind)
  */
 import { codec, decode, encode } from '@l2bench/core'
+import type { ChannelParams } from './protocol.ts'
 import { PENALTIES, balancesCodec, stateCodec } from './state.ts'
 
 /** Largest frame a node accepts (a state with MAX_LOCKED entries is ~60 KiB). */
@@ -35,6 +36,39 @@ export const channelParamsCodec = codec.struct({
   fundingTimeout: codec.u32,
   penalty: codec.enumeration(PENALTIES),
 })
+export type WireParams = codec.Infer<typeof channelParamsCodec>
+
+/** ChannelParams in their flat wire/record shape (the one encoding of them). */
+export function paramsToWire(p: ChannelParams): WireParams {
+  return {
+    channelId: p.channelId,
+    chainId: p.domain.chainId,
+    adjudicator: p.domain.adjudicator,
+    nonce: p.nonce,
+    a: p.parties[0],
+    b: p.parties[1],
+    pkA: p.publicKeys[0],
+    pkB: p.publicKeys[1],
+    deposits: p.deposits,
+    disputeWindow: p.disputeWindow,
+    fundingTimeout: p.fundingTimeout,
+    penalty: p.penalty,
+  }
+}
+
+export function paramsFromWire(w: WireParams): ChannelParams {
+  return {
+    channelId: w.channelId,
+    domain: { chainId: w.chainId, adjudicator: w.adjudicator },
+    nonce: w.nonce,
+    parties: [w.a, w.b],
+    publicKeys: [w.pkA, w.pkB],
+    deposits: w.deposits,
+    disputeWindow: w.disputeWindow,
+    fundingTimeout: w.fundingTimeout,
+    penalty: w.penalty,
+  }
+}
 export type WireChannelParams = codec.Infer<typeof channelParamsCodec>
 
 export const wireCodec = codec.messages({
