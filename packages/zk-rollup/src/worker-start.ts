@@ -1,17 +1,8 @@
 /**
- * Starting a worker thread on a sibling module, from source or from dist.
- * From source (.ts), Node 20 does not apply the parent's `--import tsx` hooks
- * inside workers, so a tiny bootstrap registers tsx first; after `tsc` the
- * sibling is plain .js.
+ * Worker helpers for snarkjs in worker threads. `startWorker` (the tsx
+ * bootstrap for workers run from source) lives in core.
  */
-import { Worker, type WorkerOptions } from 'node:worker_threads'
-
-export function startWorker(moduleUrl: URL, fromUrl: string, options: WorkerOptions = {}): Worker {
-  if (!fromUrl.endsWith('.ts')) return new Worker(new URL(moduleUrl.href.replace(/\.ts$/, '.js')), options)
-  const api = import.meta.resolve('tsx/esm/api')
-  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(moduleUrl.href)}) })`
-  return new Worker(boot, { ...options, eval: true })
-}
+export { startWorker } from '@l2bench/core'
 
 /**
  * workerData for a worker that loads snarkjs/ffjavascript. Their `web-worker`

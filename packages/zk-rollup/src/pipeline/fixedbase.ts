@@ -4,7 +4,8 @@
  * integers and get affine points in snarkjs's LEM layout back, in order.
  */
 import { availableParallelism } from 'node:os'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { startWorker } from '@l2bench/core'
 import type { WasmCode, WorkerRequest, WorkerResponse } from './fixedbase-worker.ts'
 import { loadFfjavascript } from './libs.ts'
 
@@ -59,17 +60,9 @@ interface Job {
   pending: Pending
 }
 
-/**
- * Starts the worker. From source (this module is .ts) the worker is TypeScript
- * too, and Node 20 does not apply the parent's `--import tsx` hooks inside
- * workers, so a tiny bootstrap registers tsx first. After `tsc` both are .js.
- */
-function startWorker(): Worker {
-  if (!import.meta.url.endsWith('.ts')) return new Worker(new URL('./fixedbase-worker.js', import.meta.url))
-  const url = new URL('./fixedbase-worker.ts', import.meta.url).href
-  const api = import.meta.resolve('tsx/esm/api')
-  const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url)}) })`
-  return new Worker(boot, { eval: true })
+/** Starts the worker (core's startWorker bootstraps tsx when running from source). */
+function startFixedBaseWorker(): Worker {
+  return startWorker(new URL('./fixedbase-worker.ts', import.meta.url), import.meta.url)
 }
 
 export class FixedBasePool {
@@ -94,7 +87,7 @@ export class FixedBasePool {
     const wasm = await bn128Wasm()
     const readies: Promise<void>[] = []
     for (let i = 0; i < this.size; i++) {
-      const w = startWorker()
+      const w = startFixedBaseWorker()
       this.workers.push(w)
       readies.push(
         new Promise<void>((resolve, reject) => {
