@@ -8,7 +8,8 @@ import { writeFileSync } from 'node:fs'
 import { Bench } from 'tinybench'
 import { percentile } from './stats.ts'
 
-interface Recorded {
+/** One tinybench task's result as `l2bench micro` reports it. */
+export interface MicroTask {
   bench: string | undefined
   task: string
   state: string
@@ -22,7 +23,7 @@ interface Recorded {
   error?: string
 }
 
-const recorded: Recorded[] = []
+const recorded: MicroTask[] = []
 
 function record(bench: Bench): void {
   for (const task of bench.tasks) {
@@ -32,7 +33,7 @@ function record(bench: Bench): void {
       latency?: { mean: number; p50: number; p99: number; rme: number; samplesCount: number; samples?: number[] }
       throughput?: { mean: number }
     }
-    const entry: Recorded = { bench: bench.name, task: task.name, state: r.state }
+    const entry: MicroTask = { bench: bench.name, task: task.name, state: r.state }
     if (r.latency !== undefined && r.throughput !== undefined) {
       entry.opsPerSecond = r.throughput.mean
       entry.meanMs = r.latency.mean

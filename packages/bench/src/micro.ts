@@ -8,25 +8,15 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 
+import type { MicroTask } from './micro-preload.ts'
+
 export interface MicroResult {
   package: string
   file: string
   ok: boolean
   exitCode: number | null
   wallMs: number
-  tasks: {
-    bench: string | undefined
-    task: string
-    state: string
-    opsPerSecond?: number
-    meanMs?: number
-    p50Ms?: number
-    p95Ms?: number
-    p99Ms?: number
-    rme?: number
-    samples?: number
-    error?: string
-  }[]
+  tasks: MicroTask[]
 }
 
 const packagesDir = new URL('../../', import.meta.url).pathname
