@@ -34,7 +34,8 @@ export const LANE_LIMIT = 256
 export const mergeCodec = codec.struct({ lane: codec.u32, nonce: codec.u64 })
 export type Merge = codec.Infer<typeof mergeCodec>
 
-export const voucherBodyCodec = codec.struct({
+/** The signed fields, in signing order; the signed form appends the signature. */
+const voucherFields = {
   channel: codec.address,
   timeLockMin: codec.u32,
   timeLockMax: codec.u32,
@@ -44,21 +45,12 @@ export const voucherBodyCodec = codec.struct({
   amount: codec.amount,
   minSettleHeight: codec.u32,
   merges: codec.list(mergeCodec, MAX_MERGES),
-})
+}
+
+export const voucherBodyCodec = codec.struct(voucherFields)
 export type VoucherBody = codec.Infer<typeof voucherBodyCodec>
 
-export const signedVoucherCodec = codec.struct({
-  channel: codec.address,
-  timeLockMin: codec.u32,
-  timeLockMax: codec.u32,
-  secretHash: codec.optional(codec.fixedBytes(32)),
-  lane: codec.u32,
-  nonce: codec.u64,
-  amount: codec.amount,
-  minSettleHeight: codec.u32,
-  merges: codec.list(mergeCodec, MAX_MERGES),
-  signature: codec.fixedBytes(64),
-})
+export const signedVoucherCodec = codec.struct({ ...voucherFields, signature: codec.fixedBytes(64) })
 export type SignedVoucher = codec.Infer<typeof signedVoucherCodec>
 
 /** Where a voucher is valid: the chain and the paych contract. */
