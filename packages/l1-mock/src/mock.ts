@@ -19,7 +19,6 @@ import {
   type Verifier,
   addressFromBytes,
   assertInt,
-  encode,
   keccakTagged,
   nodeVerifier,
   toAddress,
@@ -29,7 +28,7 @@ import {
 import type { CallContext, Contract, ReadContext } from './contract.ts'
 import { OutOfGasError, RevertError, TxRejectedError } from './errors.ts'
 import { GAS_SCHEDULE, type GasOp, calldataGas, words } from './gas.ts'
-import { type SignedTx, type TxHash, senderOf, signedTxCodec, txDigest, txHash } from './tx.ts'
+import { type SignedTx, type TxHash, senderOf, txIdentity } from './tx.ts'
 import type { EventFilter, GasCharge, Head, L1, L1Event, Receipt, SubscribeOptions, Unsubscribe } from './types.ts'
 
 export interface MockL1Options {
@@ -271,15 +270,16 @@ export class MockL1 implements L1 {
 
   /** Synchronous send: validates, queues, and (with auto-mine) mines. */
   sendSync(tx: SignedTx): TxHash {
+    let identity: ReturnType<typeof txIdentity>
     try {
-      encode(signedTxCodec, tx)
+      identity = txIdentity(tx)
     } catch (cause) {
       throw new TxRejectedError('MALFORMED_TX', 'transaction does not encode', { field: (cause as L2Error).field, cause })
     }
     const { body } = tx
     if (body.chainId !== this.chainId)
       throw new TxRejectedError('WRONG_CHAIN', `chainId ${body.chainId} is not ${this.chainId}`, { field: 'chainId' })
-    if (!this.verifier.verify(tx.signature, txDigest(body), tx.publicKey))
+    if (!this.verifier.verify(tx.signature, identity.digest, tx.publicKey))
       throw new TxRejectedError('BAD_SIGNATURE', 'signature does not match the body and public key', { field: 'signature' })
     const from = senderOf(tx)
     if (this.offline.has(from)) throw new TxRejectedError('OFFLINE', `${from} is offline`, { field: 'from' })
@@ -300,7 +300,7 @@ export class MockL1 implements L1 {
       throw new TxRejectedError('INSUFFICIENT_FUNDS', `balance ${account.balance} < value + gasLimit × gasPrice = ${maxCost}`, {
         field: 'value',
       })
-    const hash = txHash(tx)
+    const { hash } = identity
     if (this.receipts.has(hash) || this.pendingHashes.has(hash))
       throw new TxRejectedError('DUPLICATE', 'transaction already known', { field: 'tx' })
 
@@ -397,7 +397,7 @@ export class MockL1 implements L1 {
 
   /** Auto-mine: mine while some pending transaction can go into the next block (a nonce gap waits). */
   private mineWhileEligible(): void {
-    while (this.mempool.some((p) => p.eligibleHeight <= this.height + 1 && p.tx.body.nonce <= this.nonceOf(p.from))) this.mineBlock()
+    while (this.mempool.some((p) => p.eligibleHeight <= this.height + 1 && p.tx.body.nonce <= (this.accounts.get(p.from)?.nonce ?? 0n))) this.mineBlock()
   }
 
   private mineBlock(): void {

@@ -54,16 +54,44 @@ export const signedTxCodec = codec.struct({
   signature: codec.fixedBytes(64),
 })
 
+const DIGEST_TAG = 'l2bench/l1-tx/v1'
+const HASH_TAG = 'l2bench/l1-tx-hash/v1'
+/** A signed transaction's encoding ends with the raw public key and signature. */
+const SIGNED_SUFFIX = 33 + 64
+
 export function txDigest(body: TxBody): Uint8Array {
-  return keccakTagged('l2bench/l1-tx/v1', encode(txBodyCodec, body))
+  return keccakTagged(DIGEST_TAG, encode(txBodyCodec, body))
 }
 
 export function txHash(tx: SignedTx): TxHash {
-  return toHex(keccakTagged('l2bench/l1-tx-hash/v1', encode(signedTxCodec, tx)))
+  return toHex(keccakTagged(HASH_TAG, encode(signedTxCodec, tx)))
 }
 
+/**
+ * The digest the sender signed and the transaction hash, from a single
+ * encoding (which also validates every field). The admission path of an L1
+ * needs both; encoding twice would double its codec work.
+ */
+export function txIdentity(tx: SignedTx): { digest: Uint8Array; hash: TxHash } {
+  const bytes = encode(signedTxCodec, tx)
+  return {
+    digest: keccakTagged(DIGEST_TAG, bytes.subarray(0, bytes.length - SIGNED_SUFFIX)),
+    hash: toHex(keccakTagged(HASH_TAG, bytes)),
+  }
+}
+
+/** Addresses of recently seen senders (decompressing a key costs about as much as a hash chain). */
+const senderCache = new Map<string, Address>()
+
 export function senderOf(tx: SignedTx): Address {
-  return publicKeyToAddress(tx.publicKey)
+  const key = Buffer.from(tx.publicKey.buffer, tx.publicKey.byteOffset, tx.publicKey.byteLength).toString('hex')
+  let address = senderCache.get(key)
+  if (address === undefined) {
+    address = publicKeyToAddress(tx.publicKey)
+    if (senderCache.size >= 4096) senderCache.delete(senderCache.keys().next().value as string)
+    senderCache.set(key, address)
+  }
+  return address
 }
 
 export function signTx(signer: Signer, body: TxBody): SignedTx {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { type InvalidInputError, NobleSigner, secretKeyFromSeed } from '@l2bench/core'
-import { GAS_SCHEDULE, type Receipt, TxRejectedError, Wallet, signTx, txHash } from '@l2bench/l1-mock'
+import { GAS_SCHEDULE, type Receipt, TxRejectedError, Wallet, signTx, txDigest, txHash, txIdentity } from '@l2bench/l1-mock'
 import fc from 'fast-check'
 import { ETH, snapshot, world } from './fixtures.ts'
 
@@ -307,4 +307,13 @@ test('signer and chain are separate: a fresh key has no funds and cannot pay gas
   const { l1, wallets } = world(1)
   const poor = new Wallet(new NobleSigner(secretKeyFromSeed('poor')), l1)
   await assert.rejects(poor.transfer(wallets[0]!.address, 1n), (e: TxRejectedError) => e.code === 'INSUFFICIENT_FUNDS')
+})
+
+test('txIdentity gives the signed digest and the hash of one encoding', () => {
+  const { l1, wallets } = world(2)
+  const tx = wallets[0]!.sign(wallets[1]!.address, new Uint8Array([1, 0, 2]), { value: 1n, gasLimit: 30_000n })
+  const id = txIdentity(tx)
+  assert.deepEqual(id.digest, txDigest(tx.body))
+  assert.equal(id.hash, txHash(tx))
+  assert.equal(l1.sendSync(tx), id.hash)
 })
