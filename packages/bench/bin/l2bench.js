@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url'
 
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
 const tsx = import.meta.resolve('tsx')
-const r = spawnSync(process.execPath, ['--conditions=source', '--import', tsx, cli, ...process.argv.slice(2)], { stdio: 'inherit' })
+const r = spawnSync(process.execPath, ['--conditions=@l2bench/source', '--import', tsx, cli, ...process.argv.slice(2)], { stdio: 'inherit' })
 if (r.error) {
   console.error(`l2bench: cannot start node: ${r.error.message}`)
   process.exit(1)

@@ -41,7 +41,7 @@ export async function runSuite(pkg: string, file: string, onLine: (l: string) =>
   const preload = new URL('./micro-preload.ts', import.meta.url).href
   const t0 = performance.now()
   const code = await new Promise<number | null>((resolvePromise) => {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', '--import', preload, file], {
+    const child = spawn(process.execPath, ['--conditions=@l2bench/source', '--import', 'tsx', '--import', preload, file], {
       cwd: join(packagesDir, pkg),
       env: { ...process.env, L2BENCH_MICRO_OUT: outFile },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -17,7 +17,7 @@
  *     HTLC with the same hash), and the refund after expiry.
  *
  * Run: `npm run bench` in packages/htlc-router (both bench files) or
- *   node --conditions=source --import tsx bench/htlc.ts [--quick]
+ *   node --conditions=@l2bench/source --import tsx bench/htlc.ts [--quick]
  * `runHtlcBench()` returns the same figures as data for the bench harness.
  */
 import { loadavg } from 'node:os'

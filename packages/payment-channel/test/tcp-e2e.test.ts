@@ -17,7 +17,7 @@ const ETH = 10n ** 18n
 
 function spawnParty(role: string, l1: MockL1, adj: Adjudicator) {
   const child = fork(new URL('./e2e/party.ts', import.meta.url), [role, String(l1.chainId), adj.address], {
-    execArgv: ['--conditions=source', '--import', 'tsx'],
+    execArgv: ['--conditions=@l2bench/source', '--import', 'tsx'],
     serialization: 'advanced',
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })

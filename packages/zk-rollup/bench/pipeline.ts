@@ -115,7 +115,7 @@ async function runJob(job: Job): Promise<Result['detail'] & { ms: number }> {
 
 /** Runs a job in a child process and collects its result line. */
 function child(job: Job): Result {
-  const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', SELF, '--child', JSON.stringify(job)], {
+  const r = spawnSync(process.execPath, ['--conditions=@l2bench/source', '--import', 'tsx', SELF, '--child', JSON.stringify(job)], {
     encoding: 'utf8',
     maxBuffer: 1 << 26,
   })

@@ -11,8 +11,8 @@
  * + N transfers A→B; N transfers B→A) and reports gas from the third, which
  * carries transfers only; timings are the mean over the three proofs.
  *
- *   node --conditions=source --import tsx bench/rollup.ts          # sha: N ∈ {1,2,4,8} at depth 16, {1,2} at depth 8; packed: {1,2,4} at 16, {1,2} at 8
- *   node --conditions=source --import tsx bench/rollup.ts --quick  # sha: N ∈ {1,2} at depth 16; packed: N ∈ {1,2} at depths 16 and 8
+ *   node --conditions=@l2bench/source --import tsx bench/rollup.ts          # sha: N ∈ {1,2,4,8} at depth 16, {1,2} at depth 8; packed: {1,2,4} at 16, {1,2} at 8
+ *   node --conditions=@l2bench/source --import tsx bench/rollup.ts --quick  # sha: N ∈ {1,2} at depth 16; packed: N ∈ {1,2} at depths 16 and 8
  *   … --json results.json                                            # also write every figure
  *   … --from results.json                                            # re-render a saved run
  *
