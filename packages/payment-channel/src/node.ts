@@ -60,6 +60,7 @@ import {
   other,
   stateTotal,
 } from './state.ts'
+import { isFullySigned } from './phase.ts'
 import type { ChannelStore } from './store.ts'
 import type { Link } from './transport.ts'
 import { type WireMessage, decodeMessage, encodeMessage, paramsToWire } from './wire.ts'
@@ -685,7 +686,7 @@ export class ChannelNode {
   /** Signs a final state with the peer and closes on L1 at once. */
   async closeCooperative(p: { channelId: `0x${string}` | Uint8Array }): Promise<Receipt> {
     const [key, slot] = this.slot(p.channelId)
-    if (slot.machine.latest.state.isFinal && slot.machine.latest.sigs[0]!.length === 64 && slot.machine.latest.sigs[1]!.length === 64) {
+    if (slot.machine.latest.state.isFinal && isFullySigned(slot.machine.latest)) {
       // Already signed (e.g. before a restart): submit it again.
       const receipt = await this.client.close(slot.machine.latest)
       this.markClosed(key)
@@ -755,7 +756,7 @@ export class ChannelNode {
   }
 
   private latestSigned(m: Machine): SignedState {
-    if (m.latest.sigs[0]!.length !== 64 || m.latest.sigs[1]!.length !== 64)
+    if (!isFullySigned(m.latest))
       throw new ChannelError('CHANNEL_CLOSED', 'channelId', 'no fully signed state yet')
     return m.latest
   }
@@ -785,7 +786,7 @@ export class ChannelNode {
         const version = e.data.version as bigint
         this.dispatch(key, { type: 'disputed', now: this.now() })
         const m = slot.machine
-        if (this.options.autoChallenge !== false && version < m.latest.state.version && m.latest.sigs[0]!.length === 64 && m.latest.sigs[1]!.length === 64)
+        if (this.options.autoChallenge !== false && version < m.latest.state.version && isFullySigned(m.latest))
           this.enforceable(m)
             .then((s) => (s.state.version > version ? this.client.challenge(s) : undefined))
             .catch((err) => this.record(err))

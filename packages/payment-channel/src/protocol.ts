@@ -62,7 +62,10 @@ import {
   stateDigestFromBytes,
   stateTotal,
 } from './state.ts'
+import { type Phase, acceptsUpdates, isFullySigned } from './phase.ts'
 import type { WireMessage } from './wire.ts'
+
+export type { Phase } from './phase.ts'
 
 /** Everything fixed at open. */
 export interface ChannelParams {
@@ -94,7 +97,6 @@ export interface Proposal {
   timedOut: boolean
 }
 
-export type Phase = 'funding' | 'open' | 'closing' | 'closed'
 
 export interface Received {
   version: bigint
@@ -282,7 +284,7 @@ function proposeMsg(p: Proposal): WireMessage {
 }
 
 function requireOpen(m: Machine, field: string): void {
-  if (m.phase !== 'open') throw new ChannelError('CHANNEL_CLOSED', field, `channel is ${m.phase}`)
+  if (!acceptsUpdates(m.phase)) throw new ChannelError('CHANNEL_CLOSED', field, `channel is ${m.phase}`)
 }
 
 function onUpdate(ctx: StepContext, m: Machine, ev: Extract<Event, { type: 'update' }>): StepResult {
@@ -488,11 +490,11 @@ function onSync(m0: Machine, peerVersion: bigint): StepResult {
   // The peer holds peerVersion fully signed: a countersignature of ours at or below it is confirmed.
   const m = m0.unconfirmed !== undefined && peerVersion >= m0.unconfirmed ? { ...m0, unconfirmed: undefined } : m0
   const latest = m.latest
-  if (latest.state.version > peerVersion && latest.sigs[0]!.length === 64 && latest.sigs[1]!.length === 64)
+  if (latest.state.version > peerVersion && isFullySigned(latest))
     effects.push({ type: 'send', msg: { type: 'state', state: latest.state, sigA: latest.sigs[0]!, sigB: latest.sigs[1]! } })
   if (m.pending !== undefined && m.pending.state.version === peerVersion + 1n) effects.push({ type: 'send', msg: proposeMsg(m.pending) })
   // Same fully signed version on both sides: the peer may be waiting for our confirm of it.
-  if (latest.state.version === peerVersion && m.pending === undefined && latest.sigs[0]!.length === 64 && latest.sigs[1]!.length === 64)
+  if (latest.state.version === peerVersion && m.pending === undefined && isFullySigned(latest))
     effects.push({ type: 'send', msg: { type: 'confirm', channelId: m.params.channelId, version: peerVersion } })
   return { machine: m, effects }
 }

@@ -22,7 +22,8 @@
  */
 import { type Amount, InvalidInputError, codec, decode, encode } from '@l2bench/core'
 import Database from 'better-sqlite3'
-import type { ChannelParams, Machine, Phase, Proposal, UpdateKind } from './protocol.ts'
+import { PHASES } from './phase.ts'
+import type { ChannelParams, Machine, Proposal, UpdateKind } from './protocol.ts'
 import { digestOf } from './protocol.ts'
 import { type ChannelState, channelIdHex, partyIndex, stateCodec } from './state.ts'
 import { channelParamsCodec, paramsFromWire, paramsToWire } from './wire.ts'
@@ -35,7 +36,6 @@ export interface ChannelStore {
   close(): void
 }
 
-const PHASES = ['funding', 'open', 'closing', 'closed'] as const satisfies readonly Phase[]
 const KINDS = ['pay', 'update', 'close', 'topUp'] as const satisfies readonly UpdateKind[]
 
 
