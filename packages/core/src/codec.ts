@@ -219,14 +219,20 @@ export function bytes(maxLength: number): Codec<Uint8Array> {
   }
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true })
+// fatal: malformed UTF-8 is an error, not U+FFFD. ignoreBOM: a leading EF BB BF is
+// kept as U+FEFF (the default strips it, so two encodings would decode alike).
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 const utf8Enc = new TextEncoder()
+/** String.prototype.isWellFormed, which the ES2022 lib does not declare. */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
 
 export function string(maxBytes: number): Codec<string> {
   return {
     kind: 'string',
     write(w, v, field) {
       if (typeof v !== 'string') throw new InvalidInputError(field, `expected string, got ${describe(v)}`)
+      // A lone surrogate would be written as U+FFFD and read back as another string.
+      if (LONE_SURROGATE.test(v)) throw new InvalidInputError(field, 'string has a lone surrogate (not encodable as UTF-8)')
       const b = utf8Enc.encode(v)
       if (b.length > maxBytes) throw new InvalidInputError(field, `longer than ${maxBytes} bytes`)
       w.u32(b.length)

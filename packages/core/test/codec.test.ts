@@ -85,6 +85,17 @@ test('mistyped values: wrong tag, bad bool, non-minimal integer, length over max
   assert.throws(() => decode(codec.amount, new Uint8Array([17, ...new Array(17).fill(1)])), DecodeError)
 })
 
+test('strings are canonical: a leading BOM is kept, not stripped; lone surrogates are refused (ATTACKS 37)', () => {
+  const s = codec.string(16)
+  const withBom = new Uint8Array([0, 0, 0, 4, 0xef, 0xbb, 0xbf, 0x41])
+  const text = decode(s, withBom)
+  assert.equal(text, '\uFEFFA')
+  assert.deepEqual(encode(s, text), withBom, 'decode then encode gives the same bytes')
+  assert.equal(decode(s, new Uint8Array([0, 0, 0, 1, 0x41])), 'A', 'without the BOM: another string')
+  assert.throws(() => encode(s, 'a\uD800'), (e: InvalidInputError) => e instanceof InvalidInputError && /surrogate/.test(e.message))
+  assert.throws(() => decode(s, new Uint8Array([0, 0, 0, 3, 0xed, 0xa0, 0x80])), DecodeError, 'an encoded surrogate is invalid UTF-8')
+})
+
 test('encode rejects wrong types with an error naming the field', () => {
   assert.throws(
     () => encode(Msg, { type: 'ping', id: -1, note: '' }),
