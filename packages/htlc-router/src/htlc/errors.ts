@@ -19,6 +19,8 @@ export type HtlcRejectCode =
   | 'HTLC_AMOUNT'
   /** An update that is not one of add / settle / fail as its proposer may make it. */
   | 'HTLC_POLICY'
+  /** A bound reached: too many HTLCs pending in a channel, or instructions waiting for them. */
+  | 'HTLC_LIMIT'
 
 /**
  * A ChannelError (so a channel node answers the refused proposal with a

@@ -25,6 +25,7 @@ import { type Amount, InvalidInputError, bytesEqual, describe, sha256, taggedHas
 import {
   type ChannelState,
   type LockedEntry,
+  MAX_LOCKED,
   type PartyIndex,
   type UpdatePolicy,
   defaultPolicy,
@@ -41,9 +42,39 @@ export interface HtlcLimits {
   minExpiryDelta: number
   /** …and at most this many blocks after it (how long the offerer's money may stay locked). */
   maxExpiryDelta: number
+  /**
+   * HTLCs one side may have pending in a channel at once (BOLT 2's
+   * max_accepted_htlcs; both sides together stay within payment-channel's
+   * MAX_LOCKED). An add beyond it is refused with HTLC_LIMIT.
+   */
+  maxAcceptedHtlcs: number
 }
 
-export const DEFAULT_HTLC_LIMITS: HtlcLimits = { minExpiryDelta: MIN_FINAL_CLTV_EXPIRY_DELTA, maxExpiryDelta: MAX_TOTAL_CLTV_EXPIRY }
+/** BOLT 2 allows up to 483 per side; Core Lightning's default is 30. Two sides × 30 stay well within MAX_LOCKED. */
+export const DEFAULT_MAX_ACCEPTED_HTLCS = 30
+
+export const DEFAULT_HTLC_LIMITS: HtlcLimits = {
+  minExpiryDelta: MIN_FINAL_CLTV_EXPIRY_DELTA,
+  maxExpiryDelta: MAX_TOTAL_CLTV_EXPIRY,
+  maxAcceptedHtlcs: DEFAULT_MAX_ACCEPTED_HTLCS,
+}
+
+/** Checks limits given by a caller (merged over the defaults): each a safe integer in range. */
+export function checkLimits(limits: HtlcLimits): HtlcLimits {
+  const { minExpiryDelta, maxExpiryDelta, maxAcceptedHtlcs } = limits
+  if (!Number.isSafeInteger(minExpiryDelta) || minExpiryDelta < 0) throw new InvalidInputError('limits.minExpiryDelta', `expected an integer ≥ 0, got ${describe(minExpiryDelta)}`)
+  if (!Number.isSafeInteger(maxExpiryDelta) || maxExpiryDelta <= minExpiryDelta)
+    throw new InvalidInputError('limits.maxExpiryDelta', `expected an integer above minExpiryDelta, got ${describe(maxExpiryDelta)}`)
+  if (!Number.isSafeInteger(maxAcceptedHtlcs) || maxAcceptedHtlcs < 1 || 2 * maxAcceptedHtlcs > MAX_LOCKED)
+    throw new InvalidInputError('limits.maxAcceptedHtlcs', `expected an integer in 1..${Math.floor(MAX_LOCKED / 2)}, got ${describe(maxAcceptedHtlcs)}`)
+  return limits
+}
+
+function pendingOf(state: ChannelState, offerer: PartyIndex): number {
+  let n = 0
+  for (const e of state.locked) if (e.direction === offerer) n++
+  return n
+}
 
 export interface NewHtlc {
   id: Uint8Array
@@ -80,6 +111,13 @@ export function checkExpiry(field: string, expiry: unknown, height: number, limi
     throw new HtlcRejectedError('HTLC_EXPIRY', field, `expiry ${expiry} is more than ${limits.maxExpiryDelta} blocks after height ${height}`)
 }
 
+/** The offerer may have at most `maxAcceptedHtlcs` HTLCs pending before this add. */
+function checkPendingCount(field: string, state: ChannelState, offerer: PartyIndex, limits: HtlcLimits): void {
+  const n = pendingOf(state, offerer)
+  if (n >= limits.maxAcceptedHtlcs)
+    throw new HtlcRejectedError('HTLC_LIMIT', field, `${n} HTLCs already pending from this side: at most ${limits.maxAcceptedHtlcs} (max_accepted_htlcs)`)
+}
+
 export function findEntry(state: ChannelState, id: Uint8Array, field = 'lockId'): LockedEntry {
   if (!(id instanceof Uint8Array) || id.length !== 32) throw new HtlcRejectedError('HTLC_UNKNOWN', field, `expected a 32-byte lock id, got ${describe(id)}`)
   for (const e of state.locked) if (bytesEqual(e.id, id)) return e
@@ -103,6 +141,7 @@ export function buildAdd(state: ChannelState, from: PartyIndex, htlc: NewHtlc, h
     })
   checkHash('hash', htlc.hash)
   checkExpiry('expiry', htlc.expiry, height, limits)
+  checkPendingCount('state.locked', state, from, limits)
   if (!(htlc.id instanceof Uint8Array) || htlc.id.length !== 32) throw new InvalidInputError('id', 'expected a 32-byte lock id')
   for (const e of state.locked) if (bytesEqual(e.id, htlc.id)) throw new HtlcRejectedError('HTLC_POLICY', 'id', 'lock id already in use')
   const b: [Amount, Amount] = [state.balances[0], state.balances[1]]
@@ -181,6 +220,10 @@ export function checkHtlcUpdate(
   }
   for (const [k, e] of prevIds) if (!nextIds.has(k)) removed.push(e)
   if (added.length === 0 && removed.length === 0) {
+    // BOLT 2: no closing state while HTLCs are pending. A final state fixes the HTLCs in it for ever:
+    // we could settle none off chain any more, and the peer could submit it after an expiry.
+    if (nextState.isFinal && nextState.locked.length > 0)
+      throw new HtlcRejectedError('HTLC_POLICY', 'state.isFinal', `a closing state with ${nextState.locked.length} HTLCs pending: settle or fail them first`)
     defaultPolicy(prev, nextState, me, topUp)
     return { type: 'none' }
   }
@@ -194,7 +237,9 @@ export function checkHtlcUpdate(
     if (e.direction !== them) throw new HtlcRejectedError('HTLC_POLICY', 'state.locked', 'the peer may only lock its own funds')
     if (d[them] !== -e.amount || d[me] !== 0n)
       throw new HtlcRejectedError('HTLC_AMOUNT', 'state.balances', 'an add must debit exactly its amount from the offerer')
-    checkExpiry('state.locked.expiry', e.expiry, height, ctx.limits ?? DEFAULT_HTLC_LIMITS)
+    const limits = ctx.limits ?? DEFAULT_HTLC_LIMITS
+    checkExpiry('state.locked.expiry', e.expiry, height, limits)
+    checkPendingCount('state.locked', prev, them, limits)
     return { type: 'add', entry: e }
   }
   if (e.direction === me) {
