@@ -166,7 +166,7 @@ test('ATTACKS 32: a final state proposed after an HTLC add is refused; the hop f
     let builds = 0
     await assert.rejects(
       alice.channel.update(ab, (latest) => {
-        if (++builds > 1) throw new L2Error('POLICY', 'state', 'refused, giving up')
+        if (++builds > 1) throw new L2Error('POLICY', 'refused, giving up', { field: 'state' })
         return { ...latest, version: latest.version + 1n, isFinal: true }
       }),
     )
@@ -262,7 +262,10 @@ async function pair(options: Partial<HtlcNodeOptions> = {}) {
   const gas = (n: HtlcNode) => n.receipts.reduce((s, r) => s + r.fee, 0n)
   const money = () => nodes.map((n) => n.channel.status(id).balances[n.channel.status(id).me] + lockedBy(n) + l1.balanceOf(n.address) + gas(n))
   const lockedBy = (n: HtlcNode) => n.channel.status(id).locked.filter((e) => e.direction === n.channel.status(id).me).reduce((s, e) => s + e.amount, 0n)
-  return { l1, nodes, id, cid, links: { channel, htlc }, money, stop: () => nodes.forEach((n) => n.stop()) }
+  return { l1, nodes, id, cid, links: { channel, htlc }, money, stop: () => {
+      for (const n of nodes) n.stop()
+    },
+  }
 }
 
 test('ATTACKS 36: a peer flooding route instructions and fail reasons is bounded (oldest instructions dropped, unknown fails refused); honest payments still go through', async () => {
@@ -316,7 +319,7 @@ test('ATTACKS 36: HTLC adds beyond maxAcceptedHtlcs pending from one side are re
     let builds = 0
     await assert.rejects(
       alice.channel.update(p.cid, (latest) => {
-        if (++builds > 1) throw new L2Error('POLICY', 'state', 'refused, giving up')
+        if (++builds > 1) throw new L2Error('POLICY', 'refused, giving up', { field: 'state' })
         return buildAdd(latest, 0, { id: lockIdFor('mallory-x', 0), amount: 10n, hash, expiry: BigInt(h + 30) }, h, { ...DEFAULT_HTLC_LIMITS, maxAcceptedHtlcs: 1000 })
       }),
     )

@@ -21,7 +21,7 @@
 import type { Address, Amount } from '@l2bench/core'
 import { bytesEqual, sha256 } from '@l2bench/core'
 import type { L1, Receipt } from '@l2bench/l1-mock'
-import { type ChannelNode, type ChannelState, type LockedEntry, channelIdHex } from '@l2bench/payment-channel'
+import { type ChannelNode, type ChannelState, type LockedEntry, acceptsUpdates, channelIdHex } from '@l2bench/payment-channel'
 import { feeMsat } from '../graph/fees.ts'
 import { MAX_TOTAL_CLTV_EXPIRY } from '../routing/route.ts'
 import { EXPIRY_TOO_SOON_BLOCKS, type FailureCode } from '../sim/hop.ts'
@@ -128,9 +128,13 @@ export class Forwarding {
     return this.ctx.book.channels.get(rec.chanKey) ?? this.track(rec.channelId)
   }
 
-  /** Whether `ch` still takes off-chain updates: the only place that reads the channel's phase. */
+  /**
+   * Whether `ch` still takes off-chain updates (payment-channel's
+   * `acceptsUpdates`, and no on-chain close of ours under way): the only place
+   * that reads the channel's phase. Otherwise its HTLCs resolve on chain.
+   */
   offChain(ch: TrackedChannel): boolean {
-    return !ch.closing && this.ctx.channel.status(ch.channelId).phase === 'open'
+    return !ch.closing && acceptsUpdates(this.ctx.channel.status(ch.channelId).phase)
   }
 
   /** Blocks an on-chain claim on `ch` takes from now: register, its dispute window, finalize, claim — the window plus the margin. */

@@ -20,7 +20,7 @@
  * preimage (before the expiry) or refunded (from the expiry).
  */
 import type { L1Event, Receipt } from '@l2bench/l1-mock'
-import { channelIdHex } from '@l2bench/payment-channel'
+import { channelIdHex, isFullySigned } from '@l2bench/payment-channel'
 import type { HtlcAdjudicator } from './adjudicator.ts'
 import type { TrackedChannel } from './book.ts'
 import type { Forwarding, HtlcContext } from './forwarding.ts'
@@ -126,7 +126,7 @@ export class OnChain {
     if (info?.phase !== 'open') return // disputed or closed already: settleOnChain
     ch.closing = true
     const latest = this.ctx.channel.latest(ch.channelId)
-    const final = latest.state.isFinal && latest.sigs.every((s) => s.length === 64)
+    const final = latest.state.isFinal && isFullySigned(latest)
     const r = await this.tx(final ? this.ctx.channel.closeCooperative({ channelId: ch.channelId }) : this.ctx.channel.forceClose({ channelId: ch.channelId }))
     if (r === undefined) ch.closing = false // retried on the next block
   }
