@@ -149,18 +149,22 @@ test('ATTACKS 33: at exactly window + margin, carol claiming on chain at her exp
 
 // ---------------------------------------------------------------------------------------------- ATTACKS 32
 
+/** alice → bob → carol for 30,000 with carol withholding: bob holds the incoming HTLC and has forwarded it. */
+async function forwardedAndHeld() {
+  const net = await line(6, { baseFee: 100n, feeRatePpm: 1000n, cltvDelta: 18 })
+  const [alice, bob, carol] = net.nodes as [HtlcNode, HtlcNode, HtlcNode]
+  carol.withholding = true
+  const before = totals(net)
+  const route = net.findRoute(0, 2, 30_000n)
+  const paid = net.payAlong(route)
+  await settle()
+  assert.equal(bob.pendingHtlcs().length, 2, 'bob holds the incoming HTLC and forwarded it')
+  return { net, alice, bob, carol, ab: net.channelIds[0] as Uint8Array, before, route, paid }
+}
+
 test('ATTACKS 32: a final state proposed after an HTLC add is refused; the hop forwards, settles and keeps its fee', async () => {
-  const policy = { baseFee: 100n, feeRatePpm: 1000n, cltvDelta: 18 }
-  const net = await line(6, policy)
+  const { net, alice, bob, carol, ab, before, route, paid } = await forwardedAndHeld()
   try {
-    const [alice, bob, carol] = net.nodes as [HtlcNode, HtlcNode, HtlcNode]
-    const [ab] = net.channelIds as [Uint8Array, Uint8Array]
-    carol.withholding = true
-    const before = totals(net)
-    const route = net.findRoute(0, 2, 30_000n)
-    const paid = net.payAlong(route)
-    await settle()
-    assert.equal(bob.pendingHtlcs().length, 2, 'bob holds the incoming HTLC and forwarded it')
     const version = bob.channel.status(ab).version
     // Mallory-alice proposes {…state, version + 1, isFinal: true} with the HTLC still in it.
     let builds = 0
@@ -189,18 +193,9 @@ test('ATTACKS 32: a final state proposed after an HTLC add is refused; the hop f
 })
 
 test('ATTACKS 32: a hop whose channel holds a final state with a pending HTLC (signed before the rule, restored from its store) claims it on chain before the offerer can refund', async () => {
-  const policy = { baseFee: 100n, feeRatePpm: 1000n, cltvDelta: 18 }
-  const net = await line(6, policy)
+  const { net, alice, bob, carol, ab, before, route, paid } = await forwardedAndHeld()
   try {
-    const [alice, bob, carol] = net.nodes as [HtlcNode, HtlcNode, HtlcNode]
-    const [ab] = net.channelIds as [Uint8Array, Uint8Array]
-    carol.withholding = true
-    const before = totals(net)
-    const sum = total(net)
-    const route = net.findRoute(0, 2, 30_000n)
-    const paid = net.payAlong(route)
-    await settle()
-    assert.equal(bob.pendingHtlcs().length, 2)
+    const sum = before.reduce((s, x) => s + x, 0n)
     // The final state {…latest, version + 1, isFinal} signed by both, as an older node accepted it:
     // written to both stores, both nodes restarted from them.
     const m = bob.channel.machine(ab)
