@@ -25,13 +25,18 @@ import {
   toAmount,
   utf8ToBytes,
 } from '@l2bench/core'
+import { type AdmissionView, admitTx } from './admission.ts'
 import type { CallContext, Contract, ReadContext } from './contract.ts'
 import { OutOfGasError, RevertError, TxRejectedError } from './errors.ts'
-import { GAS_SCHEDULE, type GasOp, calldataGas, words } from './gas.ts'
-import { type SignedTx, type TxHash, senderOf, txIdentity } from './tx.ts'
+import { EventBus } from './events.ts'
+import { Faults } from './faults.ts'
+import { GAS_SCHEDULE, type GasOp, words } from './gas.ts'
+import { ReceiptBook } from './receipts.ts'
+import type { SignedTx, TxHash } from './tx.ts'
 import type { EventFilter, GasCharge, Head, L1, L1Event, Receipt, SubscribeOptions, Unsubscribe } from './types.ts'
 
-export interface MockL1Options {
+/** The chain parameters every L1 backend takes (MockL1, the EVM backend). */
+export interface ChainOptions {
   chainId?: bigint
   /** Seconds per block (default 12). */
   blockTime?: number
@@ -46,6 +51,8 @@ export interface MockL1Options {
   verifier?: Verifier
 }
 
+export type MockL1Options = ChainOptions
+
 interface Account {
   balance: bigint
   nonce: bigint
@@ -57,17 +64,6 @@ interface Pending {
   from: Address
   eligibleHeight: number
   seq: number
-}
-
-interface Waiter {
-  resolve: (r: Receipt) => void
-  reject: (e: Error) => void
-}
-
-interface Subscription {
-  filter: EventFilter
-  onEvent: (e: L1Event) => void
-  owner: Address | undefined
 }
 
 export interface SimulateRequest {
@@ -93,7 +89,7 @@ interface Outcome extends SimulateResult {
   frame: Frame
 }
 
-export class MockL1 implements L1 {
+export class MockL1 implements L1, AdmissionView {
   readonly chainId: bigint
   readonly blockTime: number
   readonly blockGasLimit: number
@@ -113,15 +109,9 @@ export class MockL1 implements L1 {
   private readonly pendingBySender = new Map<Address, Map<bigint, TxHash>>()
   private readonly pendingHashes = new Set<TxHash>()
   private seq = 0
-  private readonly receipts = new Map<TxHash, Receipt>()
-  private readonly droppedTxs = new Map<TxHash, L2Error>()
-  private readonly waiters = new Map<TxHash, Waiter[]>()
-  private readonly log: L1Event[] = []
-  private readonly subscriptions = new Set<Subscription>()
-  private readonly blockListeners = new Set<(head: Head) => void>()
-  private readonly delays = new Map<Address, number>()
-  private readonly dropUntil = new Map<Address, number>()
-  private readonly offline = new Set<Address>()
+  private readonly book = new ReceiptBook()
+  private readonly faults = new Faults()
+  private readonly bus = new EventBus((a) => this.faults.isOffline(a))
   private minted = 0n
   private burnt = 0n
   private mining = false
@@ -196,20 +186,16 @@ export class MockL1 implements L1 {
   }
 
   events(filter: EventFilter = {}, fromHeight = 0): L1Event[] {
-    return this.log.filter((e) => e.height >= fromHeight && matches(filter, e))
+    return this.bus.events(filter, fromHeight)
   }
 
   subscribe(filter: EventFilter, onEvent: (e: L1Event) => void, options: SubscribeOptions = {}): Unsubscribe {
-    if (typeof onEvent !== 'function') throw new InvalidInputError('onEvent', 'expected a function')
-    const sub: Subscription = { filter, onEvent, owner: options.owner === undefined ? undefined : toAddress('owner', options.owner) }
-    this.subscriptions.add(sub)
-    return () => this.subscriptions.delete(sub)
+    return this.bus.subscribe(filter, onEvent, options)
   }
 
   /** Called after every mined block (after its events were delivered). */
   onBlock(listener: (head: Head) => void): Unsubscribe {
-    this.blockListeners.add(listener)
-    return () => this.blockListeners.delete(listener)
+    return this.bus.onBlock(listener)
   }
 
   // ---------------------------------------------------------------- admin
@@ -237,29 +223,35 @@ export class MockL1 implements L1 {
 
   /** Holds `sender`'s transactions for `blocks` extra blocks (0 clears). */
   delaySender(sender: Address, blocks: number): void {
-    assertInt('blocks', blocks, 0)
-    const a = toAddress('sender', sender)
-    if (blocks === 0) this.delays.delete(a)
-    else this.delays.set(a, blocks)
+    this.faults.delaySender(sender, blocks)
   }
 
   /** Drops every transaction `sender` sends during the next `blocks` blocks (censorship). */
   dropSender(sender: Address, blocks: number): void {
-    assertInt('blocks', blocks, 0)
-    const a = toAddress('sender', sender)
-    if (blocks === 0) this.dropUntil.delete(a)
-    else this.dropUntil.set(a, this.height + blocks)
+    this.faults.dropSender(sender, blocks, this.height)
   }
 
   /** An offline account can send nothing, and its subscriptions receive no events. */
   setOffline(account: Address, offline: boolean): void {
-    const a = toAddress('account', account)
-    if (offline) this.offline.add(a)
-    else this.offline.delete(a)
+    this.faults.setOffline(account, offline)
   }
 
   isOffline(account: Address): boolean {
-    return this.offline.has(account)
+    return this.faults.isOffline(account)
+  }
+
+  // ---------------------------------------------------------------- admission (AdmissionView)
+
+  accountState(account: Address): { balance: bigint; nonce: bigint } {
+    return this.accounts.get(account) ?? { balance: 0n, nonce: 0n }
+  }
+
+  hasPendingNonce(sender: Address, nonce: bigint): boolean {
+    return this.pendingBySender.get(sender)?.has(nonce) ?? false
+  }
+
+  knows(hash: TxHash): boolean {
+    return this.book.receipts.has(hash) || this.pendingHashes.has(hash)
   }
 
   // ---------------------------------------------------------------- transactions
@@ -270,46 +262,14 @@ export class MockL1 implements L1 {
 
   /** Synchronous send: validates, queues, and (with auto-mine) mines. */
   sendSync(tx: SignedTx): TxHash {
-    let identity: ReturnType<typeof txIdentity>
-    try {
-      identity = txIdentity(tx)
-    } catch (cause) {
-      throw new TxRejectedError('MALFORMED_TX', 'transaction does not encode', { field: (cause as L2Error).field, cause })
-    }
+    const { hash, from } = admitTx(tx, this)
     const { body } = tx
-    if (body.chainId !== this.chainId)
-      throw new TxRejectedError('WRONG_CHAIN', `chainId ${body.chainId} is not ${this.chainId}`, { field: 'chainId' })
-    if (!this.verifier.verify(tx.signature, identity.digest, tx.publicKey))
-      throw new TxRejectedError('BAD_SIGNATURE', 'signature does not match the body and public key', { field: 'signature' })
-    const from = senderOf(tx)
-    if (this.offline.has(from)) throw new TxRejectedError('OFFLINE', `${from} is offline`, { field: 'from' })
-    const account = this.accounts.get(from) ?? { balance: 0n, nonce: 0n }
-    if (body.nonce < account.nonce)
-      throw new TxRejectedError('NONCE_TOO_LOW', `nonce ${body.nonce} already used (next is ${account.nonce})`, { field: 'nonce' })
-    if (this.pendingBySender.get(from)?.has(body.nonce))
-      throw new TxRejectedError('NONCE_PENDING', `a transaction with nonce ${body.nonce} is already pending`, { field: 'nonce' })
-    const intrinsic = GAS_SCHEDULE.txBase + calldataGas(body.data)
-    if (body.gasLimit < BigInt(intrinsic))
-      throw new TxRejectedError('GAS_TOO_LOW', `gasLimit ${body.gasLimit} below intrinsic gas ${intrinsic}`, { field: 'gasLimit' })
-    if (body.gasLimit > BigInt(this.blockGasLimit))
-      throw new TxRejectedError('GAS_TOO_HIGH', `gasLimit ${body.gasLimit} above block gas limit`, { field: 'gasLimit' })
-    if (body.gasPrice < this.minGasPrice)
-      throw new TxRejectedError('GAS_PRICE_TOO_LOW', `gasPrice below ${this.minGasPrice}`, { field: 'gasPrice' })
-    const maxCost = body.value + body.gasLimit * body.gasPrice
-    if (account.balance < maxCost)
-      throw new TxRejectedError('INSUFFICIENT_FUNDS', `balance ${account.balance} < value + gasLimit × gasPrice = ${maxCost}`, {
-        field: 'value',
-      })
-    const { hash } = identity
-    if (this.receipts.has(hash) || this.pendingHashes.has(hash))
-      throw new TxRejectedError('DUPLICATE', 'transaction already known', { field: 'tx' })
-
-    const dropUntil = this.dropUntil.get(from)
-    if (dropUntil !== undefined && this.height < dropUntil) {
+    const dropUntil = this.faults.droppedUntil(from, this.height)
+    if (dropUntil !== undefined) {
       this.drop(hash, new TxRejectedError('DROPPED', `${from} is censored until height ${dropUntil}`, { field: 'from' }))
       return hash
     }
-    const eligibleHeight = this.height + 1 + (this.delays.get(from) ?? 0)
+    const eligibleHeight = this.height + 1 + this.faults.delayOf(from)
     this.mempool.push({ tx, hash, from, eligibleHeight, seq: this.seq++ })
     this.pendingHashes.add(hash)
     let bySender = this.pendingBySender.get(from)
@@ -323,22 +283,12 @@ export class MockL1 implements L1 {
   }
 
   receipt(hash: TxHash): Promise<Receipt> {
-    const r = this.receipts.get(hash)
-    if (r !== undefined) return Promise.resolve(r)
-    const dropped = this.droppedTxs.get(hash)
-    if (dropped !== undefined) return Promise.reject(dropped)
-    if (!this.pendingHashes.has(hash))
-      return Promise.reject(new InvalidInputError('hash', `unknown transaction ${hash}`))
-    return new Promise((resolve, reject) => {
-      const list = this.waiters.get(hash) ?? []
-      list.push({ resolve, reject })
-      this.waiters.set(hash, list)
-    })
+    return this.book.wait(hash, this.pendingHashes.has(hash))
   }
 
   /** The receipt if the transaction is already mined. */
   receiptSync(hash: TxHash): Receipt | undefined {
-    return this.receipts.get(hash)
+    return this.book.receipts.get(hash)
   }
 
   /** Runs a call against the current state without applying anything (gas estimation, previews). */
@@ -369,7 +319,7 @@ export class MockL1 implements L1 {
     this.secondsCarry = total - blocks * this.blockTime
     while (blocks > 0) {
       // Fast path: nothing can happen in the coming blocks, so jump over them.
-      if (this.blockListeners.size === 0) {
+      if (!this.bus.hasBlockListeners) {
         const next = this.nextEligibleHeight()
         const skip = next === undefined ? blocks : Math.min(blocks, next - this.height - 1)
         if (skip > 0) {
@@ -445,20 +395,9 @@ export class MockL1 implements L1 {
     } finally {
       this.mining = false
     }
-    this.log.push(...blockEvents)
-    for (const r of mined) {
-      const ws = this.waiters.get(r.txHash)
-      this.waiters.delete(r.txHash)
-      for (const w of ws ?? []) w.resolve(r)
-    }
-    for (const e of blockEvents) {
-      for (const s of [...this.subscriptions]) {
-        if (!matches(s.filter, e)) continue
-        if (s.owner !== undefined && this.offline.has(s.owner)) continue
-        s.onEvent(e)
-      }
-    }
-    for (const l of [...this.blockListeners]) l(this.head())
+    for (const r of mined) this.book.notify(r.txHash)
+    this.bus.deliver(blockEvents)
+    this.bus.blockMined(this.head())
   }
 
   private include(p: Pending, height: number, timestamp: number, logOffset: number): Receipt {
@@ -491,7 +430,7 @@ export class MockL1 implements L1 {
       ...(outcome.revertCode === undefined ? {} : { revertCode: outcome.revertCode }),
       ...(outcome.revertField === undefined ? {} : { revertField: outcome.revertField }),
     }
-    this.receipts.set(p.hash, receipt)
+    this.book.mined(receipt)
     return receipt
   }
 
@@ -543,10 +482,7 @@ export class MockL1 implements L1 {
   }
 
   private drop(hash: TxHash, error: L2Error): void {
-    this.droppedTxs.set(hash, error)
-    const ws = this.waiters.get(hash)
-    this.waiters.delete(hash)
-    for (const w of ws ?? []) w.reject(error)
+    this.book.drop(hash, error)
   }
 
   // ---------------------------------------------------------------- internals used by Frame
@@ -570,10 +506,6 @@ export class MockL1 implements L1 {
     }
     return s
   }
-}
-
-function matches(filter: EventFilter, e: L1Event): boolean {
-  return (filter.address === undefined || filter.address === e.address) && (filter.name === undefined || filter.name === e.name)
 }
 
 /** The journal of one call: gas charges, balance and storage writes, events. */

@@ -12,9 +12,13 @@ export interface Head {
   timestamp: number
 }
 
-/** One labelled gas charge. `op` is the schedule entry, `label` what the contract was doing. */
+/**
+ * One labelled gas charge. `op` is the schedule entry, `label` what the contract
+ * was doing; `evm` is execution gas a real EVM reported as one figure (the EVM
+ * backend, @l2bench/l1-evm, has no per-operation breakdown).
+ */
 export interface GasCharge {
-  op: GasOp
+  op: GasOp | 'evm'
   label: string
   gas: number
 }

@@ -1,0 +1,13 @@
+/**
+ * @l2bench/l1-evm — the `L1` seam over a real EVM: anvil (from npm) driven
+ * with viem, the designs' contracts ported to Solidity and compiled with
+ * solc-js, each tied to its TypeScript class by a binding.
+ */
+export * from './anvil.ts'
+export * from './binding.ts'
+export * from './contracts/index.ts'
+export * from './errors.ts'
+export * from './evm.ts'
+export * from './rpc.ts'
+export * from './signature.ts'
+export * from './solc.ts'
