@@ -38,7 +38,7 @@ const child = fileURLToPath(new URL('./fixtures/anvil-child.ts', import.meta.url
 /** Runs the fixture, which starts anvil and prints its pids; then ends it `how`. */
 async function runChild(how: 'exit' | 'throw' | 'SIGINT' | 'SIGTERM' | 'SIGKILL'): Promise<{ shell: number; anvil: number }> {
   const mode = how.startsWith('SIG') ? 'wait' : how
-  const p = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', child, mode], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const p = spawn(process.execPath, ['--conditions=@l2bench/source', '--import', 'tsx', child, mode], { stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
   const pids = await new Promise<{ shell: number; anvil: number }>((resolve, reject) => {
     p.stdout.on('data', (d) => {
