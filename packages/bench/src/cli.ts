@@ -5,10 +5,12 @@
  *   l2bench micro [--filter text] [--out file]
  *   l2bench report <results.json> [--out dir]
  *   l2bench gate --baseline <baseline.json> <results.json> [--update] [--tolerance-scale x]
- *   l2bench list
+ *   l2bench list [--options [--markdown]]
+ *   l2bench docs [--from <run>]... [--options] [--dir docs]
  *
- * Exit codes: 0 ok, 1 a check failed (funds not conserved, gate regression,
- * suite crashed), 2 bad usage or input.
+ * Every command takes -h/--help. Exit codes: 0 ok, 1 a check failed (a design
+ * did not run, funds not conserved, gate regression, suite crashed), 2 bad
+ * usage or input (nothing is run and nothing written).
  */
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
@@ -18,79 +20,139 @@ import { DESIGN_FACTORIES, MISSING_REASONS } from './designs/index.ts'
 import { UsageError } from './errors.ts'
 import { baselineFrom, compareGate, readBaseline } from './gate.ts'
 import { type MicroResult, findSuites, runSuite } from './micro.ts'
-import { OUTPUT_FILES, terminalSummary, terminalTable, writeRunDir } from './output.ts'
+import { OUTPUT_FILES, prepareOutDir, terminalSummary, terminalTable, writeRunDir } from './output.ts'
+import { inWorkspace, repoRoot } from './paths.ts'
+import { streamProgress } from './progress.ts'
+import { optionsMarkdown, optionsText } from './reference.ts'
+import { writeResultsDocs } from './report/docs.ts'
 import { fmtMs, fmtNum } from './report/format.ts'
 import { readResults } from './results.ts'
 import { runScenario } from './run.ts'
 import { DESIGN_NAMES, type DesignName, listScenarioNames, loadScenario } from './scenario.ts'
+import { didYouMean } from './suggest.ts'
 
-const repoRoot = resolve(new URL('../../../', import.meta.url).pathname)
 /** npm runs package scripts in the package directory; resolve user paths against where the user typed. */
 const userCwd = process.env.INIT_CWD ?? process.cwd()
 const userPath = (p: string) => resolve(userCwd, p)
 
-const USAGE = `usage: l2bench <command> [options]
+type Options = NonNullable<ParseArgsConfig['options']>
+
+interface Command {
+  summary: string
+  /** Help text after the usage line. */
+  help: string
+  usage: string
+  options: Options
+}
+
+const HELP = { type: 'boolean', short: 'h' } as const
+
+const COMMANDS: Record<string, Command> = {
+  run: {
+    summary: 'run a scenario through the designs and write a report directory',
+    usage: 'l2bench run [--scenario <name|file.yaml>] [--designs a,b] [--quick] [--seed n] [--out dir] [--no-sweeps]',
+    help: `  -s, --scenario <name|file>  a scenario in benchmarks/ by name, or a YAML file (default: default)
+  -d, --designs <a,b,...>     subset of: ${DESIGN_NAMES.join(', ')}
+  -q, --quick                 apply the scenario's quick: overrides (CI-sized)
+      --seed <n>              override the scenario seed
+  -o, --out <dir>             output directory, checked before the run (default: out/<scenario>-<timestamp>/)
+      --no-sweeps             skip the growth sweeps
+  -h, --help                  this help
+
+Exit status: 0 every design ran and conserved funds; 1 a design did not run or lost funds;
+2 bad usage or a bad scenario. \`l2bench list --options\` lists every scenario key and design option.`,
+    options: {
+      scenario: { type: 'string', short: 's' },
+      designs: { type: 'string', short: 'd' },
+      quick: { type: 'boolean', short: 'q' },
+      seed: { type: 'string' },
+      out: { type: 'string', short: 'o' },
+      'no-sweeps': { type: 'boolean' },
+      help: HELP,
+    },
+  },
+  micro: {
+    summary: 'run the tinybench suites of every package (packages/*/bench/*.ts)',
+    usage: 'l2bench micro [--filter text] [--out file]',
+    help: `      --filter <text>  only suites whose <package>/<file> contains text
+  -o, --out <file>     write the collected results as JSON
+  -h, --help           this help`,
+    options: { filter: { type: 'string' }, out: { type: 'string', short: 'o' }, help: HELP },
+  },
+  report: {
+    summary: 're-render report.md / report.html / benchmark JSON from a results.json',
+    usage: 'l2bench report <results.json> [--out dir]',
+    help: `  -o, --out <dir>  where to write the reports (default: beside results.json)
+  -h, --help       this help`,
+    options: { out: { type: 'string', short: 'o' }, help: HELP },
+  },
+  gate: {
+    summary: 'fail when a ratio metric regressed against a committed baseline',
+    usage: 'l2bench gate --baseline <baseline.json> <results.json> [--update] [--tolerance-scale x]',
+    help: `  -b, --baseline <file>      the committed baseline (e.g. benchmarks/baseline.json)
+      --update               write the baseline from results.json instead of comparing
+      --tolerance-scale <x>  multiply every tolerance by x (> 0)
+  -h, --help                 this help
+
+Exit status: 0 within tolerance, 1 a metric regressed or is missing, 2 bad usage.`,
+    options: { baseline: { type: 'string', short: 'b' }, update: { type: 'boolean' }, 'tolerance-scale': { type: 'string' }, help: HELP },
+  },
+  list: {
+    summary: 'list scenarios and design adapters; --options: every scenario key and design option',
+    usage: 'l2bench list [--options [--markdown]]',
+    help: `      --options   the options reference: every scenario key and per-design option, with type and default
+      --markdown  print the reference as Markdown (the text of docs/options.md)
+  -h, --help      this help`,
+    options: { options: { type: 'boolean' }, markdown: { type: 'boolean' }, help: HELP },
+  },
+  docs: {
+    summary: 'regenerate docs/results.md and its SVG charts from runs, and docs/options.md',
+    usage: 'l2bench docs [--from <run dir|results.json>]... [--options] [--dir docs]',
+    help: `      --from <run>  a run directory (or its results.json); the first is the headline run, later
+                    ones add their summaries. Rewrites <dir>/results.md and <dir>/results/*.svg.
+      --options     rewrite <dir>/options.md (the options reference); implied by --from
+      --dir <dir>   the docs directory (default: the repository's docs/)
+  -h, --help        this help`,
+    options: { from: { type: 'string', multiple: true }, options: { type: 'boolean' }, dir: { type: 'string' }, help: HELP },
+  },
+}
+
+const USAGE = `usage: l2bench <command> [options]   (l2bench <command> --help for its options)
 
 commands:
-  run      run a scenario through the designs and write a report directory
-           --scenario <name|file.yaml>  (default: default)
-           --designs <a,b,...>          subset of: ${DESIGN_NAMES.join(', ')}
-           --quick                      apply the scenario's quick: overrides (CI-sized)
-           --seed <n>                   override the scenario seed
-           --out <dir>                  (default: out/<scenario>-<timestamp>/)
-           --no-sweeps                  skip the growth sweeps
-  micro    run the tinybench suites of every package (packages/*/bench/*.ts)
-           --filter <text>  only suites whose <package>/<file> contains text
-           --out <file>     write the collected results as JSON
-  report   re-render report.md / report.html / benchmark JSON from a results.json
-           l2bench report <results.json> [--out dir]
-  gate     fail when a ratio metric regressed against a committed baseline
-           l2bench gate --baseline <baseline.json> <results.json> [--tolerance-scale x]
-           l2bench gate --update --baseline <baseline.json> <results.json>  (write the baseline)
-  list     list scenarios and design adapters
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(8)} ${c.summary}`)
+  .join('\n')}
 `
 
-function parse(args: string[], options: NonNullable<ParseArgsConfig['options']>) {
+function commandHelp(name: string): string {
+  const c = COMMANDS[name]!
+  return `usage: ${c.usage}\n\n${c.summary}\n\n${c.help}\n`
+}
+
+/** Parses a command's flags; returns undefined after printing the help for -h/--help. */
+function parse(name: string, args: string[]) {
+  const c = COMMANDS[name]!
+  if (args.includes('-h') || args.includes('--help')) {
+    process.stdout.write(commandHelp(name))
+    return undefined
+  }
   try {
-    return parseArgs({ args, options, allowPositionals: true, strict: true, allowNegative: false })
+    return parseArgs({ args, options: c.options, allowPositionals: true, strict: true, allowNegative: false })
   } catch (err) {
     const e = err as Error & { code?: string }
     const m = /'(-{1,2}[^']+)'/.exec(e.message)
-    throw new UsageError(m?.[1] ?? 'args', `${e.message.split('. ')[0]}\n\n${USAGE}`)
-  }
-}
-
-function createProgress(): { line: (s: string) => void; done: () => void } {
-  const tty = process.stderr.isTTY === true
-  let inPlace = false
-  return {
-    line(s: string) {
-      const transient = /payments \d+\/\d+/.test(s)
-      if (tty && transient) {
-        process.stderr.write(`\r\x1b[2K${s}`)
-        inPlace = true
-        return
-      }
-      if (inPlace) process.stderr.write('\n')
-      inPlace = false
-      process.stderr.write(`${s}\n`)
-    },
-    done() {
-      if (inPlace) process.stderr.write('\n')
-      inPlace = false
-    },
+    const flag = m?.[1] ?? 'args'
+    const known = Object.keys(c.options).map((k) => `--${k}`)
+    const hint = flag.startsWith('--') ? didYouMean(flag.split('=')[0]!, known) : undefined
+    throw new UsageError(flag, `${e.message.split('. ')[0]}${hint === undefined ? '' : ` (did you mean ${hint}?)`}\n\n${commandHelp(name)}`)
   }
 }
 
 async function cmdRun(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, {
-    scenario: { type: 'string', short: 's' },
-    designs: { type: 'string', short: 'd' },
-    quick: { type: 'boolean', short: 'q' },
-    seed: { type: 'string' },
-    out: { type: 'string', short: 'o' },
-    'no-sweeps': { type: 'boolean' },
-  })
+  const parsed = parse('run', args)
+  if (parsed === undefined) return 0
+  const { values, positionals } = parsed
   if (positionals.length > 0) throw new UsageError(positionals[0]!, `unexpected argument (did you mean --scenario ${positionals[0]}?)`)
   const scenarioArg = (values.scenario as string | undefined) ?? 'default'
   const quick = values.quick === true
@@ -105,37 +167,50 @@ async function cmdRun(args: string[]): Promise<number> {
   if (values.designs !== undefined) {
     designs = []
     for (const d of (values.designs as string).split(',').map((x) => x.trim()).filter((x) => x !== '')) {
-      if (!(DESIGN_NAMES as readonly string[]).includes(d)) throw new UsageError('--designs', `unknown design "${d}" (known: ${DESIGN_NAMES.join(', ')})`)
+      if (!(DESIGN_NAMES as readonly string[]).includes(d)) {
+        const hint = didYouMean(d, DESIGN_NAMES)
+        throw new UsageError('--designs', `unknown design "${d}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`} (known: ${DESIGN_NAMES.join(', ')})`)
+      }
       designs.push(d as DesignName)
     }
     if (designs.length === 0) throw new UsageError('--designs', 'expected at least one design')
   }
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')
-  const outDir = values.out !== undefined ? userPath(values.out as string) : join(repoRoot, 'out', `${scenario.name}${quick ? '-quick' : ''}-${stamp}`)
+  const defaultOut = join(inWorkspace ? repoRoot : userCwd, 'out', `${scenario.name}${quick ? '-quick' : ''}-${stamp}`)
+  const outDir = values.out !== undefined ? userPath(values.out as string) : defaultOut
+  // Before any work: a run that cannot write its reports is not worth starting.
+  prepareOutDir(outDir)
 
-  const progress = createProgress()
+  const progress = streamProgress(process.stderr)
   progress.line(`l2bench run: scenario ${scenario.name}${quick ? ' (quick)' : ''}, seed ${scenario.seed}, designs ${(designs ?? scenario.designs).join(', ')}`)
   const results = await runScenario(scenario, {
     ...(designs === undefined ? {} : { designs }),
     quick,
     sweeps: values['no-sweeps'] !== true,
-    progress: progress.line,
+    progress,
   })
-  progress.done()
   const files = writeRunDir(outDir, results)
   process.stdout.write(`\n${terminalSummary(results)}\n\n`)
   process.stdout.write(`wrote ${files.map((f) => f.replace(`${userCwd}/`, '')).join(', ')}\n`)
   process.stdout.write(`run took ${fmtMs(results.durationMs)}\n`)
+  let code = 0
+  const notRun = results.designs.filter((d) => !d.ran)
+  if (notRun.length > 0) {
+    process.stderr.write(`error: ${notRun.length} design${notRun.length === 1 ? '' : 's'} did not run: ${notRun.map((d) => `${d.name} (${d.error})`).join('; ')}\n`)
+    code = 1
+  }
   const broken = results.designs.filter((d) => d.ran && !d.conservation.ok)
   if (broken.length > 0) {
     process.stderr.write(`error: funds not conserved by ${broken.map((d) => d.name).join(', ')}\n`)
-    return 1
+    code = 1
   }
-  return 0
+  return code
 }
 
 async function cmdMicro(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { filter: { type: 'string' }, out: { type: 'string', short: 'o' } })
+  const parsed = parse('micro', args)
+  if (parsed === undefined) return 0
+  const { values, positionals } = parsed
   if (positionals.length > 0) throw new UsageError(positionals[0]!, 'unexpected argument')
   const suites = findSuites(values.filter as string | undefined)
   if (suites.length === 0) {
@@ -172,7 +247,9 @@ async function cmdMicro(args: string[]): Promise<number> {
 }
 
 async function cmdReport(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, { out: { type: 'string', short: 'o' } })
+  const parsed = parse('report', args)
+  if (parsed === undefined) return 0
+  const { values, positionals } = parsed
   if (positionals.length !== 1) throw new UsageError('results', 'expected exactly one results.json path')
   const file = userPath(positionals[0]!)
   const results = readResults(file)
@@ -183,11 +260,9 @@ async function cmdReport(args: string[]): Promise<number> {
 }
 
 async function cmdGate(args: string[]): Promise<number> {
-  const { values, positionals } = parse(args, {
-    baseline: { type: 'string', short: 'b' },
-    update: { type: 'boolean' },
-    'tolerance-scale': { type: 'string' },
-  })
+  const parsed = parse('gate', args)
+  if (parsed === undefined) return 0
+  const { values, positionals } = parsed
   if (values.baseline === undefined) throw new UsageError('--baseline', 'required: the committed baseline file (e.g. benchmarks/baseline.json)')
   if (positionals.length !== 1) throw new UsageError('results', 'expected exactly one results.json path')
   const results = readResults(userPath(positionals[0]!))
@@ -215,7 +290,16 @@ async function cmdGate(args: string[]): Promise<number> {
   return outcome.ok ? 0 : 1
 }
 
-function cmdList(): number {
+function cmdList(args: string[]): number {
+  const parsed = parse('list', args)
+  if (parsed === undefined) return 0
+  const { values, positionals } = parsed
+  if (positionals.length > 0) throw new UsageError(positionals[0]!, 'unexpected argument')
+  if (values.markdown === true && values.options !== true) throw new UsageError('--markdown', 'only with --options')
+  if (values.options === true) {
+    process.stdout.write(values.markdown === true ? optionsMarkdown() : optionsText())
+    return 0
+  }
   process.stdout.write('scenarios (benchmarks/*.yaml):\n')
   for (const name of listScenarioNames()) {
     try {
@@ -228,6 +312,32 @@ function cmdList(): number {
   process.stdout.write('\ndesigns:\n')
   for (const d of DESIGN_NAMES) process.stdout.write(`  ${d.padEnd(8)} ${DESIGN_FACTORIES[d] !== undefined ? 'ready' : (MISSING_REASONS[d] ?? 'missing')}\n`)
   process.stdout.write(`\noutputs per run: ${Object.values(OUTPUT_FILES).join(', ')}\n`)
+  process.stdout.write('scenario keys and design options: l2bench list --options\n')
+  return 0
+}
+
+async function cmdDocs(args: string[]): Promise<number> {
+  const parsed = parse('docs', args)
+  if (parsed === undefined) return 0
+  const { values, positionals } = parsed
+  if (positionals.length > 0) throw new UsageError(positionals[0]!, 'unexpected argument (runs are given with --from)')
+  const from = (values.from as string[] | undefined) ?? []
+  if (from.length === 0 && values.options !== true) throw new UsageError('--from', 'give at least one run (--from out/<run>) or --options')
+  const dir = values.dir !== undefined ? userPath(values.dir as string) : inWorkspace ? join(repoRoot, 'docs') : undefined
+  if (dir === undefined) throw new UsageError('--dir', 'not in a checkout of the l2bench repository: give the docs directory')
+  prepareOutDir(dir, '--dir')
+  const written: string[] = []
+  const optionsFile = join(dir, 'options.md')
+  writeFileSync(optionsFile, optionsMarkdown())
+  written.push(optionsFile)
+  if (from.length > 0) {
+    const runs = from.map((f) => {
+      const p = userPath(f)
+      return readResults(p.endsWith('.json') ? p : join(p, OUTPUT_FILES.results))
+    })
+    written.push(...writeResultsDocs(dir, runs, from))
+  }
+  process.stdout.write(`wrote ${written.map((f) => f.replace(`${userCwd}/`, '')).join(', ')}\n`)
   return 0
 }
 
@@ -244,15 +354,25 @@ export async function main(argv: string[]): Promise<number> {
       case 'gate':
         return await cmdGate(rest)
       case 'list':
-        return cmdList()
-      case undefined:
+        return cmdList(rest)
+      case 'docs':
+        return await cmdDocs(rest)
       case 'help':
+        if (rest[0] !== undefined && COMMANDS[rest[0]] !== undefined) {
+          process.stdout.write(commandHelp(rest[0]))
+          return 0
+        }
+        process.stdout.write(USAGE)
+        return 0
+      case undefined:
       case '--help':
       case '-h':
         process.stdout.write(USAGE)
         return command === undefined ? 2 : 0
-      default:
-        throw new UsageError('command', `unknown command "${command}"\n\n${USAGE}`)
+      default: {
+        const hint = didYouMean(command, Object.keys(COMMANDS))
+        throw new UsageError('command', `unknown command "${command}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`}\n\n${USAGE}`)
+      }
     }
   } catch (err) {
     if (err instanceof L2Error) {

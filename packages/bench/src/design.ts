@@ -14,6 +14,7 @@
 import type { Address, Rng, Signer } from '@l2bench/core'
 import type { Receipt, TxHash, Wallet } from '@l2bench/l1-mock'
 import type { MeteredL1 } from './meter.ts'
+import type { ProgressTask } from './progress.ts'
 import type { DesignName, Scenario } from './scenario.ts'
 import type { FaultKind, Payment, Workload } from './workload.ts'
 
@@ -85,6 +86,8 @@ export interface World {
   extrapolated(e: Extrapolation): void
   /** Progress line for long phases (stderr). */
   progress(message: string): void
+  /** A counted long phase (circuit setup, proving): a bar with count, percent and ETA on a terminal, plain lines in CI. */
+  task(label: string, total: number): ProgressTask
 }
 
 export interface Design {

@@ -7,9 +7,9 @@ import { L2Error, type L2ErrorOptions } from '@l2bench/core'
 /** A scenario file is malformed; `field` is the dotted key path (e.g. `arrival.ratePerSecond`). */
 export class ScenarioError extends L2Error {
   override name = 'ScenarioError'
-  constructor(field: string, message: string, options: Omit<L2ErrorOptions, 'field'> & { file?: string; line?: number } = {}) {
+  constructor(field: string, message: string, options: Omit<L2ErrorOptions, 'field'> & { file?: string; line?: number; excerpt?: string } = {}) {
     const where = options.file === undefined ? '' : ` (${options.file}${options.line === undefined ? '' : `:${options.line}`})`
-    super('SCENARIO', `${message}${where}`, { ...options, field })
+    super('SCENARIO', `${message}${where}${options.excerpt === undefined ? '' : `\n${options.excerpt}`}`, { ...options, field })
   }
 }
 

@@ -2,8 +2,9 @@
  * Writes a run directory: results.json, report.md, report.html and the two
  * github-action-benchmark files; and renders the terminal summary table.
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { dirname, join, resolve, sep } from 'node:path'
+import { UsageError } from './errors.ts'
 import { ghaEntries } from './report/gha.ts'
 import { renderHtml } from './report/html.ts'
 import { SUMMARY_HEAD, summaryRows } from './report/markdown.ts'
@@ -18,9 +19,52 @@ export const OUTPUT_FILES = {
   ghaSmaller: 'benchmark-smaller-is-better.json',
 } as const
 
+/** Kernel pseudo-filesystems: nothing there is a place for a report (and Node's recursive mkdir spins on /proc). */
+const PSEUDO = ['/proc', '/sys']
+
+/**
+ * Makes sure `dir` is (or can become) a writable directory, before any work is
+ * done: creates it, writes and removes a probe file. Throws a UsageError naming
+ * `field` (e.g. --out) with the reason; creates nothing outside `dir`'s own
+ * missing ancestors.
+ */
+export function prepareOutDir(dir: string, field = '--out'): void {
+  const abs = resolve(dir)
+  if (PSEUDO.some((p) => abs === p || abs.startsWith(`${p}${sep}`))) throw new UsageError(field, `${abs} is on a kernel pseudo-filesystem, not a place for reports`)
+  // The nearest existing ancestor must be a writable directory; the rest is created one level at a time.
+  const missing: string[] = []
+  let at = abs
+  while (!existsSync(at)) {
+    missing.unshift(at)
+    const up = dirname(at)
+    if (up === at) break
+    at = up
+  }
+  if (!statSync(at).isDirectory()) throw new UsageError(field, `${at} exists and is not a directory`)
+  try {
+    accessSync(at, constants.W_OK)
+  } catch {
+    if (missing.length > 0) throw new UsageError(field, `cannot create ${abs}: ${at} is not writable`)
+  }
+  for (const d of missing) {
+    try {
+      mkdirSync(d)
+    } catch (err) {
+      throw new UsageError(field, `cannot create ${d}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+    }
+  }
+  const probe = join(abs, `.l2bench-write-test-${process.pid}`)
+  try {
+    writeFileSync(probe, '')
+    rmSync(probe, { force: true })
+  } catch (err) {
+    throw new UsageError(field, `cannot write in ${abs}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`)
+  }
+}
+
 /** Writes the reports (and results.json unless `reportsOnly`). Returns the paths written. */
 export function writeRunDir(dir: string, r: ResultsJson, options: { reportsOnly?: boolean } = {}): string[] {
-  mkdirSync(dir, { recursive: true })
+  prepareOutDir(dir)
   const written: string[] = []
   const put = (name: string, text: string) => {
     const p = join(dir, name)

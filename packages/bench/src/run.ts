@@ -11,6 +11,7 @@ import { calibrate } from './calibrate.ts'
 import { type AsyncDesignFactory, DESIGN_FACTORIES, MISSING_REASONS } from './designs/index.ts'
 import type { Design } from './design.ts'
 import type { DesignResultJson, FitJson, GateMetricJson, ResultsJson, SweepPointJson } from './results.ts'
+import { type Progress, toProgress } from './progress.ts'
 import { KeyRing, notRun, runDesign } from './runner.ts'
 import type { DesignName, Scenario } from './scenario.ts'
 import { linearFit } from './stats.ts'
@@ -20,7 +21,7 @@ export interface RunOptions {
   /** Subset of the scenario's designs to run. */
   designs?: readonly DesignName[]
   quick?: boolean
-  progress?: (line: string) => void
+  progress?: Progress | ((line: string) => void)
   /** Override the registry (tests). */
   factories?: Partial<Record<DesignName, AsyncDesignFactory>>
   /** Run the scenario's sweeps (default true). */
@@ -69,7 +70,7 @@ async function runOne(
   scenario: Scenario,
   factories: Partial<Record<DesignName, AsyncDesignFactory>>,
   keys: KeyRing,
-  progress: (l: string) => void,
+  progress: Progress,
   samples: boolean,
   workload = generateWorkload(scenario),
 ): Promise<DesignResultJson> {
@@ -80,7 +81,7 @@ async function runOne(
   if (limit !== undefined && total > limit) {
     // Same seed, fewer payments: the first `limit` payments of the same workload.
     workload = generateWorkload({ ...scenario, payments: limit })
-    progress(`[${name}] limited to the first ${limit} of ${total} payments (limits.${name})`)
+    progress.line(`[${name}] limited to the first ${limit} of ${total} payments (limits.${name})`)
   }
   const limited = limit !== undefined && total > limit
   let design: Design
@@ -88,7 +89,7 @@ async function runOne(
     design = await factory()
   } catch (err) {
     const e = err as Error
-    progress(`[${name}] adapter failed to load: ${e.message}`)
+    progress.line(`[${name}] adapter failed to load: ${e.message}`)
     return notRun(name, `adapter failed to load: ${e.name}: ${e.message}`, workload.payments.length)
   }
   try {
@@ -105,7 +106,7 @@ async function runOne(
     return r
   } catch (err) {
     const e = err as Error
-    progress(`[${name}] FAILED: ${e.message}`)
+    progress.line(`[${name}] FAILED: ${e.message}`)
     return notRun(name, `adapter failed: ${e.name}: ${e.message}`, workload.payments.length)
   }
 }
@@ -140,15 +141,15 @@ export function sweepScenario(base: Scenario, dimension: SweepPointJson['dimensi
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ResultsJson> {
   const started = new Date()
   const t0 = performance.now()
-  const progress = options.progress ?? (() => {})
+  const progress = toProgress(options.progress)
   const factories = options.factories ?? DESIGN_FACTORIES
   const designs = options.designs ?? scenario.designs
   const keys = new KeyRing()
 
-  progress('calibrating sign/verify throughput')
+  progress.line('calibrating sign/verify throughput')
   const cal = calibrate(options.calibrationMs ?? 300)
 
-  progress(`generating workload (seed ${scenario.seed})`)
+  progress.line(`generating workload (seed ${scenario.seed})`)
   const workload = generateWorkload(scenario)
 
   const results: DesignResultJson[] = []
@@ -159,12 +160,16 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
   if (options.sweeps !== false) {
     const sweepDesigns = (scenario.sweeps.designs ?? designs).filter((d) => designs.includes(d) && factories[d] !== undefined)
     const dims: SweepPointJson['dimension'][] = ['payments', 'users', 'pairs', 'paymentsPerPair']
+    const points = dims.reduce((a, d) => a + scenario.sweeps[d].length, 0) * sweepDesigns.length
+    const bar = points > 0 ? progress.task('sweeps', points) : undefined
+    const quiet = toProgress(undefined)
     for (const dimension of dims) {
       for (const value of scenario.sweeps[dimension]) {
         const s = sweepScenario(scenario, dimension, value)
         for (const name of sweepDesigns) {
-          progress(`sweep ${dimension}=${value} [${name}]`)
-          const r = await runOne(name, s, factories, keys, () => {}, false)
+          const r = await runOne(name, s, factories, keys, quiet, false)
+          bar?.update(sweeps.length + 1)
+          if (!r.ran) progress.line(`sweep ${dimension}=${value} [${name}] not run: ${r.error}`)
           sweeps.push({
             dimension,
             value,
@@ -184,6 +189,7 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
         }
       }
     }
+    bar?.end()
   }
 
   const fits = fitCrossover(sweeps)

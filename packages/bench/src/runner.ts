@@ -24,6 +24,7 @@ import { Wallet, type Receipt, type TxHash } from '@l2bench/l1-mock'
 import type { Design, Extrapolation, FaultOutcome, PaymentResult, Resolution, User, World } from './design.ts'
 import { MeteredL1, summarizeCosts } from './meter.ts'
 import type { DesignResultJson, LatencySummary } from './results.ts'
+import { type Progress, type ProgressTask, prefixed, toProgress } from './progress.ts'
 import type { Scenario } from './scenario.ts'
 import { summarize } from './stats.ts'
 import type { Payment, Workload } from './workload.ts'
@@ -56,7 +57,7 @@ interface PaymentRecord {
 
 export interface RunDesignOptions {
   keys?: KeyRing
-  progress?: (line: string) => void
+  progress?: Progress | ((line: string) => void)
   /** Keep raw latency samples in the result (default true). */
   samples?: boolean
 }
@@ -77,7 +78,7 @@ class HarnessWorld implements World {
     readonly workload: Workload,
     designName: string,
     private readonly keys: KeyRing,
-    private readonly onProgress: (line: string) => void,
+    private readonly onProgress: Progress,
   ) {
     this.l1 = new MeteredL1({
       blockTime: scenario.l1.blockTime,
@@ -148,7 +149,11 @@ class HarnessWorld implements World {
   }
 
   progress(message: string): void {
-    this.onProgress(message)
+    this.onProgress.line(message)
+  }
+
+  task(label: string, total: number): ProgressTask {
+    return this.onProgress.task(label, total)
   }
 }
 
@@ -162,13 +167,13 @@ const round = (x: number, digits = 3) => Number(x.toFixed(digits))
 /** Runs `workload` through `design` on a fresh L1 and measures everything. */
 export async function runDesign(design: Design, workload: Workload, options: RunDesignOptions = {}): Promise<DesignResultJson> {
   const scenario = workload.scenario
-  const progress = options.progress ?? (() => {})
-  const world = new HarnessWorld(scenario, workload, design.name, options.keys ?? new KeyRing(), (m) => progress(`[${design.name}] ${m}`))
+  const progress = prefixed(toProgress(options.progress), `[${design.name}] `)
+  const world = new HarnessWorld(scenario, workload, design.name, options.keys ?? new KeyRing(), progress)
   const l1 = world.l1
 
   // ---- setup
   l1.phase = 'setup'
-  progress(`[${design.name}] setup`)
+  progress.line('setup')
   let t = monotonicMs()
   await design.setup(world)
   const setupMs = monotonicMs() - t
@@ -182,7 +187,7 @@ export async function runDesign(design: Design, workload: Workload, options: Run
   let lockedWeiMs = 0n
   let lastMs = 0
   const total = workload.payments.length
-  const every = Math.max(1, Math.floor(total / 10))
+  const bar = progress.task('payments', total)
   t = monotonicMs()
   for (const p of workload.payments) {
     world.advanceTo(p.atMs)
@@ -204,13 +209,11 @@ export async function runDesign(design: Design, workload: Workload, options: Run
     rec.finalMs ??= r.finalLatencyMs
     locked = design.lockedCapital()
     if (locked > peakLocked) peakLocked = locked
-    if ((p.id + 1) % every === 0 || p.id + 1 === total) {
-      const el = (monotonicMs() - t) / 1000
-      progress(`[${design.name}] payments ${p.id + 1}/${total} (${Math.round((p.id + 1) / Math.max(el, 1e-9))}/s wall)`)
-    }
+    bar.update(p.id + 1)
   }
   await design.flush()
   const paymentsMs = monotonicMs() - t
+  bar.end(`${Math.round((total * 1000) / Math.max(paymentsMs, 1e-6))}/s wall`)
   // Throughput counts work the design extrapolated (e.g. proving it did not run) as if it had run.
   const throughputMs = paymentsMs + (design.extraPaymentWallMs?.() ?? 0)
   const endMs = Math.max(world.nowMs(), lastMs)
@@ -218,7 +221,7 @@ export async function runDesign(design: Design, workload: Workload, options: Run
 
   // ---- settle
   l1.phase = 'settle'
-  progress(`[${design.name}] settle`)
+  progress.line('settle')
   t = monotonicMs()
   await design.settle()
   const settleMs = monotonicMs() - t

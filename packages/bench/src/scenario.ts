@@ -14,7 +14,10 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { basename, join, resolve } from 'node:path'
 import { LineCounter, parseDocument } from 'yaml'
 import { z } from 'zod'
+import { DESIGN_OPTIONS } from './designs/options.ts'
 import { ScenarioError } from './errors.ts'
+import { scenariosDir } from './paths.ts'
+import { didYouMean } from './suggest.ts'
 
 export const DESIGN_NAMES = ['l1', 'channel', 'paych', 'htlc', 'rollup'] as const
 export type DesignName = (typeof DESIGN_NAMES)[number]
@@ -77,72 +80,78 @@ const topology = z.discriminatedUnion('kind', [
 
 export const scenarioSchema = z
   .strictObject({
-    name: z.string().min(1),
-    description: z.string().default(''),
-    seed: int(0, 2 ** 32 - 1).default(1),
-    users: int(2, 100_000),
-    payments: int(1, 10_000_000),
+    name: z.string().min(1).describe('Scenario name (default: the file name); names the run directory and the gate metrics.'),
+    description: z.string().default('').describe('One paragraph shown at the top of the reports.'),
+    seed: int(0, 2 ** 32 - 1).default(1).describe('Seed of every random choice in the workload (same seed, same payments).'),
+    users: int(2, 100_000).describe('Number of users.'),
+    payments: int(1, 10_000_000).describe('Number of payments in the workload.'),
     pairs: z
       .strictObject({
-        /** Distinct unordered user pairs that ever pay each other ("all" = every pair). */
-        count: z.union([int(1, 10_000_000), z.literal('all')]).default('all'),
-        distribution: pairDistribution.default({ kind: 'uniform' }),
-        /** "forward": the lower-numbered user always pays; "both": a coin flip per payment. */
-        direction: z.enum(['forward', 'both']).default('both'),
+        count: z.union([int(1, 10_000_000), z.literal('all')]).default('all').describe('Distinct unordered user pairs that ever pay each other ("all" = every pair).'),
+        distribution: pairDistribution.default({ kind: 'uniform' }).describe('How payments spread over the pairs: uniform, or Zipf with exponent s (a few hot pairs, a long tail).'),
+        direction: z.enum(['forward', 'both']).default('both').describe('"forward": the lower-numbered user always pays; "both": a coin flip per payment.'),
       })
       .default({ count: 'all', distribution: { kind: 'uniform' }, direction: 'both' }),
-    amounts: amounts.default({ kind: 'lognormal', median: 10n ** 15n, sigma: 1 }),
+    amounts: amounts.default({ kind: 'lognormal', median: 10n ** 15n, sigma: 1 }).describe('Payment amounts: fixed, uniform between min and max, or log-normal around a median.'),
     arrival: z
       .discriminatedUnion('kind', [
         z.strictObject({ kind: z.literal('poisson'), ratePerSecond: z.number().gt(0, 'expected a number > 0').max(1e6) }),
       ])
-      .default({ kind: 'poisson', ratePerSecond: 10 }),
+      .default({ kind: 'poisson', ratePerSecond: 10 })
+      .describe('Arrival process of the payments on the simulated clock.'),
     capital: z
       .strictObject({
-        /** L1 balance minted to every user at genesis. */
-        userBalance: positiveAmount.default(1000n * 10n ** 18n),
-        /** Per-side channel deposit; "auto" = each side's peak outflow in the workload × headroom. */
-        channelDeposit: z.union([z.literal('auto'), positiveAmount]).default('auto'),
-        headroom: z.number().min(1).max(100).default(1.25),
+        userBalance: positiveAmount.default(1000n * 10n ** 18n).describe('L1 balance minted to every user at genesis.'),
+        channelDeposit: z
+          .union([z.literal('auto'), positiveAmount])
+          .default('auto')
+          .describe('Per-side channel (or rollup) deposit; "auto" = each side\'s peak outflow in the workload × headroom.'),
+        headroom: z.number().min(1).max(100).default(1.25).describe('Multiplier on the perfect-foresight deposits.'),
       })
       .default({ userBalance: 1000n * 10n ** 18n, channelDeposit: 'auto', headroom: 1.25 }),
-    topology: topology.default({ kind: 'hub' }),
+    topology: topology.default({ kind: 'hub' }).describe('HTLC network: one channel per user to a hub, or a scale-free graph where each new node opens m channels of the given capacity.'),
     faults: z
       .strictObject({
-        /** A party publishes an old channel state; the counterparty (or its watchtower) must dispute. */
-        staleState: int(0, 10_000).default(0),
-        /** An intermediate hop goes offline mid-payment. */
-        offlineHop: int(0, 10_000).default(0),
-        /** The payee withholds the preimage until the HTLC times out. */
-        withheldPreimage: int(0, 10_000).default(0),
+        staleState: int(0, 10_000).default(0).describe('Payments at which a party publishes an old channel state; the counterparty (or its watchtower) must dispute.'),
+        offlineHop: int(0, 10_000).default(0).describe('Payments during which an intermediate hop goes offline.'),
+        withheldPreimage: int(0, 10_000).default(0).describe('Payments whose payee withholds the preimage until the HTLC times out.'),
       })
       .default({ staleState: 0, offlineHop: 0, withheldPreimage: 0 }),
     l1: z
       .strictObject({
-        blockTime: int(1, 3600).default(12),
-        blockGasLimit: int(21_000, 1_000_000_000).default(30_000_000),
-        gasPrice: positiveAmount.default(10n ** 9n),
+        blockTime: int(1, 3600).default(12).describe('L1 block interval, simulated seconds.'),
+        blockGasLimit: int(21_000, 1_000_000_000).default(30_000_000).describe('Gas per L1 block.'),
+        gasPrice: positiveAmount.default(10n ** 9n).describe('Gas price every L1 transaction pays.'),
       })
       .default({ blockTime: 12, blockGasLimit: 30_000_000, gasPrice: 10n ** 9n }),
-    designs: z.array(z.enum(DESIGN_NAMES)).min(1).default([...DESIGN_NAMES]),
+    designs: z.array(z.enum(DESIGN_NAMES)).min(1).default([...DESIGN_NAMES]).describe('Designs to run (the CLI\'s --designs narrows this).'),
     /**
      * Per-design cap on payments: a design slower than the time budget runs the
      * first N payments of the workload; its figures are marked as extrapolated.
      */
-    limits: z.partialRecord(z.enum(DESIGN_NAMES), int(1, 10_000_000)).default({}),
-    /** Per-design options, validated by each adapter (errors name `designOptions.<design>.<key>`). */
-    designOptions: z.record(z.string(), z.record(z.string(), z.unknown())).default({}),
+    limits: z
+      .partialRecord(z.enum(DESIGN_NAMES), int(1, 10_000_000))
+      .default({})
+      .describe('Per-design cap on payments: a slower design runs the first N payments of the workload; its figures are marked extrapolated (†).'),
+    /** Per-design options (designs/options.ts), validated with the scenario (errors name `designOptions.<design>.<key>`). */
+    designOptions: z
+      .strictObject({
+        l1: DESIGN_OPTIONS.l1.optional(),
+        channel: DESIGN_OPTIONS.channel.optional(),
+        paych: DESIGN_OPTIONS.paych.optional(),
+        htlc: DESIGN_OPTIONS.htlc.optional(),
+        rollup: DESIGN_OPTIONS.rollup.optional(),
+      })
+      .default({}),
     /** Re-runs at other sizes, to show how each metric grows. Values replace the base figure. */
     sweeps: z
       .strictObject({
-        payments: z.array(int(1, 10_000_000)).default([]),
-        users: z.array(int(2, 100_000)).default([]),
-        pairs: z.array(int(1, 10_000_000)).default([]),
-        /** Payments per pair with a single pair: the channel-vs-L1 crossover. */
-        paymentsPerPair: z.array(int(1, 10_000_000)).default([]),
-        /** Payments in each users and pairs sweep point (default: the scenario's own count, at most 500). */
-        basePayments: int(1, 10_000_000).optional(),
-        designs: z.array(z.enum(DESIGN_NAMES)).optional(),
+        payments: z.array(int(1, 10_000_000)).default([]).describe('Re-run with these payment counts.'),
+        users: z.array(int(2, 100_000)).default([]).describe('Re-run with these user counts.'),
+        pairs: z.array(int(1, 10_000_000)).default([]).describe('Re-run with these pair counts.'),
+        paymentsPerPair: z.array(int(1, 10_000_000)).default([]).describe('Payments per pair with a single pair: the L1-cost crossover between designs.'),
+        basePayments: int(1, 10_000_000).optional().describe("Payments in each users and pairs sweep point (default: the scenario's own count, at most 500)."),
+        designs: z.array(z.enum(DESIGN_NAMES)).optional().describe('Designs to sweep (default: every design run).'),
       })
       .default({ payments: [], users: [], pairs: [], paymentsPerPair: [] }),
   })
@@ -154,9 +163,6 @@ export const scenarioSchema = z
       ctx.addIssue({ code: 'custom', path: ['pairs', 'count'], message: `${s.users} users have only ${maxPairs} pairs` })
     if (s.pairs.count === 'all' && maxPairs > 5_000_000)
       ctx.addIssue({ code: 'custom', path: ['pairs', 'count'], message: `"all" would be ${maxPairs} pairs; give a count` })
-    for (const [name] of Object.entries(s.designOptions))
-      if (!(DESIGN_NAMES as readonly string[]).includes(name))
-        ctx.addIssue({ code: 'custom', path: ['designOptions', name], message: `unknown design (known: ${DESIGN_NAMES.join(', ')})` })
   })
 
 export type Scenario = z.output<typeof scenarioSchema>
@@ -193,20 +199,40 @@ export function parseScenario(raw: unknown, options: ParseOptions & { lineOf?: (
   if (input.name === undefined && options.name !== undefined) input.name = options.name
   const result = scenarioSchema.safeParse(input)
   if (result.success) return result.data
-  const issue = result.error.issues[0]!
+  // An unknown key is reported before anything else: a misspelt key also makes the key it was meant to be
+  // "missing", and the misspelling is the error to fix.
+  const issues = [...result.error.issues].sort((a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'))
+  const issue = issues[0]!
   const path = issue.path.filter((p): p is string | number => typeof p !== 'symbol')
   let field = path.length === 0 ? '(root)' : path.map((p) => String(p)).join('.')
   let message = issue.message
   if (issue.code === 'unrecognized_keys') {
-    field = [...path, issue.keys[0]].join('.')
-    const allowed = path[0] === 'limits' ? [...DESIGN_NAMES] : allowedKeys(path)
-    message = allowed.length > 0 ? `unknown key (allowed here: ${allowed.join(', ')})` : 'unknown key'
+    const key = String(issue.keys[0])
+    field = [...path, key].join('.')
+    const allowed = path[0] === 'limits' ? [...DESIGN_NAMES] : allowedKeys(path, input)
+    const hint = didYouMean(key, allowed)
+    message = `unknown key${hint === undefined ? '' : ` (did you mean "${hint}"?)`}${allowed.length > 0 ? ` — allowed here: ${allowed.join(', ')}` : ''}`
+  } else if (issue.code === 'invalid_value' && message.startsWith('Invalid option')) {
+    const got = valueAt(input, path)
+    const allowed = issue.values.map((v) => String(v))
+    const hint = typeof got === 'string' ? didYouMean(got, allowed) : undefined
+    message = `expected one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(got)}${hint === undefined ? '' : ` (did you mean "${hint}"?)`}`
+  } else if ((issue.code === 'too_small' || issue.code === 'too_big') && /^Too (small|big)/.test(message)) {
+    const bound = issue.code === 'too_small' ? issue.minimum : issue.maximum
+    const op = issue.code === 'too_small' ? (issue.inclusive ? '≥' : '>') : issue.inclusive ? '≤' : '<'
+    message = `expected ${issue.origin === 'array' ? 'a list of length' : 'a value'} ${op} ${String(bound)}, got ${JSON.stringify(valueAt(input, path), (_, v) => (typeof v === 'bigint' ? v.toString() : v))}`
   } else if (issue.code === 'invalid_union' && 'note' in issue && issue.note === 'No matching discriminator') {
     message = `unknown or missing "kind"`
   }
   const line = options.lineOf?.(issue.code === 'unrecognized_keys' ? [...path, issue.keys[0] as string] : path)
   const extra = result.error.issues.length > 1 ? ` (+${result.error.issues.length - 1} more)` : ''
   throw new ScenarioError(field, `${message}${extra}`, withFile(options, line))
+}
+
+function valueAt(root: unknown, path: readonly (string | number)[]): unknown {
+  let v = root
+  for (const k of path) v = isPlainObject(v) || Array.isArray(v) ? (v as Record<string | number, unknown>)[k] : undefined
+  return v
 }
 
 function withFile(options: ParseOptions, line?: number): { file?: string; line?: number } {
@@ -216,16 +242,27 @@ function withFile(options: ParseOptions, line?: number): { file?: string; line?:
   }
 }
 
-/** Keys allowed at a path of the schema (for "unknown key" hints). */
-function allowedKeys(path: readonly (string | number)[]): string[] {
+/**
+ * Keys allowed at a path of the schema (for "unknown key" hints). A
+ * discriminated union (amounts, topology, …) is resolved with the `kind` the
+ * input gives at that path.
+ */
+function allowedKeys(path: readonly (string | number)[], input: unknown): string[] {
   // biome-ignore lint/suspicious/noExplicitAny: walking zod's internal definition tree
   let node: any = scenarioSchema
+  let value: unknown = input
   const unwrap = () => {
     for (let i = 0; i < 10 && node?._zod?.def; i++) {
       const d = node._zod.def
       if (d.type === 'pipe') node = d.in
       else if (d.type === 'default' || d.type === 'optional' || d.type === 'prefault') node = d.innerType
-      else break
+      else if (d.type === 'union' && isPlainObject(value)) {
+        const kind = value.kind
+        // biome-ignore lint/suspicious/noExplicitAny: as above
+        const option = d.options.find((o: any) => o?._zod?.def?.shape?.kind?._zod?.def?.values?.includes(kind))
+        if (option === undefined) break
+        node = option
+      } else break
     }
   }
   unwrap()
@@ -233,6 +270,7 @@ function allowedKeys(path: readonly (string | number)[]): string[] {
     const shape = node?._zod?.def?.shape
     if (shape === undefined) return []
     node = shape[key]
+    value = isPlainObject(value) ? value[key] : undefined
     unwrap()
   }
   const shape = node?._zod?.def?.shape
@@ -245,7 +283,17 @@ export function parseScenarioYaml(text: string, options: ParseOptions = {}): Sce
   const doc = parseDocument(text, { lineCounter, prettyErrors: false })
   if (doc.errors.length > 0) {
     const e = doc.errors[0]!
-    throw new ScenarioError('(yaml)', e.message.split('\n')[0] ?? 'invalid YAML', withFile(options, e.linePos?.[0]?.line))
+    const at = lineCounter.linePos(e.pos[0])
+    const lines = text.split('\n')
+    // Show the offending line; when it is blank (an unclosed bracket found at the end), the last line with text too.
+    let from = at.line
+    while (from > 1 && (lines[from - 1] ?? '').trim() === '') from--
+    const width = String(at.line).length
+    const excerpt = [
+      ...lines.slice(from - 1, at.line).map((l, i) => `  ${String(from + i).padStart(width)} | ${l}`),
+      `  ${' '.repeat(width)} | ${' '.repeat(Math.max(0, at.col - 1))}^`,
+    ].join('\n')
+    throw new ScenarioError('(yaml)', `${e.message.split('\n')[0] ?? 'invalid YAML'} at line ${at.line}, column ${at.col}`, { ...withFile(options, at.line), excerpt })
   }
   const lineOf = (path: readonly PropertyKey[]): number | undefined => {
     for (let n = path.length; n >= 0; n--) {
@@ -269,9 +317,9 @@ function findKeyNode(doc: ReturnType<typeof parseDocument>, path: readonly Prope
   return undefined
 }
 
-/** Directory of the committed scenarios (repo root benchmarks/). */
+/** Directory of the committed scenarios (the repository's benchmarks/, or scenarios/ in an installed package). */
 export function benchmarksDir(): string {
-  return resolve(new URL('../../../benchmarks', import.meta.url).pathname)
+  return scenariosDir()
 }
 
 /** Loads a scenario by name (benchmarks/<name>.yaml) or by path. */
@@ -281,7 +329,8 @@ export function loadScenario(nameOrPath: string, options: { quick?: boolean; dir
   const file = candidates.find((f) => existsSync(f))
   if (file === undefined) {
     const known = listScenarioNames(dir)
-    throw new ScenarioError('scenario', `no scenario "${nameOrPath}" (known: ${known.join(', ') || 'none'})`)
+    const hint = didYouMean(nameOrPath, known)
+    throw new ScenarioError('scenario', `no scenario "${nameOrPath}"${hint === undefined ? '' : ` (did you mean "${hint}"?)`} (known: ${known.join(', ') || 'none'})`)
   }
   const text = readFileSync(file, 'utf8')
   return parseScenarioYaml(text, { file: relativeName(file), name: basename(file).replace(/\.ya?ml$/, ''), quick: options.quick ?? false })

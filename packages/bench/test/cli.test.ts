@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict'
 import { spawnSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import { main } from '../src/cli.ts'
+import { DESIGN_FACTORIES } from '../src/designs/index.ts'
 import { readResults } from '../src/index.ts'
 
 const bin = new URL('../bin/l2bench.js', import.meta.url).pathname
@@ -90,4 +91,111 @@ test('list shows scenarios and design adapters', async () => {
   assert.equal(r.status, 0)
   assert.match(r.stdout, /default/)
   assert.match(r.stdout, /l1 +ready/)
+})
+
+/** Writes a scenario file into the test's temp dir. */
+function scenarioFile(name: string, text: string): string {
+  const p = join(tmp, name)
+  writeFileSync(p, text)
+  return p
+}
+
+test('a typo in designOptions fails the load, names the key with a did-you-mean, exits 2 and writes nothing', async () => {
+  const file = scenarioFile('typo.yaml', 'users: 3\npayments: 5\ndesignOptions:\n  channel: { disputeWindw: 20 }\n')
+  const out = join(tmp, 'typo-out')
+  const r = await l2bench('run', '--scenario', file, '--out', out)
+  assert.equal(r.status, 2)
+  assert.match(r.stderr, /designOptions\.channel\.disputeWindw: unknown key \(did you mean "disputeWindow"\?\)/)
+  assert.match(r.stderr, /typo\.yaml:4/)
+  assert.doesNotMatch(r.stderr, /calibrating/, 'nothing ran')
+  assert.equal(existsSync(out), false, 'nothing written')
+})
+
+test('unknown nested keys are reported before the missing key they were meant to be, with a did-you-mean', async () => {
+  const file = scenarioFile('nested.yaml', 'users: 3\npayments: 5\namounts: { kind: fixed, valeu: 5 }\n')
+  const r = await l2bench('run', '--scenario', file)
+  assert.equal(r.status, 2)
+  assert.match(r.stderr, /amounts\.valeu: unknown key \(did you mean "value"\?\)/)
+})
+
+test('a YAML syntax error names its line and column and shows the line', async () => {
+  const file = scenarioFile('syntax.yaml', 'users: 3\npayments: 5\npairs: { count: 2\n')
+  const r = await l2bench('run', '--scenario', file)
+  assert.equal(r.status, 2)
+  assert.match(r.stderr, /\(yaml\): .* at line \d+, column \d+/)
+  assert.match(r.stderr, /syntax\.yaml:\d+\)/)
+  assert.match(r.stderr, /\| pairs: \{ count: 2/)
+})
+
+test('a design that fails makes the run exit 1, naming it, after writing the reports', async () => {
+  const saved = DESIGN_FACTORIES.paych!
+  DESIGN_FACTORIES.paych = async () => {
+    throw new Error('adapter exploded')
+  }
+  try {
+    const out = join(tmp, 'failing')
+    const r = await l2bench('run', '--scenario', tiny, '--designs', 'l1,paych', '--quick', '--no-sweeps', '--out', out)
+    assert.equal(r.status, 1, r.stderr)
+    assert.match(r.stderr, /error: 1 design did not run: paych \(adapter failed to load: Error: adapter exploded\)/)
+    assert.ok(existsSync(join(out, 'report.html')), 'the reports are still written')
+  } finally {
+    DESIGN_FACTORIES.paych = saved
+  }
+})
+
+test('--out is checked before the run: a path under a file, or under /proc, exits 2 at once', async () => {
+  const file = join(tmp, 'a-file')
+  writeFileSync(file, 'x')
+  for (const [out, re] of [
+    [join(file, 'sub'), /--out: .*a-file exists and is not a directory/],
+    ['/proc/l2bench-x', /--out: \/proc\/l2bench-x is on a kernel pseudo-filesystem/],
+  ] as const) {
+    const started = performance.now()
+    const r = await l2bench('run', '--scenario', tiny, '--designs', 'l1', '--quick', '--out', out)
+    assert.equal(r.status, 2, r.stderr)
+    assert.match(r.stderr, re)
+    assert.doesNotMatch(r.stderr, /calibrating/, 'nothing ran')
+    assert.ok(performance.now() - started < 5000, 'no hang')
+  }
+})
+
+test('every subcommand takes -h/--help, and npm run bench -- --help works as the README says', async () => {
+  for (const cmd of ['run', 'micro', 'report', 'gate', 'list', 'docs']) {
+    for (const flag of ['-h', '--help']) {
+      const r = await l2bench(cmd, flag)
+      assert.equal(r.status, 0, `${cmd} ${flag}: ${r.stderr}`)
+      assert.match(r.stdout, new RegExp(`^usage: l2bench ${cmd}`))
+    }
+  }
+  assert.match((await l2bench('help', 'gate')).stdout, /--tolerance-scale/)
+  const root = new URL('../../../', import.meta.url).pathname
+  const npm = spawnSync('npm', ['run', '-s', 'bench', '--', '--help'], { cwd: root, encoding: 'utf8' })
+  assert.equal(npm.status, 0, npm.stderr)
+  assert.match(npm.stdout, /usage: l2bench run/)
+  assert.match(npm.stdout, /--scenario/)
+})
+
+test('misspelt commands, flags and designs get a did-you-mean', async () => {
+  const cases: [string[], RegExp][] = [
+    [['rn'], /unknown command "rn" \(did you mean "run"\?\)/],
+    [['run', '--seeds', '3'], /--seeds.*\(did you mean --seed\?\)/],
+    [['run', '--designs', 'l1,chanel'], /unknown design "chanel" \(did you mean "channel"\?\)/],
+    [['run', '--scenario', 'defualt'], /no scenario "defualt" \(did you mean "default"\?\)/],
+  ]
+  for (const [args, re] of cases) {
+    const r = await l2bench(...args)
+    assert.equal(r.status, 2, args.join(' '))
+    assert.match(r.stderr, re)
+  }
+})
+
+test('list --options prints every per-design option from the schemas; docs/options.md is that reference, up to date', async () => {
+  const r = await l2bench('list', '--options')
+  assert.equal(r.status, 0)
+  for (const key of ['designOptions.rollup.provedBatches', 'designOptions.rollup.batchSize', 'designOptions.channel.disputeWindow', 'designOptions.channel.store', 'designOptions.htlc.missionControl', 'amounts(kind: lognormal).sigma'])
+    assert.match(r.stdout, new RegExp(key.replace(/[.()]/g, '\\$&')))
+  assert.match(r.stdout, /designOptions\.channel\.store +"sqlite" \| "memory" +\[default "sqlite"\]/)
+  const md = await l2bench('list', '--options', '--markdown')
+  const docs = readFileSync(new URL('../../../docs/options.md', import.meta.url), 'utf8')
+  assert.equal(docs, md.stdout, 'docs/options.md is stale: run `node packages/bench/bin/l2bench.js docs --options`')
 })

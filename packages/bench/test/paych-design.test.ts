@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
-import { KeyRing, PaychDesign, generateWorkload, parseScenario, runDesign } from '../src/index.ts'
+import { KeyRing, PaychDesign, designOptions, generateWorkload, parseScenario, runDesign } from '../src/index.ts'
 
 const keys = new KeyRing()
 
@@ -38,6 +38,14 @@ test('voucher channels with a fixed deposit refuse vouchers past the funds, with
 })
 
 test('bad design options name their key path', async () => {
-  const s = parseScenario({ name: 'bad', users: 2, payments: 1, designOptions: { paych: { settleDelay: 0 } } })
-  await assert.rejects(runDesign(new PaychDesign(), generateWorkload(s), { keys }), (e: Error & { field?: string }) => e.field === 'designOptions.paych.settleDelay')
+  // Rejected when the scenario loads, before any design runs.
+  assert.throws(
+    () => parseScenario({ name: 'bad', users: 2, payments: 1, designOptions: { paych: { settleDelay: 0 } } }),
+    (e: Error & { field?: string }) => e.field === 'designOptions.paych.settleDelay',
+  )
+  // A scenario object built in code (not loaded) is checked again when the design reads its options.
+  assert.throws(
+    () => designOptions({ designOptions: { paych: { settleDelay: 0 } } }, 'paych'),
+    (e: Error & { field?: string }) => e.field === 'designOptions.paych.settleDelay',
+  )
 })

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict'
-import { readFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
+import { writeResultsDocs } from '../src/report/docs.ts'
+import { chartFiles, crossoverChart, latencyCdfChart, rollupModel } from '../src/report/html.ts'
+import { barChart, fmtDuration, logTicks, timeLogTicks } from '../src/report/svg.ts'
+import { verdict } from '../src/report/verdict.ts'
 import { ResultsError, compareGate, baselineFrom, ghaEntries, readResults, renderHtml, renderMarkdown, validateResults } from '../src/index.ts'
 
 const fixture = new URL('./fixtures/results.json', import.meta.url).pathname
@@ -68,4 +74,111 @@ test('the gate passes against its own baseline and fails on a regression past to
   const missing = structuredClone(r)
   missing.gate = missing.gate.slice(1)
   assert.equal(compareGate(base, missing).ok, false, 'a metric that disappeared fails the gate')
+})
+
+test('the verdict leads report.html and report.md: the winner, by how much, and why', () => {
+  const r = readResults(fixture)
+  const html = renderHtml(r)
+  const v = html.indexOf('id="verdict"')
+  assert.ok(v > 0 && v < html.indexOf('<h2>Summary</h2>'), 'verdict before the summary')
+  const cheapest = [...r.designs].filter((d) => d.ran).sort((a, b) => a.l1.gasPerPayment - b.l1.gasPerPayment)[0]!
+  assert.match(html, new RegExp(`<b>${cheapest.name}</b> wins this workload on L1 cost`))
+  assert.match(html, /payments per pair on average/)
+  const md = renderMarkdown(r)
+  assert.ok(md.indexOf('## Verdict') < md.indexOf('## Summary'))
+})
+
+test('the verdict follows the figures: make paych the cheapest and it wins; a design losing funds is excluded', () => {
+  const r = readResults(fixture)
+  const paych = r.designs.find((d) => d.name === 'paych')!
+  paych.l1.gasPerPayment = 1
+  assert.match(verdict(r).headline, /^\*\*paych\*\* wins/)
+  paych.conservation.ok = false
+  assert.doesNotMatch(verdict(r).headline, /paych/)
+  assert.match(verdict(r).reasons.join(' '), /paych \(funds not conserved\)/)
+})
+
+test('charts: self-styled with a background, title, axis labels and legend; distinct dashes and markers per design', () => {
+  const r = readResults(fixture)
+  for (const c of chartFiles(r)) {
+    assert.match(c.svg, /^<svg [^>]*class="l2b"/, c.file)
+    assert.match(c.svg, /<style>svg\.l2b\{background:#fff\}/, c.file)
+    assert.match(c.svg, /<rect class="bg" [^>]*fill="#ffffff"/, c.file)
+    assert.match(c.svg, /<title>[^<]+<\/title>/, c.file)
+    assert.match(c.svg, /data-axis="x"/, c.file)
+    assert.match(c.svg, /data-axis="y"/, c.file)
+    assert.match(c.svg, /<g class="legend">/, c.file)
+  }
+  const cross = crossoverChart(r)
+  const dashes = [...cross.matchAll(/<path [^>]*stroke-dasharray="([^"]+)"/g)].map((m) => m[1])
+  assert.equal(new Set(dashes).size, dashes.length, `every fit has its own dash pattern: ${dashes}`)
+  assert.match(cross, /<rect [^>]*fill="#2563eb"/, 'channel: square markers')
+  assert.match(cross, /<path d="M[^"]*Z" fill="none" stroke="#059669"/, 'paych: hollow triangles')
+  // The legend is wide enough for its longest label: no "channel (measured" clipped at the edge.
+  const width = Number(/viewBox="0 0 (\d+)/.exec(cross)![1])
+  const longest = Math.max(...[...cross.matchAll(/class="l">([^<]+)</g)].map((m) => m[1]!.length))
+  const legendX = Number(/<g class="legend"><line x1="(\d+)/.exec(cross)![1])
+  assert.ok(legendX + 32 + longest * 6.6 <= width, 'legend fits')
+})
+
+test('log axes get minor ticks and labels inside a decade; latency ticks are round time units', () => {
+  assert.deepEqual(logTicks(10, 100).major, [10, 20, 50, 100])
+  assert.ok(logTicks(1, 100_000).minor.includes(300))
+  const t = timeLogTicks(0.1, 1_000_000)
+  assert.deepEqual(t.major.map(fmtDuration), ['100 µs', '1 ms', '10 ms', '100 ms', '1 s', '10 s', '1 min', '10 min'])
+  const html = latencyCdfChart(readResults(fixture))
+  assert.doesNotMatch(html, /1\.7 min|16\.7 min/)
+})
+
+test('a 0.2/s bar beside 5,926/s stays visible: the bar chart switches to a log scale', () => {
+  const svg = barChart(
+    [
+      { label: 'htlc', segments: [{ name: 'htlc', value: 5926, color: '#d97706' }] },
+      { label: 'rollup', segments: [{ name: 'rollup', value: 0.2, color: '#7c3aed' }] },
+    ],
+    { title: 'Throughput', unit: 'payments/s' },
+  )
+  assert.match(svg, /Throughput \(log scale\)/)
+  const widths = [...svg.matchAll(/<rect x="[\d.]+" y="[\d.]+" width="([\d.]+)" height="20"/g)].map((m) => Number(m[1]))
+  assert.equal(widths.length, 2)
+  assert.ok(Math.min(...widths) >= 20, `the small bar is visible: ${widths}`)
+})
+
+test('the rollup appears in the crossover chart (as a model from its measured deposit and batch gas, marked †)', () => {
+  const r = readResults(fixture)
+  const l1 = r.designs[0]!
+  r.designs.push({
+    ...structuredClone(l1),
+    name: 'rollup',
+    payments: 10,
+    l1: { ...structuredClone(l1.l1), gas: 10 * 49_395 + 300_000, byOperation: { 'zk-rollup.deposit': { gas: 10 * 49_395, bytes: 0, txs: 10 }, 'zk-rollup.submitBatch': { gas: 300_000, bytes: 0, txs: 1 } } },
+  })
+  const m = rollupModel(r)!
+  assert.equal(Math.round(m.deposit), 49_395)
+  assert.equal(m.batch, 30_000)
+  assert.equal(m.perPayment(1), 2 * 49_395 + 30_000)
+  assert.match(crossoverChart(r), /rollup model †/)
+  assert.match(renderHtml(r), /rollup model †: gas\/payment = 2 × 49,395/)
+})
+
+test('l2bench docs: results.md references exactly the SVGs in docs/results/, stale ones are removed', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'l2bench-docs-'))
+  try {
+    mkdirSync(join(dir, 'results'))
+    writeFileSync(join(dir, 'results', 'how-it-grows-sweeps-6.svg'), '<svg/>')
+    const r = readResults(fixture)
+    writeResultsDocs(dir, [r, r], ['out/a', 'out/b'])
+    const md = readFileSync(join(dir, 'results.md'), 'utf8')
+    const referenced = [...md.matchAll(/\]\(results\/([^)]+\.svg)\)/g)].map((m) => m[1]).sort()
+    const files = readdirSync(join(dir, 'results')).sort()
+    assert.deepEqual(referenced, files)
+    assert.ok(files.includes('crossover.svg') && files.includes('sweep-payments-gas.svg'))
+    assert.match(md, /^# Results — tiny/)
+    assert.match(md, /l2bench docs --from out\/a --from out\/b/)
+    assert.match(md, /## Verdict/)
+    assert.match(md, /## tiny — verdict and summary/)
+    for (const f of files) assert.match(readFileSync(join(dir, 'results', f), 'utf8'), /<style>svg\.l2b/)
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
 })

@@ -29,28 +29,9 @@ import {
   SqliteStore,
   memoryLinkPair,
 } from '@l2bench/payment-channel'
-import { z } from 'zod'
 import type { Design, PaymentResult, World } from '../design.ts'
-import { ScenarioError } from '../errors.ts'
+import { type ChannelOptions, designOptions } from './options.ts'
 import { type Payment, depositFor } from '../workload.ts'
-
-const optionsSchema = z.strictObject({
-  store: z.enum(['sqlite', 'memory']).default('sqlite'),
-  synchronous: z.enum(['FULL', 'NORMAL']).default('NORMAL'),
-  /** Dispute window in L1 blocks. */
-  disputeWindow: z.number().int().min(1).max(1_000_000).default(100),
-})
-
-export type ChannelOptions = z.output<typeof optionsSchema>
-
-/** Validates `designOptions.<name>` with a schema; errors name the full key path. */
-export function designOptions<T extends z.ZodType>(world: World, name: string, schema: T): z.output<T> {
-  const r = schema.safeParse(world.scenario.designOptions[name] ?? {})
-  if (r.success) return r.data
-  const issue = r.error.issues[0]!
-  const key = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path
-  throw new ScenarioError(['designOptions', name, ...key.map(String)].join('.'), issue.message)
-}
 
 /** Lets queued microtasks and immediate callbacks run (message delivery between in-process nodes). */
 export async function turns(n = 5): Promise<void> {
@@ -79,7 +60,7 @@ export class ChannelDesign implements Design {
 
   async setup(world: World): Promise<void> {
     this.world = world
-    this.options = designOptions(world, 'channel', optionsSchema)
+    this.options = designOptions(world.scenario, 'channel')
     this.adjudicator = world.l1.deploy(new Adjudicator())
     if (this.options.store === 'sqlite') this.dir = mkdtempSync(join(tmpdir(), 'l2bench-channel-'))
     world.note(

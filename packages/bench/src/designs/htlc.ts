@@ -30,34 +30,13 @@ import { type Address, type Amount, type Signer, monotonicMs } from '@l2bench/co
 import { type ChannelGraph, ChannelGraphBuilder, NetworkSimulator } from '@l2bench/htlc-router'
 import { Adjudicator, AdjudicatorClient, type ChannelState, stateDigest } from '@l2bench/payment-channel'
 import type { Wallet } from '@l2bench/l1-mock'
-import { z } from 'zod'
 import type { Design, ExtraCost, PaymentResult, User, World } from '../design.ts'
 import type { Payment } from '../workload.ts'
-import { designOptions } from './channel.ts'
+import { type HtlcOptions, designOptions } from './options.ts'
 
 /** Wei per simulator msat. */
 const UNIT = 10n ** 9n
 
-const optionsSchema = z.strictObject({
-  hopLatencyMs: z.number().min(0).max(60_000).default(50),
-  feeRatePpm: z.number().int().min(0).max(100_000).default(100),
-  baseFeeMsat: z.number().int().min(0).max(1_000_000).default(0),
-  cost: z.enum(['fee', 'probability']).default('fee'),
-  maxAttempts: z.number().int().min(1).max(1000).default(16),
-  /**
-   * Whose failures a sender learns from. lnd keeps them per sender for about an
-   * hour, which in a short simulated run turns one transient failure (liquidity
-   * in flight) into "no route" for the rest of the run; the default forgets
-   * between payments. Set 'per-sender' to see lnd's behaviour.
-   */
-  missionControl: z.enum(['per-sender', 'per-payment', 'shared']).default('per-payment'),
-  maxOnchainChannels: z.number().int().min(0).default(1500),
-  sampleChannels: z.number().int().min(1).default(100),
-  /** Payments are simulated in batches spanning this much arrival time, so they overlap in the network as they would. */
-  batchWindowMs: z.number().min(0).max(86_400_000).default(5_000),
-  /** Gas per HTLC resolved on chain after a force-close (modelled, not run). */
-  gasPerHtlcResolution: z.number().int().min(0).default(60_000),
-})
 
 interface Party {
   node: number
@@ -77,7 +56,7 @@ const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b
 export class HtlcDesign implements Design {
   readonly name = 'htlc' as const
   private world!: World
-  private options!: z.output<typeof optionsSchema>
+  private options!: HtlcOptions
   private graph!: ChannelGraph
   private sim!: NetworkSimulator
   private parties: Party[] = []
@@ -91,7 +70,7 @@ export class HtlcDesign implements Design {
 
   async setup(world: World): Promise<void> {
     this.world = world
-    this.options = designOptions(world, 'htlc', optionsSchema)
+    this.options = designOptions(world.scenario, 'htlc')
     const o = this.options
     const s = world.scenario
     const h = BigInt(Math.round(s.capital.headroom * 1000))

@@ -19,16 +19,11 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Address, monotonicMs } from '@l2bench/core'
 import { MemoryStore, PaychContract, PaychManager, type PaychStore, SqliteStore, decodeVoucher, encodeVoucher } from '@l2bench/paych-manager'
-import { z } from 'zod'
 import type { Design, PaymentResult, World } from '../design.ts'
 import type { Payment } from '../workload.ts'
-import { designOptions, turns } from './channel.ts'
+import { turns } from './channel.ts'
+import { type PaychOptions, designOptions } from './options.ts'
 
-const optionsSchema = z.strictObject({
-  store: z.enum(['sqlite', 'memory']).default('sqlite'),
-  /** Settle delay in L1 blocks (Filecoin's default is 12 h). */
-  settleDelay: z.number().int().min(1).max(1_000_000).default(100),
-})
 
 interface VoucherChannel {
   channel: Address
@@ -43,7 +38,7 @@ interface VoucherChannel {
 export class PaychDesign implements Design {
   readonly name = 'paych' as const
   private world!: World
-  private options!: z.output<typeof optionsSchema>
+  private options!: PaychOptions
   private contract!: PaychContract
   private readonly managers = new Map<number, PaychManager>()
   private readonly channels = new Map<string, VoucherChannel>()
@@ -52,7 +47,7 @@ export class PaychDesign implements Design {
 
   async setup(world: World): Promise<void> {
     this.world = world
-    this.options = designOptions(world, 'paych', optionsSchema)
+    this.options = designOptions(world.scenario, 'paych')
     this.contract = world.l1.deploy(new PaychContract({ settleDelay: this.options.settleDelay }))
     if (this.options.store === 'sqlite') this.dir = mkdtempSync(join(tmpdir(), 'l2bench-paych-'))
     world.note(

@@ -39,31 +39,11 @@ import {
   registerPayee,
   signOp,
 } from '@l2bench/zk-rollup'
-import { z } from 'zod'
 import type { Design, ExtraCost, PaymentResult, World } from '../design.ts'
+import { stageEvents } from '../progress.ts'
 import type { Payment } from '../workload.ts'
-import { designOptions } from './channel.ts'
+import { type RollupOptions, designOptions } from './options.ts'
 
-const optionsSchema = z.strictObject({
-  /** Op slots per batch (circuit parameter). */
-  n: z.number().int().min(1).max(4096).default(1),
-  /** Deposit slots per batch (circuit parameter). */
-  d: z.number().int().min(0).max(255).default(1),
-  /** Account tree depth (0 = the smallest that holds every user). */
-  depth: z.number().int().min(0).max(32).default(0),
-  mode: z.enum(['sha', 'packed']).default('packed'),
-  /** Close a partly filled (modelled) batch after this much simulated time. */
-  batchTimeoutMs: z.number().int().min(1).default(30_000),
-  /** Batches proven and verified on L1 for real (later in the same process, earlier measurements of the same circuit are reused). */
-  provedBatches: z.number().int().min(1).default(1),
-  /**
-   * Items (deposits + ops) per batch for the extrapolated batches: the batch size
-   * a production prover would use, larger than this machine proves in the run.
-   */
-  batchSize: z.number().int().min(1).max(65_536).default(64),
-  /** Prove every batch (and then run the withdrawals for real). */
-  proveAll: z.boolean().default(false),
-})
 
 /** Proving time and fixed gas measured per circuit in this process (sweeps reuse the main run's). */
 const MEASURED = new Map<string, { proveMs: number[]; fixedGas: number[] }>()
@@ -79,7 +59,7 @@ interface PendingOp {
 export class RollupDesign implements Design {
   readonly name = 'rollup' as const
   private world!: World
-  private o!: z.output<typeof optionsSchema>
+  private o!: RollupOptions
   private node!: RollupNode
   private contract!: RollupContract
   private prover!: WorkerProver
@@ -106,7 +86,7 @@ export class RollupDesign implements Design {
 
   async setup(world: World): Promise<void> {
     this.world = world
-    this.o = designOptions(world, 'rollup', optionsSchema)
+    this.o = designOptions(world.scenario, 'rollup')
     const active = new Set<number>()
     for (const p of world.workload.payments) active.add(p.from).add(p.to)
     // Smallest depth that holds every user; a deeper circuit already built in this process is reused
@@ -115,19 +95,8 @@ export class RollupDesign implements Design {
     this.depth = this.o.depth > 0 ? this.o.depth : Math.max(needed, DEPTH_BUILT.get(`${this.o.n}:${this.o.d}:${this.o.mode}`) ?? 0)
     const params = { n: this.o.n, d: this.o.d, depth: this.depth, mode: this.o.mode }
     world.progress(`building the batch circuit n=${params.n} d=${params.d} depth=${params.depth} ${params.mode} (cached after the first run)`)
-    let lastStage = ''
-    let lastAt = 0
-    const built = await buildRollupCircuit(params, {
-      onProgress: (e: unknown) => {
-        // The pipeline reports every sub-step; show a line per stage change, at most one a second otherwise.
-        const line = describeProgress(e)
-        const stage = line.split(':')[0] ?? ''
-        const now = Date.now()
-        if (stage !== lastStage || now - lastAt > 1000) world.progress(`circuit: ${line.length > 160 ? `${line.slice(0, 157)}…` : line}`)
-        lastStage = stage
-        lastAt = now
-      },
-    })
+    const events = stageEvents({ line: (t) => world.progress(t), task: (l, n) => world.task(l, n) }, 'circuit ')
+    const built = await buildRollupCircuit(params, { onProgress: events }).finally(() => events.close())
     this.circuitKey = `${built.compiled.hash}:${built.setup.hash}`
     const shape = `${params.n}:${params.d}:${params.mode}`
     DEPTH_BUILT.set(shape, Math.max(DEPTH_BUILT.get(shape) ?? 0, params.depth))
@@ -376,11 +345,3 @@ function calldataGasOfReceipt(r: BatchReport): number {
   return gas
 }
 
-function describeProgress(e: unknown): string {
-  if (typeof e === 'string') return e
-  if (typeof e === 'object' && e !== null) {
-    const o = e as { stage?: string; message?: string; step?: string }
-    return [o.stage, o.step, o.message].filter((x) => x !== undefined).join(': ') || JSON.stringify(e)
-  }
-  return String(e)
-}

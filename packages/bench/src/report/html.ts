@@ -8,7 +8,8 @@ import type { ResultsJson } from '../results.ts'
 import { cdf } from '../stats.ts'
 import { escapeHtml, fmtEth, fmtInt, fmtMs, fmtNum, pct } from './format.ts'
 import { SUMMARY_HEAD, summaryRows } from './markdown.ts'
-import { type BarRow, PALETTE, type Series, barChart, colorFor, lineChart } from './svg.ts'
+import { type BarRow, PALETTE, type Series, barChart, colorFor, dashFor, fmtDuration, lineChart, markerFor, timeLogTicks } from './svg.ts'
+import { verdictHtml } from './verdict.ts'
 
 function table(head: string[], rows: string[][]): string {
   return `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
@@ -22,21 +23,20 @@ export function crossoverChart(r: ResultsJson): string {
   const designs = [...new Set(pts.map((p) => p.design))]
   const series: Series[] = []
   const maxN = Math.max(1e5, ...pts.map((p) => p.value))
+  const grid: number[] = []
+  for (let e = 0; e <= Math.log10(maxN) + 1e-9; e += 0.1) grid.push(10 ** e)
   designs.forEach((d, i) => {
     const mine = pts.filter((p) => p.design === d).sort((a, b) => a.value - b.value)
-    series.push({ name: `${d} (measured)`, color: colorFor(d, i), points: mine.map((p) => [p.value, p.gas / Math.max(1, p.payments)]), dots: true })
+    series.push({ name: `${d} (measured)`, color: colorFor(d, i), points: mine.map((p) => [p.value, p.gas / Math.max(1, p.payments)]), dots: markerFor(d, i) })
     const fit = r.fits.find((f) => f.design === d)
-    if (fit !== undefined) {
-      const curve: [number, number][] = []
-      for (let e = 0; e <= Math.log10(maxN) + 1e-9; e += 0.1) {
-        const n = 10 ** e
-        curve.push([n, Math.max(1, fit.intercept / n + fit.slope)])
-      }
-      series.push({ name: `${d} fit †`, color: colorFor(d, i), points: curve, dashed: true })
-    }
+    if (fit !== undefined)
+      series.push({ name: `${d} fit †`, color: colorFor(d, i), points: grid.map((n) => [n, Math.max(1, fit.intercept / n + fit.slope)]), dashed: dashFor(d, i) })
   })
+  const rm = rollupModel(r)
+  if (rm !== undefined && !designs.includes('rollup'))
+    series.push({ name: 'rollup model †', color: colorFor('rollup'), points: grid.map((n) => [n, rm.perPayment(n)]), dashed: dashFor('rollup') })
   return lineChart(series, {
-    title: 'L1 gas per payment vs payments per pair (dashed: fit a/n + b †)',
+    title: 'L1 gas per payment vs payments per pair (dashed: fit a/n + b or model †)',
     xLabel: 'payments per pair (log)',
     yLabel: 'L1 gas per payment (log)',
     xLog: true,
@@ -44,6 +44,28 @@ export function crossoverChart(r: ResultsJson): string {
     xFormat: (v) => fmtInt(v),
     yFormat: (v) => fmtInt(v),
   })
+}
+
+/**
+ * The rollup on the crossover chart. Its per-payment runs are too slow for the
+ * payments-per-pair sweep, so its line is a model from the main run's own
+ * figures (marked †): a lone pair pays two deposits (the measured gas of one
+ * deposit each) and, per payment, the run's measured batch gas per transfer
+ * (all non-deposit gas ÷ its payments):  gas/payment(n) = 2·deposit/n + batch.
+ */
+export function rollupModel(r: ResultsJson): { deposit: number; batch: number; perPayment: (n: number) => number; formula: string } | undefined {
+  const d = r.designs.find((x) => x.name === 'rollup' && x.ran && x.payments > 0)
+  if (d === undefined) return undefined
+  const dep = Object.entries(d.l1.byOperation).find(([k]) => /\.deposit$/.test(k))?.[1]
+  if (dep === undefined || dep.txs === 0) return undefined
+  const deposit = dep.gas / dep.txs
+  const batch = (d.l1.gas - dep.gas) / d.payments
+  return {
+    deposit,
+    batch,
+    perPayment: (n) => (2 * deposit) / n + batch,
+    formula: `rollup model †: gas/payment = 2 × ${fmtInt(deposit)} (one deposit per user, measured) / n + ${fmtInt(batch)} (batch gas per transfer in this run, measured)`,
+  }
 }
 
 export function latencyCdfChart(r: ResultsJson): string {
@@ -54,7 +76,7 @@ export function latencyCdfChart(r: ResultsJson): string {
     const final = cdf(d.samples.finalMs)
     const same = JSON.stringify(soft) === JSON.stringify(final)
     if (soft.length > 0) series.push({ name: same ? `${d.name} soft = final` : `${d.name} soft`, color: colorFor(d.name, i), points: soft })
-    if (final.length > 0 && !same) series.push({ name: `${d.name} final`, color: colorFor(d.name, i), points: final, dashed: true })
+    if (final.length > 0 && !same) series.push({ name: `${d.name} final`, color: colorFor(d.name, i), points: final, dashed: dashFor(d.name, i) })
   })
   if (series.length === 0) return '<p class="empty">No latency samples.</p>'
   return lineChart(series, {
@@ -62,7 +84,8 @@ export function latencyCdfChart(r: ResultsJson): string {
     xLabel: 'latency, ms (log)',
     yLabel: 'fraction of payments',
     xLog: true,
-    xFormat: (v) => fmtMs(v),
+    xTicks: timeLogTicks,
+    xFormat: fmtDuration,
     yFormat: (v) => v.toFixed(1),
   })
 }
@@ -76,7 +99,7 @@ export function throughputChart(r: ResultsJson): string {
       ...(d.extrapolated ? { note: '†' } : {}),
     }))
   if (rows.length === 0) return '<p class="empty">No design ran.</p>'
-  return barChart(rows, { title: 'Throughput (wall clock, succeeded payments per second)', unit: 'payments/s' })
+  return barChart(rows, { title: 'Throughput (wall clock, succeeded payments per second)', unit: 'payments/s', format: (v) => fmtNum(v, v < 10 ? 2 : 1) })
 }
 
 export function gasBreakdownChart(r: ResultsJson): string {
@@ -97,37 +120,68 @@ export function gasBreakdownChart(r: ResultsJson): string {
   return barChart(rows, { title: 'L1 gas per payment, by operation (stacked)', unit: 'gas', format: (v) => fmtInt(v) })
 }
 
-export function sweepCharts(r: ResultsJson): string {
-  const out: string[] = []
+/** The sweep charts, one gas and one throughput chart per swept dimension. */
+export function sweepChartList(r: ResultsJson): { file: string; alt: string; svg: string }[] {
+  const out: { file: string; alt: string; svg: string }[] = []
   for (const dim of ['payments', 'users', 'pairs'] as const) {
     const pts = r.sweeps.filter((s) => s.dimension === dim && s.ran)
     if (pts.length === 0) continue
     const designs = [...new Set(pts.map((p) => p.design))]
-    const gas: Series[] = designs.map((d, i) => ({
-      name: d,
-      color: colorFor(d, i),
-      dots: true,
-      points: pts.filter((p) => p.design === d).sort((a, b) => a.value - b.value).map((p) => [p.value, Math.max(1, p.gasPerPayment)] as [number, number]),
-    }))
-    const tput: Series[] = designs.map((d, i) => ({
-      name: d,
-      color: colorFor(d, i),
-      dots: true,
-      points: pts.filter((p) => p.design === d).sort((a, b) => a.value - b.value).map((p) => [p.value, Math.max(0.01, p.paymentsPerSecond)] as [number, number]),
-    }))
-    out.push(
-      `<div class="pair">${lineChart(gas, { title: `L1 gas per payment vs ${dim} (measured)`, xLabel: dim, yLabel: 'gas / payment (log)', yLog: true, width: 560, yFormat: (v) => fmtInt(v) })}${lineChart(tput, { title: `Throughput vs ${dim} (measured)`, xLabel: dim, yLabel: 'payments/s (log)', yLog: true, width: 560 })}</div>`,
-    )
+    const line = (f: (p: (typeof pts)[number]) => number): Series[] =>
+      designs.map((d, i) => ({
+        name: d,
+        color: colorFor(d, i),
+        dots: markerFor(d, i),
+        points: pts
+          .filter((p) => p.design === d)
+          .sort((a, b) => a.value - b.value)
+          .map((p) => [p.value, f(p)] as [number, number]),
+      }))
+    out.push({
+      file: `sweep-${dim}-gas.svg`,
+      alt: `L1 gas per payment vs ${dim}`,
+      svg: lineChart(
+        line((p) => Math.max(1, p.gasPerPayment)),
+        { title: `L1 gas per payment vs ${dim} (measured)`, xLabel: dim, yLabel: 'gas / payment (log)', yLog: true, width: 560, yFormat: (v) => fmtInt(v) },
+      ),
+    })
+    out.push({
+      file: `sweep-${dim}-throughput.svg`,
+      alt: `Throughput vs ${dim}`,
+      svg: lineChart(
+        line((p) => Math.max(0.01, p.paymentsPerSecond)),
+        { title: `Throughput vs ${dim} (measured)`, xLabel: dim, yLabel: 'payments/s (log)', yLog: true, width: 560 },
+      ),
+    })
   }
+  return out
+}
+
+export function sweepCharts(r: ResultsJson): string {
+  const list = sweepChartList(r)
+  const out: string[] = []
+  for (let i = 0; i < list.length; i += 2) out.push(`<div class="pair">${list[i]!.svg}${list[i + 1]?.svg ?? ''}</div>`)
   return out.join('')
+}
+
+/** Every chart of a run as a standalone SVG (docs/results/), in report order. */
+export function chartFiles(r: ResultsJson): { file: string; alt: string; svg: string }[] {
+  const all = [
+    { file: 'crossover.svg', alt: 'L1 gas per payment vs payments per pair', svg: crossoverChart(r) },
+    { file: 'latency.svg', alt: 'Latency CDF per design', svg: latencyCdfChart(r) },
+    { file: 'throughput.svg', alt: 'Throughput per design', svg: throughputChart(r) },
+    { file: 'l1-gas-breakdown.svg', alt: 'L1 gas per payment by operation', svg: gasBreakdownChart(r) },
+    ...sweepChartList(r),
+  ]
+  return all.filter((c) => c.svg.startsWith('<svg'))
 }
 
 const CSS = `body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px auto;max-width:1180px;color:#111827;padding:0 16px}
 h1{font-size:22px}h2{font-size:18px;margin-top:32px;border-bottom:1px solid #e5e7eb;padding-bottom:4px}h3{font-size:15px}
 table{border-collapse:collapse;margin:8px 0;font-size:13px}th,td{border:1px solid #e5e7eb;padding:4px 8px;text-align:left}td.n{text-align:right;font-variant-numeric:tabular-nums}
 th{background:#f9fafb}.meta{color:#4b5563}.empty{color:#6b7280;font-style:italic}svg{max-width:100%;height:auto;margin:8px 0}
-svg .t{font:600 13px system-ui,sans-serif;fill:#111827}svg .a{font:11px system-ui,sans-serif;fill:#374151}svg .g{stroke:#f3f4f6}
-.pair{display:flex;flex-wrap:wrap;gap:8px}.warn{color:#b91c1c}`
+.pair{display:flex;flex-wrap:wrap;gap:8px}.warn{color:#b91c1c}
+.verdict{border:1px solid #c7d2fe;background:#eef2ff;border-radius:6px;padding:4px 16px 8px;margin:16px 0}.verdict h2{border:0;margin-top:12px}.verdict .headline{font-size:16px}`
 
 export function renderHtml(r: ResultsJson): string {
   const w = r.workload
@@ -139,6 +193,7 @@ export function renderHtml(r: ResultsJson): string {
       `L1 block ${w.l1.blockTime} s · ${escapeHtml(r.machine.os)}, ${r.machine.cpus} × ${escapeHtml(r.machine.cpuModel)}, Node ${escapeHtml(r.machine.node)} · ` +
       `calibration ${fmtInt(r.calibration.signVerifyPerSecond)} sign+verify/s · run ${escapeHtml(r.startedAt)} in ${fmtMs(r.durationMs)}</p>`,
   )
+  body.push(verdictHtml(r))
   body.push('<h2>Summary</h2>')
   body.push(table(SUMMARY_HEAD, summaryRows(r)))
   body.push(
@@ -146,6 +201,9 @@ export function renderHtml(r: ResultsJson): string {
   )
   body.push('<h2>Cost against reuse: the crossover</h2>')
   body.push(crossoverChart(r))
+  const rm = rollupModel(r)
+  if (rm !== undefined && r.sweeps.some((s) => s.dimension === 'paymentsPerPair') && !r.sweeps.some((s) => s.dimension === 'paymentsPerPair' && s.design === 'rollup'))
+    body.push(`<p class="meta">${escapeHtml(rm.formula)}.</p>`)
   if (r.crossovers.length > 0)
     body.push(
       `<ul>${r.crossovers.map((c) => `<li>† ${escapeHtml(c.a)} is cheaper on L1 than ${escapeHtml(c.b)} above <b>${fmtNum(c.paymentsPerPair)}</b> payments per pair (${escapeHtml(c.from)})</li>`).join('')}</ul>`,

@@ -5,6 +5,7 @@
  */
 import type { DesignResultJson, ResultsJson } from '../results.ts'
 import { fmtEth, fmtEthHours, fmtInt, fmtMs, fmtNum, mdTable, pct } from './format.ts'
+import { verdictMarkdown } from './verdict.ts'
 
 const mark = (d: DesignResultJson) => (d.extrapolated ? ' †' : '')
 
@@ -75,6 +76,7 @@ export function renderMarkdown(r: ResultsJson): string {
       `${fmtInt(r.calibration.nodeSignVerifyPerSecond ?? 0)}/s (node:crypto both), ${fmtInt(r.calibration.nobleSignVerifyPerSecond)}/s (noble both), ${fmtInt(r.calibration.sha256PerSecond)} sha256/s.`,
   )
   out.push('')
+  out.push(verdictMarkdown(r))
   out.push('## Summary')
   out.push('')
   out.push(mdTable(SUMMARY_HEAD, summaryRows(r)))

@@ -1,0 +1,96 @@
+/**
+ * Per-design options (`designOptions.<design>` in a scenario), one zod schema
+ * per design. They live here, apart from the adapters (which load heavy
+ * packages lazily), so a scenario is validated whole when it loads: a typo in
+ * a design's options fails the load, naming the key, before anything runs.
+ * The descriptions feed the options reference (`l2bench list --options`,
+ * docs/options.md).
+ */
+import { z } from 'zod'
+import { ScenarioError } from '../errors.ts'
+import type { DesignName } from '../scenario.ts'
+
+export const l1Options = z.strictObject({}).describe('The L1 baseline has no options.')
+
+export const channelOptions = z.strictObject({
+  store: z.enum(['sqlite', 'memory']).default('sqlite').describe('Where each party keeps its channel states: SQLite with fsync (real durability cost) or memory.'),
+  synchronous: z.enum(['FULL', 'NORMAL']).default('NORMAL').describe('SQLite synchronous pragma for the sqlite store.'),
+  disputeWindow: z.number().int().min(1).max(1_000_000).default(100).describe('Dispute window in L1 blocks.'),
+})
+
+export const paychOptions = z.strictObject({
+  store: z.enum(['sqlite', 'memory']).default('sqlite').describe('Where each manager keeps its vouchers: SQLite or memory.'),
+  settleDelay: z.number().int().min(1).max(1_000_000).default(100).describe("Settle delay in L1 blocks (Filecoin's default is 12 h)."),
+})
+
+export const htlcOptions = z.strictObject({
+  hopLatencyMs: z.number().min(0).max(60_000).default(50).describe('Simulated latency of one hop, ms.'),
+  feeRatePpm: z.number().int().min(0).max(100_000).default(100).describe('Proportional routing fee, parts per million.'),
+  baseFeeMsat: z.number().int().min(0).max(1_000_000).default(0).describe('Base routing fee per hop, msat.'),
+  cost: z.enum(['fee', 'probability']).default('fee').describe('Pathfinding cost: cheapest fee, or fee weighted by success probability.'),
+  maxAttempts: z.number().int().min(1).max(1000).default(16).describe('Routes a sender tries before the payment fails.'),
+  missionControl: z
+    .enum(['per-sender', 'per-payment', 'shared'])
+    .default('per-payment')
+    .describe(
+      "Whose failures a sender learns from. lnd keeps them per sender for about an hour, which in a short simulated run turns one transient failure into 'no route' for the rest of the run; the default forgets between payments.",
+    ),
+  maxOnchainChannels: z.number().int().min(0).default(1500).describe('Channels opened and closed on the L1 for real; beyond this the L1 cost is extrapolated from a sample.'),
+  sampleChannels: z.number().int().min(1).default(100).describe('Channels in the sample used for that extrapolation.'),
+  batchWindowMs: z
+    .number()
+    .min(0)
+    .max(86_400_000)
+    .default(5_000)
+    .describe('Payments are simulated in batches spanning this much arrival time, so they overlap in the network as they would.'),
+  gasPerHtlcResolution: z.number().int().min(0).default(60_000).describe('Gas per HTLC resolved on chain after a force-close (modelled, not run).'),
+})
+
+export const rollupOptions = z.strictObject({
+  n: z.number().int().min(1).max(4096).default(1).describe('Op slots per batch (circuit parameter).'),
+  d: z.number().int().min(0).max(255).default(1).describe('Deposit slots per batch (circuit parameter).'),
+  depth: z.number().int().min(0).max(32).default(0).describe('Account tree depth (0 = the smallest that holds every user).'),
+  mode: z.enum(['sha', 'packed']).default('packed').describe('How the circuit binds its public inputs: one sha256 hash, or packed field elements.'),
+  batchTimeoutMs: z.number().int().min(1).default(30_000).describe('Close a partly filled (modelled) batch after this much simulated time, ms.'),
+  provedBatches: z
+    .number()
+    .int()
+    .min(1)
+    .default(1)
+    .describe('Batches proven and verified on L1 for real (later in the same process, earlier measurements of the same circuit are reused).'),
+  batchSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(65_536)
+    .default(64)
+    .describe('Items (deposits + ops) per batch for the extrapolated batches: the batch size a production prover would use.'),
+  proveAll: z.boolean().default(false).describe('Prove every batch (and then run the withdrawals for real).'),
+})
+
+export const DESIGN_OPTIONS = {
+  l1: l1Options,
+  channel: channelOptions,
+  paych: paychOptions,
+  htlc: htlcOptions,
+  rollup: rollupOptions,
+} as const satisfies Record<DesignName, z.ZodType>
+
+export type ChannelOptions = z.output<typeof channelOptions>
+export type PaychOptions = z.output<typeof paychOptions>
+export type HtlcOptions = z.output<typeof htlcOptions>
+export type RollupOptions = z.output<typeof rollupOptions>
+
+/**
+ * A design's options with defaults applied. The scenario was validated when it
+ * loaded; this re-checks (scenarios built in code skip the loader) and throws a
+ * ScenarioError naming `designOptions.<name>.<key>`.
+ */
+export function designOptions<N extends DesignName>(scenario: { designOptions: Partial<Record<DesignName, unknown>> }, name: N): z.output<(typeof DESIGN_OPTIONS)[N]> {
+  const schema = DESIGN_OPTIONS[name] as z.ZodType
+  const r = schema.safeParse(scenario.designOptions[name] ?? {})
+  if (r.success) return r.data as z.output<(typeof DESIGN_OPTIONS)[N]>
+  const issue = r.error.issues[0]!
+  const key = issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]] : issue.path
+  throw new ScenarioError(['designOptions', name, ...key.map(String)].join('.'), issue.message)
+}
