@@ -6,6 +6,7 @@
  * Everything runs at small powers in a temporary cache directory.
  */
 import assert from 'node:assert/strict'
+import { createHash } from 'node:crypto'
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -13,6 +14,7 @@ import { after, before, describe, test } from 'node:test'
 import { InvalidInputError } from '@l2bench/core'
 import {
   BN128_R,
+  assertSecretContribution,
   type BuiltCircuit,
   buildCircuit,
   compileCircuit,
@@ -22,6 +24,7 @@ import {
   loadSnarkjs,
   PipelineError,
   prove,
+  readPhase2,
   readPtauInfo,
   setupCircuit,
   terminateCurve,
@@ -183,12 +186,18 @@ describe('development ptau', () => {
     assert.ok(!section(a, 2).subarray(64, 128).equals(section(b, 2).subarray(64, 128)))
   })
 
-  test('a zkey derived from the secrets is byte-identical to snarkjs zkey new (and zkey beacon) against the same ptau', async () => {
+  test('a zkey derived from the secrets is byte-identical to snarkjs zkey new, and with its phase 2 to zkey contribute + zkey beacon', async () => {
     const compiled = await compileCircuit({ source: TEST_CIRCUIT, cacheDir: join(work, 'cache-zkey') })
     assert.equal(compiled.requiredPower, POWER)
     const snarkjs = await loadSnarkjs()
     const beaconHex = '0badc0ffee'.repeat(6)
     const beacon = { hash: Buffer.from(beaconHex, 'hex'), iterationsExp: 10, name: 'test beacon' }
+    // snarkjs zkey contribute seeds its key stream with blake2b-512(64 CSPRNG bytes ‖ entropy)[0..32).
+    // To compare bytes, its CSPRNG is made to return zeros for that one call and our
+    // derivation is given the same seed (production draws it from the CSPRNG and drops it).
+    const entropy = 'test entropy'
+    const secretSeed = createHash('blake2b512').update(new Uint8Array(64)).update(entropy).digest().subarray(0, 32)
+    const phase2 = { name: 'test contribution', secretSeed, beacon }
     // Power equal to the circuit's (H comes from the zero-padded top Lagrange level) and one above it.
     for (const power of [POWER, POWER + 1]) {
       const ptau = join(work, `zk-${power}.ptau`)
@@ -200,7 +209,7 @@ describe('development ptau', () => {
         secrets,
         zkeys: [
           { r1cs: compiled.r1cs, out: derived },
-          { r1cs: compiled.r1cs, out: derivedFinal, beacon },
+          { r1cs: compiled.r1cs, out: derivedFinal, phase2 },
         ],
         workers: 2,
       })
@@ -214,17 +223,58 @@ describe('development ptau', () => {
       for (const id of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) assert.ok(section(ours, id).equals(section(theirs, id)), `power ${power}: zkey section ${id}`)
       assert.ok(ours.equals(theirs), `power ${power}: whole zkey byte-identical`)
 
-      // The folded beacon contribution equals snarkjs zkey beacon applied to zkey new's output.
+      // The folded contributions equal snarkjs zkey contribute (same key stream), then zkey beacon, on zkey new's output.
+      const contributed = join(work, `snarkjs-contributed-${power}.zkey`)
       const finalBySnarkjs = join(work, `snarkjs-final-${power}.zkey`)
-      assert.ok((await snarkjs.zKey.beacon(bySnarkjs, finalBySnarkjs, 'test beacon', beaconHex, 10)) instanceof Uint8Array)
+      const cryptoModule = (await import('node:crypto')).default as { randomFillSync: <T extends Uint8Array>(b: T) => T }
+      const randomFillSync = cryptoModule.randomFillSync
+      cryptoModule.randomFillSync = (b) => b.fill(0)
+      try {
+        assert.ok((await snarkjs.zKey.contribute(bySnarkjs, contributed, 'test contribution', entropy)) instanceof Uint8Array)
+      } finally {
+        cryptoModule.randomFillSync = randomFillSync
+      }
+      assert.ok((await snarkjs.zKey.beacon(contributed, finalBySnarkjs, 'test beacon', beaconHex, 10)) instanceof Uint8Array)
       const oursFinal = readFileSync(derivedFinal)
       const theirsFinal = readFileSync(finalBySnarkjs)
       for (const id of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]) {
-        assert.ok(section(oursFinal, id).equals(section(theirsFinal, id)), `power ${power}: beacon zkey section ${id}`)
+        assert.ok(section(oursFinal, id).equals(section(theirsFinal, id)), `power ${power}: contributed zkey section ${id}`)
       }
-      assert.ok(oursFinal.equals(theirsFinal), `power ${power}: whole beacon zkey byte-identical`)
-      assert.ok(!section(oursFinal, 8).equals(section(ours, 8)), 'the contribution changed C')
+      assert.ok(oursFinal.equals(theirsFinal), `power ${power}: whole contributed zkey byte-identical`)
+      assert.ok(!section(oursFinal, 8).equals(section(ours, 8)), 'the contributions changed C')
+      // And snarkjs's own verification of the chain (every contribution's proof of knowledge, the final key).
+      assert.equal(await snarkjs.zKey.verifyFromR1cs(compiled.r1cs, ptau, derivedFinal), true, `power ${power}: snarkjs zkey verify`)
+      assert.deepEqual(
+        (await readPhase2(derivedFinal)).map((c) => c.type),
+        ['contribution', 'beacon'],
+      )
     }
+  })
+
+  test('phase 2 without a secret contribution is refused (zkey new output, beacon only); a production derivation draws a fresh key', async () => {
+    const snarkjs = await loadSnarkjs()
+    const fresh = join(work, `snarkjs-${POWER}.zkey`) // zkey new's output: δ = 1
+    await assert.rejects(assertSecretContribution(fresh), (e: unknown) => e instanceof PipelineError && e.code === 'PHASE2_NO_SECRET' && /δ = 1/.test(e.message))
+    const beaconOnly = join(work, 'beacon-only.zkey')
+    assert.ok((await snarkjs.zKey.beacon(fresh, beaconOnly, 'b', 'ab'.repeat(32), 10)) instanceof Uint8Array)
+    await assert.rejects(assertSecretContribution(beaconOnly), (e: unknown) => e instanceof PipelineError && e.code === 'PHASE2_NO_SECRET' && /only beacon/.test(e.message))
+    assert.deepEqual(await readPhase2(beaconOnly), [{ type: 'beacon', name: 'b', beacon: { hash: 'ab'.repeat(32), iterationsExp: 10 } }])
+    // Two derivations without a seed: different secret keys, so different δ.
+    const compiled = await compileCircuit({ source: TEST_CIRCUIT, cacheDir: join(work, 'cache-zkey') })
+    const [a, b] = [join(work, 'fresh-a.zkey'), join(work, 'fresh-b.zkey')]
+    await generateDevPtau({
+      power: POWER,
+      out: join(work, 'fresh.ptau'),
+      secrets,
+      zkeys: [
+        { r1cs: compiled.r1cs, out: a, phase2: { name: 'x' } },
+        { r1cs: compiled.r1cs, out: b, phase2: { name: 'x' } },
+      ],
+      workers: 1,
+    })
+    const delta1 = (f: string) => section(readFileSync(f), 2).subarray(4 + 32 + 4 + 32 + 12 + 64 * 2 + 128 * 2, 4 + 32 + 4 + 32 + 12 + 64 * 3 + 128 * 2)
+    assert.ok(!delta1(a).equals(delta1(b)), 'δ differs between two fresh derivations')
+    assert.deepEqual((await assertSecretContribution(a)).map((c) => c.type), ['contribution'])
   })
 
   test('rejects bad powers and secrets', async () => {
@@ -264,6 +314,8 @@ describe('build, prove, verify', () => {
     // snarkjs's own consistency check of the zkey against r1cs and ptau.
     const snarkjs = await loadSnarkjs()
     assert.equal(await snarkjs.zKey.verifyFromR1cs(built.compiled.r1cs, built.ptau.path, built.setup.zkey), true)
+    // Phase 2: a secret contribution, then a beacon (never a beacon alone).
+    assert.deepEqual((await readPhase2(built.setup.zkey)).map((c) => c.type), ['contribution', 'beacon'])
   })
 
   test('tampered proofs and tampered public inputs fail', async () => {
@@ -318,6 +370,11 @@ describe('build, prove, verify', () => {
     const setup = await setupCircuit({ compiled: built.compiled, ptau, cacheDir })
     assert.equal(setup.cached, false)
     assert.notEqual(setup.hash, built.setup.hash)
+    // snarkjs path: zkey new, zkey contribute (secret), zkey beacon — and snarkjs accepts the chain.
+    assert.deepEqual((await readPhase2(setup.zkey)).map((c) => c.type), ['contribution', 'beacon'])
+    assert.ok(setup.timings?.contribute !== undefined && setup.timings.beacon !== undefined)
+    const snarkjs = await loadSnarkjs()
+    assert.equal(await snarkjs.zKey.verifyFromR1cs(built.compiled.r1cs, ptau.path, setup.zkey), true)
     const { proof, publicSignals } = await prove({ compiled: built.compiled, setup }, { a: 2, b: 2, nonce: 9 })
     assert.equal(await verify(setup.vkey, publicSignals, proof), true)
     assert.equal(await verify(built.setup.vkey, publicSignals, proof), false, 'keys of different setups are not interchangeable')

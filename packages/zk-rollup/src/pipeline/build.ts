@@ -15,7 +15,7 @@ export interface BuildOptions extends CompileOptions {
   power?: number
   /** Worker threads for ptau generation. */
   workers?: number
-  /** Beacon hex for the phase-2 contribution (default random). */
+  /** Beacon hex for the phase-2 beacon, made after the secret contribution (default random). */
   beacon?: string
   /**
    * Without `ptauFile`: 'derived' (default) generates a fresh development ptau

@@ -5,6 +5,7 @@
  *   ptau    --power N [--ptau FILE]          shared development ptau, or check a file
  *   setup   <file.circom> [...]              compile + Groth16 setup
  *   all     <file.circom> [...] [--input in.json]   everything, then prove and verify once
+ *   phase2  <file.zkey>                      list a zkey's phase-2 contributions; fails if none is secret
  *
  * Common: --cache-dir DIR (default $L2BENCH_CACHE_DIR or packages/zk-rollup/.cache),
  * --workers N, --force, --power N, --ptau FILE, --shared, --beacon HEX, --name NAME.
@@ -15,15 +16,19 @@ import { buildCircuit, prove, verify } from './build.ts'
 import { type CompileOptions, compileCircuit } from './compile.ts'
 import { terminateCurve } from './libs.ts'
 import type { ProgressEvent, ProgressFn } from './progress.ts'
+import { PipelineError } from './errors.ts'
+import { assertSecretContribution, readPhase2 } from './phase2.ts'
 import { DEV_SETUP_WARNING, ensurePtau } from './ptau.ts'
 
-const USAGE = `usage: circuit <compile|ptau|setup|all> [options]
+const USAGE = `usage: circuit <compile|ptau|setup|all|phase2> [options]
 
   compile <file.circom>   compile with circom2 --O2 (r1cs, wasm, sym), cached
   ptau --power N          make (or find) the shared development ptau 2^N;
                           with --ptau FILE, check and fingerprint a ceremony file
   setup <file.circom>     compile, then Groth16 setup (zkey + verification key)
   all <file.circom>       compile, setup, and prove/verify once (--input in.json)
+  phase2 <file.zkey>      list the zkey's phase-2 contributions; exit 1 when none is secret
+                          (a beacon alone leaves δ recomputable: anyone could forge proofs)
 
 options:
   --main TEMPLATE         generate 'component main' (the file only defines templates)
@@ -35,7 +40,7 @@ options:
   --shared                development setup against the shared cached dev ptau via snarkjs zkey new
                           (default: fresh dev ptau with the zkey derived directly, much faster)
   --power N               ptau power (default: what the circuit needs)
-  --beacon HEX            beacon of the phase-2 contribution (default random)
+  --beacon HEX            beacon made after the secret phase-2 contribution (default random)
   --workers N             worker threads for ptau generation
   --cache-dir DIR         artifact cache
   --force                 redo the work even if cached
@@ -141,6 +146,22 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 
   switch (command) {
+    case 'phase2': {
+      if (source === undefined) throw new Error('phase2 needs a .zkey file')
+      for (const [i, c] of (await readPhase2(source)).entries()) {
+        const what = c.type === 'beacon' ? `beacon ${c.beacon?.hash} (2^${c.beacon?.iterationsExp} iterations): its key is public` : 'contribution: secret key'
+        console.log(`#${i + 1} ${c.name ?? '(unnamed)'}: ${what}`)
+      }
+      try {
+        await assertSecretContribution(source)
+        console.log('ok: at least one secret contribution')
+        return 0
+      } catch (err) {
+        if (!(err instanceof PipelineError)) throw err
+        console.log(`REFUSED: ${err.message}`)
+        return 1
+      }
+    }
     case 'compile': {
       const c = await compileCircuit(compileOpts())
       progress.end()

@@ -32,7 +32,7 @@
 import { randomBytes } from 'node:crypto'
 import { open, rm } from 'node:fs/promises'
 import { InvalidInputError } from '@l2bench/core'
-import { type BeaconParams, deriveZkey } from './devzkey.ts'
+import { type Phase2Params, deriveZkey } from './devzkey.ts'
 import { BN128_Q, BN128_R, readLE, writeLE } from './field.ts'
 import { G1_BYTES, G2_BYTES, FixedBasePool, bestWindow } from './fixedbase.ts'
 import { loadFfjavascript } from './libs.ts'
@@ -61,9 +61,11 @@ export interface GenerateDevPtauOptions {
   onProgress?: ProgressFn
   /**
    * Circuits to derive zkeys for while the secrets are known (see devzkey.ts):
-   * each `out` becomes the file `snarkjs zkey new <r1cs> <this ptau>` would write.
+   * each `out` becomes the file `snarkjs zkey new <r1cs> <this ptau>` would write,
+   * or with `phase2` that file after `zkey contribute` (a secret key) and an
+   * optional `zkey beacon`.
    */
-  zkeys?: readonly { r1cs: string; out: string; beacon?: BeaconParams }[]
+  zkeys?: readonly { r1cs: string; out: string; phase2?: Phase2Params }[]
 }
 
 export interface DevPtauResult {
@@ -285,7 +287,7 @@ export async function generateDevPtau(opts: GenerateDevPtauOptions): Promise<Dev
         out: z.out,
         power,
         level: (m, padZero) => (padZero ? lagrange(m, true) : level(m)),
-        ...(z.beacon !== undefined ? { beacon: z.beacon } : {}),
+        ...(z.phase2 !== undefined ? { phase2: z.phase2 } : {}),
         alpha,
         beta,
         pool,

@@ -15,10 +15,17 @@
  * section, the H section copied from the ptau, and the same blake2b circuit
  * hash — including snarkjs's quirk of hashing H points in 2^14-point chunks
  * of full size, which for domains above 2^14 hashes one point past the
- * declared count (read from wherever the file's bytes are). The phase-2
- * contribution is then made with snarkjs's own `zkey beacon`.
+ * declared count (read from wherever the file's bytes are).
+ *
+ * With `phase2` the phase-2 contributions are folded in: first a secret one
+ * (a key from a CSPRNG-seeded stream that exists only inside this call), then
+ * optionally a public beacon. The bytes are those of `snarkjs zkey
+ * contribute` (given the same random stream) followed by `snarkjs zkey
+ * beacon` on the `zkey new` output; the tests compare whole files. A beacon
+ * alone would not do: its key is recomputable from the beacon value recorded
+ * in the file, and with δ known anyone can forge proofs.
  */
-import { createHash } from 'node:crypto'
+import { createHash, randomBytes } from 'node:crypto'
 import { open, readFile } from 'node:fs/promises'
 import { BN128_Q, BN128_R, readLE, writeLE } from './field.ts'
 import { PipelineError } from './errors.ts'
@@ -136,7 +143,7 @@ interface CurveGroup {
 interface SingleCurve {
   G1: CurveGroup
   G2: CurveGroup
-  Fr: { fromRng(rng: unknown): Uint8Array; inv(a: Uint8Array): Uint8Array; toObject(a: Uint8Array): bigint }
+  Fr: { fromRng(rng: unknown): Uint8Array; inv(a: Uint8Array): Uint8Array; mul(a: Uint8Array, b: Uint8Array): Uint8Array; toObject(a: Uint8Array): bigint }
   tm: { queueAction(task: unknown[]): Promise<Uint8Array[]> }
 }
 
@@ -152,12 +159,29 @@ export interface DeriveZkeyOptions {
   beta: bigint
   pool: FixedBasePool
   /**
-   * Also make the phase-2 beacon contribution, exactly as `snarkjs zkey beacon`
-   * would on the `zkey new` output: the file written is then the beacon's
-   * output, and C and H are computed once, already divided by δ.
+   * Also make the phase-2 contributions, exactly as `snarkjs zkey contribute`
+   * (then `zkey beacon`, if given) would on the `zkey new` output: the file
+   * written is then the last contribution's output, and C and H are computed
+   * once, already divided by δ. Without it the file is `zkey new`'s (δ = 1:
+   * an intermediate, never a key to prove with).
    */
-  beacon?: BeaconParams
+  phase2?: Phase2Params
   onProgress?: ProgressFn
+}
+
+export interface Phase2Params {
+  /** Name recorded with the secret contribution. */
+  name: string
+  /**
+   * Seed of the secret contribution's ChaCha stream (32 bytes; snarkjs seeds
+   * its stream with the first 32 bytes of blake2b(64 random bytes ‖ entropy)).
+   * Default: 32 bytes from the OS CSPRNG, used once and dropped with the call.
+   * Pass one only to reproduce a known snarkjs run in a test: whoever knows
+   * the seed knows δ.
+   */
+  secretSeed?: Uint8Array
+  /** A public beacon contribution after the secret one (optional). */
+  beacon?: BeaconParams
 }
 
 export interface BeaconParams {
@@ -342,7 +366,7 @@ export async function deriveZkey(opts: DeriveZkeyOptions): Promise<Uint8Array> {
   const one = Buffer.alloc(4)
   one.writeUInt32LE(1)
   let order: [number, Uint8Array][]
-  if (opts.beacon === undefined) {
+  if (opts.phase2 === undefined) {
     const sec10 = Buffer.alloc(68)
     Buffer.from(csHash).copy(sec10, 0)
     // zkey_new.js writes the sections in this order.
@@ -359,8 +383,8 @@ export async function deriveZkey(opts: DeriveZkeyOptions): Promise<Uint8Array> {
       [10, sec10],
     ]
   } else {
-    // zkey_beacon.js: δ and the contribution record from the beacon, then C and H divided by δ.
-    const c = await beaconContribution(curve, csHash, opts.beacon)
+    // zkey_contribute.js (then zkey_beacon.js): δ and the contribution records, then C and H divided by δ.
+    const c = await phase2Contributions(curve, csHash, opts.phase2)
     const divide = async (label: string, scalars: Uint8Array) => {
       const vals: bigint[] = []
       for (let i = 0; i < scalars.length; i += 32) vals.push((readLE(scalars, i) * c.invDelta) % BN128_R)
@@ -404,34 +428,56 @@ export async function deriveZkey(opts: DeriveZkeyOptions): Promise<Uint8Array> {
   return csHash
 }
 
-/**
- * The phase-2 contribution `snarkjs zkey beacon` makes on a fresh zkey
- * (zkey_beacon.js, misc.rngFromBeaconParams, keypair.hashToG2,
- * zkey_utils.writeMPCParams), reproduced with the same ffjavascript calls so
- * the bytes agree.
- */
-async function beaconContribution(
-  curve: SingleCurve,
-  csHash: Uint8Array,
-  beacon: BeaconParams,
-): Promise<{ invDelta: bigint; delta1: Uint8Array; delta2: Uint8Array; section10: Uint8Array }> {
-  const ff = (await loadFfjavascript()) as unknown as { ChaCha: new (seed: number[]) => unknown }
-  if (beacon.hash.length < 1 || beacon.hash.length > 255) throw new PipelineError('SETUP_FAILED', 'beacon must be 1-255 bytes')
+/** One phase-2 contribution record, as zkey_utils.js reads and writes it (points affine). */
+interface ContributionRecord {
+  deltaAfter: Uint8Array
+  g1s: Uint8Array
+  g1sx: Uint8Array
+  g2spx: Uint8Array
+  transcript: Uint8Array
+  /** 0: contribution (secret key from a random stream), 1: beacon (key from a public value). */
+  type: 0 | 1
+  params: Uint8Array
+}
+
+/** 8 big-endian u32 words: how snarkjs seeds a ChaCha stream from a hash (misc.js, keypair.hashToG2). */
+function chachaSeed(b: Uint8Array): number[] {
+  const v = new DataView(b.buffer, b.byteOffset, b.byteLength)
+  return Array.from({ length: 8 }, (_, i) => v.getUint32(i * 4, false))
+}
+
+/** The beacon's key stream: sha256 iterated 2^iterationsExp times (misc.rngFromBeaconParams). */
+function beaconSeed(beacon: BeaconParams): Uint8Array {
+  if (beacon.hash.length < 1 || beacon.hash.length > 255) throw new PipelineError('SETUP_FAILED', 'beacon must be 1-255 bytes', { field: 'beacon' })
   if (!Number.isInteger(beacon.iterationsExp) || beacon.iterationsExp < 10 || beacon.iterationsExp > 63) {
-    throw new PipelineError('SETUP_FAILED', 'beacon iterationsExp must be in [10, 63]')
+    throw new PipelineError('SETUP_FAILED', 'beacon iterationsExp must be in [10, 63]', { field: 'beacon.iterationsExp' })
   }
   let h: Uint8Array = beacon.hash
   const inner = beacon.iterationsExp < 32 ? 2 ** beacon.iterationsExp : 2 ** 32
   const outer = beacon.iterationsExp < 32 ? 1 : 2 ** (beacon.iterationsExp - 32)
   for (let i = 0; i < outer; i++) for (let j = 0; j < inner; j++) h = createHash('sha256').update(h).digest()
-  const seedOf = (b: Uint8Array) => {
-    const v = new DataView(b.buffer, b.byteOffset, b.byteLength)
-    return Array.from({ length: 8 }, (_, i) => v.getUint32(i * 4, false))
+  return h
+}
+
+/**
+ * The phase-2 contributions `snarkjs zkey contribute` and then `zkey beacon`
+ * make on a fresh zkey (zkey_contribute.js, zkey_beacon.js,
+ * keypair.hashToG2, zkey_utils.hashPubKey/writeMPCParams), reproduced with
+ * the same ffjavascript calls so the bytes agree. The secret contribution's
+ * key comes from a ChaCha stream seeded with 32 CSPRNG bytes (as snarkjs's
+ * getRandomRng seeds it from 64 CSPRNG bytes and the entropy text); it lives
+ * in this function's locals only, and δ = secret · beacon is returned only as
+ * its inverse, for dividing C and H.
+ */
+async function phase2Contributions(
+  curve: SingleCurve,
+  csHash: Uint8Array,
+  phase2: Phase2Params,
+): Promise<{ invDelta: bigint; delta1: Uint8Array; delta2: Uint8Array; section10: Uint8Array }> {
+  const ff = (await loadFfjavascript()) as unknown as { ChaCha: new (seed: number[]) => unknown }
+  if (phase2.secretSeed !== undefined && phase2.secretSeed.length !== 32) {
+    throw new PipelineError('SETUP_FAILED', 'secretSeed must be 32 bytes', { field: 'phase2.secretSeed' })
   }
-  const rng = new ff.ChaCha(seedOf(h))
-  const prvKey = curve.Fr.fromRng(rng)
-  const g1s = curve.G1.toAffine(curve.G1.fromRng(rng))
-  const g1sx = curve.G1.toAffine(curve.G1.timesFr(g1s, prvKey))
   const u = (G: CurveGroup, p: Uint8Array, n: number) => {
     const b = new Uint8Array(n)
     G.toRprUncompressed(b, 0, p)
@@ -442,32 +488,53 @@ async function beaconContribution(
     G.toRprLEM(b, 0, p)
     return b
   }
-  const transcript = new Uint8Array(
-    createHash('blake2b512').update(csHash).update(u(curve.G1, g1s, 64)).update(u(curve.G1, g1sx, 64)).digest(),
-  )
-  const g2sp = curve.G2.fromRng(new ff.ChaCha(seedOf(transcript)))
-  const g2spx = curve.G2.toAffine(curve.G2.timesFr(g2sp, prvKey))
-  const delta1 = lem(curve.G1, curve.G1.toAffine(curve.G1.timesFr(curve.G1.g, prvKey)), 64)
-  const delta2 = lem(curve.G2, curve.G2.toAffine(curve.G2.timesFr(curve.G2.g, prvKey)), 128)
+  const records: ContributionRecord[] = []
+  let delta1 = curve.G1.g
+  let delta2 = curve.G2.g
+  let delta: Uint8Array | undefined
+  const contribute = (rng: unknown, type: 0 | 1, params: Uint8Array) => {
+    const prvKey = curve.Fr.fromRng(rng)
+    const g1s = curve.G1.toAffine(curve.G1.fromRng(rng))
+    const g1sx = curve.G1.toAffine(curve.G1.timesFr(g1s, prvKey))
+    const transcriptHasher = createHash('blake2b512').update(csHash)
+    for (const r of records) {
+      transcriptHasher.update(u(curve.G1, r.deltaAfter, 64)).update(u(curve.G1, r.g1s, 64)).update(u(curve.G1, r.g1sx, 64))
+      transcriptHasher.update(u(curve.G2, r.g2spx, 128)).update(r.transcript)
+    }
+    const transcript = new Uint8Array(transcriptHasher.update(u(curve.G1, g1s, 64)).update(u(curve.G1, g1sx, 64)).digest())
+    const g2sp = curve.G2.fromRng(new ff.ChaCha(chachaSeed(transcript)))
+    const g2spx = curve.G2.toAffine(curve.G2.timesFr(g2sp, prvKey))
+    delta1 = curve.G1.toAffine(curve.G1.timesFr(delta1, prvKey))
+    delta2 = curve.G2.toAffine(curve.G2.timesFr(delta2, prvKey))
+    delta = delta === undefined ? prvKey : curve.Fr.mul(delta, prvKey)
+    records.push({ deltaAfter: delta1, g1s, g1sx, g2spx, transcript, type, params })
+  }
+  const nameParam = (name: string) => {
+    const n = new TextEncoder().encode(name.substring(0, 64))
+    return [1, n.length, ...n]
+  }
+  // The secret contribution (type 0): its seed is dropped when this function returns.
+  contribute(new ff.ChaCha(chachaSeed(phase2.secretSeed ?? randomBytes(32))), 0, Uint8Array.from(nameParam(phase2.name)))
+  if (phase2.beacon !== undefined) {
+    const b = phase2.beacon
+    const params = Uint8Array.from([...nameParam(b.name), 2, b.iterationsExp, 3, b.hash.length, ...b.hash])
+    contribute(new ff.ChaCha(chachaSeed(beaconSeed(b))), 1, params)
+  }
 
-  const name = new TextEncoder().encode(beacon.name.substring(0, 64))
-  const params = Uint8Array.from([1, name.length, ...name, 2, beacon.iterationsExp, 3, beacon.hash.length, ...beacon.hash])
   const u32 = (n: number) => {
     const b = Buffer.alloc(4)
     b.writeUInt32LE(n)
     return b
   }
-  const section10 = Buffer.concat([
-    csHash,
-    u32(1),
-    delta1,
-    lem(curve.G1, g1s, 64),
-    lem(curve.G1, g1sx, 64),
-    lem(curve.G2, g2spx, 128),
-    transcript,
-    u32(1), // type: beacon
-    u32(params.length),
-    params,
-  ])
-  return { invDelta: curve.Fr.toObject(curve.Fr.inv(prvKey)), delta1, delta2, section10 }
+  const parts: Uint8Array[] = [csHash, u32(records.length)]
+  for (const r of records) {
+    parts.push(lem(curve.G1, r.deltaAfter, 64), lem(curve.G1, r.g1s, 64), lem(curve.G1, r.g1sx, 64), lem(curve.G2, r.g2spx, 128), r.transcript)
+    parts.push(u32(r.type), u32(r.params.length), r.params)
+  }
+  return {
+    invDelta: curve.Fr.toObject(curve.Fr.inv(delta as Uint8Array)),
+    delta1: lem(curve.G1, delta1, 64),
+    delta2: lem(curve.G2, delta2, 128),
+    section10: Buffer.concat(parts),
+  }
 }

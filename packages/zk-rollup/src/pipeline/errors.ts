@@ -13,6 +13,7 @@ export type PipelineErrorCode =
   | 'PTAU_TOO_SMALL'
   | 'PTAU_NOT_PREPARED'
   | 'SETUP_FAILED'
+  | 'PHASE2_NO_SECRET'
   | 'CACHE_CORRUPT'
 
 export class PipelineError extends L2Error {

@@ -57,6 +57,7 @@ export interface SnarkjsApi {
   }
   zKey: {
     newZKey(r1cs: string, ptau: string, zkey: string, logger?: SnarkLogger): Promise<Uint8Array | number>
+    contribute(oldZkey: string, newZkey: string, name: string, entropy: string, logger?: SnarkLogger): Promise<Uint8Array | boolean>
     beacon(
       oldZkey: string,
       newZkey: string,

@@ -1,18 +1,27 @@
 /**
- * Stage 3: the circuit-specific Groth16 setup — a zkey with one phase-2
- * contribution (a random beacon) and the exported verification key — cached
+ * Stage 3: the circuit-specific Groth16 setup — a zkey whose phase 2 holds a
+ * secret contribution (a key drawn from the OS CSPRNG, used once and dropped)
+ * followed by a random beacon, and the exported verification key — cached
  * under `<cache>/setup/<name>-<key>`.
+ *
+ * Why the secret contribution: a beacon's key is recomputable from the beacon
+ * value recorded in the zkey, so a beacon-only phase 2 leaves δ public and
+ * anyone holding the zkey could forge proofs (phase2.ts). Every zkey this
+ * stage writes, or finds in its cache, passes `assertSecretContribution`.
  *
  * Two ways there:
  *  - with a ptau (a ceremony file, or the shared development one): snarkjs
- *    `zkey new` then `zkey beacon`, keyed by the circuit hash and the ptau's
- *    sha256;
+ *    `zkey new`, `zkey contribute` (snarkjs's own CSPRNG plus 32 random bytes
+ *    of entropy), `zkey beacon`; keyed by the circuit hash and the ptau's
+ *    sha256. For a real deployment the single local contribution is only the
+ *    floor: more parties contribute with `snarkjs zkey contribute` on their
+ *    own machines (docs/pipeline.md);
  *  - without one (the default for development): a fresh development ptau of
  *    the power the circuit needs is generated and, while its secrets are still
- *    in memory, the zkey is derived directly (devzkey.ts) with the beacon
- *    contribution folded in — the same bytes `zkey new` + `zkey beacon` would
- *    write against that ptau, minutes faster at 2^16. The ptau is kept beside
- *    the zkey, so `snarkjs zkey verify` can check them.
+ *    in memory, the zkey is derived directly (devzkey.ts) with both
+ *    contributions folded in — the bytes `zkey new` + `zkey contribute` +
+ *    `zkey beacon` would write against that ptau, minutes faster at 2^16. The
+ *    ptau is kept beside the zkey, so `snarkjs zkey verify` can check them.
  * Either way the verification key is exported by snarkjs.
  */
 import { randomBytes } from 'node:crypto'
@@ -26,12 +35,15 @@ import { PipelineError } from './errors.ts'
 import { type SnarkLogger, type VerificationKey, loadSnarkjs } from './libs.ts'
 import { type ProgressFn, silent } from './progress.ts'
 import { generateDevPtau, MAX_DEV_POWER } from './devptau.ts'
+import { assertSecretContribution } from './phase2.ts'
 import { DEV_SETUP_WARNING, type PtauInfo } from './ptau.ts'
 
-const SETUP_FORMAT = 1
+/** 2: phase 2 = secret contribution + beacon (1 was a beacon alone: forgeable, never reused). */
+const SETUP_FORMAT = 2
 /** 2^10 hash iterations: snarkjs's minimum; the beacon is random anyway. */
 const BEACON_ITERATIONS_EXP = 10
 const BEACON_NAME = 'l2bench beacon'
+const CONTRIBUTION_NAME = 'l2bench secret contribution'
 
 export interface SetupOptions {
   compiled: CompiledCircuit
@@ -41,7 +53,7 @@ export interface SetupOptions {
   power?: number
   /** Without `ptau`: worker threads for the generator. */
   workers?: number
-  /** Beacon for the phase-2 contribution, hex (default: 32 random bytes). */
+  /** Beacon for the phase-2 beacon contribution (after the secret one), hex (default: 32 random bytes). */
   beacon?: string
   cacheDir?: string
   onProgress?: ProgressFn
@@ -54,7 +66,7 @@ export interface CircuitSetup {
   method: 'snarkjs' | 'derived'
   /** The ptau the zkey belongs to (for 'derived', the development ptau generated with it, kept in `dir`). */
   ptau: PtauInfo
-  /** The final zkey (after the beacon contribution). */
+  /** The final zkey (after the secret contribution and the beacon). */
   zkey: string
   /** verification_key.json */
   vkeyPath: string
@@ -66,7 +78,7 @@ export interface CircuitSetup {
   developmentOnly: boolean
   cached: boolean
   durationMs: number
-  /** Milliseconds per step of a fresh setup (ptau, zkeyDerive or zkeyNew, beacon, exportVkey); absent when cached. */
+  /** Milliseconds per step of a fresh setup (ptau, zkeyDerive or zkeyNew, contribute, beacon, exportVkey); absent when cached. */
   timings?: Record<string, number>
 }
 
@@ -120,6 +132,7 @@ export async function setupCircuit(opts: SetupOptions): Promise<CircuitSetup> {
     if (meta === undefined || meta.hash !== hash || meta.format !== SETUP_FORMAT || !existsSync(paths.zkey)) return undefined
     const vkey = await readJson<VerificationKey>(paths.vkeyPath)
     if (vkey === undefined) return undefined
+    await assertSecretContribution(paths.zkey)
     const usedPtau: PtauInfo = { ...meta.ptau, cached: true, durationMs: 0 }
     return { method: meta.method, ptau: usedPtau, ...paths, vkey, hash, dir, developmentOnly: meta.developmentOnly, cached: true, durationMs: performance.now() - t0 }
   }
@@ -151,8 +164,14 @@ export async function setupCircuit(opts: SetupOptions): Promise<CircuitSetup> {
           const gen = await generateDevPtau({
             power,
             out: devPath,
-            // The beacon contribution is made in the same pass (same bytes as snarkjs zkey beacon on zkey new's output).
-            zkeys: [{ r1cs: compiled.r1cs, out: zFinal, beacon: { hash: Buffer.from(beacon, 'hex'), iterationsExp: BEACON_ITERATIONS_EXP, name: BEACON_NAME } }],
+            // Both contributions are made in the same pass (the bytes of zkey contribute + zkey beacon on zkey new's output).
+            zkeys: [
+              {
+                r1cs: compiled.r1cs,
+                out: zFinal,
+                phase2: { name: CONTRIBUTION_NAME, beacon: { hash: Buffer.from(beacon, 'hex'), iterationsExp: BEACON_ITERATIONS_EXP, name: BEACON_NAME } },
+              },
+            ],
             ...(opts.workers !== undefined ? { workers: opts.workers } : {}),
             onProgress: progress,
           })
@@ -175,13 +194,23 @@ export async function setupCircuit(opts: SetupOptions): Promise<CircuitSetup> {
           usedPtau = ptau
 
           t = performance.now()
-          progress({ stage: 'setup', message: `phase-2 contribution (random beacon, 2^${BEACON_ITERATIONS_EXP} iterations)` })
-          const contribution = await snarkjs.zKey.beacon(z0, zFinal, BEACON_NAME, beacon, BEACON_ITERATIONS_EXP, logger)
-          if (!(contribution instanceof Uint8Array)) throw new PipelineError('SETUP_FAILED', `snarkjs zkey beacon failed for ${compiled.name}`)
+          progress({ stage: 'setup', message: 'phase-2 secret contribution (snarkjs zkey contribute)' })
+          const z1 = join(tmp, `${compiled.name}_0001.zkey`)
+          // snarkjs draws 64 bytes from the OS CSPRNG itself and hashes them with this entropy; neither is kept.
+          const secret = await snarkjs.zKey.contribute(z0, z1, CONTRIBUTION_NAME, randomBytes(32).toString('hex'), logger)
+          if (!(secret instanceof Uint8Array)) throw new PipelineError('SETUP_FAILED', `snarkjs zkey contribute failed for ${compiled.name}`)
           await rm(z0)
+          timings.contribute = performance.now() - t
+
+          t = performance.now()
+          progress({ stage: 'setup', message: `phase-2 beacon (2^${BEACON_ITERATIONS_EXP} iterations)` })
+          const contribution = await snarkjs.zKey.beacon(z1, zFinal, BEACON_NAME, beacon, BEACON_ITERATIONS_EXP, logger)
+          if (!(contribution instanceof Uint8Array)) throw new PipelineError('SETUP_FAILED', `snarkjs zkey beacon failed for ${compiled.name}`)
+          await rm(z1)
           timings.beacon = performance.now() - t
         }
 
+        await assertSecretContribution(zFinal)
         t = performance.now()
         const vkey = await snarkjs.zKey.exportVerificationKey(zFinal, logger)
         await writeFile(join(tmp, 'verification_key.json'), JSON.stringify(vkey, null, 1))
