@@ -17,6 +17,12 @@ export interface SendOptions {
   value?: bigint
   gasLimit?: bigint
   gasPrice?: bigint
+  /**
+   * Sign with this nonce instead of the next one the wallet tracks (a caller
+   * that keeps its own messages across restarts knows which nonces they hold);
+   * the wallet's counter then moves past it.
+   */
+  nonce?: bigint
 }
 
 export const DEFAULT_GAS_PRICE = 1_000_000_000n // 1 gwei
@@ -42,13 +48,19 @@ export class Wallet {
     return this.nextNonce++
   }
 
+  private useNonce(nonce: bigint): bigint {
+    if (typeof nonce !== 'bigint' || nonce < 0n) throw new InvalidInputError('nonce', 'expected a non-negative bigint')
+    if (this.nextNonce === undefined || this.nextNonce <= nonce) this.nextNonce = nonce + 1n
+    return nonce
+  }
+
   /** Signs a transaction with the next nonce (does not send it). */
   sign(to: Address, data: Uint8Array, options: SendOptions = {}): SignedTx {
     const value = toAmount('value', options.value ?? 0n)
     const gasLimit = options.gasLimit ?? this.estimate(to, data, value)
     return signTx(this.signer, {
       chainId: this.l1.chainId,
-      nonce: this.takeNonce(),
+      nonce: options.nonce === undefined ? this.takeNonce() : this.useNonce(options.nonce),
       to: toAddress('to', to),
       value,
       gasLimit,

@@ -317,3 +317,29 @@ test('txIdentity gives the signed digest and the hash of one encoding', () => {
   assert.equal(id.hash, txHash(tx))
   assert.equal(l1.sendSync(tx), id.hash)
 })
+
+test('Wallet.sign with an explicit nonce: that nonce is used and the counter moves past it', async () => {
+  const { l1, wallets } = world(2, { autoMine: false })
+  const [a, b] = wallets as [Wallet, Wallet]
+  const first = a.sign(b.address, new Uint8Array(), { value: 1n, gasLimit: 21_000n, nonce: 2n })
+  assert.equal(first.body.nonce, 2n)
+  assert.equal(a.sign(b.address, new Uint8Array(), { value: 1n, gasLimit: 21_000n }).body.nonce, 3n)
+  assert.equal(a.sign(b.address, new Uint8Array(), { value: 1n, gasLimit: 21_000n, nonce: 0n }).body.nonce, 0n)
+  assert.equal(a.sign(b.address, new Uint8Array(), { value: 1n, gasLimit: 21_000n }).body.nonce, 4n, 'a lower explicit nonce does not move the counter back')
+  assert.throws(() => a.sign(b.address, new Uint8Array(), { nonce: -1n }), (e: InvalidInputError) => e.field === 'nonce')
+})
+
+test('a dropped transaction sent again is live again: it lands and its receipt says so', async () => {
+  const { l1, wallets } = world(2)
+  const [a, b] = wallets as [Wallet, Wallet]
+  l1.dropSender(a.address, 2)
+  const tx = a.sign(b.address, new Uint8Array(), { value: 5n, gasLimit: 21_000n })
+  const hash = l1.sendSync(tx)
+  await assert.rejects(l1.receipt(hash), (e: TxRejectedError) => e.code === 'DROPPED')
+  l1.mine(2)
+  const before = l1.balanceOf(b.address)
+  assert.equal(l1.sendSync(tx), hash)
+  assert.equal((await l1.receipt(hash)).status, 'success')
+  assert.equal(l1.balanceOf(b.address), before + 5n)
+  assert.throws(() => l1.sendSync(tx), (e: TxRejectedError) => e.code === 'NONCE_TOO_LOW')
+})
