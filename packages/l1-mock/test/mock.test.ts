@@ -319,7 +319,7 @@ test('txIdentity gives the signed digest and the hash of one encoding', () => {
 })
 
 test('Wallet.sign with an explicit nonce: that nonce is used and the counter moves past it', async () => {
-  const { l1, wallets } = world(2, { autoMine: false })
+  const { wallets } = world(2, { autoMine: false })
   const [a, b] = wallets as [Wallet, Wallet]
   const first = a.sign(b.address, new Uint8Array(), { value: 1n, gasLimit: 21_000n, nonce: 2n })
   assert.equal(first.body.nonce, 2n)
