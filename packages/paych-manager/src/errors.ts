@@ -47,6 +47,8 @@ export const PAYCH_ERROR_CODES = [
   'VOUCHER_UNKNOWN',
   'MANAGER_CLOSED',
   'CHAIN_MESSAGE_FAILED',
+  'ALREADY_SUBMITTED',
+  'FUNDS_STILL_QUEUED',
 ] as const
 
 export type PaychErrorCode = (typeof PAYCH_ERROR_CODES)[number]

@@ -1,17 +1,18 @@
 /**
  * Durable state of the paych manager: channels, lanes, vouchers, reservations
- * and chain messages in flight. Two implementations of one synchronous
- * interface: SqliteStore (better-sqlite3, WAL — the real one) and MemoryStore
- * (for benchmarks and throwaway runs).
+ * and the chain messages in flight (the outbox). Two implementations of one
+ * synchronous interface: SqliteStore (better-sqlite3, WAL — the real one) and
+ * MemoryStore (for benchmarks and throwaway runs).
  *
  * Persistence contract: the manager writes a state change here before it
- * reports it, and every multi-row change runs inside `transaction`, so a
- * restart sees either all of it or none. The one window left open is between
- * handing a message to the L1 mempool and recording its hash (as in Lotus):
- * a crash exactly there forgets that message.
+ * reports it or acts on it, and every multi-row change runs inside
+ * `transaction`, so a restart sees either all of it or none. A chain message
+ * is stored — signed, with its hash, nonce and the effect it has on its
+ * channel — in one transaction before it is broadcast (outbox.ts), so no
+ * crash can forget a message that reached the L1.
  */
 import Database from 'better-sqlite3'
-import type { Address } from '@l2bench/core'
+import { type Address, InvalidInputError } from '@l2bench/core'
 import type { TxHash } from '@l2bench/l1-mock'
 import type { LaneState } from './rules.ts'
 
@@ -55,6 +56,7 @@ export interface StoredVoucher {
 
 export type MessageKind = 'create' | 'addFunds' | 'settle' | 'collect' | 'submit'
 
+/** A chain message written ahead of its broadcast, kept until its outcome is processed. */
 export interface PendingMessage {
   hash: TxHash
   channel: Address
@@ -63,11 +65,17 @@ export interface PendingMessage {
   /** For 'submit': the voucher's lane and nonce. */
   lane: number
   nonce: bigint
+  /** The L1 transaction nonce it holds. */
+  txNonce: bigint
+  /** The signed transaction (signedTxCodec), to broadcast again after a restart; undefined in rows of older files. */
+  raw: Uint8Array | undefined
 }
 
 export interface PaychStore {
   getChannel(channel: Address): ChannelRecord | undefined
   putChannel(rec: ChannelRecord): void
+  /** Removes a channel record (a create the L1 refused: the channel never existed). */
+  deleteChannel(channel: Address): void
   listChannels(): ChannelRecord[]
   lanes(channel: Address): Map<number, LaneState>
   putLane(channel: Address, lane: number, state: LaneState): void
@@ -100,6 +108,10 @@ export class MemoryStore implements PaychStore {
   }
   putChannel(rec: ChannelRecord) {
     this.channels.set(rec.channel, copyRec(rec))
+  }
+  deleteChannel(channel: Address) {
+    this.channels.delete(channel)
+    this.reservations.delete(channel)
   }
   listChannels() {
     return [...this.channels.values()].map(copyRec)
@@ -137,10 +149,10 @@ export class MemoryStore implements PaychStore {
     this.reservations.set(channel, amount)
   }
   pending() {
-    return [...this.messages.values()].map((m) => ({ ...m }))
+    return [...this.messages.values()].map((m) => ({ ...m, raw: m.raw?.slice() }))
   }
   putPending(m: PendingMessage) {
-    this.messages.set(m.hash, { ...m })
+    this.messages.set(m.hash, { ...m, raw: m.raw?.slice() })
   }
   deletePending(hash: TxHash) {
     this.messages.delete(hash)
@@ -167,8 +179,29 @@ CREATE TABLE IF NOT EXISTS vouchers (
 CREATE TABLE IF NOT EXISTS reservations (channel TEXT PRIMARY KEY, amount TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS pending_messages (
   hash TEXT PRIMARY KEY, channel TEXT NOT NULL, kind TEXT NOT NULL, amount TEXT NOT NULL,
-  lane INTEGER NOT NULL, nonce TEXT NOT NULL);
+  lane INTEGER NOT NULL, nonce TEXT NOT NULL, tx_nonce TEXT NOT NULL DEFAULT '0', raw BLOB);
 `
+
+interface PendingRow {
+  hash: string
+  channel: string
+  kind: string
+  amount: string
+  lane: number
+  nonce: string
+  tx_nonce: string
+  raw: Buffer | null
+}
+
+export interface SqliteStoreOptions {
+  /**
+   * FULL (default): every commit is fsynced before it returns, so a message is
+   * on disk before it is broadcast even across a power loss. NORMAL: WAL
+   * frames are fsynced at checkpoints only; durable across a process crash,
+   * not an OS crash.
+   */
+  synchronous?: 'FULL' | 'NORMAL'
+}
 
 interface ChannelRow {
   channel: string
@@ -211,17 +244,27 @@ export class SqliteStore implements PaychStore {
   readonly db: Database.Database
   private readonly st: Record<string, Database.Statement>
 
-  constructor(readonly path: string) {
+  constructor(
+    readonly path: string,
+    options: SqliteStoreOptions = {},
+  ) {
+    const sync = options.synchronous ?? 'FULL'
+    if (sync !== 'FULL' && sync !== 'NORMAL') throw new InvalidInputError('synchronous', `expected FULL or NORMAL, got ${String(sync)}`)
     this.db = new Database(path)
     this.db.pragma('journal_mode = WAL')
-    // NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last commits).
-    this.db.pragma('synchronous = NORMAL')
+    this.db.pragma(`synchronous = ${sync}`)
     this.db.exec(SCHEMA)
+    // Files written before the outbox kept the signed transaction: add its columns.
+    const cols = (this.db.pragma('table_info(pending_messages)') as Array<{ name: string }>).map((c) => c.name)
+    if (!cols.includes('tx_nonce')) this.db.exec("ALTER TABLE pending_messages ADD COLUMN tx_nonce TEXT NOT NULL DEFAULT '0'")
+    if (!cols.includes('raw')) this.db.exec('ALTER TABLE pending_messages ADD COLUMN raw BLOB')
     const p = (sql: string) => this.db.prepare(sql)
     this.st = {
       getChannel: p('SELECT * FROM channels WHERE channel = ?'),
       putChannel: p(`INSERT OR REPLACE INTO channels VALUES (@channel, @direction, @from_addr, @to_addr, @from_key, @phase,
         @create_message, @confirmed, @pending_amount, @pending_message, @queued, @next_lane, @settling_at, @seq)`),
+      deleteChannel: p('DELETE FROM channels WHERE channel = ?'),
+      deleteReservation: p('DELETE FROM reservations WHERE channel = ?'),
       listChannels: p('SELECT * FROM channels ORDER BY seq'),
       lanes: p('SELECT lane, nonce, redeemed FROM lanes WHERE channel = ?'),
       putLane: p('INSERT OR REPLACE INTO lanes VALUES (?, ?, ?, ?)'),
@@ -230,8 +273,10 @@ export class SqliteStore implements PaychStore {
       setSubmitted: p('UPDATE vouchers SET submitted = ? WHERE channel = ? AND seq = ?'),
       reserved: p('SELECT amount FROM reservations WHERE channel = ?'),
       setReserved: p('INSERT OR REPLACE INTO reservations VALUES (?, ?)'),
-      pending: p('SELECT * FROM pending_messages'),
-      putPending: p('INSERT OR REPLACE INTO pending_messages VALUES (?, ?, ?, ?, ?, ?)'),
+      pending: p('SELECT hash, channel, kind, amount, lane, nonce, tx_nonce, raw FROM pending_messages'),
+      putPending: p(
+        'INSERT OR REPLACE INTO pending_messages (hash, channel, kind, amount, lane, nonce, tx_nonce, raw) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
       deletePending: p('DELETE FROM pending_messages WHERE hash = ?'),
     }
   }
@@ -261,6 +306,10 @@ export class SqliteStore implements PaychStore {
       settling_at: r.settlingAt,
       seq: r.seq,
     })
+  }
+  deleteChannel(channel: Address) {
+    this.s('deleteChannel').run(channel)
+    this.s('deleteReservation').run(channel)
   }
   listChannels() {
     return (this.s('listChannels').all() as ChannelRow[]).map(rowToRec)
@@ -306,18 +355,20 @@ export class SqliteStore implements PaychStore {
     this.s('setReserved').run(channel, amount.toString())
   }
   pending() {
-    const rows = this.s('pending').all() as Array<{ hash: string; channel: string; kind: string; amount: string; lane: number; nonce: string }>
-    return rows.map((r) => ({
+    return (this.s('pending').all() as PendingRow[]).map((r) => ({
       hash: r.hash as TxHash,
       channel: r.channel as Address,
       kind: r.kind as MessageKind,
       amount: BigInt(r.amount),
       lane: r.lane,
       nonce: BigInt(r.nonce),
+      txNonce: BigInt(r.tx_nonce),
+      raw: r.raw === null ? undefined : new Uint8Array(r.raw),
     }))
   }
   putPending(m: PendingMessage) {
-    this.s('putPending').run(m.hash, m.channel, m.kind, m.amount.toString(), m.lane, m.nonce.toString())
+    const raw = m.raw === undefined ? null : Buffer.from(m.raw)
+    this.s('putPending').run(m.hash, m.channel, m.kind, m.amount.toString(), m.lane, m.nonce.toString(), m.txNonce.toString(), raw)
   }
   deletePending(hash: TxHash) {
     this.s('deletePending').run(hash)

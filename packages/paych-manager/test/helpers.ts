@@ -69,3 +69,86 @@ export async function rejectsWith(p: Promise<unknown> | (() => unknown), code: P
     },
   )
 }
+
+/** The process died at this point (thrown by a CrashPlan; nothing after it may touch the store or the L1). */
+export class CrashError extends Error {
+  override name = 'CrashError'
+}
+
+/**
+ * Crash injection: every store write and every L1 send is a numbered point
+ * (a send is two: before it reaches the L1 and after). At point `crashAt`
+ * the "process" dies: that call throws CrashError and so does every later
+ * write or send, as if the process were gone. A transaction cut in the middle
+ * rolls back (SQLite), so crashing before write k is crashing after write k − 1.
+ */
+export class CrashPlan {
+  points = 0
+  crashed = false
+  readonly log: string[] = []
+  constructor(readonly crashAt = Number.POSITIVE_INFINITY) {}
+  step(label: string): void {
+    if (this.crashed) throw new CrashError(`dead (${label})`)
+    this.points++
+    this.log.push(label)
+    if (this.points === this.crashAt) {
+      this.crashed = true
+      throw new CrashError(`crash at point ${this.points}: ${label}`)
+    }
+  }
+}
+
+const STORE_WRITES = new Set(['putChannel', 'deleteChannel', 'putLane', 'addVoucher', 'setSubmitted', 'setReserved', 'putPending', 'deletePending'])
+
+/** `store` with a crash point before each write. */
+export function crashingStore<S extends object>(store: S, plan: CrashPlan): S {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver)
+      if (typeof v !== 'function') return v
+      if (typeof prop === 'string' && STORE_WRITES.has(prop))
+        return (...args: unknown[]) => {
+          plan.step(`store.${prop}`)
+          return v.apply(target, args)
+        }
+      return v.bind(target)
+    },
+  })
+}
+
+/** `l1` with crash points before and after each `send`. */
+export function crashingL1(l1: MockL1, plan: CrashPlan): MockL1 {
+  return new Proxy(l1, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver)
+      if (typeof v !== 'function') return v
+      if (prop === 'send')
+        return async (tx: unknown) => {
+          plan.step('l1.send')
+          const hash = await v.call(target, tx)
+          plan.step('l1.sent')
+          return hash
+        }
+      return v.bind(target)
+    },
+  })
+}
+
+/** Lets promise callbacks and setImmediate tasks run. */
+export async function turns(n = 5): Promise<void> {
+  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r))
+}
+
+/** Mines until the mempool is empty and the managers have processed every receipt (bounded). */
+export async function settleAll(l1: MockL1, managers: Array<{ idle(): Promise<void> }>, rounds = 16): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    await turns() // background work (a reopened manager's settler, queued funding) runs before the next block
+    if (l1.pendingCount() > 0) l1.mine()
+    await turns()
+    if (l1.pendingCount() === 0) {
+      for (const m of managers) await m.idle()
+      if (l1.pendingCount() === 0) return
+    }
+  }
+  throw new Error(`still ${l1.pendingCount()} transactions pending after ${rounds} blocks`)
+}
