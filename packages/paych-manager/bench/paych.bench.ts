@@ -3,8 +3,9 @@
  * that prints it.
  *
  *  1. Throughput: voucherCreate (sign + store) and voucherAdd (checks incl. one
- *     signature verify + store) per second, with the memory and the SQLite
- *     store, beside the raw secp256k1 sign and verify rates (tinybench, same
+ *     signature verify + store) per second, with the memory store and the
+ *     SQLite store fsyncing every commit (FULL, its default) or not (NORMAL),
+ *     beside the raw secp256k1 sign and verify rates (tinybench, same
  *     run) they are bounded by.
  *  2. Chain cost per 1,000 vouchers (10 per batch, 3 lanes, one settle/collect
  *     at the end): L1 messages, gas, calldata and the number of payments that
@@ -27,7 +28,7 @@ import { Bench } from 'tinybench'
 import { MemoryStore, PaychContract, PaychManager, type PaychStore, type SignedVoucher, SqliteStore, plainVoucher, voucherDigest } from '../src/index.ts'
 
 export interface ThroughputFigures {
-  store: 'memory' | 'sqlite'
+  store: StoreKind
   /** voucherCreate calls per second (sign + checks + store). */
   createPerSec: number
   /** voucherAdd calls per second (decode, rules, one signature verify, store). */
@@ -87,9 +88,13 @@ async function signVerifyRates(quick: boolean): Promise<{ sign: number; verify: 
   return { sign: rate('sign'), verify: rate('verify') }
 }
 
-async function throughput(kind: 'memory' | 'sqlite', ops: number, dir: string): Promise<ThroughputFigures> {
+/** memory; SQLite fsyncing every commit (FULL, the store's default) or only at checkpoints (NORMAL). */
+type StoreKind = 'memory' | 'sqlite FULL' | 'sqlite NORMAL'
+
+async function throughput(kind: StoreKind, ops: number, dir: string): Promise<ThroughputFigures> {
   const w = world(`tp/${kind}`)
-  const store = (name: string): PaychStore => (kind === 'memory' ? new MemoryStore() : new SqliteStore(join(dir, `${name}.sqlite`)))
+  const store = (name: string): PaychStore =>
+    kind === 'memory' ? new MemoryStore() : new SqliteStore(join(dir, `${kind}-${name}.sqlite`), { synchronous: kind === 'sqlite FULL' ? 'FULL' : 'NORMAL' })
   const client = await PaychManager.open({ l1: w.l1, wallet: w.client, contract: w.contract, store: store('client') })
   const provider = await PaychManager.open({ l1: w.l1, wallet: w.provider, contract: w.contract, store: store('provider') })
   const { channel, messageId } = await client.create(w.client.address, w.provider.address, 10n ** 21n)
@@ -206,7 +211,7 @@ export async function runPaychBench(options: { quick?: boolean } = {}): Promise<
   try {
     const sv = await signVerifyRates(quick)
     const ops = quick ? 1_000 : 10_000
-    const tp = [await throughput('memory', ops, dir), await throughput('sqlite', ops, dir)]
+    const tp = [await throughput('memory', ops, dir), await throughput('sqlite FULL', ops, dir), await throughput('sqlite NORMAL', ops, dir)]
     const n = 1000
     const scenarios: Scenario[] = ['l1-transfers', 'deposit-per-batch', 'reserve-half-funded', 'reserve-prefunded']
     const cost: ChainCostFigures[] = []

@@ -92,6 +92,7 @@ export class Funding {
 
   /** Reserves `amount`: no message when the free funds cover it, else only the shortfall is requested. */
   async reserveFunds(view: ChannelView, amount: bigint): Promise<TxHash | undefined> {
+    if (!isActive(view.rec)) throw inactive(view.rec)
     const free = maxAmount(available(view), 0n)
     if (amount <= free) {
       this.c.views.commit(view, { reserved: view.reserved + amount })
@@ -129,11 +130,11 @@ export class Funding {
   }
 
   private async request(view: ChannelView, amount: bigint, reserve: bigint): Promise<TxHash> {
+    if (!isActive(view.rec)) throw inactive(view.rec)
     if (view.rec.pendingMessage !== undefined) {
       this.c.views.commit(view, { queued: view.rec.queued + amount, reserved: view.reserved + reserve })
       return new Promise((resolve, reject) => view.waiters.push({ resolve, reject, amount, reserve }))
     }
-    if (!isActive(view.rec)) throw inactive(view.rec)
     try {
       return await this.send(view, amount, reserve)
     } catch (err) {

@@ -24,24 +24,12 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, test } from 'node:test'
 import type { Address } from '@l2bench/core'
-import { Wallet } from '@l2bench/l1-mock'
 import { PaychManager, type SignedVoucher, SqliteStore } from '../src/index.ts'
-import { CrashError, CrashPlan, type World, channelInfo, crashingL1, crashingStore, makeWorld, settleAll, turns } from './helpers.ts'
+import { CrashError, CrashPlan, type World, base16Digits, channelInfo, log16, makeWorld, openCrashing, reopen, settleAll, turns } from './helpers.ts'
 
 const dir = mkdtempSync(join(tmpdir(), 'paych-crash-'))
 after(() => rmSync(dir, { recursive: true, force: true }))
 let files = 0
-
-/** Opens a manager for `wallet`'s key over `path`, its store and L1 wired to `plan`. */
-async function openCrashing(w: World, wallet: Wallet, path: string, plan: CrashPlan): Promise<PaychManager> {
-  const l1 = crashingL1(w.l1, plan)
-  return PaychManager.open({ l1, wallet: new Wallet(wallet.signer, l1), contract: w.contract, store: crashingStore(new SqliteStore(path), plan) })
-}
-
-/** Reopens after the kill: plain L1, plain store, a fresh Wallet object. */
-function reopen(w: World, wallet: Wallet, path: string): Promise<PaychManager> {
-  return PaychManager.open({ l1: w.l1, wallet: new Wallet(wallet.signer, w.l1), contract: w.contract, store: new SqliteStore(path) })
-}
 
 const AMOUNT = { createA: 1n, add1: 16n, add2: 256n, add3: 4096n, createB: 65536n } as const
 type Request = keyof typeof AMOUNT
@@ -93,12 +81,6 @@ async function fundingWorkload(m: PaychManager, w: World, plan: CrashPlan): Prom
   return acked
 }
 
-function base16Digits(x: bigint): number[] {
-  const out: number[] = []
-  for (let v = x; v > 0n; v /= 16n) out.push(Number(v % 16n))
-  return out
-}
-
 async function fundingRun(crashAt: number): Promise<{ points: number; crashed: boolean }> {
   const w = makeWorld({ autoMine: false, seed: `crash-${crashAt}` })
   const path = join(dir, `f${files++}.sqlite`)
@@ -138,12 +120,6 @@ async function fundingRun(crashAt: number): Promise<{ points: number; crashed: b
   assert.equal(w.l1.totalBalances() + w.l1.totalBurnt(), w.l1.totalMinted())
   m2.close()
   return { points: plan.points, crashed: plan.crashed }
-}
-
-function log16(x: bigint): number {
-  let n = 0
-  for (let v = x; v > 1n; v /= 16n) n++
-  return n
 }
 
 test('a kill at any store write or L1 send while funding: no amount lost or sent twice, nonces right after restart', async () => {

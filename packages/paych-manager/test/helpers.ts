@@ -1,8 +1,8 @@
 /** Shared fixtures for the paych tests: a mock chain, funded wallets, a deployed contract. */
 import assert from 'node:assert/strict'
 import { type Address, NodeSigner, type Signer, secretKeyFromSeed } from '@l2bench/core'
-import { MockL1, type MockL1Options, type Receipt, Wallet } from '@l2bench/l1-mock'
-import { PaychContract, type ChannelInfo, type LaneState, PaychError, type PaychErrorCode, type SignedVoucher, type VoucherBody, plainVoucher, signVoucher } from '../src/index.ts'
+import { type CallContext, MockL1, type MockL1Options, type Receipt, RevertError, Wallet } from '@l2bench/l1-mock'
+import { type PaychCall, PaychContract, PaychManager, SqliteStore, type ChannelInfo, type LaneState, PaychError, type PaychErrorCode, type SignedVoucher, type VoucherBody, plainVoucher, signVoucher } from '../src/index.ts'
 
 export const ETH = 10n ** 18n
 
@@ -12,18 +12,36 @@ export interface World {
   payer: Wallet
   payee: Wallet
   mallory: Wallet
+  /** Calls of these types revert when mined (on-chain failure without a reorg); filled by tests. */
+  reverts: Set<PaychCall['type']>
 }
 
-export function makeWorld(options: MockL1Options & { settleDelay?: number; seed?: string } = {}): World {
-  const { settleDelay, seed = 'w', ...l1Options } = options
+/** The paych contract with injected reverts: a call whose type is in `reverts` fails in the block. */
+class RevertingPaych extends PaychContract {
+  constructor(
+    options: { settleDelay?: number },
+    readonly reverts: Set<PaychCall['type']>,
+  ) {
+    super(options)
+  }
+  override execute(ctx: CallContext, call: PaychCall): unknown {
+    if (this.reverts.has(call.type)) throw new RevertError(`injected revert of ${call.type}`)
+    return super.execute(ctx, call)
+  }
+}
+
+export function makeWorld(options: MockL1Options & { settleDelay?: number; seed?: string; injectReverts?: boolean } = {}): World {
+  const { settleDelay, seed = 'w', injectReverts = false, ...l1Options } = options
   const l1 = new MockL1(l1Options)
-  const contract = l1.deploy(new PaychContract(settleDelay === undefined ? {} : { settleDelay }))
+  const reverts = new Set<PaychCall['type']>()
+  const config = settleDelay === undefined ? {} : { settleDelay }
+  const contract = l1.deploy(injectReverts ? new RevertingPaych(config, reverts) : new PaychContract(config))
   const wallet = (name: string) => new Wallet(new NodeSigner(secretKeyFromSeed(`${seed}/${name}`)), l1)
   const payer = wallet('payer')
   const payee = wallet('payee')
   const mallory = wallet('mallory')
   for (const w of [payer, payee, mallory]) l1.mint(w.address, 1000n * ETH)
-  return { l1, contract, payer, payee, mallory }
+  return { l1, contract, payer, payee, mallory, reverts }
 }
 
 /** Opens a channel payer → payee directly through the contract (auto-mine). */
@@ -151,4 +169,28 @@ export async function settleAll(l1: MockL1, managers: Array<{ idle(): Promise<vo
     }
   }
   throw new Error(`still ${l1.pendingCount()} transactions pending after ${rounds} blocks`)
+}
+
+/** Opens a manager for `wallet`'s key over the SQLite file `path`, its store and L1 wired to `plan`. */
+export async function openCrashing(w: World, wallet: Wallet, path: string, plan: CrashPlan): Promise<PaychManager> {
+  const l1 = crashingL1(w.l1, plan)
+  return PaychManager.open({ l1, wallet: new Wallet(wallet.signer, l1), contract: w.contract, store: crashingStore(new SqliteStore(path), plan) })
+}
+
+/** Reopens after a kill or a close: plain L1, plain store, a fresh Wallet object (it knows no nonces). */
+export function reopen(w: World, wallet: Wallet, path: string): Promise<PaychManager> {
+  return PaychManager.open({ l1: w.l1, wallet: new Wallet(wallet.signer, w.l1), contract: w.contract, store: new SqliteStore(path) })
+}
+
+/** Base-16 digits, least significant first (amounts are distinct powers of 16: a digit of 2 is a double send). */
+export function base16Digits(x: bigint): number[] {
+  const out: number[] = []
+  for (let v = x; v > 0n; v /= 16n) out.push(Number(v % 16n))
+  return out
+}
+
+export function log16(x: bigint): number {
+  let n = 0
+  for (let v = x; v > 1n; v /= 16n) n++
+  return n
 }

@@ -4,13 +4,34 @@
  * + burnt gas equal what was minted; the contract holds exactly the open
  * channels' balances; toSend never exceeds a channel's balance and matches a
  * model of the lanes; and at collect each side gets exactly its share.
+ * Random funding sequences with clean restarts and a kill at a random store
+ * write or L1 send: every acknowledged amount reaches L1 exactly once, the
+ * chain holds what the store promised, payer spent = channel funds + gas.
  */
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { test } from 'node:test'
+import type { Address } from '@l2bench/core'
 import fc from 'fast-check'
 import type { Receipt } from '@l2bench/l1-mock'
-import { type LaneState, PaychManager } from '../src/index.ts'
-import { channelInfo, makeWorld, openChannel, plain, revertCode } from './helpers.ts'
+import { type LaneState, PaychManager, SqliteStore, isPaychError } from '../src/index.ts'
+import {
+  CrashError,
+  CrashPlan,
+  base16Digits,
+  channelInfo,
+  log16,
+  makeWorld,
+  openChannel,
+  openCrashing,
+  plain,
+  reopen,
+  revertCode,
+  settleAll,
+  turns,
+} from './helpers.ts'
 
 type Op =
   | { kind: 'voucher'; lane: number; bump: bigint; nonceSkip: number; stale: boolean; by: 'payee' | 'payer' }
@@ -151,3 +172,91 @@ test('property: random manager voucher sequences never spend above the channel, 
 function minBig(a: bigint, b: bigint): bigint {
   return a < b ? a : b
 }
+
+type FundingOp = { kind: 'create' } | { kind: 'add'; channel: number } | { kind: 'mine' } | { kind: 'restart' }
+
+const fundingOpArb: fc.Arbitrary<FundingOp> = fc.oneof(
+  { weight: 2, arbitrary: fc.constant({ kind: 'create' as const }) },
+  { weight: 4, arbitrary: fc.record({ kind: fc.constant('add' as const), channel: fc.integer({ min: 0, max: 3 }) }) },
+  { weight: 3, arbitrary: fc.constant({ kind: 'mine' as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: 'restart' as const }) },
+)
+
+test('property: random funding with restarts and a kill at a random point — every acknowledged amount reaches L1 exactly once, and payer spent = channel funds + gas', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'paych-prop-'))
+  let runs = 0
+  try {
+    await fc.assert(
+      fc.asyncProperty(fc.array(fundingOpArb, { minLength: 1, maxLength: 14 }), fc.integer({ min: 0, max: 80 }), async (ops, crashAt) => {
+        const w = makeWorld({ autoMine: false, seed: `prop-${runs}` })
+        const path = join(dir, `p${runs++}.sqlite`)
+        const plan = new CrashPlan(crashAt === 0 ? Number.POSITIVE_INFINITY : crashAt)
+        const payerStart = w.l1.balanceOf(w.payer.address)
+        let m = await openCrashing(w, w.payer, path, plan)
+        const channels: Address[] = []
+        const acked = new Set<bigint>()
+        let next = 1n
+        const ignoreStop = (err: unknown) => {
+          if (!(err instanceof CrashError || isPaychError(err, 'MANAGER_CLOSED') || plan.crashed)) throw err
+        }
+        for (const op of ops) {
+          if (plan.crashed) break
+          if (op.kind === 'create') {
+            const amount = next
+            next *= 16n
+            try {
+              channels.push((await m.create(w.payer.address, w.payee.address, amount)).channel)
+              acked.add(amount)
+            } catch (err) {
+              ignoreStop(err)
+            }
+          } else if (op.kind === 'add') {
+            const channel = channels[op.channel % Math.max(channels.length, 1)]
+            if (channel === undefined) continue
+            const amount = next
+            next *= 16n
+            m.addFunds(channel, amount).then(() => acked.add(amount), ignoreStop)
+            await turns(2)
+          } else if (op.kind === 'mine') {
+            w.l1.mine()
+            await turns()
+          } else {
+            m.close() // a clean restart: queued callers are told MANAGER_CLOSED, their funds go out after it
+            m = await openCrashing(w, w.payer, path, plan)
+          }
+        }
+        await turns()
+        m.close()
+        const reader = new SqliteStore(path)
+        let promised = 0n
+        for (const rec of reader.listChannels()) if (rec.direction === 'outbound') promised += rec.confirmed + rec.pendingAmount + rec.queued
+        reader.close()
+        const final = await reopen(w, w.payer, path)
+        await settleAll(w.l1, [final])
+        assert.deepEqual(final.backgroundErrors.map(String), [])
+        let onChain = 0n
+        for (const e of w.l1.events({ address: w.contract.address, name: 'Create' })) {
+          const ch = e.data.channel as Address
+          const st = await final.status(ch)
+          const balance = channelInfo(w, ch).balance
+          assert.deepEqual([st.confirmedAmount, st.pendingAmount, st.queuedAmount], [balance, 0n, 0n])
+          onChain += balance
+        }
+        const digits = base16Digits(onChain)
+        assert.ok(
+          digits.every((d) => d <= 1),
+          `an amount reached L1 twice: 0x${onChain.toString(16)}`,
+        )
+        for (const a of acked) assert.equal(digits[log16(a)], 1, `acknowledged ${a} never reached L1`)
+        assert.equal(onChain, promised, 'L1 holds what the store promised')
+        assert.equal(w.l1.balanceOf(w.contract.address), onChain)
+        assert.equal(payerStart - w.l1.balanceOf(w.payer.address), onChain + w.l1.totalBurnt(), 'payer spent = channel funds + gas')
+        assert.equal(w.l1.totalBalances() + w.l1.totalBurnt(), w.l1.totalMinted())
+        final.close()
+      }),
+      { numRuns: 40 },
+    )
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})

@@ -20,6 +20,10 @@ export const channelOptions = z.strictObject({
 
 export const paychOptions = z.strictObject({
   store: z.enum(['sqlite', 'memory']).default('sqlite').describe('Where each manager keeps its vouchers: SQLite or memory.'),
+  synchronous: z
+    .enum(['FULL', 'NORMAL'])
+    .default('NORMAL')
+    .describe("SQLite synchronous pragma for the sqlite store (the store's own default is FULL; NORMAL as the channel design)."),
   settleDelay: z.number().int().min(1).max(1_000_000).default(100).describe("Settle delay in L1 blocks (Filecoin's default is 12 h)."),
 })
 

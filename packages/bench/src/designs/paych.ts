@@ -51,7 +51,7 @@ export class PaychDesign implements Design {
     this.contract = world.l1.deploy(new PaychContract({ settleDelay: this.options.settleDelay }))
     if (this.options.store === 'sqlite') this.dir = mkdtempSync(join(tmpdir(), 'l2bench-paych-'))
     world.note(
-      `One one-way voucher channel per paying direction, funded with that direction's total volume × headroom (perfect foresight); soft = final latency (a voucher is redeemable at once); store ${this.options.store}; settle delay ${this.options.settleDelay} blocks.`,
+      `One one-way voucher channel per paying direction, funded with that direction's total volume × headroom (perfect foresight); soft = final latency (a voucher is redeemable at once); store ${this.options.store}${this.options.store === 'sqlite' ? ` (synchronous=${this.options.synchronous})` : ''}; settle delay ${this.options.settleDelay} blocks.`,
     )
     const volume = new Map<string, bigint>()
     for (const p of world.workload.payments) volume.set(`${p.from}>${p.to}`, (volume.get(`${p.from}>${p.to}`) ?? 0n) + p.amount)
@@ -74,7 +74,7 @@ export class PaychDesign implements Design {
   private async manager(user: number): Promise<PaychManager> {
     let m = this.managers.get(user)
     if (m === undefined) {
-      const store: PaychStore = this.dir === undefined ? new MemoryStore() : new SqliteStore(join(this.dir, `user-${user}.db`))
+      const store: PaychStore = this.dir === undefined ? new MemoryStore() : new SqliteStore(join(this.dir, `user-${user}.db`), { synchronous: this.options.synchronous })
       m = await PaychManager.open({ l1: this.world.l1, wallet: this.world.users[user]!.wallet, contract: this.contract, store })
       this.managers.set(user, m)
     }
