@@ -194,3 +194,44 @@ export function log16(x: bigint): number {
   for (let v = x; v > 1n; v /= 16n) n++
   return n
 }
+
+/**
+ * After the payer's manager was killed or closed: reopens it over `path` with
+ * a fresh Wallet, mines until nothing is pending, and checks the funding
+ * outcome — the reopened manager met no error; every channel the payer
+ * created on chain is tracked with matching confirmed funds and nothing
+ * pending or queued; no amount (distinct powers of 16) reached L1 twice;
+ * every acknowledged amount reached it; L1 holds exactly what the store
+ * promised (confirmed + pending + queued) before the reopen; payer spent =
+ * channel funds + gas (only the payer sends here).
+ */
+export async function checkFundingAfterRestart(w: World, path: string, acked: Iterable<bigint>, payerStart: bigint, where: string): Promise<void> {
+  const reader = new SqliteStore(path)
+  let promised = 0n
+  for (const rec of reader.listChannels()) if (rec.direction === 'outbound') promised += rec.confirmed + rec.pendingAmount + rec.queued
+  reader.close()
+  const m = await reopen(w, w.payer, path)
+  await settleAll(w.l1, [m])
+  assert.deepEqual(m.backgroundErrors.map(String), [], where)
+  const created = w.l1.events({ address: w.contract.address, name: 'Create' }).filter((e) => e.data.from === w.payer.address)
+  let onChain = 0n
+  for (const e of created) {
+    const ch = e.data.channel as Address
+    const st = await m.status(ch) // UNKNOWN_CHANNEL if the manager forgot a channel it created
+    const balance = channelInfo(w, ch).balance
+    assert.deepEqual([st.direction, st.confirmedAmount, st.pendingAmount, st.queuedAmount], ['outbound', balance, 0n, 0n], where)
+    onChain += balance
+  }
+  assert.deepEqual((await m.list()).sort(), created.map((e) => e.data.channel as Address).sort(), where)
+  const digits = base16Digits(onChain)
+  assert.ok(
+    digits.every((d) => d <= 1),
+    `an amount reached L1 twice: 0x${onChain.toString(16)} (${where})`,
+  )
+  for (const a of acked) assert.equal(digits[log16(a)], 1, `acknowledged ${a} never reached L1 (${where})`)
+  assert.equal(onChain, promised, `L1 holds ${onChain}, the store promised ${promised} (${where})`)
+  assert.equal(w.l1.balanceOf(w.contract.address), onChain, where)
+  assert.equal(payerStart - w.l1.balanceOf(w.payer.address), onChain + w.l1.totalBurnt(), `payer spent = channel funds + gas (${where})`)
+  assert.equal(w.l1.totalBalances() + w.l1.totalBurnt(), w.l1.totalMinted())
+  m.close()
+}

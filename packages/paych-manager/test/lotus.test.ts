@@ -17,6 +17,15 @@ async function payeeOf(w: World) {
   return PaychManager.open({ l1: w.l1, wallet: w.payee, contract: w.contract })
 }
 
+/** A channel payer → payee created through the payer's manager and mined (manual mining). */
+async function minedChannel(w: World, amount: bigint) {
+  const payer = await PaychManager.open({ l1: w.l1, wallet: w.payer, contract: w.contract })
+  const { channel } = await payer.create(w.payer.address, w.payee.address, amount)
+  w.l1.mine()
+  await payer.idle()
+  return { payer, channel }
+}
+
 /** Redeems vouchers on chain directly (the lane states Lotus's tests put in their mock). */
 async function onChain(w: World, ...vs: SignedVoucher[]) {
   for (const voucher of vs) await w.payee.callOk(w.contract, { type: 'update', voucher, secret: undefined })
@@ -98,10 +107,7 @@ test('TestAddVoucherNextLane / TestAllocateLaneWithExistingLaneState: a voucher 
 
 test('TestBestSpendable: after a lane is redeemed the best of the others is still chosen, and a lower redemption pending does not hide the best', async () => {
   const w = makeWorld({ autoMine: false })
-  const payer = await PaychManager.open({ l1: w.l1, wallet: w.payer, contract: w.contract })
-  const { channel } = await payer.create(w.payer.address, w.payee.address, 20n)
-  w.l1.mine()
-  await payer.idle()
+  const { payer, channel } = await minedChannel(w, 20n)
   const payee = await payeeOf(w)
   const l1v = [1n, 2n, 3n].map((a) => plain(w.payer.signer, w, channel, 1, a, a))
   const l2v1 = plain(w.payer.signer, w, channel, 2, 1n, 2n)
@@ -122,10 +128,7 @@ test('TestBestSpendable: after a lane is redeemed the best of the others is stil
 
 test('TestSubmitVoucher: a voucher submitted without being added is stored, and cannot be submitted again', async () => {
   const w = makeWorld({ autoMine: false })
-  const payer = await PaychManager.open({ l1: w.l1, wallet: w.payer, contract: w.contract })
-  const { channel } = await payer.create(w.payer.address, w.payee.address, 50n)
-  w.l1.mine()
-  await payer.idle()
+  const { channel } = await minedChannel(w, 50n)
   const payee = await payeeOf(w)
   const v = plain(w.payer.signer, w, channel, 1, 1n, 3n)
   await payee.voucherSubmit(channel, v)

@@ -16,20 +16,17 @@ import { test } from 'node:test'
 import type { Address } from '@l2bench/core'
 import fc from 'fast-check'
 import type { Receipt } from '@l2bench/l1-mock'
-import { type LaneState, PaychManager, SqliteStore, isPaychError } from '../src/index.ts'
+import { type LaneState, PaychManager, isPaychError } from '../src/index.ts'
 import {
   CrashError,
   CrashPlan,
-  base16Digits,
   channelInfo,
-  log16,
+  checkFundingAfterRestart,
   makeWorld,
   openChannel,
   openCrashing,
   plain,
-  reopen,
   revertCode,
-  settleAll,
   turns,
 } from './helpers.ts'
 
@@ -227,32 +224,7 @@ test('property: random funding with restarts and a kill at a random point — ev
         }
         await turns()
         m.close()
-        const reader = new SqliteStore(path)
-        let promised = 0n
-        for (const rec of reader.listChannels()) if (rec.direction === 'outbound') promised += rec.confirmed + rec.pendingAmount + rec.queued
-        reader.close()
-        const final = await reopen(w, w.payer, path)
-        await settleAll(w.l1, [final])
-        assert.deepEqual(final.backgroundErrors.map(String), [])
-        let onChain = 0n
-        for (const e of w.l1.events({ address: w.contract.address, name: 'Create' })) {
-          const ch = e.data.channel as Address
-          const st = await final.status(ch)
-          const balance = channelInfo(w, ch).balance
-          assert.deepEqual([st.confirmedAmount, st.pendingAmount, st.queuedAmount], [balance, 0n, 0n])
-          onChain += balance
-        }
-        const digits = base16Digits(onChain)
-        assert.ok(
-          digits.every((d) => d <= 1),
-          `an amount reached L1 twice: 0x${onChain.toString(16)}`,
-        )
-        for (const a of acked) assert.equal(digits[log16(a)], 1, `acknowledged ${a} never reached L1`)
-        assert.equal(onChain, promised, 'L1 holds what the store promised')
-        assert.equal(w.l1.balanceOf(w.contract.address), onChain)
-        assert.equal(payerStart - w.l1.balanceOf(w.payer.address), onChain + w.l1.totalBurnt(), 'payer spent = channel funds + gas')
-        assert.equal(w.l1.totalBalances() + w.l1.totalBurnt(), w.l1.totalMinted())
-        final.close()
+        await checkFundingAfterRestart(w, path, acked, payerStart, `ops ${JSON.stringify(ops)}, kill at ${crashAt}`)
       }),
       { numRuns: 40 },
     )
