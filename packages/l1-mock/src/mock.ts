@@ -270,7 +270,7 @@ export class MockL1 implements L1, AdmissionView {
       return hash
     }
     // A dropped transaction sent again is live again: its receipt is whatever happens to it now.
-    this.droppedTxs.delete(hash)
+    this.book.dropped.delete(hash)
     const eligibleHeight = this.height + 1 + this.faults.delayOf(from)
     this.mempool.push({ tx, hash, from, eligibleHeight, seq: this.seq++ })
     this.pendingHashes.add(hash)
