@@ -7,7 +7,7 @@
  *   open(B, pkA, pkB, …) + value  → funding  (A's deposit; B has `fundingTimeout` blocks)
  *   confirm + value (B)            → open     (B's deposit, exactly as A declared it)
  *   refund (A, after the timeout)  → closed   (A takes her deposit back)
- *   topUp + value (A or B)         → open     (deposit grows; the parties sign the new split first)
+ *   topUp(state, sigs) + value     → open     (deposit grows by value; the state signed by both must hold the new total)
  *   close(final state, both sigs)  → closed   (pays at once)
  *   register(state, both sigs)     → disputed (window Δ blocks starts; only a party may register)
  *   challenge(newer state)         → disputed (same deadline: refuting never extends the window)
@@ -75,7 +75,7 @@ export const adjudicatorAbi = codec.messages({
   ],
   confirm: [2, codec.struct({ channelId: codec.fixedBytes(32) })],
   refund: [3, codec.struct({ channelId: codec.fixedBytes(32) })],
-  topUp: [4, codec.struct({ channelId: codec.fixedBytes(32) })],
+  topUp: [4, signedArgs],
   close: [5, signedArgs],
   register: [6, signedArgs],
   challenge: [7, signedArgs],
@@ -150,7 +150,7 @@ export class Adjudicator extends Contract<AdjudicatorCall> {
       case 'refund':
         return this.refund(ctx, call.channelId)
       case 'topUp':
-        return this.topUp(ctx, call.channelId)
+        return this.topUp(ctx, call.state, call.sigA, call.sigB)
       case 'close':
         return this.closeCooperative(ctx, call.state, call.sigA, call.sigB)
       case 'register':
@@ -222,10 +222,16 @@ export class Adjudicator extends Contract<AdjudicatorCall> {
     ctx.emit('Refunded', { channelId, amount: dep[0] }, { topics: 2 })
   }
 
-  private topUp(ctx: CallContext, channelId: Uint8Array): void {
-    const key = channelIdHex(channelId)
+  /**
+   * A deposit lands only together with a state signed by both that accounts
+   * for it (Σ state = deposits + value). Money sent any other way cannot
+   * raise the deposits, so no one can make the signed states unenforceable
+   * by depositing outside them (a 1-wei "ransom" top-up).
+   */
+  private topUp(ctx: CallContext, state: ChannelState, sigA: Uint8Array, sigB: Uint8Array): void {
+    const key = channelIdHex(state.channelId)
     const cfg = this.config(ctx, key)
-    if (cfg.phase !== 'open') ctx.revert(`channel is ${cfg.phase}, not open`, 'channelId')
+    if (cfg.phase !== 'open') ctx.revert(`channel is ${cfg.phase}, not open`, 'state.channelId')
     if (ctx.value <= 0n) ctx.revert('top-up must be positive', 'value')
     const params = this.params(ctx, key)
     const who = partyOf(params, ctx.sender)
@@ -233,8 +239,9 @@ export class Adjudicator extends Contract<AdjudicatorCall> {
     const dep = this.deposits(ctx, key)
     const next: [Amount, Amount] = [dep[0], dep[1]]
     next[who] = addAmounts('value', next[who], ctx.value)
+    this.checkSigned(ctx, key, params, state, sigA, sigB, next)
     ctx.sstore(`dep:${key}`, next, 'channel.deposits')
-    ctx.emit('ToppedUp', { channelId, party: who, amount: ctx.value, deposits: next }, { topics: 2 })
+    ctx.emit('ToppedUp', { channelId: state.channelId, party: who, amount: ctx.value, deposits: next, version: state.version }, { topics: 2 })
   }
 
   // ------------------------------------------------------------ closing
@@ -376,7 +383,7 @@ export class Adjudicator extends Contract<AdjudicatorCall> {
 
   // ------------------------------------------------------------ checks and storage
 
-  /** Verifies conservation against the deposits and both signatures; returns the deposits. */
+  /** Verifies conservation against the deposits (stored, or those a top-up is about to make) and both signatures. */
   private checkSigned(
     ctx: CallContext,
     key: string,
@@ -384,8 +391,8 @@ export class Adjudicator extends Contract<AdjudicatorCall> {
     state: ChannelState,
     sigA: Uint8Array,
     sigB: Uint8Array,
+    dep: readonly [Amount, Amount] = this.deposits(ctx, key),
   ): readonly [Amount, Amount] {
-    const dep = this.deposits(ctx, key)
     let total = state.balances[0] + state.balances[1]
     for (const e of state.locked) {
       if (e.amount === 0n) ctx.revert('locked amount must be positive', 'state.locked')

@@ -136,7 +136,7 @@ export async function openBenchPair(backend: VerifierName, store: BenchStore, se
   const pb = party('b')
   const stores: [ChannelStore, ChannelStore] = [mkStore('a'), mkStore('b')]
   const alice = new ChannelNode({ ...pa, adjudicator: adj, store: stores[0], verifier, timers: false })
-  const bob = new ChannelNode({ ...pb, adjudicator: adj, store: stores[1], verifier, timers: false })
+  const bob = new ChannelNode({ ...pb, adjudicator: adj, store: stores[1], verifier, timers: false, acceptLimits: { maxDeposit: 100n * ETH } })
   const links = memoryLinkPair()
   alice.attach(links[0])
   bob.attach(links[1])
@@ -298,7 +298,7 @@ export async function measureGas(): Promise<GasRow[]> {
   const c1 = await open(1n)
   row('open (A deposits)', c1.r)
   row('confirm (B deposits)', c1.c)
-  row('top-up', await a.client.topUp(c1.id, ETH))
+  row('top-up (with the state signed by both)', await a.client.topUp(sign(st(c1.id, 1n, [11n * ETH, 5n * ETH])), ETH))
   row('cooperative close', await a.client.close(sign(st(c1.id, 5n, [9n * ETH, 7n * ETH], true))))
   const c2 = await open(2n)
   const reg = await a.client.register(sign(st(c2.id, 3n, [9n * ETH, 6n * ETH])))

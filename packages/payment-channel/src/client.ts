@@ -63,8 +63,9 @@ export class AdjudicatorClient {
     return this.wallet.callOk(this.contract, { type: 'refund', channelId })
   }
 
-  topUp(channelId: Uint8Array, amount: Amount): Promise<Receipt> {
-    return this.wallet.callOk(this.contract, { type: 'topUp', channelId }, { value: amount })
+  /** Deposits `amount` more; `s` (signed by both) must hold the new total. */
+  topUp(s: SignedState, amount: Amount): Promise<Receipt> {
+    return this.wallet.callOk(this.contract, { type: 'topUp', state: s.state, sigA: s.sigs[0], sigB: s.sigs[1] }, { value: amount })
   }
 
   close(s: SignedState): Promise<Receipt> {

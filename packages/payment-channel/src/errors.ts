@@ -32,6 +32,8 @@ export type ChannelErrorCode =
   | 'CHANNEL_CLOSED'
   /** The proposal was not answered in time. */
   | 'TIMEOUT'
+  /** The peer refused the update repeatedly (its code is in the message); the request is given up. */
+  | 'REJECTED'
   /** An L1 step failed (revert, wrong on-chain parameters). */
   | 'L1'
   /** The node was stopped. */
@@ -42,6 +44,19 @@ export class FrameError extends L2Error {
   override name = 'FrameError'
   constructor(field: string, message: string, options: Omit<L2ErrorOptions, 'field'> = {}) {
     super('FRAME', message, { ...options, field })
+  }
+}
+
+/**
+ * A frame or handshake on a SecureLink was refused: `HANDSHAKE` (malformed or
+ * out of order), `AUTH` (signature or identity), `MAC` (frame not from the
+ * authenticated peer), `REPLAY`, `TIMEOUT` (hello or idle), `FRAME` (size).
+ * The frame never reaches the node.
+ */
+export class LinkError extends L2Error {
+  override name = 'LinkError'
+  constructor(code: 'HANDSHAKE' | 'AUTH' | 'MAC' | 'REPLAY' | 'TIMEOUT' | 'FRAME', field: string, message: string, options: Omit<L2ErrorOptions, 'field'> = {}) {
+    super(code, message, { ...options, field })
   }
 }
 

@@ -1,14 +1,17 @@
 /**
- * ChannelNode: the imperative shell around the pure protocol. It owns a
- * signer, a store, links to peers and an AdjudicatorClient, and exposes the
- * channel API (open, pay, closeCooperative, forceClose, challenge, finalize,
- * topUp, status) plus `on('payment')`.
+ * ChannelNode: the public API of a channel party, and the wiring of its parts.
  *
- * Effects from `step` run strictly in order; if `persist` throws (disk error,
- * injected crash) nothing after it runs, so no signature on a non-durable
- * state ever leaves the process. A malformed frame or a rejected message is
- * recorded (`errors`), answered with `reject` where that helps the peer, and
- * the node keeps serving.
+ *   peers.ts    authenticated links (signed handshake per connection, MAC per frame)
+ *   runtime.ts  slots, `step`, effects in order; the only writer of machines and the store
+ *   funding.ts  open / accept as step events plus each side's L1 part
+ *   chain.ts    L1 events, the enforceable state, top-up deposits
+ *   protocol.ts the pure state machine
+ *
+ * A malformed frame or a rejected message is recorded (`errors`), answered
+ * with `reject` where that helps an honest peer, and the node keeps serving.
+ * If the store fails (disk full) the node stops: it rejects what is waiting,
+ * closes its connections (peers see a disconnect, not silence) and can be
+ * brought back in the same process with `restart()` once the store works.
  *
  * The node also watches the adjudicator: when a state older than its own is
  * registered for one of its channels it challenges inside the window (unless
@@ -20,50 +23,36 @@ import {
   type Amount,
   AmountError,
   DecodeError,
-  SignatureError,
   InvalidInputError,
   L2Error,
+  SignatureError,
   type Signer,
   type Verifier,
-  bytesEqual,
   nodeVerifier,
   toAddress,
   toAmount,
   toHex,
   toPositiveAmount,
 } from '@l2bench/core'
-import type { L1, L1Event, Receipt, Unsubscribe, Wallet } from '@l2bench/l1-mock'
+import type { L1, Receipt, Unsubscribe, Wallet } from '@l2bench/l1-mock'
 import type { Adjudicator, ChannelInfo } from './adjudicator.ts'
+import { Chain } from './chain.ts'
 import { AdjudicatorClient } from './client.ts'
 import { ChannelError } from './errors.ts'
-import {
-  type ChannelParams,
-  type Effect,
-  type Event,
-  type Machine,
-  type UpdateKind,
-  type UpdatePolicy,
-  type StepContext,
-  completeOpen,
-  createMachine,
-  step,
-} from './protocol.ts'
-import {
-  type ChannelState,
-  type LockedEntry,
-  type PartyIndex,
-  type Penalty,
-  type SignedState,
-  applyPayment,
-  channelIdHex,
-  deriveChannelId,
-  other,
-  stateTotal,
-} from './state.ts'
+import { type AcceptLimits, DEFAULT_ACCEPT_LIMITS, Funding } from './funding.ts'
+import { PeerTable } from './peers.ts'
 import { isFullySigned } from './phase.ts'
+import type { ChannelParams, Machine, StepContext, UpdatePolicy } from './protocol.ts'
+import { type PaymentEvent, type RetryLimits, Runtime, newRef } from './runtime.ts'
+import type { SecureLink } from './secure-link.ts'
+import { type ChannelState, type LockedEntry, type PartyIndex, type Penalty, type SignedState, applyPayment, channelIdHex, deriveChannelId, stateTotal } from './state.ts'
 import type { ChannelStore } from './store.ts'
 import type { Link } from './transport.ts'
-import { type WireMessage, decodeMessage, encodeMessage, paramsToWire } from './wire.ts'
+import { type WireMessage, decodeMessage, encodeMessage } from './wire.ts'
+
+export type { PaymentEvent } from './runtime.ts'
+
+export const CHANNEL_PROTOCOL = 'l2bench/payment-channel/v1'
 
 export interface ChannelNodeOptions {
   signer: Signer
@@ -81,8 +70,14 @@ export interface ChannelNodeOptions {
   policyReplacesDefault?: boolean
   /** Challenge stale registrations automatically (default true). */
   autoChallenge?: boolean
-  /** Decide on an incoming channel (default: accept). */
+  /** What this node agrees to when a peer opens a channel (defaults: DEFAULT_ACCEPT_LIMITS). */
+  acceptLimits?: Partial<AcceptLimits>
+  /** An extra decision on an incoming channel, after the limits (default: none). */
   acceptChannel?: (params: ChannelParams) => boolean
+  /** How often a request is re-proposed after losing a crossing or a rejection (defaults 16 and 2). */
+  retryLimits?: Partial<RetryLimits>
+  /** Link handshake and idle timeouts (ms; defaults 10,000 and 60,000). */
+  links?: { helloTimeoutMs?: number; idleTimeoutMs?: number }
   /** Receives every fully signed state (e.g. a Watchtower's `watch`). */
   onSignedState?: (signed: SignedState) => void
   /** Runs `tick` on a timer (default true; tests drive time themselves with false). */
@@ -108,12 +103,6 @@ export interface PayParameters {
   amount: Amount
 }
 
-export interface PaymentEvent {
-  channelId: `0x${string}`
-  amount: Amount
-  version: bigint
-}
-
 export interface ChannelStatus {
   channelId: `0x${string}`
   phase: Machine['phase']
@@ -127,26 +116,7 @@ export interface ChannelStatus {
   total: Amount
 }
 
-interface Request {
-  ref: number
-  kind: UpdateKind
-  build: (latest: ChannelState) => ChannelState
-  topUp: Amount
-  resolve: (v: bigint) => void
-  reject: (e: Error) => void
-}
-
-interface ChannelSlot {
-  machine: Machine
-  queue: Request[]
-  inFlight: Request | undefined
-  /** A request the machine proposed together with the previous one's completion (see NextUpdate). */
-  chained?: Request | undefined
-}
-
-type Listener = (e: PaymentEvent) => void
-
-let nextRef = 1
+type ChannelRef = { channelId: `0x${string}` | Uint8Array }
 
 export class ChannelNode {
   readonly signer: Signer
@@ -156,14 +126,15 @@ export class ChannelNode {
   readonly ctx: StepContext
   /** Rejected inputs (typed errors), newest last, capped. */
   readonly errors: L2Error[] = []
-  private readonly channels = new Map<string, ChannelSlot>()
-  private readonly peers = new Map<Address, Link>()
-  private readonly peerWaiters = new Map<Address, (() => void)[]>()
-  private readonly listeners = new Set<Listener>()
+  /** Set when the store failed: the node stopped itself (cleared by `restart`). */
+  failure: unknown
+  private readonly rt: Runtime
+  private readonly peers: PeerTable
+  private readonly funding: Funding
+  private readonly chain: Chain
+  private readonly listeners = new Set<(e: PaymentEvent) => void>()
   private readonly openWaiters = new Map<string, { resolve: () => void; reject: (e: Error) => void }>()
   private readonly finalWaiters = new Map<string, (s: SignedState) => void>()
-  /** Opens whose L1 deposit is not done yet (not to be repeated on resync), and incoming opens being processed. */
-  private readonly opening = new Set<string>()
   private unsubscribe: Unsubscribe | undefined
   private timer: NodeJS.Timeout | undefined
   private stopped = false
@@ -183,113 +154,108 @@ export class ChannelNode {
       ...(options.policy === undefined ? {} : { policy: options.policy }),
       ...(options.policyReplacesDefault === undefined ? {} : { policyReplacesDefault: options.policyReplacesDefault }),
     }
-    for (const m of this.store.loadAll()) {
-      const key = channelIdHex(m.params.channelId)
-      this.channels.set(key, { machine: m, queue: [], inFlight: undefined })
-      if (m.awaitingDeposit !== undefined) queueMicrotask(() => this.resumeTopUp(key).catch((err) => this.record(err)))
-    }
-    this.unsubscribe = this.l1.subscribe({ address: options.adjudicator.address }, (e) => this.onL1Event(e), { owner: options.wallet.address })
-    if (options.timers !== false) {
-      const period = Math.max(10, Math.floor((options.timeoutMs ?? 2_000) / 4))
-      this.timer = setInterval(() => this.tick(), period)
-      this.timer.unref()
-    }
+    const record = (err: unknown) => this.record(err)
+    this.rt = new Runtime(
+      this.ctx,
+      this.store,
+      {
+        send: (peer, msg) => this.sendTo(peer, msg),
+        chain: (key, eff) => {
+          if (eff.type === 'fund') this.funding.fund(key).catch(record)
+          else this.chain.ensureDeposit(key).catch(record)
+        },
+        opened: (key) => this.settleOpen(key),
+        openFailed: (key, code) => this.settleOpen(key, openFailure(code)),
+        final: (key, signed) => {
+          const w = this.finalWaiters.get(key)
+          this.finalWaiters.delete(key)
+          w?.(signed)
+        },
+        signed: (s) => this.options.onSignedState?.(s),
+        payment: (e) => {
+          for (const l of this.listeners) queueMicrotask(() => l(e))
+        },
+        failed: (err) => this.fail(err),
+      },
+      this.now,
+      { maxConflicts: 16, maxRejections: 2, ...options.retryLimits },
+    )
+    this.peers = new PeerTable({
+      signer: options.signer,
+      ...(options.verifier === undefined ? {} : { verifier: options.verifier }),
+      chainId: this.l1.chainId,
+      protocol: CHANNEL_PROTOCOL,
+      ...options.links,
+      onFrame: (peer, payload) => this.onFrame(peer, payload),
+      onPeer: (peer) => this.resync(peer),
+      onError: record,
+    })
+    this.funding = new Funding(this.rt, this.client, { ...DEFAULT_ACCEPT_LIMITS, ...options.acceptLimits }, {
+      now: this.now,
+      record,
+      openError: (key, err) => this.settleOpen(key, err),
+      acceptChannel: options.acceptChannel,
+    })
+    this.chain = new Chain(this.rt, this.client, {
+      now: this.now,
+      record,
+      stopped: () => this.stopped,
+      autoChallenge: () => this.options.autoChallenge !== false,
+      fund: (key) => this.funding.fund(key).catch(record),
+    })
+    this.start()
   }
 
   get l1(): L1 {
     return this.client.l1
   }
 
-  // ------------------------------------------------------------------ links
-
-  /** Uses `link` to talk to whoever says hello on it; resyncs on every (re)open. */
-  attach(link: Link): void {
-    let peer: Address | undefined
-    // Every (re)connection starts with hellos both ways; each hello (re)binds the peer and resyncs its channels.
-    link.onOpen(() => {
-      link.send(encodeMessage({ type: 'hello', address: this.address, chainId: this.l1.chainId }))
-    })
-    link.onClose(() => {
-      if (peer !== undefined && this.peers.get(peer) === link) this.peers.delete(peer)
-    })
-    link.onFrame((frame) => {
-      if (this.stopped) return
-      let msg: WireMessage
-      try {
-        msg = decodeMessage(frame)
-      } catch (err) {
-        this.record(err)
-        return
-      }
-      if (msg.type === 'hello') {
-        if (peer !== undefined && msg.address !== peer) {
-          this.record(new InvalidInputError('address', 'peer already introduced itself on this link'))
-          return
-        }
-        if (msg.chainId !== this.l1.chainId) {
-          this.record(new InvalidInputError('chainId', `peer is on chain ${msg.chainId}`))
-          link.close()
-          return
-        }
-        peer = msg.address
-        this.peers.set(peer, link)
-        for (const w of this.peerWaiters.get(peer) ?? []) w()
-        this.peerWaiters.delete(peer)
-        this.resync(peer)
-        return
-      }
-      if (peer === undefined) {
-        this.record(new InvalidInputError('type', `${msg.type} before hello`))
-        return
-      }
-      this.handle(peer, msg)
-    })
-  }
-
-  /** Resolves once `peer` has said hello on some link (immediately if it already has). */
-  whenConnected(peer: Address): Promise<void> {
-    const a = toAddress('peer', peer)
-    if (this.peers.has(a)) return Promise.resolve()
-    return new Promise((resolve) => {
-      const list = this.peerWaiters.get(a) ?? []
-      list.push(resolve)
-      this.peerWaiters.set(a, list)
-    })
-  }
-
-  /** Whether a link to `peer` is up. */
-  isConnected(peer: Address): boolean {
-    return this.peers.has(toAddress('peer', peer))
-  }
-
-  private resync(peer: Address): void {
-    for (const [key, slot] of this.channels) {
-      const m = slot.machine
-      if (this.peerOf(m) !== peer || m.phase === 'closed') continue
-      if (m.phase === 'funding') {
-        // An unfinished open resumes: A repeats her request, B finishes his part.
-        if (m.me === 0) {
-          if (!this.opening.has(key)) this.resumeOpen(key).catch((err) => this.record(err))
-        }
-        else this.finishFunding(key).catch((err) => this.record(err))
-        continue
-      }
-      try {
-        this.dispatch(key, { type: 'connected', now: this.now() })
-      } catch (err) {
-        this.record(err)
-      }
+  /** Loads the channels, resumes top-ups in flight, subscribes to L1 and starts the timer. */
+  private start(): void {
+    for (const m of this.rt.load()) {
+      const key = channelIdHex(m.params.channelId)
+      if (m.awaitingDeposit !== undefined) queueMicrotask(() => this.chain.ensureDeposit(key).catch((err) => this.record(err)))
+    }
+    this.unsubscribe = this.l1.subscribe({ address: this.options.adjudicator.address }, this.chain.onEvent, { owner: this.options.wallet.address })
+    if (this.options.timers !== false) {
+      const period = Math.max(10, Math.floor((this.options.timeoutMs ?? 2_000) / 4))
+      this.timer = setInterval(() => this.tick(), period)
+      this.timer.unref()
     }
   }
 
-  private peerOf(m: Machine): Address {
-    return m.params.parties[other(m.me)]
+  // ------------------------------------------------------------------ links
+
+  /** Uses `link` to talk to whoever authenticates on it; resyncs on every (re)connection. Returns the authenticated view. */
+  attach(link: Link): SecureLink {
+    return this.peers.attach(link)
+  }
+
+  /** Resolves once `peer` has authenticated on some link (immediately if it has). */
+  whenConnected(peer: Address): Promise<void> {
+    return this.peers.whenConnected(peer)
+  }
+
+  /** Whether an authenticated link to `peer` is up. */
+  isConnected(peer: Address): boolean {
+    return this.peers.isConnected(peer)
+  }
+
+  /** The authenticated link that reaches `peer` (what this node sends on). */
+  linkTo(peer: Address): SecureLink | undefined {
+    return this.peers.route(toAddress('peer', peer))
+  }
+
+  private resync(peer: Address): void {
+    if (this.stopped) return
+    for (const [key, slot] of this.rt.channels)
+      if (this.rt.peerOf(slot.machine) === peer && slot.machine.phase !== 'closed')
+        this.rt.tryDispatch(key, { type: 'connected', now: this.now() }, (err) => this.record(err))
   }
 
   private sendTo(peer: Address, msg: WireMessage): void {
     // A stopped (or crashed) node sends nothing.
-    if (this.stopped) return
-    this.peers.get(peer)?.send(encodeMessage(msg))
+    if (!this.stopped) this.peers.send(peer, encodeMessage(msg))
   }
 
   private record(err: unknown): void {
@@ -298,175 +264,43 @@ export class ChannelNode {
     if (this.errors.length > 1000) this.errors.shift()
   }
 
-  // ------------------------------------------------------------------ events
-
-  on(event: 'payment', listener: Listener): () => void {
+  on(event: 'payment', listener: (e: PaymentEvent) => void): () => void {
     if (event !== 'payment') throw new InvalidInputError('event', `unknown event ${String(event)}`)
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
   }
 
-  // ------------------------------------------------------------------ dispatch
-
-  private slot(channelId: `0x${string}` | Uint8Array, field = 'channelId'): [string, ChannelSlot] {
-    const key = typeof channelId === 'string' ? channelId.toLowerCase().replace(/^0x/, '') : channelId instanceof Uint8Array ? channelIdHex(channelId) : ''
-    const slot = this.channels.get(key)
-    if (slot === undefined) throw new ChannelError('UNKNOWN_CHANNEL', field, `no channel ${key.slice(0, 16)}…`)
-    return [key, slot]
-  }
-
-  /** Runs one event through `step` and executes its effects in order. Throws what step throws. */
-  private dispatch(key: string, ev: Event, offered?: Request): void {
-    const slot = this.channels.get(key)
-    if (slot === undefined) throw new ChannelError('UNKNOWN_CHANNEL', 'channelId', 'unknown channel')
-    const { machine, effects } = step(this.ctx, slot.machine, ev)
-    if (offered !== undefined && machine.pending?.ref === offered.ref && slot.queue[0] === offered) {
-      // The machine took the offered request: it is in flight once its 'completed' for the previous one has run.
-      slot.queue.shift()
-      slot.chained = offered
-    }
-    // Effects in order; a failing persist stops everything after it. The new
-    // machine is installed before any outward effect runs, so a re-entrant
-    // call (a listener paying from its callback) sees it.
-    let installed = false
-    for (const eff of effects) {
-      if (eff.type === 'persist') {
-        this.persist(eff.machine)
-        continue
-      }
-      if (!installed) {
-        slot.machine = machine
-        installed = true
-      }
-      this.runEffect(key, slot, eff)
-    }
-    if (!installed) slot.machine = machine
-    this.pump(key, slot)
-  }
-
-  private runEffect(key: string, slot: ChannelSlot, eff: Exclude<Effect, { type: 'persist' }>): void {
-    const m = slot.machine
-    switch (eff.type) {
-      case 'send':
-        this.sendTo(this.peerOf(m), eff.msg)
-        if (this.options.onSignedState !== undefined && (eff.msg.type === 'accept' || eff.msg.type === 'confirm')) this.options.onSignedState(m.latest)
-        return
-      case 'completed': {
-        const r = slot.inFlight
-        if (r !== undefined && r.ref === eff.ref) {
-          slot.inFlight = slot.chained
-          slot.chained = undefined
-          r.resolve(eff.version)
-        }
-        return
-      }
-      case 'received': {
-        const e: PaymentEvent = { channelId: `0x${key}`, amount: eff.amount, version: eff.version }
-        for (const l of this.listeners) queueMicrotask(() => l(e))
-        return
-      }
-      case 'retry': {
-        const r = slot.inFlight
-        if (r !== undefined && r.ref === eff.ref) {
-          slot.inFlight = undefined
-          slot.queue.unshift(r)
-        }
-        return
-      }
-      case 'timeout': {
-        const r = slot.inFlight
-        if (r !== undefined && r.ref === eff.ref) {
-          slot.inFlight = undefined
-          r.reject(new ChannelError('TIMEOUT', 'channelId', `no countersignature for v${eff.version}; close with the latest state if the peer stays silent`))
-        }
-        return
-      }
-      case 'final': {
-        const w = this.finalWaiters.get(key)
-        if (w !== undefined) {
-          this.finalWaiters.delete(key)
-          w(eff.signed)
-        }
-        for (const r of slot.queue.splice(0)) r.reject(new ChannelError('CHANNEL_CLOSED', 'channelId', 'channel is closing'))
-        return
-      }
-      case 'topUpSigned':
-        // After the current step: the L1 mock mines (and emits) synchronously.
-        queueMicrotask(() => {
-          if (!this.stopped) this.client.topUp(m.params.channelId, eff.amount).catch((err) => this.record(err))
-        })
-        return
-    }
-  }
-
-  /** Starts the next queued request when the machine is idle. */
-  private pump(key: string, slot: ChannelSlot): void {
-    const m = slot.machine
-    if (slot.inFlight !== undefined || slot.queue.length === 0) return
-    if (m.pending !== undefined || m.unconfirmed !== undefined || m.awaitingDeposit !== undefined || m.phase !== 'open') {
-      if (m.phase === 'closed' || m.phase === 'closing')
-        for (const r of slot.queue.splice(0)) r.reject(new ChannelError('CHANNEL_CLOSED', 'channelId', `channel is ${m.phase}`))
+  /** A frame from an authenticated peer. */
+  private onFrame(peer: Address, payload: Uint8Array): void {
+    if (this.stopped) return
+    let msg: WireMessage
+    try {
+      msg = decodeMessage(payload)
+    } catch (err) {
+      this.record(err)
       return
     }
-    const r = slot.queue.shift() as Request
-    let next: ChannelState
-    try {
-      next = r.build(m.latest.state)
-    } catch (err) {
-      r.reject(err as Error)
-      this.pump(key, slot)
+    if (msg.type === 'open') {
+      try {
+        this.funding.onOpenRequest(peer, msg, this.address)
+      } catch (err) {
+        this.record(err)
+        // Tell the opener, so it does not wait to learn it (it has deposited nothing yet).
+        if (isRejection(err)) this.sendTo(peer, { type: 'reject', channelId: msg.params.channelId, version: 0n, code: err.code.slice(0, 64) })
+      }
       return
     }
-    slot.inFlight = r
     try {
-      this.dispatch(key, { type: 'update', next, kind: r.kind, ref: r.ref, topUp: r.topUp, now: this.now() })
-    } catch (err) {
-      if (slot.inFlight === r) slot.inFlight = undefined
-      r.reject(err as Error)
-    }
-  }
-
-  private enqueue(channelId: `0x${string}` | Uint8Array, kind: UpdateKind, build: Request['build'], topUp: Amount = 0n): Promise<bigint> {
-    const [key, slot] = this.slot(channelId)
-    if (slot.machine.phase !== 'open') return Promise.reject(new ChannelError('CHANNEL_CLOSED', 'channelId', `channel is ${slot.machine.phase}`))
-    return new Promise<bigint>((resolve, reject) => {
-      slot.queue.push({ ref: nextRef++ >>> 0, kind, build, topUp, resolve, reject })
-      this.pump(key, slot)
-    })
-  }
-
-  private handle(peer: Address, msg: WireMessage): void {
-    try {
-      if (msg.type === 'open') {
-        this.onOpenRequest(peer, msg).catch((err) => {
-          this.record(err)
-          // Tell the opener, so it does not wait for the funding timeout to learn it.
-          if (isRejection(err))
-            this.sendTo(peer, { type: 'reject', channelId: msg.params.channelId, version: 0n, code: err.code.slice(0, 64) })
-        })
-        return
-      }
-      if (msg.type === 'openAck') {
-        this.onOpenAck(peer, msg)
-        return
-      }
-      if (msg.type === 'hello') return
       const id = msg.type === 'propose' || msg.type === 'state' ? msg.state.channelId : msg.channelId
-      const key = channelIdHex(id)
-      const slot = this.channels.get(key)
-      if (slot === undefined) throw new ChannelError('UNKNOWN_CHANNEL', msg.type === 'propose' || msg.type === 'state' ? 'state.channelId' : 'channelId', 'unknown channel')
-      if (this.peerOf(slot.machine) !== peer) throw new ChannelError('UNKNOWN_CHANNEL', 'channelId', 'channel is not with this peer')
-      if (msg.type === 'reject' && slot.machine.phase === 'funding' && msg.version === 0n) {
-        const w = this.openWaiters.get(key)
-        this.openWaiters.delete(key)
-        w?.reject(new ChannelError('POLICY', 'peer', `peer refused the channel (${msg.code}); refund after the funding timeout`))
-        return
-      }
+      const field = msg.type === 'propose' || msg.type === 'state' ? 'state.channelId' : 'channelId'
+      const [key, slot] = this.rt.slot(id, field)
+      if (this.rt.peerOf(slot.machine) !== peer) throw new ChannelError('UNKNOWN_CHANNEL', field, 'channel is not with this peer')
       try {
         // Offer the next queued request with a countersignature: it is proposed in the same write.
         const head = msg.type === 'accept' && slot.inFlight !== undefined ? slot.queue[0] : undefined
-        const next = head === undefined ? undefined : { build: head.build, kind: head.kind, ref: head.ref, topUp: head.topUp }
-        this.dispatch(key, next === undefined ? { type: 'message', msg, now: this.now() } : { type: 'message', msg, now: this.now(), next }, head)
+        const now = this.now()
+        if (head === undefined) this.rt.dispatch(key, { type: 'message', msg, now })
+        else this.rt.dispatch(key, { type: 'message', msg, now, next: { build: head.build, kind: head.kind, ref: head.ref, topUp: head.topUp } }, head)
       } catch (err) {
         // Tell an honest proposer its proposal is refused, so it can retry or close.
         if (msg.type === 'propose' && isRejection(err) && msg.state.version === slot.machine.latest.state.version + 1n)
@@ -480,22 +314,29 @@ export class ChannelNode {
 
   // ------------------------------------------------------------------ open
 
-  /** Opens a channel as A: deposits on L1, sends the parameters, waits for B's signature and confirmation. */
+  /**
+   * Opens a channel as A: both sign version 0 first, then A deposits and B
+   * confirms. Resolves with the channel id once L1 has both deposits.
+   */
   async open(p: OpenParameters): Promise<`0x${string}`> {
     const peer = toAddress('peer', p.peer)
     if (peer === this.address) throw new InvalidInputError('peer', 'cannot open a channel with oneself')
     const deposit = toAmount('deposit', p.deposit)
     const peerDeposit = toAmount('peerDeposit', p.peerDeposit ?? 0n)
     if (deposit + peerDeposit === 0n) throw new InvalidInputError('deposit', 'a channel needs some funds')
-    if (!Number.isInteger(p.disputeWindow) || p.disputeWindow < 1) throw new InvalidInputError('disputeWindow', 'expected a positive number of blocks')
+    if (!Number.isInteger(p.disputeWindow) || p.disputeWindow < 1 || p.disputeWindow > 0xffffffff)
+      throw new InvalidInputError('disputeWindow', 'expected a positive number of blocks')
     const fundingTimeout = p.fundingTimeout ?? 20
-    if (!Number.isInteger(fundingTimeout) || fundingTimeout < 1) throw new InvalidInputError('fundingTimeout', 'expected a positive number of blocks')
-    const link = this.peers.get(peer)
-    if (link === undefined) throw new ChannelError('UNKNOWN_CHANNEL', 'peer', 'not connected to this peer')
-    const nonce = p.nonce ?? BigInt(this.now()) * 1000n + BigInt(nextRef++ % 1000)
+    if (!Number.isInteger(fundingTimeout) || fundingTimeout < 1 || fundingTimeout > 0xffffffff)
+      throw new InvalidInputError('fundingTimeout', 'expected a positive number of blocks')
+    if (this.stopped) throw new ChannelError('STOPPED', 'node', 'node stopped')
+    if (!this.peers.isConnected(peer)) throw new ChannelError('UNKNOWN_CHANNEL', 'peer', 'not connected to this peer')
+    const nonce = p.nonce ?? BigInt(this.now()) * 1000n + BigInt(newRef() % 1000)
     const domain = { chainId: this.l1.chainId, adjudicator: this.client.contract.address }
     const channelId = deriveChannelId(domain, this.address, peer, nonce)
-    const params: ChannelParams = {
+    const key = channelIdHex(channelId)
+    if (this.rt.channels.has(key)) throw new InvalidInputError('nonce', 'channel exists')
+    this.funding.begin({
       channelId,
       domain,
       nonce,
@@ -505,148 +346,30 @@ export class ChannelNode {
       disputeWindow: p.disputeWindow,
       fundingTimeout,
       penalty: p.penalty ?? 'none',
-    }
-    const machine = createMachine(this.ctx, params, 0)
-    const key = channelIdHex(channelId)
-    if (this.channels.has(key)) throw new InvalidInputError('nonce', 'channel exists')
-    // Durable before the deposit: after a crash the node still knows the channel (to resume or refund).
-    this.persist(machine)
-    this.channels.set(key, { machine, queue: [], inFlight: undefined })
-    this.opening.add(key)
-    try {
-      await this.client.open({
-      b: peer,
-      pkA: this.signer.publicKey,
-      pkB: p.peerPublicKey,
-      nonce,
-      depositA: deposit,
-      depositB: peerDeposit,
-      disputeWindow: p.disputeWindow,
-        fundingTimeout,
-        penalty: params.penalty,
-      })
-    } catch (err) {
-      this.markClosed(key)
-      throw err
-    } finally {
-      this.opening.delete(key)
-    }
-    const opened = new Promise<void>((resolve, reject) => this.openWaiters.set(key, { resolve, reject }))
-    this.sendTo(peer, openMessage(machine))
-    await opened
+    })
+    // (The answer cannot arrive before this line: links deliver asynchronously.)
+    await new Promise<void>((resolve, reject) => this.openWaiters.set(key, { resolve, reject }))
     return toHex(channelId)
   }
 
-  /** A's side after a restart or a drop: repeat the request if the deposit is on L1, forget the channel if not. */
-  private async resumeOpen(key: string): Promise<void> {
-    const slot = this.channels.get(key)
-    if (slot === undefined || slot.machine.me !== 0 || slot.machine.phase !== 'funding') return
-    const info = await this.client.info(slot.machine.params.channelId)
-    // Crashed between persisting and depositing: nothing moved on L1.
-    if (info === undefined) return this.markClosed(key)
-    if (info.phase === 'funding' || info.phase === 'open') this.sendTo(this.peerOf(slot.machine), openMessage(slot.machine))
-  }
-
-  /** B's side of funding, idempotent: confirm on L1 unless already done, then mark open and acknowledge. */
-  private async finishFunding(key: string): Promise<void> {
-    const slot = this.channels.get(key)
-    if (slot === undefined || slot.machine.me !== 1) return
-    const m = slot.machine
-    if (m.phase === 'funding') {
-      const info = await this.client.info(m.params.channelId)
-      if (info?.phase === 'funding') await this.client.confirm(m.params.channelId, m.params.deposits[1])
-      else if (info?.phase !== 'open') throw new ChannelError('L1', 'channelId', `channel is ${info?.phase ?? 'unknown'} on L1`)
-      const machine: Machine = { ...slot.machine, phase: 'open' }
-      this.persist(machine)
-      slot.machine = machine
-    }
-    if (slot.machine.latest.state.version === 0n && slot.machine.phase === 'open')
-      this.sendTo(this.peerOf(slot.machine), { type: 'openAck', channelId: m.params.channelId, sig: slot.machine.latest.sigs[1] as Uint8Array })
-  }
-
-  private async onOpenRequest(peer: Address, msg: Extract<WireMessage, { type: 'open' }>): Promise<void> {
-    const w = msg.params
-    if (w.b !== this.address) throw new InvalidInputError('params.b', 'channel is not for us')
-    if (w.a !== peer) throw new InvalidInputError('params.a', 'opener is not the peer')
-    if (w.chainId !== this.l1.chainId) throw new InvalidInputError('params.chainId', 'wrong chain')
-    if (w.adjudicator !== this.client.contract.address) throw new InvalidInputError('params.adjudicator', 'unknown adjudicator')
-    if (!bytesEqual(w.pkB, this.signer.publicKey)) throw new InvalidInputError('params.pkB', 'not our public key')
-    const domain = { chainId: w.chainId, adjudicator: w.adjudicator }
-    const channelId = deriveChannelId(domain, w.a, w.b, w.nonce)
-    if (!bytesEqual(channelId, w.channelId)) throw new InvalidInputError('params.channelId', 'channel id does not match its parameters')
-    const key = channelIdHex(channelId)
-    // One open request at a time per channel (a repeat may arrive while the first awaits L1).
-    if (this.opening.has(key)) return
-    this.opening.add(key)
-    try {
-      await this.acceptOpen(peer, msg, channelId, key)
-    } finally {
-      this.opening.delete(key)
-    }
-  }
-
-  private async acceptOpen(peer: Address, msg: Extract<WireMessage, { type: 'open' }>, channelId: Uint8Array, key: string): Promise<void> {
-    const w = msg.params
-    const domain = { chainId: w.chainId, adjudicator: w.adjudicator }
-    const known = this.channels.get(key)
-    if (known !== undefined) {
-      // A repeated open (A resyncs after a drop or a restart): finish our part again, idempotently.
-      if (known.machine.me !== 1 || this.peerOf(known.machine) !== peer) throw new InvalidInputError('params.channelId', 'channel already known')
-      return this.finishFunding(key)
-    }
-    const params: ChannelParams = {
-      channelId,
-      domain,
-      nonce: w.nonce,
-      parties: [w.a, w.b],
-      publicKeys: [w.pkA, w.pkB],
-      deposits: w.deposits,
-      disputeWindow: w.disputeWindow,
-      fundingTimeout: w.fundingTimeout,
-      penalty: w.penalty,
-    }
-    if (this.options.acceptChannel !== undefined && !this.options.acceptChannel(params))
-      throw new ChannelError('POLICY', 'params', 'channel refused by policy')
-    const info = await this.client.info(channelId)
-    if (info === undefined || info.phase !== 'funding') throw new ChannelError('L1', 'params.channelId', 'channel not funding on L1')
-    if (info.parties[0] !== w.a || info.parties[1] !== w.b || !bytesEqual(info.publicKeys[0], w.pkA) || !bytesEqual(info.publicKeys[1], w.pkB))
-      throw new ChannelError('L1', 'params', 'on-chain parties differ')
-    if (info.deposits[0] !== w.deposits[0] || info.declaredDepositB !== w.deposits[1]) throw new ChannelError('L1', 'params.deposits', 'on-chain deposits differ')
-    if (info.disputeWindow !== w.disputeWindow || info.penalty !== w.penalty) throw new ChannelError('L1', 'params', 'on-chain terms differ')
-    let machine = createMachine(this.ctx, params, 1)
-    machine = { ...completeOpen(this.ctx, machine, msg.sig), phase: 'funding' }
-    // Durable before our signature on version 0 leaves (in the confirm and the ack).
-    this.persist(machine)
-    this.channels.set(key, { machine, queue: [], inFlight: undefined })
-    await this.finishFunding(key)
-  }
-
-  private onOpenAck(peer: Address, msg: Extract<WireMessage, { type: 'openAck' }>): void {
-    const [key, slot] = this.slot(msg.channelId)
-    if (this.peerOf(slot.machine) !== peer || slot.machine.me !== 0) throw new ChannelError('UNKNOWN_CHANNEL', 'channelId', 'not our opening')
-    if (slot.machine.phase !== 'funding') return
-    const machine = completeOpen(this.ctx, slot.machine, msg.sig)
-    this.persist(machine)
-    slot.machine = machine
-    this.openWaiters.get(key)?.resolve()
+  private settleOpen(key: string, err?: Error): void {
+    const w = this.openWaiters.get(key)
     this.openWaiters.delete(key)
-    this.pump(key, slot)
+    if (err === undefined) w?.resolve()
+    else w?.reject(err)
   }
 
   // ------------------------------------------------------------------ updates
 
   /** Pays `amount` to the peer; resolves with the new version once countersigned. */
   pay(p: PayParameters): Promise<bigint> {
-    let amount: Amount
     try {
-      amount = toPositiveAmount('amount', p.amount)
-      this.slot(p.channelId)
+      const amount = toPositiveAmount('amount', p.amount)
+      const me = this.rt.slot(p.channelId)[1].machine.me
+      return this.rt.enqueue(p.channelId, 'pay', (latest) => applyPayment(latest, me, amount))
     } catch (err) {
       return Promise.reject(err)
     }
-    const [, slot] = this.slot(p.channelId)
-    const me = slot.machine.me
-    return this.enqueue(p.channelId, 'pay', (latest) => applyPayment(latest, me, amount))
   }
 
   /**
@@ -654,163 +377,79 @@ export class ChannelNode {
    * policy decides. The HTLC router adds and removes locked entries this way.
    */
   update(channelId: `0x${string}` | Uint8Array, build: (latest: ChannelState) => ChannelState): Promise<bigint> {
-    return this.enqueue(channelId, 'update', build)
-  }
-
-  /** Adds `amount` to our deposit: both sign the new split, then the deposit goes on L1. */
-  topUp(p: PayParameters): Promise<bigint> {
-    const { channelId, amount } = p
-    let value: Amount
     try {
-      value = toPositiveAmount('amount', amount)
-      this.slot(channelId)
+      return this.rt.enqueue(channelId, 'update', build)
     } catch (err) {
       return Promise.reject(err)
     }
-    const [, slot] = this.slot(channelId)
-    const me = slot.machine.me
-    return this.enqueue(
-      channelId,
-      'topUp',
-      (latest) => {
+  }
+
+  /** Adds `amount` to our deposit: both sign the new split, then the deposit goes on L1 with it. */
+  topUp(p: PayParameters): Promise<bigint> {
+    try {
+      const value = toPositiveAmount('amount', p.amount)
+      const me = this.rt.slot(p.channelId)[1].machine.me
+      const build = (latest: ChannelState): ChannelState => {
         const b: [Amount, Amount] = [latest.balances[0], latest.balances[1]]
         b[me] = b[me] + value
         return { ...latest, version: latest.version + 1n, balances: b, isFinal: false }
-      },
-      value,
-    )
+      }
+      return this.rt.enqueue(p.channelId, 'topUp', build, value)
+    } catch (err) {
+      return Promise.reject(err)
+    }
   }
 
   // ------------------------------------------------------------------ closing
 
   /** Signs a final state with the peer and closes on L1 at once. */
-  async closeCooperative(p: { channelId: `0x${string}` | Uint8Array }): Promise<Receipt> {
-    const [key, slot] = this.slot(p.channelId)
-    if (slot.machine.latest.state.isFinal && isFullySigned(slot.machine.latest)) {
-      // Already signed (e.g. before a restart): submit it again.
-      const receipt = await this.client.close(slot.machine.latest)
-      this.markClosed(key)
-      return receipt
-    }
+  async closeCooperative(p: ChannelRef): Promise<Receipt> {
+    const [key, slot] = this.rt.slot(p.channelId)
+    // Already signed (e.g. before a restart): submit it again.
+    if (slot.machine.latest.state.isFinal && isFullySigned(slot.machine.latest)) return this.chain.close(key, slot.machine.latest)
     const finalSigned = new Promise<SignedState>((resolve) => this.finalWaiters.set(key, resolve))
-    const version = await this.enqueue(p.channelId, 'close', (latest) => ({ ...latest, version: latest.version + 1n, isFinal: true }))
+    const version = await this.rt.enqueue(p.channelId, 'close', (latest) => ({ ...latest, version: latest.version + 1n, isFinal: true }))
     const signed = await finalSigned
     if (signed.state.version !== version) throw new ChannelError('STALE_VERSION', 'version', 'final state mismatch')
-    const receipt = await this.client.close(signed)
-    this.markClosed(key)
-    return receipt
+    return this.chain.close(key, signed)
   }
 
-  /**
-   * Registers our latest fully signed state (starts the dispute window). While
-   * a top-up is in flight, that is the newest state matching the deposits on L1.
-   */
-  async forceClose(p: { channelId: `0x${string}` | Uint8Array }): Promise<Receipt> {
-    const [, slot] = this.slot(p.channelId)
-    return this.client.register(await this.enforceable(slot.machine))
+  /** Registers our newest enforceable state (starts the dispute window): during a top-up, the newest matching the L1 deposits. */
+  async forceClose(p: ChannelRef): Promise<Receipt> {
+    const [, slot] = this.rt.slot(p.channelId)
+    return this.client.register(await this.chain.enforceable(slot.machine))
   }
 
-  /** The newest state the adjudicator accepts now (a top-up's states only once its deposit landed). */
-  private async enforceable(m: Machine): Promise<SignedState> {
-    const latest = this.latestSigned(m)
-    if (m.awaitingDeposit === undefined || m.topUpFallback === undefined) return latest
-    const info = await this.client.info(m.params.channelId)
-    const onChain = info === undefined ? 0n : info.deposits[0] + info.deposits[1]
-    return onChain >= m.awaitingDeposit ? latest : m.topUpFallback
+  /** Challenges a registration with our newest enforceable state. */
+  async challenge(p: ChannelRef): Promise<Receipt> {
+    const [, slot] = this.rt.slot(p.channelId)
+    return this.client.challenge(await this.chain.enforceable(slot.machine))
   }
 
-  /** After a restart with a top-up in flight: notice the deposit, or make it if it is ours. */
-  private async resumeTopUp(key: string): Promise<void> {
-    const slot = this.channels.get(key)
-    const m = slot?.machine
-    if (m === undefined || m.awaitingDeposit === undefined) return
-    const info = await this.client.info(m.params.channelId)
-    if (info === undefined) return
-    const onChain = info.deposits[0] + info.deposits[1]
-    if (onChain < m.awaitingDeposit && m.topUpParty === m.me && info.phase === 'open')
-      await this.client.topUp(m.params.channelId, m.awaitingDeposit - onChain)
-    else if (onChain >= m.awaitingDeposit) this.dispatch(key, { type: 'deposited', total: onChain, now: this.now() })
+  async finalize(p: ChannelRef): Promise<Receipt> {
+    const [key, slot] = this.rt.slot(p.channelId)
+    return this.chain.finalize(key, slot.machine)
   }
 
-  /** Challenges a registration with our latest fully signed state. */
-  async challenge(p: { channelId: `0x${string}` | Uint8Array }): Promise<Receipt> {
-    const [, slot] = this.slot(p.channelId)
-    return this.client.challenge(await this.enforceable(slot.machine))
-  }
-
-  async finalize(p: { channelId: `0x${string}` | Uint8Array }): Promise<Receipt> {
-    const [key, slot] = this.slot(p.channelId)
-    const r = await this.client.finalize(slot.machine.params.channelId)
-    this.markClosed(key)
-    return r
-  }
-
-  /** A's refund when B never confirmed. */
-  async refund(p: { channelId: `0x${string}` | Uint8Array }): Promise<Receipt> {
-    const [key, slot] = this.slot(p.channelId)
+  /** A's refund when B never confirmed (the node also does it by itself once the funding timeout passed). */
+  async refund(p: ChannelRef): Promise<Receipt> {
+    const [key, slot] = this.rt.slot(p.channelId)
     const r = await this.client.refund(slot.machine.params.channelId)
-    this.openWaiters.get(key)?.reject(new ChannelError('CHANNEL_CLOSED', 'channelId', 'refunded'))
-    this.openWaiters.delete(key)
-    this.markClosed(key)
+    this.settleOpen(key, new ChannelError('CHANNEL_CLOSED', 'channelId', 'refunded'))
+    this.chain.markClosed(key)
     return r
-  }
-
-  private latestSigned(m: Machine): SignedState {
-    if (!isFullySigned(m.latest))
-      throw new ChannelError('CHANNEL_CLOSED', 'channelId', 'no fully signed state yet')
-    return m.latest
-  }
-
-  private markClosed(key: string): void {
-    const slot = this.channels.get(key)
-    if (slot === undefined || slot.machine.phase === 'closed') return
-    this.dispatch(key, { type: 'closed', now: this.now() })
-  }
-
-  // ------------------------------------------------------------------ L1 events
-
-  private onL1Event(e: L1Event): void {
-    // Handled after the transaction that emitted it returns (the mock delivers events synchronously).
-    queueMicrotask(() => this.handleL1Event(e))
-  }
-
-  private handleL1Event(e: L1Event): void {
-    if (this.stopped) return
-    const id = e.data.channelId
-    if (!(id instanceof Uint8Array)) return
-    const key = channelIdHex(id)
-    const slot = this.channels.get(key)
-    if (slot === undefined) return
-    try {
-      if (e.name === 'Registered' || e.name === 'Challenged') {
-        const version = e.data.version as bigint
-        this.dispatch(key, { type: 'disputed', now: this.now() })
-        const m = slot.machine
-        if (this.options.autoChallenge !== false && version < m.latest.state.version && isFullySigned(m.latest))
-          this.enforceable(m)
-            .then((s) => (s.state.version > version ? this.client.challenge(s) : undefined))
-            .catch((err) => this.record(err))
-      } else if (e.name === 'Concluded' || e.name === 'Refunded') {
-        this.markClosed(key)
-      } else if (e.name === 'ToppedUp') {
-        const dep = e.data.deposits as readonly [Amount, Amount]
-        this.dispatch(key, { type: 'deposited', total: dep[0] + dep[1], now: this.now() })
-      }
-    } catch (err) {
-      this.record(err)
-    }
   }
 
   // ------------------------------------------------------------------ status and lifecycle
 
   status(channelId: `0x${string}` | Uint8Array): ChannelStatus {
-    const [key, slot] = this.slot(channelId)
+    const [key, slot] = this.rt.slot(channelId)
     const m = slot.machine
     return {
       channelId: `0x${key}`,
       phase: m.phase,
       me: m.me,
-      peer: this.peerOf(m),
+      peer: this.rt.peerOf(m),
       version: m.latest.state.version,
       balances: m.latest.state.balances,
       myBalance: m.latest.state.balances[m.me],
@@ -820,68 +459,68 @@ export class ChannelNode {
     }
   }
 
-  /** The newest state signed by both (what forceClose would register). */
+  /** The newest state signed by both (what forceClose registers unless a top-up has not landed). */
   latest(channelId: `0x${string}` | Uint8Array): SignedState {
-    return this.slot(channelId)[1].machine.latest
+    return this.rt.slot(channelId)[1].machine.latest
   }
 
   /** The raw machine (tests, watchtower hand-off). */
   machine(channelId: `0x${string}` | Uint8Array): Machine {
-    return this.slot(channelId)[1].machine
+    return this.rt.slot(channelId)[1].machine
   }
 
   onChain(channelId: `0x${string}` | Uint8Array): Promise<ChannelInfo | undefined> {
-    return this.client.info(this.slot(channelId)[1].machine.params.channelId)
+    return this.client.info(this.rt.slot(channelId)[1].machine.params.channelId)
   }
 
   channelIds(): `0x${string}`[] {
-    return [...this.channels.keys()].map((k) => `0x${k}` as const)
+    return [...this.rt.channels.keys()].map((k) => `0x${k}` as const)
   }
 
-  /** Retransmits or times out stale proposals. */
+  /** Retransmits or times out stale proposals and open requests; re-checks funding on L1. */
   tick(now: number = this.now()): void {
-    for (const key of this.channels.keys()) {
-      try {
-        this.dispatch(key, { type: 'tick', now })
-      } catch (err) {
-        this.record(err)
-      }
-    }
+    if (this.stopped) return
+    for (const key of this.rt.channels.keys()) this.rt.tryDispatch(key, { type: 'tick', now }, (err) => this.record(err))
   }
 
-  /** Durable write; a node that cannot persist must not go on: it stops (and sends nothing more). */
-  private persist(machine: Machine): void {
-    if (this.stopped) throw new ChannelError('STOPPED', 'node', 'node stopped')
-    try {
-      this.store.save(machine)
-    } catch (err) {
-      this.fail(err)
-      throw err
-    }
-  }
-
-  /** Set when the store failed: the node stopped itself. */
-  failure: unknown
-
+  /** A node that cannot persist must not go on: it stops (and sends nothing more). */
   private fail(err: unknown): void {
     if (this.failure === undefined) this.failure = err
     this.stop()
   }
 
-  /** Stops timers and subscriptions and rejects what is waiting; the store is left open for the caller. */
+  /**
+   * Stops timers and subscriptions, rejects what is waiting and drops every
+   * connection (peers see a disconnect); the store is left open for the caller.
+   */
   stop(): void {
+    if (this.stopped) return
     this.stopped = true
+    this.rt.stopped = true
     if (this.timer !== undefined) clearInterval(this.timer)
+    this.timer = undefined
     this.unsubscribe?.()
-    for (const slot of this.channels.values()) {
-      const all = [slot.inFlight, slot.chained, ...slot.queue].filter((r): r is Request => r !== undefined)
-      slot.chained = undefined
-      for (const r of all) r.reject(new ChannelError('STOPPED', 'node', 'node stopped'))
-      slot.queue = []
-      slot.inFlight = undefined
-    }
-    for (const w of this.openWaiters.values()) w.reject(new ChannelError('STOPPED', 'node', 'node stopped'))
+    this.unsubscribe = undefined
+    const err = new ChannelError('STOPPED', 'node', 'node stopped')
+    this.rt.rejectAll(err)
+    for (const w of this.openWaiters.values()) w.reject(err)
     this.openWaiters.clear()
+    this.finalWaiters.clear()
+    this.peers.suspend()
+  }
+
+  /**
+   * Brings a stopped node back in this process (after its store failed and
+   * works again): reloads every channel from the store and accepts
+   * connections again; reconnecting links redial and resync.
+   */
+  restart(): void {
+    if (!this.stopped) throw new ChannelError('BUSY', 'node', 'node is running')
+    this.failure = undefined
+    this.stopped = false
+    this.rt.stopped = false
+    this.start()
+    this.peers.resume()
   }
 }
 
@@ -896,12 +535,9 @@ function isRejection(err: unknown): err is L2Error {
   )
 }
 
-/** A's open request for a machine in funding (sent at open and repeated on resync). */
-function openMessage(m: Machine): WireMessage {
-  const p = m.params
-  return {
-    type: 'open',
-    params: paramsToWire(p),
-    sig: m.latest.sigs[0] as Uint8Array,
-  }
+/** Why an open ended before the channel was funded, as the error open() rejects with. */
+function openFailure(code: string): ChannelError {
+  if (code === 'TIMEOUT') return new ChannelError('TIMEOUT', 'peer', 'the peer did not countersign version 0; nothing was deposited')
+  if (code === 'CLOSED') return new ChannelError('CHANNEL_CLOSED', 'channelId', 'the channel closed before it was funded (refunded)')
+  return new ChannelError('POLICY', 'peer', `peer refused the channel (${code}); nothing was deposited`)
 }

@@ -1,277 +1,111 @@
 /**
- * The update protocol as a pure state machine:
+ * The channel protocol as a pure state machine:
  *
  *   step(ctx, machine, event) → { machine, effects }
  *
- * No I/O happens here. The shell (ChannelNode) executes the effects in order,
- * and the order is the persistence contract: a `persist` effect always comes
- * before any `send` that carries our signature on the persisted state, and
- * the shell must not run a later effect if an earlier one failed. So a party
- * never reveals a signature on a state its store does not hold.
+ * No I/O happens here. The shell (ChannelNode's runtime) executes the effects
+ * in order, and the order is the persistence contract: a `persist` effect
+ * always comes before any `send` that carries our signature on the persisted
+ * state and before any L1 transaction (`fund`, `topUpSigned`), and the shell
+ * runs nothing after a failed effect. So a party never reveals a signature on
+ * a state its store does not hold.
  *
- * One update (Perun §3.1 plus a confirm):
+ * Funding (Perun §3.1 order: both sign version 0 before any money moves):
+ *   A  begin: sign v0 → persist → send open
+ *   B  begin: check terms, countersign v0 → persist → send openAck → fund (confirm once A's deposit is on L1)
+ *   A  openAck: verify → persist (v0 signed by both) → fund (deposit)
+ *   both  funded (L1 says open) → persist(open)
+ * A deposits only once she holds v0 signed by both, so whatever B does after
+ * that, she can register v0 (or refund if B never confirms).
+ *
+ * One update (plus a confirm):
  *   proposer  sign v+1 → persist(pending) → send propose
  *   responder verify, check → sign → persist(latest = v+1) → send accept
  *   proposer  verify → persist(latest = v+1) → send confirm
- * A party proposes only when idle: no pending proposal of its own and no
- * countersigned version still waiting for its confirm. Each party therefore
- * holds at worst the version before the newest one the other side holds.
+ * A countersigned state reaches a party in one of three ways (`propose`,
+ * `accept`, or a resync `state`); all three end in `adopt()`, the one place
+ * that settles the pending proposal, reports payments, notices a top-up or a
+ * final state, and emits the effects that follow from them.
  *
- * Crossed proposals (both propose v+1): the proposal of the lower address wins.
- * The winner ignores the other one; the loser countersigns the winner's state
- * and gets a `retry` effect for its own update, which the shell re-proposes on
- * top. The loser has signed two states at v+1 (its lost proposal sits with the
- * winner), so it reports money it receives at v+1 only once v+2 is countersigned:
- * from then on no v+1 state can win on L1. The same rule covers a rejected
- * proposal.
+ * A party proposes only when idle (no pending proposal of its own and no
+ * countersigned version still waiting for its confirm), so each party holds at
+ * worst the version before the newest one the other side holds.
  *
- * Chaining: a countersignature event may carry the shell's next queued update
- * (NextUpdate); the machine then persists "latest = v+1, pending = v+2" in one
- * write and sends confirm + propose — one commit instead of two.
+ * Crossed proposals (both propose v): party `v mod 2` wins (A even versions,
+ * B odd), so under two-way load each side wins every other crossing. The
+ * winner ignores the other proposal; the loser countersigns the winner's state
+ * and gets a `retry` for its own update. The loser has signed two states at v
+ * (its lost proposal sits with the winner), so it reports money it receives
+ * at v only once a later version is countersigned. A rejected proposal is
+ * handled the same way. The shell bounds retries per request.
  *
  * Liveness: proposals are retransmitted on `tick` and time out after
- * `maxAttempts` (the pending proposal stays: signing another v+1 would fork);
+ * `maxAttempts` (the pending proposal stays: signing another v would fork);
  * a lost confirm is chased with `sync`; on `connected` both sides sync and the
  * side ahead sends its newest fully signed `state`.
  *
  * Errors: an invalid event throws a typed error (ChannelError, SignatureError,
  * AmountError, InvalidInputError) and, being pure, changes nothing.
  */
-import {
-  type Address,
-  type Amount,
-  InvalidInputError,
-  SignatureError,
-  type Signer,
-  type Verifier,
-  bytesEqual,
-  encode,
-} from '@l2bench/core'
+import { type Amount, InvalidInputError, SignatureError, bytesEqual } from '@l2bench/core'
 import { ChannelError } from './errors.ts'
 import {
-  type ChannelState,
-  type Domain,
-  type PartyIndex,
-  type Penalty,
-  type SignedState,
-  checkState,
-  encodeDomain,
-  other,
-  sameLocked,
-  stateCodec,
-  stateDigestFromBytes,
-  stateTotal,
-} from './state.ts'
-import { type Phase, acceptsUpdates, isFullySigned } from './phase.ts'
+  DEFAULT_ATTEMPTS,
+  DEFAULT_TIMEOUT_MS,
+  type Effect,
+  type Event,
+  MAX_DEFERRED,
+  type Machine,
+  type NextUpdate,
+  type Proposal,
+  type Received,
+  type StepContext,
+  type StepResult,
+  crossingWinner,
+  defaultPolicy,
+  digestOf,
+  persisted,
+  to,
+} from './machine.ts'
+import { fundingResync, onBegin, onFundingTick, onOpenAck, onOpenRejected } from './opening.ts'
+import { acceptsUpdates, isFullySigned } from './phase.ts'
+import { type ChannelState, type PartyIndex, type SignedState, checkState, other, stateTotal } from './state.ts'
 import type { WireMessage } from './wire.ts'
 
-export type { Phase } from './phase.ts'
-
-/** Everything fixed at open. */
-export interface ChannelParams {
-  channelId: Uint8Array
-  domain: Domain
-  nonce: bigint
-  parties: readonly [Address, Address]
-  publicKeys: readonly [Uint8Array, Uint8Array]
-  /** Deposits at open (version 0's balances). */
-  deposits: readonly [Amount, Amount]
-  disputeWindow: number
-  fundingTimeout: number
-  penalty: Penalty
-}
-
-/** What an update is for; the shell uses `ref` to find the request it belongs to. */
-export type UpdateKind = 'pay' | 'update' | 'close' | 'topUp'
-
-/** Our own proposal, signed by us, not yet countersigned. */
-export interface Proposal {
-  state: ChannelState
-  digest: Uint8Array
-  sig: Uint8Array
-  kind: UpdateKind
-  topUp: Amount
-  ref: number
-  sentAt: number
-  attempts: number
-  timedOut: boolean
-}
-
-
-export interface Received {
-  version: bigint
-  amount: Amount
-}
-
-export interface Machine {
-  params: ChannelParams
-  me: PartyIndex
-  phase: Phase
-  /** Newest state signed by both (in `funding`, version 0 may still lack the peer's signature). */
-  latest: SignedState
-  pending: Proposal | undefined
-  /** Version we countersigned whose confirm has not arrived yet. */
-  unconfirmed: bigint | undefined
-  /** When we countersigned it (ms; not persisted): a lost confirm is chased with a sync after the timeout. */
-  unconfirmedAt?: number | undefined
-  /** Highest version at which we signed a state that did not become `latest` (lost collision, rejection). */
-  forkVersion: bigint | undefined
-  /** Payments received at or below forkVersion, reported once a later version is countersigned. */
-  deferred: Received[]
-  /** Σ of on-chain deposits the latest state must match once a top-up lands (undefined: no top-up in flight). */
-  awaitingDeposit: Amount | undefined
-  /** While a top-up is in flight: the newest state valid on L1 without it (what a force close registers). */
-  topUpFallback?: SignedState | undefined
-  /** While a top-up is in flight: the party that must deposit. */
-  topUpParty?: PartyIndex | undefined
-}
-
-/** Extra checks on the counterparty's proposals (the HTLC router plugs its rules in here). */
-export type UpdatePolicy = (prev: ChannelState, next: ChannelState, me: PartyIndex, topUp: Amount) => void
-
-export interface StepContext {
-  signer: Signer
-  verifier: Verifier
-  /** Proposal retransmission timeout (ms) and attempts before a `timeout` effect. */
-  timeoutMs?: number
-  maxAttempts?: number
-  policy?: UpdatePolicy
-  /**
-   * When true, `policy` replaces defaultPolicy instead of running after it, and
-   * must check balances itself. The HTLC router sets it: its policy lets locked
-   * entries change (add, settle with a preimage, fail) under its own rules.
-   */
-  policyReplacesDefault?: boolean
-}
-
-export type Event =
-  | { type: 'update'; next: ChannelState; kind: UpdateKind; ref: number; topUp?: Amount; now: number }
-  | { type: 'message'; msg: WireMessage; now: number; next?: NextUpdate }
-  | { type: 'tick'; now: number }
-  | { type: 'connected'; now: number }
-  | { type: 'deposited'; total: Amount; now: number }
-  | { type: 'disputed'; now: number }
-  | { type: 'closed'; now: number }
-
-/**
- * The shell's next queued update, offered with an incoming message. When the
- * message is the countersignature of our proposal, the machine builds the next
- * proposal on the new state at once and persists both in one write (one
- * commit instead of two on the proposer's side); otherwise it is ignored.
- */
-export interface NextUpdate {
-  build: (latest: ChannelState) => ChannelState
-  kind: UpdateKind
-  ref: number
-  topUp?: Amount
-}
-
-export type Effect =
-  | { type: 'persist'; machine: Machine }
-  | { type: 'send'; msg: WireMessage }
-  | { type: 'completed'; ref: number; version: bigint; kind: UpdateKind }
-  | { type: 'received'; version: bigint; amount: Amount }
-  | { type: 'retry'; ref: number; kind: UpdateKind; reason: 'conflict' | 'rejected' }
-  | { type: 'timeout'; ref: number; version: bigint }
-  | { type: 'final'; signed: SignedState }
-  | { type: 'topUpSigned'; ref: number; amount: Amount; version: bigint }
-
-export interface StepResult {
-  machine: Machine
-  effects: Effect[]
-}
-
-const DEFAULT_TIMEOUT_MS = 2_000
-const DEFAULT_ATTEMPTS = 5
-
-/** Digest with the per-channel domain bytes cached (one digest per state). */
-const domainCache = new WeakMap<Domain, Uint8Array>()
-export function digestOf(params: ChannelParams, state: ChannelState): Uint8Array {
-  let d = domainCache.get(params.domain)
-  if (d === undefined) {
-    d = encodeDomain(params.domain)
-    domainCache.set(params.domain, d)
-  }
-  return stateDigestFromBytes(d, encode(stateCodec, state))
-}
-
-/** The default policy: we accept updates that do not lower our balance nor touch locked entries. */
-export const defaultPolicy: UpdatePolicy = (prev, next, me, topUp) => {
-  const them = other(me)
-  if (next.balances[me] < prev.balances[me])
-    throw new ChannelError('POLICY', 'state.balances', `proposal lowers our balance from ${prev.balances[me]} to ${next.balances[me]}`)
-  if (!sameLocked(prev.locked, next.locked)) throw new ChannelError('POLICY', 'state.locked', 'proposal changes locked entries')
-  if (topUp > 0n) {
-    if (next.balances[me] !== prev.balances[me] || next.balances[them] !== prev.balances[them] + topUp)
-      throw new ChannelError('POLICY', 'topUp', 'a top-up may only add its amount to the proposer’s balance')
-  }
-  if (next.isFinal && (next.balances[me] !== prev.balances[me] || next.balances[them] !== prev.balances[them]))
-    throw new ChannelError('POLICY', 'state.isFinal', 'a closing state must not move money')
-}
-
-/** Version 0: the deposits, nothing locked. */
-export function initialState(params: ChannelParams): ChannelState {
-  return { channelId: params.channelId, version: 0n, balances: params.deposits, locked: [], isFinal: false }
-}
-
-/** A fresh machine in `funding` with our signature on version 0. */
-export function createMachine(ctx: StepContext, params: ChannelParams, me: PartyIndex): Machine {
-  if (ctx.signer.address !== params.parties[me]) throw new InvalidInputError('signer', 'signer is not this party')
-  const state = initialState(params)
-  const digest = digestOf(params, state)
-  const sigs: [Uint8Array, Uint8Array] = [new Uint8Array(), new Uint8Array()]
-  sigs[me] = ctx.signer.sign(digest)
-  return {
-    params,
-    me,
-    phase: 'funding',
-    latest: { state, digest, sigs },
-    pending: undefined,
-    unconfirmed: undefined,
-    forkVersion: undefined,
-    deferred: [],
-    awaitingDeposit: undefined,
-  }
-}
-
-/** Adds the peer's signature on version 0 (open handshake). */
-export function completeOpen(ctx: StepContext, m: Machine, peerSig: Uint8Array): Machine {
-  const peer = other(m.me)
-  if (m.latest.state.version !== 0n) throw new ChannelError('STALE_VERSION', 'version', 'channel already past version 0')
-  if (!ctx.verifier.verify(peerSig, m.latest.digest, m.params.publicKeys[peer] as Uint8Array))
-    throw new SignatureError('sig', 'peer signature on version 0 invalid')
-  const sigs: [Uint8Array, Uint8Array] = [m.latest.sigs[0], m.latest.sigs[1]]
-  sigs[peer] = peerSig
-  return { ...m, phase: 'open', latest: { ...m.latest, sigs } }
-}
+export * from './machine.ts'
+export { openMessage } from './opening.ts'
 
 export function step(ctx: StepContext, m: Machine, ev: Event): StepResult {
   switch (ev.type) {
+    case 'begin':
+      return onBegin(ctx, m, ev.peerSig, ev.now)
     case 'update':
       return onUpdate(ctx, m, ev)
     case 'message':
       return onMessage(ctx, m, ev.msg, ev.now, ev.next)
     case 'tick':
-      return onTick(ctx, m, ev.now)
+      return m.phase === 'funding' ? onFundingTick(ctx, m, ev.now) : onTick(ctx, m, ev.now)
     case 'connected':
-      return { machine: m, effects: syncEffects(m) }
+      if (m.phase === 'funding') return fundingResync(m, ev.now)
+      return { machine: m, effects: m.phase === 'closed' ? [] : syncEffects(m) }
+    case 'funded':
+      if (m.phase !== 'funding' || !isFullySigned(m.latest)) return { machine: m, effects: [] }
+      return persisted(to(m, 'open', { fundingSentAt: undefined, fundingAttempts: undefined }), [{ type: 'opened' }])
     case 'deposited':
       if (m.awaitingDeposit !== undefined && ev.total >= m.awaitingDeposit)
         return persisted({ ...m, awaitingDeposit: undefined, topUpFallback: undefined, topUpParty: undefined }, [])
       return { machine: m, effects: [] }
     case 'disputed':
       // A state is registered on L1: no more off-chain updates.
-      if (m.phase === 'closed' || m.phase === 'closing') return { machine: m, effects: [] }
-      return persisted({ ...m, phase: 'closing' }, [])
+      if (m.phase !== 'open') return { machine: m, effects: [] }
+      return persisted(to(m, 'closing'), [])
     case 'closed':
       if (m.phase === 'closed') return { machine: m, effects: [] }
-      return persisted({ ...m, phase: 'closed' }, [])
+      return persisted(to(m, 'closed'), m.phase === 'funding' ? [{ type: 'openFailed', code: 'CLOSED' }] : [])
   }
 }
 
-function persisted(machine: Machine, after: Effect[]): StepResult {
-  return { machine, effects: [{ type: 'persist', machine }, ...after] }
-}
+// ------------------------------------------------------------------ updates
 
 function syncEffects(m: Machine): Effect[] {
   const effects: Effect[] = [{ type: 'send', msg: { type: 'sync', channelId: m.params.channelId, version: m.latest.state.version } }]
@@ -332,6 +166,9 @@ function checkChannel(m: Machine, id: Uint8Array, field: string): void {
 
 function onMessage(ctx: StepContext, m: Machine, msg: WireMessage, now: number, next?: NextUpdate): StepResult {
   switch (msg.type) {
+    case 'openAck':
+      checkChannel(m, msg.channelId, 'channelId')
+      return onOpenAck(ctx, m, msg.sig, now)
     case 'propose':
       checkChannel(m, msg.state.channelId, 'state.channelId')
       return onPropose(ctx, m, msg.state, msg.sig, msg.topUp, now)
@@ -345,13 +182,14 @@ function onMessage(ctx: StepContext, m: Machine, msg: WireMessage, now: number, 
       return { machine: m, effects: [] }
     case 'reject':
       checkChannel(m, msg.channelId, 'channelId')
-      return onReject(m, msg.version, msg.code, now)
+      if (m.phase === 'funding' && msg.version === 0n) return onOpenRejected(m, msg.code)
+      return onReject(m, msg.version, msg.code)
     case 'sync':
       checkChannel(m, msg.channelId, 'channelId')
       return onSync(m, msg.version)
     case 'state':
       checkChannel(m, msg.state.channelId, 'state.channelId')
-      return onState(ctx, m, msg.state, [msg.sigA, msg.sigB])
+      return onState(ctx, m, msg.state, [msg.sigA, msg.sigB], now)
     default:
       throw new InvalidInputError('type', `message ${msg.type} is not a channel update`)
   }
@@ -375,54 +213,17 @@ function onPropose(ctx: StepContext, m: Machine, next: ChannelState, sig: Uint8A
   checkState('state', next, stateTotal(prev) + topUp)
   if (ctx.policy === undefined || ctx.policyReplacesDefault !== true) defaultPolicy(prev, next, m.me, topUp)
   ctx.policy?.(prev, next, m.me, topUp)
-
-  const effects: Effect[] = []
-  let forkVersion = m.forkVersion
-  let pending = m.pending
-  if (pending !== undefined) {
-    // Crossed proposals for the same version: the lower address wins.
-    const iWin = m.params.parties[m.me] < m.params.parties[peer]
-    if (iWin) return { machine: m, effects: [] }
-    effects.push({ type: 'retry', ref: pending.ref, kind: pending.kind, reason: 'conflict' })
-    forkVersion = pending.state.version
-    pending = undefined
-  }
+  // Crossed proposals for the same version: the winner ignores the other one.
+  if (m.pending !== undefined && crossingWinner(next.version) === m.me) return { machine: m, effects: [] }
   const mySig = ctx.signer.sign(digest)
   const sigs: [Uint8Array, Uint8Array] = [new Uint8Array(), new Uint8Array()]
   sigs[m.me] = mySig
   sigs[peer] = sig
-  const latest: SignedState = { state: next, digest, sigs }
-  const gained = next.balances[m.me] - prev.balances[m.me]
-  let deferred = m.deferred
-  const received: Received[] = []
-  if (gained > 0n) {
-    if (forkVersion !== undefined && next.version <= forkVersion) deferred = [...deferred, { version: next.version, amount: gained }]
-    else received.push({ version: next.version, amount: gained })
-  }
-  if (forkVersion !== undefined && next.version > forkVersion && deferred.length > 0) {
-    received.unshift(...deferred)
-    deferred = []
-  }
-  const machine: Machine = {
-    ...m,
-    latest,
-    pending,
-    unconfirmed: next.version,
-    unconfirmedAt: now,
-    forkVersion,
-    deferred,
-    phase: next.isFinal ? 'closing' : m.phase,
-    awaitingDeposit: topUp > 0n ? stateTotal(next) : m.awaitingDeposit,
-    ...(topUp > 0n ? { topUpFallback: m.latest, topUpParty: peer } : {}),
-  }
-  effects.unshift({ type: 'persist', machine })
-  effects.push({ type: 'send', msg: { type: 'accept', channelId: m.params.channelId, version: next.version, sig: mySig } })
-  for (const r of received) effects.push({ type: 'received', version: r.version, amount: r.amount })
-  if (next.isFinal) effects.push({ type: 'final', signed: latest })
-  return { machine, effects }
+  const reply: Effect = { type: 'send', msg: { type: 'accept', channelId: m.params.channelId, version: next.version, sig: mySig } }
+  return adopt(ctx, m, { state: next, digest, sigs }, { reply, unconfirmed: true, now })
 }
 
-function onAccept(ctx: StepContext, m: Machine, version: bigint, sig: Uint8Array, now = 0, next?: NextUpdate): StepResult {
+function onAccept(ctx: StepContext, m: Machine, version: bigint, sig: Uint8Array, now: number, next?: NextUpdate): StepResult {
   const p = m.pending
   if (p === undefined || version !== p.state.version) {
     if (version === m.latest.state.version && m.latest.sigs[other(m.me)]!.length === 64 && bytesEqual(sig, m.latest.sigs[other(m.me)]!))
@@ -434,37 +235,114 @@ function onAccept(ctx: StepContext, m: Machine, version: bigint, sig: Uint8Array
   const sigs: [Uint8Array, Uint8Array] = [new Uint8Array(), new Uint8Array()]
   sigs[m.me] = p.sig
   sigs[peer] = sig
-  const latest: SignedState = { state: p.state, digest: p.digest, sigs }
-  let deferred = m.deferred
+  const reply: Effect = { type: 'send', msg: { type: 'confirm', channelId: m.params.channelId, version } }
+  return adopt(ctx, m, { state: p.state, digest: p.digest, sigs }, { reply, unconfirmed: false, now, ...(next === undefined ? {} : { next }) })
+}
+
+/** A state signed by both, newer than ours, sent by a peer that is ahead (resync). */
+function onState(ctx: StepContext, m: Machine, state: ChannelState, sigs: readonly [Uint8Array, Uint8Array], now: number): StepResult {
+  if (state.version <= m.latest.state.version) return { machine: m, effects: [] }
+  if (m.phase === 'funding' || m.phase === 'closed') throw new ChannelError('CHANNEL_CLOSED', 'state.channelId', `channel is ${m.phase}`)
+  const digest = digestOf(m.params, state)
+  for (const i of [0, 1] as const)
+    if (!ctx.verifier.verify(sigs[i], digest, m.params.publicKeys[i] as Uint8Array))
+      throw new SignatureError(i === 0 ? 'sigA' : 'sigB', 'signature on resynced state invalid')
+  // Deposits never shrink on L1: a state worth less than ours can never be enforced.
+  const total = stateTotal(m.latest.state)
+  if (stateTotal(state) < total) throw new ChannelError('CONSERVATION', 'state.balances', `resynced state holds ${stateTotal(state)}, ours ${total}`)
+  checkState('state', state, stateTotal(state))
+  // Tell the peer we now hold it, so it may propose again.
+  const reply: Effect = { type: 'send', msg: { type: 'confirm', channelId: m.params.channelId, version: state.version } }
+  return adopt(ctx, m, { state, digest, sigs: [sigs[0], sigs[1]] }, { reply, unconfirmed: false, now })
+}
+
+interface AdoptOptions {
+  /** The answer that tells the peer we hold it (accept after a propose, confirm otherwise). */
+  reply: Effect
+  /** We countersigned the peer's proposal and wait for its confirm. */
+  unconfirmed: boolean
+  now: number
+  /** A queued request to chain onto the countersignature of our own proposal. */
+  next?: NextUpdate
+}
+
+/**
+ * The one completion path: `latest` (newer than ours, signed by both) becomes
+ * our latest state, whichever message brought it. It settles our pending
+ * proposal (completed if it is this very state, retried otherwise), reports
+ * money the peer's state gave us (deferred while our signature on another
+ * state of that version is out), notices a top-up (Σ grew: the party who
+ * proposed it deposits; until then the previous state stays the enforceable
+ * fallback) and a final state, and emits `signed`.
+ */
+function adopt(ctx: StepContext, m: Machine, latest: SignedState, o: AdoptOptions): StepResult {
+  const v = latest.state.version
   const effects: Effect[] = []
-  if (m.forkVersion !== undefined && version > m.forkVersion && deferred.length > 0) {
-    for (const r of deferred) effects.push({ type: 'received', version: r.version, amount: r.amount })
+  let forkVersion = m.forkVersion
+  let pending = m.pending
+  let mine: Proposal | undefined
+  if (pending !== undefined && pending.state.version <= v) {
+    if (bytesEqual(pending.digest, latest.digest)) {
+      mine = pending
+      effects.push({ type: 'completed', ref: pending.ref, version: v, kind: pending.kind })
+    } else {
+      effects.push({ type: 'retry', ref: pending.ref, kind: pending.kind, reason: 'conflict' })
+      forkVersion = forkVersion === undefined || pending.state.version > forkVersion ? pending.state.version : forkVersion
+    }
+    pending = undefined
+  }
+  // Money the peer's state gives us (our own proposals never report a payment to us).
+  let deferred = m.deferred
+  const received: Received[] = []
+  const gained = latest.state.balances[m.me] - m.latest.state.balances[m.me]
+  if (mine === undefined && gained > 0n) {
+    if (forkVersion !== undefined && v <= forkVersion) deferred = deferMore(deferred, { version: v, amount: gained })
+    else received.push({ version: v, amount: gained })
+  }
+  if (forkVersion !== undefined && v > forkVersion && deferred.length > 0) {
+    received.unshift(...deferred)
     deferred = []
   }
+  // A top-up: Σ grew. The previous state stays what L1 enforces until the deposit lands.
+  const added = stateTotal(latest.state) - stateTotal(m.latest.state)
+  const topUpParty: PartyIndex | undefined = added > 0n ? (mine !== undefined ? m.me : other(m.me)) : m.topUpParty
   const machine: Machine = {
-    ...m,
+    ...(latest.state.isFinal ? to(m, 'closing') : m),
     latest,
-    pending: undefined,
+    pending,
+    unconfirmed: o.unconfirmed ? v : undefined,
+    unconfirmedAt: o.unconfirmed ? o.now : undefined,
+    forkVersion,
     deferred,
-    phase: p.state.isFinal ? 'closing' : m.phase,
-    awaitingDeposit: p.topUp > 0n ? stateTotal(p.state) : m.awaitingDeposit,
-    ...(p.topUp > 0n ? { topUpFallback: m.latest, topUpParty: m.me } : {}),
+    awaitingDeposit: added > 0n ? stateTotal(latest.state) : m.awaitingDeposit,
+    topUpFallback: added > 0n ? (m.awaitingDeposit === undefined ? m.latest : m.topUpFallback) : m.topUpFallback,
+    topUpParty,
   }
   let persistedMachine = machine
-  const after: Effect[] = []
-  if (next !== undefined && machine.phase === 'open' && machine.awaitingDeposit === undefined) {
-    const chained = tryChain(ctx, machine, next, now)
-    if (chained !== undefined) {
-      persistedMachine = chained
-      after.push({ type: 'send', msg: proposeMsg(chained.pending as Proposal) })
+  const chained: Effect[] = []
+  if (o.next !== undefined && mine !== undefined && acceptsUpdates(machine.phase) && machine.awaitingDeposit === undefined) {
+    const c = tryChain(ctx, machine, o.next, o.now)
+    if (c !== undefined) {
+      persistedMachine = c
+      chained.push({ type: 'send', msg: proposeMsg(c.pending as Proposal) })
     }
   }
-  effects.unshift({ type: 'persist', machine: persistedMachine }, { type: 'send', msg: { type: 'confirm', channelId: m.params.channelId, version } })
-  effects.push(...after)
-  effects.push({ type: 'completed', ref: p.ref, version, kind: p.kind })
-  if (p.topUp > 0n) effects.push({ type: 'topUpSigned', ref: p.ref, amount: p.topUp, version })
-  if (p.state.isFinal) effects.push({ type: 'final', signed: latest })
-  return { machine: persistedMachine, effects }
+  const out: Effect[] = [{ type: 'persist', machine: persistedMachine }, o.reply, ...chained, ...effects]
+  for (const r of received) out.push({ type: 'received', version: r.version, amount: r.amount })
+  out.push({ type: 'signed', signed: latest })
+  if (added > 0n && topUpParty === m.me) out.push({ type: 'topUpSigned', ref: mine?.ref ?? 0, amount: added, version: v })
+  if (latest.state.isFinal) out.push({ type: 'final', signed: latest })
+  return { machine: persistedMachine, effects: out }
+}
+
+/** Appends a deferred report; past MAX_DEFERRED the two oldest become one (same total, the later version). */
+function deferMore(list: readonly Received[], r: Received): Received[] {
+  const out = [...list, r]
+  while (out.length > MAX_DEFERRED) {
+    const [a, b] = out as [Received, Received]
+    out.splice(0, 2, { version: b.version, amount: a.amount + b.amount })
+  }
+  return out
 }
 
 /** Builds and signs the next proposal on top of `m` (already idle), or undefined if it does not apply. */
@@ -478,11 +356,11 @@ function tryChain(ctx: StepContext, m: Machine, next: NextUpdate, now: number): 
   }
 }
 
-function onReject(m: Machine, version: bigint, _code: string, _now: number): StepResult {
+function onReject(m: Machine, version: bigint, code: string): StepResult {
   const p = m.pending
   if (p === undefined || p.state.version !== version) return { machine: m, effects: [] }
   // Our signature on the rejected state is out: treat its version as forked.
-  return persisted({ ...m, pending: undefined, forkVersion: version }, [{ type: 'retry', ref: p.ref, kind: p.kind, reason: 'rejected' }])
+  return persisted({ ...m, pending: undefined, forkVersion: version }, [{ type: 'retry', ref: p.ref, kind: p.kind, reason: 'rejected', code }])
 }
 
 function onSync(m0: Machine, peerVersion: bigint): StepResult {
@@ -497,35 +375,4 @@ function onSync(m0: Machine, peerVersion: bigint): StepResult {
   if (latest.state.version === peerVersion && m.pending === undefined && isFullySigned(latest))
     effects.push({ type: 'send', msg: { type: 'confirm', channelId: m.params.channelId, version: peerVersion } })
   return { machine: m, effects }
-}
-
-function onState(ctx: StepContext, m: Machine, state: ChannelState, sigs: readonly [Uint8Array, Uint8Array]): StepResult {
-  if (state.version <= m.latest.state.version) return { machine: m, effects: [] }
-  const digest = digestOf(m.params, state)
-  for (const i of [0, 1] as const)
-    if (!ctx.verifier.verify(sigs[i], digest, m.params.publicKeys[i] as Uint8Array))
-      throw new SignatureError(i === 0 ? 'sigA' : 'sigB', 'signature on resynced state invalid')
-  checkState('state', state, stateTotal(state))
-  const effects: Effect[] = []
-  let pending = m.pending
-  let forkVersion = m.forkVersion
-  if (pending !== undefined && pending.state.version <= state.version) {
-    if (bytesEqual(pending.digest, digest)) effects.push({ type: 'completed', ref: pending.ref, version: state.version, kind: pending.kind })
-    else {
-      effects.push({ type: 'retry', ref: pending.ref, kind: pending.kind, reason: 'conflict' })
-      forkVersion = pending.state.version
-    }
-    pending = undefined
-  }
-  const machine: Machine = {
-    ...m,
-    latest: { state, digest, sigs },
-    pending,
-    unconfirmed: undefined,
-    forkVersion,
-    phase: state.isFinal ? 'closing' : m.phase,
-  }
-  // Tell the peer we now hold it, so it may propose again.
-  effects.push({ type: 'send', msg: { type: 'confirm', channelId: m.params.channelId, version: state.version } })
-  return persisted(machine, effects)
 }

@@ -18,6 +18,10 @@ export interface Link {
   onClose(cb: (reason?: Error) => void): void
   readonly isOpen: boolean
   close(): void
+  /** Drops the current connection only: a reconnecting link dials again (close() ends it for good). */
+  drop?(): void
+  /** Largest frame the link buffers from now on (a transport that reassembles frames enforces it). */
+  setFrameLimit?(bytes: number): void
 }
 
 /** Shared listener plumbing for Link implementations. */
@@ -103,6 +107,9 @@ class MemoryLink extends BaseLink {
   }
   deliver(frame: Uint8Array): void {
     if (this.isOpen) this.emitFrame(frame)
+  }
+  drop(): void {
+    this.disconnect()
   }
   /** Simulates a connection loss (both ends see a close). */
   disconnect(): void {

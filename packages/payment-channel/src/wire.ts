@@ -1,8 +1,9 @@
 /**
  * Wire messages between two channel nodes (core's canonical codec: one tag
- * byte, then the struct; strict decode with a size limit).
+ * byte, then the struct; strict decode with a size limit). They travel as
+ * payloads of a SecureLink, so each one is known to come from the peer that
+ * authenticated the connection (the handshake replaces a `hello` message).
  *
- *   hello    first frame on a connection: who I am
  *   open     A → B: channel parameters and A's signature on version 0
  *   openAck  B → A: B's signature on version 0 (B has confirmed on L1)
  *   propose  the next state and the proposer's signature
@@ -72,7 +73,6 @@ export function paramsFromWire(w: WireParams): ChannelParams {
 export type WireChannelParams = codec.Infer<typeof channelParamsCodec>
 
 export const wireCodec = codec.messages({
-  hello: [1, codec.struct({ address: codec.address, chainId: codec.u64 })],
   open: [2, codec.struct({ params: channelParamsCodec, sig })],
   openAck: [3, codec.struct({ channelId: id, sig })],
   propose: [4, codec.struct({ state: stateCodec, sig, topUp: codec.amount })],

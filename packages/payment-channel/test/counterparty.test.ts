@@ -10,6 +10,7 @@ import { AmountError, DecodeError, L2Error, NodeSigner, SignatureError, secretKe
 import {
   ChannelError,
   type ChannelState,
+  LinkError,
   type Domain,
   MAX_FRAME,
   type MemoryStore,
@@ -30,7 +31,7 @@ async function setup() {
 describe('counterparty rejects bad proposals', () => {
   test('signature cases (ATTACKS 5), overspending, version skip/back, unknown channel', async () => {
     const p = await setup()
-    const { alice, bob, channelId, links, world, a, b } = p
+    const { alice, bob, channelId, secure, world, a, b } = p
     const bobStore = p.stores[1] as MemoryStore
     const latest = bob.latest(channelId).state
     const id = latest.channelId
@@ -99,7 +100,7 @@ describe('counterparty rejects bad proposals', () => {
     for (const [name, msg, check] of cases) {
       const saves = bobStore.saves
       const errs = bob.errors.length
-      links[0].send(encodeMessage(msg))
+      secure[0].send(encodeMessage(msg))
       await settle()
       assert.equal(bob.errors.length, errs + 1, name)
       const err = bob.errors.at(-1)
@@ -114,16 +115,17 @@ describe('counterparty rejects bad proposals', () => {
 
   test('replayed messages change nothing; the newest proposal replayed is answered idempotently', async () => {
     const p = await setup()
-    const { alice, bob, channelId, links } = p
+    const { alice, bob, channelId, secure } = p
+    // Recorded and replayed by the peers themselves (on their authenticated links): the protocol refuses them.
     const fromAlice: Uint8Array[] = []
-    const send0 = links[0].send.bind(links[0])
-    links[0].send = (f) => {
+    const send0 = secure[0].send.bind(secure[0])
+    secure[0].send = (f) => {
       fromAlice.push(f.slice())
       send0(f)
     }
     const fromBob: Uint8Array[] = []
-    const send1 = links[1].send.bind(links[1])
-    links[1].send = (f) => {
+    const send1 = secure[1].send.bind(secure[1])
+    secure[1].send = (f) => {
       fromBob.push(f.slice())
       send1(f)
     }
@@ -146,19 +148,41 @@ describe('counterparty rejects bad proposals', () => {
     assert.equal(await alice.pay({ channelId, amount: 1n }), vb.state.version + 1n)
   })
 
-  test('malformed, truncated and oversized frames: DecodeError, node keeps serving', async () => {
+  test('replayed frames on the wire (a third party repeats what it saw) are dropped by the link', async () => {
     const p = await setup()
     const { alice, bob, channelId, links } = p
+    const seen: Uint8Array[] = []
+    const raw0 = links[0].send.bind(links[0])
+    links[0].send = (f) => {
+      seen.push(f.slice())
+      raw0(f)
+    }
+    for (let i = 0; i < 3; i++) await alice.pay({ channelId, amount: 1n })
+    await settle()
+    const vb = bob.latest(channelId)
+    const errs = bob.errors.length
+    for (const f of seen) raw0(f)
+    await settle(10)
+    assert.equal(bob.latest(channelId), vb)
+    const linkErrors = bob.errors.slice(errs)
+    assert.equal(linkErrors.length, seen.length)
+    assert.ok(linkErrors.every((e) => e instanceof LinkError && e.code === 'REPLAY'), linkErrors.map(String).join('\n'))
+    assert.equal(await alice.pay({ channelId, amount: 1n }), vb.state.version + 1n)
+  })
+
+  test('malformed, truncated and oversized frames: DecodeError, node keeps serving', async () => {
+    const p = await setup()
+    const { alice, bob, channelId, secure } = p
     const good = encodeMessage({ type: 'confirm', channelId: bob.latest(channelId).state.channelId, version: 1n })
+    // (An empty payload is the link's keep-alive: it never reaches the node.)
     const frames = [
       new Uint8Array([0xff]),
-      new Uint8Array([]),
       good.subarray(0, good.length - 3),
       new Uint8Array([...good, 0]),
       new Uint8Array(MAX_FRAME + 1),
       new Uint8Array([4, 1, 2, 3]),
     ]
-    for (const f of frames) links[0].send(f)
+    for (const f of frames) secure[0].send(f)
     await settle()
     assert.equal(bob.errors.length, frames.length)
     assert.ok(bob.errors.every((e) => e instanceof DecodeError), bob.errors.map(String).join('\n'))

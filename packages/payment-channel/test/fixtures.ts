@@ -12,6 +12,7 @@ import {
   MemoryStore,
   type MemoryLinkOptions,
   type Penalty,
+  type SecureLink,
   type SignedState,
   memoryLinkPair,
   stateDigest,
@@ -87,7 +88,10 @@ export interface NodePair {
   b: Party
   channelId: `0x${string}`
   stores: [ChannelStore, ChannelStore]
+  /** The raw in-memory links (what a third party on the wire sees). */
   links: ReturnType<typeof memoryLinkPair>
+  /** The authenticated views of them (sending on secure[0] is sending as Alice). */
+  secure: [SecureLink, SecureLink]
 }
 
 export async function nodePair(
@@ -109,13 +113,13 @@ export async function nodePair(
   const a = world.party(na)
   const b = world.party(nb)
   const stores = opts.stores ?? [new MemoryStore(), new MemoryStore()]
+  // Bob accepts Alice's deposit request (a node deposits nothing for a stranger by default).
   const mk = (p: Party, store: ChannelStore, extra: Partial<ChannelNodeOptions> | undefined) =>
-    new ChannelNode({ signer: p.signer, wallet: p.wallet, adjudicator: world.adj, store, timers: false, ...opts.node, ...extra })
+    new ChannelNode({ signer: p.signer, wallet: p.wallet, adjudicator: world.adj, store, timers: false, acceptLimits: { maxDeposit: 100n * ETH }, ...opts.node, ...extra })
   const alice = mk(a, stores[0], opts.nodes?.[0])
   const bob = mk(b, stores[1], opts.nodes?.[1])
   const links = memoryLinkPair(opts.link ?? {})
-  alice.attach(links[0])
-  bob.attach(links[1])
+  const secure: [SecureLink, SecureLink] = [alice.attach(links[0]), bob.attach(links[1])]
   await alice.whenConnected(b.address)
   const channelId = await alice.open({
     peer: b.address,
@@ -125,7 +129,7 @@ export async function nodePair(
     disputeWindow: opts.window ?? 10,
     penalty: opts.penalty ?? 'none',
   })
-  return { world, alice, bob, a, b, channelId, stores, links }
+  return { world, alice, bob, a, b, channelId, stores, links, secure }
 }
 
 /** Lets queued microtasks and zero-delay timers run. */

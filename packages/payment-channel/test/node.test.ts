@@ -134,7 +134,7 @@ describe('ChannelNode', () => {
 })
 
 describe('open handshake', () => {
-  test('a peer that refuses the channel answers at once; A refunds after the funding timeout', async () => {
+  test('a peer that refuses the channel answers at once; nothing was deposited, nothing to refund', async () => {
     const { makeWorld } = await import('./fixtures.ts')
     const { ChannelNode, MemoryStore, memoryLinkPair } = await import('../src/index.ts')
     const world = makeWorld()
@@ -145,7 +145,7 @@ describe('open handshake', () => {
     const [la, lb] = memoryLinkPair()
     alice.attach(la)
     bob.attach(lb)
-    await settle()
+    await alice.whenConnected(b.address)
     const before = world.l1.balanceOf(a.address)
     await assert.rejects(
       alice.open({ peer: b.address, peerPublicKey: b.signer.publicKey, deposit: 2n * ETH, disputeWindow: 5, fundingTimeout: 3 }),
@@ -153,12 +153,10 @@ describe('open handshake', () => {
     )
     const [id] = alice.channelIds()
     assert.ok(id)
-    assert.equal(alice.status(id).phase, 'funding')
-    world.l1.mine(4)
-    await alice.refund({ channelId: id })
     assert.equal(alice.status(id).phase, 'closed')
-    assert.ok(world.l1.balanceOf(a.address) > before - ETH / 100n, 'deposit back (minus fees)')
-    assert.equal(world.l1.balanceOf(world.adj.address), 0n)
+    assert.equal(await alice.onChain(id), undefined, 'A deposits only once B countersigned version 0')
+    assert.equal(world.l1.balanceOf(a.address), before, 'not even a fee')
+    assert.equal(bob.channelIds().length, 0)
   })
 
   test('an open whose messages were lost, or whose opener restarted, resumes on reconnect', async () => {
@@ -170,7 +168,7 @@ describe('open handshake', () => {
     const storeA = new MemoryStore()
     const mkA = () => new ChannelNode({ signer: a.signer, wallet: a.wallet, adjudicator: world.adj, store: storeA, timers: false })
     let alice = mkA()
-    const bob = new ChannelNode({ signer: b.signer, wallet: b.wallet, adjudicator: world.adj, store: new MemoryStore(), timers: false })
+    const bob = new ChannelNode({ signer: b.signer, wallet: b.wallet, adjudicator: world.adj, store: new MemoryStore(), timers: false, acceptLimits: { maxDeposit: ETH } })
     let [la, lb] = memoryLinkPair()
     alice.attach(la)
     bob.attach(lb)

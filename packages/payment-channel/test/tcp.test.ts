@@ -2,8 +2,8 @@
 import assert from 'node:assert/strict'
 import net from 'node:net'
 import { describe, test } from 'node:test'
-import { DecodeError } from '@l2bench/core'
-import { ChannelNode, FrameError, MAX_FRAME, MemoryStore, type SocketLink, encodeFrame, encodeMessage, tcpConnect, tcpListen } from '../src/index.ts'
+import { DecodeError, encode } from '@l2bench/core'
+import { ChannelNode, FrameError, LinkError, MAX_FRAME, MemoryStore, type SocketLink, encodeFrame, handshakeCodec, tcpConnect, tcpListen } from '../src/index.ts'
 import { ETH, makeWorld, until } from './fixtures.ts'
 
 function rawClient(port: number): Promise<net.Socket> {
@@ -39,18 +39,19 @@ describe('TCP transport', () => {
       const closed2 = new Promise((r) => s2.on('close', r))
       s2.write(Buffer.alloc(4))
       await closed2
-      // 3. Garbage payload in a well-formed frame: a DecodeError, the connection stays.
+      // 3. Garbage in a well-formed frame before the handshake: a DecodeError, and the connection is closed.
       const s3 = await rawClient(server.port)
+      const closed3 = new Promise((r) => s3.on('close', r))
       s3.write(encodeFrame(new Uint8Array([0x63, 1, 2])))
-      await until(() => bob.errors.length === 1)
+      await closed3
       assert.ok(bob.errors[0] instanceof DecodeError)
-      assert.equal(s3.destroyed, false)
-      // 4. A hello for another chain: the connection is closed.
+      // 4. A hello for another chain: a typed error, the connection is closed.
       const s4 = await rawClient(server.port)
       const closed4 = new Promise((r) => s4.on('close', r))
-      s4.write(encodeFrame(encodeMessage({ type: 'hello', address: a.address, chainId: 999n })))
+      const ephemeral = new Uint8Array(33).fill(2)
+      s4.write(encodeFrame(encode(handshakeCodec, { type: 'hello', chainId: 999n, protocol: new Uint8Array(32), ephemeral })))
       await closed4
-      s3.destroy()
+      assert.ok(bob.errors.some((e) => e instanceof LinkError && e.field === 'chainId'))
       // 5. A real peer still opens a channel and pays.
       const link = tcpConnect('127.0.0.1', server.port)
       alice.attach(link)

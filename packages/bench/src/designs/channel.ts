@@ -19,7 +19,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Amount, monotonicMs } from '@l2bench/core'
+import { type Amount, MAX_AMOUNT, monotonicMs } from '@l2bench/core'
 import {
   Adjudicator,
   type ChannelNodeOptions,
@@ -93,7 +93,11 @@ export class ChannelDesign implements Design {
       if (this.options.store === 'sqlite') store = new SqliteStore(join(this.dir!, `user-${user}.db`), { synchronous: this.options.synchronous })
       else store = new MemoryStore()
       this.stores.push(store)
-      const opts: ChannelNodeOptions = { signer: u.signer, wallet: u.wallet, adjudicator: this.adjudicator, store, timers: false, autoChallenge: true }
+      // The simulated users agreed on the workload's channels: each accepts the deposit and window asked of it
+      // (a node's defaults deposit nothing into a channel someone else opens).
+      const window = this.options.disputeWindow
+      const acceptLimits = { maxDeposit: MAX_AMOUNT, minDisputeWindow: Math.min(window, 3), maxDisputeWindow: Math.max(window, 10_000) }
+      const opts: ChannelNodeOptions = { signer: u.signer, wallet: u.wallet, adjudicator: this.adjudicator, store, timers: false, autoChallenge: true, acceptLimits }
       node = new ChannelNode(opts)
       this.nodes.set(user, node)
       this.nodeOptions.set(user, opts)

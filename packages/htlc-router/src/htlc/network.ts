@@ -104,6 +104,8 @@ export class HtlcNetwork {
     const adjudicator = l1.deploy(new HtlcAdjudicator())
     const funds = o.l1Funds ?? 10n ** 21n
     const seed = o.seed ?? 'htlc-net'
+    let maxDepositB = 0n
+    for (const c of o.channels) if (typeof c?.depositB === 'bigint' && c.depositB > maxDepositB) maxDepositB = c.depositB
     const receipts: Map<string, Receipt>[] = []
     const nodes = names.map((name, i) => {
       const sk = secretKeyFromSeed(`${seed}:${name}`)
@@ -112,7 +114,8 @@ export class HtlcNetwork {
       const sink = new Map<string, Receipt>()
       receipts.push(sink)
       const wallet = new Wallet(signer, recordingL1(l1, sink))
-      return new HtlcNode({ signer, wallet, adjudicator, ...o.nodeOptions?.(i) })
+      // Every node agrees to the deposits the network's channels ask of it (a node deposits nothing for a stranger by default).
+      return new HtlcNode({ signer, wallet, adjudicator, acceptLimits: { maxDeposit: maxDepositB }, ...o.nodeOptions?.(i) })
     })
     const builder = new ChannelGraphBuilder({ minCltvExpiryDelta: 1 })
     for (const name of names) builder.addNode(name)

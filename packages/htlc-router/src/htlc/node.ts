@@ -43,7 +43,7 @@ import {
   toHex,
 } from '@l2bench/core'
 import type { Head, L1, L1Event, Receipt, Unsubscribe, Wallet } from '@l2bench/l1-mock'
-import { ChannelNode, type ChannelStore, type Link, MemoryStore, type SignedState, channelIdHex } from '@l2bench/payment-channel'
+import { type AcceptLimits, ChannelNode, type ChannelStore, type Link, MemoryStore, type SignedState, channelIdHex } from '@l2bench/payment-channel'
 import { MIN_FINAL_CLTV_EXPIRY_DELTA } from '../routing/route.ts'
 import type { FailureCode } from '../sim/hop.ts'
 import type { HtlcAdjudicator, RevealedPreimage } from './adjudicator.ts'
@@ -92,6 +92,8 @@ export interface HtlcNodeOptions {
   htlcStore?: HtlcStore
   /** Run the on-chain checks on every L1 block (default true; the channel-backed Forwarder turns it off and resolves on chain itself). */
   watchChain?: boolean
+  /** What the node agrees to when a peer opens a channel (payment-channel's defaults deposit nothing of ours). */
+  acceptLimits?: Partial<AcceptLimits>
 }
 
 /** One hop of a route as the sender hands it out: the HTLC on `channelId`. */
@@ -146,6 +148,7 @@ export class HtlcNode {
       policy,
       policyReplacesDefault: true,
       timers: false,
+      ...(options.acceptLimits === undefined ? {} : { acceptLimits: options.acceptLimits }),
       onSignedState: (s) => {
         this.onSignedState(s)
         options.onSignedState?.(s)

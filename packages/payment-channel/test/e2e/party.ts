@@ -17,7 +17,8 @@ const l1 = new RpcL1(BigInt(chainIdArg), signer.address)
 const wallet = new Wallet(signer, l1)
 const dir = mkdtempSync(join(tmpdir(), `pc-e2e-${role}-`))
 const store = new SqliteStore(join(dir, 'node.db'))
-const node = new ChannelNode({ signer, wallet, adjudicator: adjudicatorAt(adjudicatorArg), store, timeoutMs: 500 })
+// Both parties agree to deposit into the other's channel (the default accepts no deposit of our own).
+const node = new ChannelNode({ signer, wallet, adjudicator: adjudicatorAt(adjudicatorArg), store, timeoutMs: 500, acceptLimits: { maxDeposit: 10n ** 20n } })
 let received = 0n
 node.on('payment', (e) => {
   received += e.amount

@@ -1,0 +1,246 @@
+/**
+ * The channel machine's data: parameters fixed at open, the machine record,
+ * the events `step` takes and the effects it returns, and the few pure
+ * helpers every transition shares (digest, phase change, persist-then-effects).
+ */
+import {
+  type Address,
+  type Amount,
+  InvalidInputError,
+  SignatureError,
+  type Signer,
+  type Verifier,
+  encode,
+} from '@l2bench/core'
+import { ChannelError } from './errors.ts'
+import { type Phase, canTransition } from './phase.ts'
+import {
+  type ChannelState,
+  type Domain,
+  type PartyIndex,
+  type Penalty,
+  type SignedState,
+  encodeDomain,
+  other,
+  sameLocked,
+  stateCodec,
+  stateDigestFromBytes,
+} from './state.ts'
+import type { WireMessage } from './wire.ts'
+
+export type { Phase } from './phase.ts'
+
+/** Everything fixed at open. */
+export interface ChannelParams {
+  channelId: Uint8Array
+  domain: Domain
+  nonce: bigint
+  parties: readonly [Address, Address]
+  publicKeys: readonly [Uint8Array, Uint8Array]
+  /** Deposits at open (version 0's balances). */
+  deposits: readonly [Amount, Amount]
+  disputeWindow: number
+  fundingTimeout: number
+  penalty: Penalty
+}
+
+/** What an update is for; the shell uses `ref` to find the request it belongs to. */
+export type UpdateKind = 'pay' | 'update' | 'close' | 'topUp'
+
+/** Our own proposal, signed by us, not yet countersigned. */
+export interface Proposal {
+  state: ChannelState
+  digest: Uint8Array
+  sig: Uint8Array
+  kind: UpdateKind
+  topUp: Amount
+  ref: number
+  sentAt: number
+  attempts: number
+  timedOut: boolean
+}
+
+export interface Received {
+  version: bigint
+  amount: Amount
+}
+
+export interface Machine {
+  params: ChannelParams
+  me: PartyIndex
+  phase: Phase
+  /** Newest state signed by both (in `funding`, version 0 may still lack the peer's signature). */
+  latest: SignedState
+  pending: Proposal | undefined
+  /** Version we countersigned whose confirm has not arrived yet. */
+  unconfirmed: bigint | undefined
+  /** When we countersigned it (ms; not persisted): a lost confirm is chased with a sync after the timeout. */
+  unconfirmedAt?: number | undefined
+  /** Highest version at which we signed a state that did not become `latest` (lost collision, rejection). */
+  forkVersion: bigint | undefined
+  /** Payments received at or below forkVersion, reported once a later version is countersigned (at most MAX_DEFERRED entries). */
+  deferred: Received[]
+  /** Σ of on-chain deposits the latest state must match once a top-up lands (undefined: no top-up in flight). */
+  awaitingDeposit: Amount | undefined
+  /** While a top-up is in flight: the newest state valid on L1 without it (what a force close registers). */
+  topUpFallback?: SignedState | undefined
+  /** While a top-up is in flight: the party that must deposit. */
+  topUpParty?: PartyIndex | undefined
+  /** Funding (not persisted): when our open request or L1 check last went out, and how often. */
+  fundingSentAt?: number | undefined
+  fundingAttempts?: number | undefined
+}
+
+/** Extra checks on the counterparty's proposals (the HTLC router plugs its rules in here). */
+export type UpdatePolicy = (prev: ChannelState, next: ChannelState, me: PartyIndex, topUp: Amount) => void
+
+export interface StepContext {
+  signer: Signer
+  verifier: Verifier
+  /** Proposal retransmission timeout (ms) and attempts before a `timeout` effect. */
+  timeoutMs?: number
+  maxAttempts?: number
+  policy?: UpdatePolicy
+  /**
+   * When true, `policy` replaces defaultPolicy instead of running after it, and
+   * must check balances itself. The HTLC router sets it: its policy lets locked
+   * entries change (add, settle with a preimage, fail) under its own rules.
+   */
+  policyReplacesDefault?: boolean
+}
+
+export type Event =
+  /** A new machine: A sends her open request; B countersigns A's version 0 (`peerSig`). Repeating it on B resends the ack. */
+  | { type: 'begin'; peerSig?: Uint8Array; now: number }
+  | { type: 'update'; next: ChannelState; kind: UpdateKind; ref: number; topUp?: Amount; now: number }
+  | { type: 'message'; msg: WireMessage; now: number; next?: NextUpdate }
+  | { type: 'tick'; now: number }
+  | { type: 'connected'; now: number }
+  /** L1: both deposits are in (phase open on the adjudicator). */
+  | { type: 'funded'; now: number }
+  | { type: 'deposited'; total: Amount; now: number }
+  | { type: 'disputed'; now: number }
+  | { type: 'closed'; now: number }
+
+/**
+ * The shell's next queued update, offered with an incoming message. When the
+ * message is the countersignature of our proposal, the machine builds the next
+ * proposal on the new state at once and persists both in one write (one
+ * commit instead of two on the proposer's side); otherwise it is ignored.
+ */
+export interface NextUpdate {
+  build: (latest: ChannelState) => ChannelState
+  kind: UpdateKind
+  ref: number
+  topUp?: Amount
+}
+
+export type Effect =
+  | { type: 'persist'; machine: Machine }
+  | { type: 'send'; msg: WireMessage }
+  | { type: 'completed'; ref: number; version: bigint; kind: UpdateKind }
+  | { type: 'received'; version: bigint; amount: Amount }
+  | { type: 'retry'; ref: number; kind: UpdateKind; reason: 'conflict' | 'rejected'; code?: string }
+  | { type: 'timeout'; ref: number; version: bigint }
+  | { type: 'final'; signed: SignedState }
+  /** We signed a top-up that we must deposit: make the L1 deposits match `awaitingDeposit`. */
+  | { type: 'topUpSigned'; ref: number; amount: Amount; version: bigint }
+  /** A newly countersigned state (for watchtowers and other observers). */
+  | { type: 'signed'; signed: SignedState }
+  /** Funding: do our part on L1 now (A deposits, B confirms once A's deposit is there, either notices it is done). */
+  | { type: 'fund' }
+  /** Funding is complete: the channel is open. */
+  | { type: 'opened' }
+  /** Funding ended before any deposit: the peer refused or never answered. */
+  | { type: 'openFailed'; code: string }
+
+export interface StepResult {
+  machine: Machine
+  effects: Effect[]
+}
+
+export const DEFAULT_TIMEOUT_MS = 2_000
+export const DEFAULT_ATTEMPTS = 5
+/** Deferred payment reports kept apart; beyond this the oldest two are merged into one report. */
+export const MAX_DEFERRED = 64
+
+/** Digest with the per-channel domain bytes cached (one digest per state). */
+const domainCache = new WeakMap<Domain, Uint8Array>()
+export function digestOf(params: ChannelParams, state: ChannelState): Uint8Array {
+  let d = domainCache.get(params.domain)
+  if (d === undefined) {
+    d = encodeDomain(params.domain)
+    domainCache.set(params.domain, d)
+  }
+  return stateDigestFromBytes(d, encode(stateCodec, state))
+}
+
+/** The default policy: we accept updates that do not lower our balance nor touch locked entries. */
+export const defaultPolicy: UpdatePolicy = (prev, next, me, topUp) => {
+  const them = other(me)
+  if (next.balances[me] < prev.balances[me])
+    throw new ChannelError('POLICY', 'state.balances', `proposal lowers our balance from ${prev.balances[me]} to ${next.balances[me]}`)
+  if (!sameLocked(prev.locked, next.locked)) throw new ChannelError('POLICY', 'state.locked', 'proposal changes locked entries')
+  if (topUp > 0n) {
+    if (next.balances[me] !== prev.balances[me] || next.balances[them] !== prev.balances[them] + topUp)
+      throw new ChannelError('POLICY', 'topUp', 'a top-up may only add its amount to the proposer’s balance')
+  }
+  if (next.isFinal && (next.balances[me] !== prev.balances[me] || next.balances[them] !== prev.balances[them]))
+    throw new ChannelError('POLICY', 'state.isFinal', 'a closing state must not move money')
+}
+
+/** The party whose proposal wins when both propose `version` (alternates, so neither side starves). */
+export function crossingWinner(version: bigint): PartyIndex {
+  return version % 2n === 0n ? 0 : 1
+}
+
+/** Version 0: the deposits, nothing locked. */
+export function initialState(params: ChannelParams): ChannelState {
+  return { channelId: params.channelId, version: 0n, balances: params.deposits, locked: [], isFinal: false }
+}
+
+/** A fresh machine in `funding` with our signature on version 0 (nothing persisted or sent: `begin` does that). */
+export function createMachine(ctx: StepContext, params: ChannelParams, me: PartyIndex): Machine {
+  if (ctx.signer.address !== params.parties[me]) throw new InvalidInputError('signer', 'signer is not this party')
+  const state = initialState(params)
+  const digest = digestOf(params, state)
+  const sigs: [Uint8Array, Uint8Array] = [new Uint8Array(), new Uint8Array()]
+  sigs[me] = ctx.signer.sign(digest)
+  return {
+    params,
+    me,
+    phase: 'funding',
+    latest: { state, digest, sigs },
+    pending: undefined,
+    unconfirmed: undefined,
+    forkVersion: undefined,
+    deferred: [],
+    awaitingDeposit: undefined,
+  }
+}
+
+/** Adds the peer's signature on version 0; the phase is unchanged. */
+export function countersignV0(ctx: StepContext, m: Machine, peerSig: Uint8Array): Machine {
+  const peer = other(m.me)
+  if (m.latest.state.version !== 0n) throw new ChannelError('STALE_VERSION', 'version', 'channel already past version 0')
+  if (!ctx.verifier.verify(peerSig, m.latest.digest, m.params.publicKeys[peer] as Uint8Array))
+    throw new SignatureError('sig', 'peer signature on version 0 invalid')
+  const sigs: [Uint8Array, Uint8Array] = [m.latest.sigs[0], m.latest.sigs[1]]
+  sigs[peer] = peerSig
+  return { ...m, latest: { ...m.latest, sigs } }
+}
+
+/** Adds the peer's signature on version 0 and marks the channel open (pure use without an L1, e.g. property tests). */
+export function completeOpen(ctx: StepContext, m: Machine, peerSig: Uint8Array): Machine {
+  return { ...countersignV0(ctx, m, peerSig), phase: 'open' }
+}
+
+/** The one way a machine changes phase (checked against PHASE_TRANSITIONS). */
+export function to(m: Machine, phase: Phase, extra: Partial<Machine> = {}): Machine {
+  if (!canTransition(m.phase, phase)) throw new ChannelError('CHANNEL_CLOSED', 'phase', `no transition from ${m.phase} to ${phase}`)
+  return { ...m, ...extra, phase }
+}
+
+export function persisted(machine: Machine, after: Effect[]): StepResult {
+  return { machine, effects: [{ type: 'persist', machine }, ...after] }
+}
