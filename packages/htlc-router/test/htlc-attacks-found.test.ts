@@ -244,7 +244,8 @@ async function pair(options: Partial<HtlcNodeOptions> = {}) {
   const nodes = ['alice', 'bob'].map((name) => {
     const signer = new NodeSigner(secretKeyFromSeed(`found:${name}`))
     l1.mint(signer.address, 10n ** 21n)
-    return new HtlcNode({ signer, wallet: new Wallet(signer, l1), adjudicator, ...options })
+    // Bob agrees to deposit what Alice's open asks of him (payment-channel's default deposits nothing for a peer).
+    return new HtlcNode({ signer, wallet: new Wallet(signer, l1), adjudicator, acceptLimits: { maxDeposit: M }, ...options })
   }) as [HtlcNode, HtlcNode]
   const [alice, bob] = nodes
   const channel = memoryLinkPair()
