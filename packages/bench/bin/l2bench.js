@@ -1,15 +1,26 @@
 #!/usr/bin/env node
-// l2bench CLI shim: runs src/cli.ts from source through tsx with the `source`
-// export condition (so sibling packages resolve to their src/), passing all
-// arguments and the exit code through.
+// The l2bench CLI.
+// - Installed from npm (or a packed tarball): runs the built dist/cli.js with plain node — no tsx.
+// - In a checkout of the repository (the package's tsconfig.json is there, never shipped): runs
+//   src/cli.ts through tsx with the `@l2bench/source` export condition, so sibling packages resolve
+//   to their src/ and no build is needed. Arguments and the exit code pass through either way.
 import { spawnSync } from 'node:child_process'
+import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
-const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url))
-const tsx = import.meta.resolve('tsx')
-const r = spawnSync(process.execPath, ['--conditions=@l2bench/source', '--import', tsx, cli, ...process.argv.slice(2)], { stdio: 'inherit' })
-if (r.error) {
-  console.error(`l2bench: cannot start node: ${r.error.message}`)
-  process.exit(1)
+const pkg = new URL('../', import.meta.url)
+const checkout = existsSync(new URL('tsconfig.json', pkg)) && existsSync(new URL('src/cli.ts', pkg))
+
+if (!checkout || process.env.L2BENCH_FROM_DIST === '1') {
+  const { run } = await import('../dist/cli.js')
+  await run(process.argv.slice(2))
+} else {
+  const cli = fileURLToPath(new URL('src/cli.ts', pkg))
+  const tsx = import.meta.resolve('tsx')
+  const r = spawnSync(process.execPath, ['--conditions=@l2bench/source', '--import', tsx, cli, ...process.argv.slice(2)], { stdio: 'inherit' })
+  if (r.error) {
+    console.error(`l2bench: cannot start node: ${r.error.message}`)
+    process.exit(1)
+  }
+  process.exit(r.status ?? (r.signal ? 1 : 0))
 }
-process.exit(r.status ?? (r.signal ? 1 : 0))

@@ -383,15 +383,15 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli.ts')) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      // Exit explicitly: a design's worker or timer left running must not keep a finished run alive.
-      process.exit(code)
-    },
-    (err) => {
-      process.stderr.write(`l2bench: internal error: ${(err as Error).stack ?? String(err)}\n`)
-      process.exitCode = 1
-    },
-  )
+/** Runs the CLI and exits with its status (the bin and `node src/cli.ts` both end here). */
+export async function run(argv: string[]): Promise<never> {
+  try {
+    // Exit explicitly: a design's worker or timer left running must not keep a finished run alive.
+    process.exit(await main(argv))
+  } catch (err) {
+    process.stderr.write(`l2bench: internal error: ${(err as Error).stack ?? String(err)}\n`)
+    process.exit(1)
+  }
 }
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli.ts')) void run(process.argv.slice(2))
