@@ -113,6 +113,8 @@ test('charts: self-styled with a background, title, axis labels and legend; dist
   const dashes = [...cross.matchAll(/<path [^>]*stroke-dasharray="([^"]+)"/g)].map((m) => m[1])
   assert.equal(new Set(dashes).size, dashes.length, `every fit has its own dash pattern: ${dashes}`)
   assert.match(cross, /<rect [^>]*fill="#2563eb"/, 'channel: square markers')
+  assert.match(cross, /<path [^>]*stroke="#2563eb" stroke-width="5"/, 'channel: a wide line under the thin paych one')
+  assert.ok(cross.indexOf('stroke="#2563eb" stroke-width="5"') < cross.indexOf('stroke="#059669" stroke-width="2"'), 'the wide line is drawn first')
   assert.match(cross, /<path d="M[^"]*Z" fill="none" stroke="#059669"/, 'paych: hollow triangles')
   // The legend is wide enough for its longest label: no "channel (measured" clipped at the edge.
   const width = Number(/viewBox="0 0 (\d+)/.exec(cross)![1])

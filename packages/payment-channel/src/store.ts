@@ -19,9 +19,15 @@
  *     "never sign what is not durable" against a dishonest peer. About 7×
  *     faster. Use it only where that risk is acceptable (benchmarks, tests).
  * Migrations are numbered; `schema_version` records the highest applied.
+ *
+ * better-sqlite3 is an optional peer dependency, loaded when the first
+ * SqliteStore opens: a MemoryStore user installs no native module, and the
+ * published types reference none of its types (`SqliteDatabase` below is the
+ * part of its API this store uses). Node's built-in `node:sqlite` would need
+ * no install at all, but it is not in Node 20 (the supported floor, ≥ 20.19).
  */
-import { type Amount, InvalidInputError, codec, decode, encode } from '@l2bench/core'
-import Database from 'better-sqlite3'
+import { type Amount, InvalidInputError, L2Error, codec, decode, encode } from '@l2bench/core'
+import { createRequire } from 'node:module'
 import { PHASES } from './phase.ts'
 import type { ChannelParams, Machine, Proposal, UpdateKind } from './protocol.ts'
 import { digestOf } from './protocol.ts'
@@ -178,19 +184,55 @@ export const MIGRATIONS: readonly Migration[] = [
   },
 ]
 
+/** A prepared statement of better-sqlite3 (the part this store uses). */
+export interface SqliteStatement {
+  run(...params: unknown[]): unknown
+  get(...params: unknown[]): unknown
+  all(...params: unknown[]): unknown[]
+}
+
+/** A better-sqlite3 Database (the part this store uses). */
+export interface SqliteDatabase {
+  readonly open: boolean
+  pragma(source: string, options?: { simple?: boolean }): unknown
+  prepare(sql: string): SqliteStatement
+  exec(sql: string): unknown
+  transaction<A extends unknown[]>(fn: (...args: A) => void): (...args: A) => void
+  close(): unknown
+}
+
+let openSqlite: ((path: string) => SqliteDatabase) | undefined
+
+/** Opens a database with better-sqlite3, loading it on first use; a typed error names the missing peer dependency. */
+function openDatabase(path: string): SqliteDatabase {
+  if (openSqlite === undefined) {
+    let Database: new (path: string) => SqliteDatabase
+    try {
+      Database = createRequire(import.meta.url)('better-sqlite3') as new (path: string) => SqliteDatabase
+    } catch (err) {
+      throw new L2Error('MISSING_PEER_DEPENDENCY', `SqliteStore needs better-sqlite3, an optional peer dependency: npm install better-sqlite3 (${(err as Error).message.split('\n')[0]})`, {
+        field: 'better-sqlite3',
+        cause: err,
+      })
+    }
+    openSqlite = (p) => new Database(p)
+  }
+  return openSqlite(path)
+}
+
 export class SqliteStore implements ChannelStore {
-  readonly db: Database.Database
+  readonly db: SqliteDatabase
   readonly synchronous: SyncMode
-  private readonly upsert: Database.Statement
-  private readonly selectOne: Database.Statement
-  private readonly selectAll: Database.Statement
+  private readonly upsert: SqliteStatement
+  private readonly selectOne: SqliteStatement
+  private readonly selectAll: SqliteStatement
   saves = 0
 
   constructor(readonly path: string, options: SqliteStoreOptions = {}) {
     this.synchronous = options.synchronous ?? 'FULL'
     if (this.synchronous !== 'FULL' && this.synchronous !== 'NORMAL')
       throw new InvalidInputError('synchronous', `expected FULL or NORMAL, got ${String(this.synchronous)}`)
-    this.db = new Database(path)
+    this.db = openDatabase(path)
     this.db.pragma('journal_mode = WAL')
     this.db.pragma(`synchronous = ${this.synchronous}`)
     this.migrate()

@@ -8,8 +8,11 @@ import type { ResultsJson } from '../results.ts'
 import { cdf } from '../stats.ts'
 import { escapeHtml, fmtEth, fmtInt, fmtMs, fmtNum, pct } from './format.ts'
 import { SUMMARY_HEAD, summaryRows } from './markdown.ts'
-import { type BarRow, PALETTE, type Series, barChart, colorFor, dashFor, fmtDuration, lineChart, markerFor, timeLogTicks } from './svg.ts'
+import { type BarRow, PALETTE, type Series, barChart, colorFor, dashFor, fmtDuration, lineChart, markerFor, timeLogTicks, widthFor } from './svg.ts'
+import { rollupModel } from './models.ts'
 import { verdictHtml } from './verdict.ts'
+
+export { rollupModel } from './models.ts'
 
 function table(head: string[], rows: string[][]): string {
   return `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
@@ -27,7 +30,7 @@ export function crossoverChart(r: ResultsJson): string {
   for (let e = 0; e <= Math.log10(maxN) + 1e-9; e += 0.1) grid.push(10 ** e)
   designs.forEach((d, i) => {
     const mine = pts.filter((p) => p.design === d).sort((a, b) => a.value - b.value)
-    series.push({ name: `${d} (measured)`, color: colorFor(d, i), points: mine.map((p) => [p.value, p.gas / Math.max(1, p.payments)]), dots: markerFor(d, i) })
+    series.push({ name: `${d} (measured)`, color: colorFor(d, i), points: mine.map((p) => [p.value, p.gas / Math.max(1, p.payments)]), dots: markerFor(d, i), width: widthFor(d) })
     const fit = r.fits.find((f) => f.design === d)
     if (fit !== undefined)
       series.push({ name: `${d} fit †`, color: colorFor(d, i), points: grid.map((n) => [n, Math.max(1, fit.intercept / n + fit.slope)]), dashed: dashFor(d, i) })
@@ -44,28 +47,6 @@ export function crossoverChart(r: ResultsJson): string {
     xFormat: (v) => fmtInt(v),
     yFormat: (v) => fmtInt(v),
   })
-}
-
-/**
- * The rollup on the crossover chart. Its per-payment runs are too slow for the
- * payments-per-pair sweep, so its line is a model from the main run's own
- * figures (marked †): a lone pair pays two deposits (the measured gas of one
- * deposit each) and, per payment, the run's measured batch gas per transfer
- * (all non-deposit gas ÷ its payments):  gas/payment(n) = 2·deposit/n + batch.
- */
-export function rollupModel(r: ResultsJson): { deposit: number; batch: number; perPayment: (n: number) => number; formula: string } | undefined {
-  const d = r.designs.find((x) => x.name === 'rollup' && x.ran && x.payments > 0)
-  if (d === undefined) return undefined
-  const dep = Object.entries(d.l1.byOperation).find(([k]) => /\.deposit$/.test(k))?.[1]
-  if (dep === undefined || dep.txs === 0) return undefined
-  const deposit = dep.gas / dep.txs
-  const batch = (d.l1.gas - dep.gas) / d.payments
-  return {
-    deposit,
-    batch,
-    perPayment: (n) => (2 * deposit) / n + batch,
-    formula: `rollup model †: gas/payment = 2 × ${fmtInt(deposit)} (one deposit per user, measured) / n + ${fmtInt(batch)} (batch gas per transfer in this run, measured)`,
-  }
 }
 
 export function latencyCdfChart(r: ResultsJson): string {

@@ -5,6 +5,7 @@
  */
 import type { DesignResultJson, ResultsJson } from '../results.ts'
 import { fmtEth, fmtEthHours, fmtInt, fmtMs, fmtNum, mdTable, pct } from './format.ts'
+import { rollupModel } from './models.ts'
 import { verdictMarkdown } from './verdict.ts'
 
 const mark = (d: DesignResultJson) => (d.extrapolated ? ' †' : '')
@@ -176,6 +177,8 @@ export function renderMarkdown(r: ResultsJson): string {
       for (const c of r.crossovers)
         out.push(`- † ${c.a} costs less L1 gas per payment than ${c.b} above **${fmtNum(c.paymentsPerPair)} payments per pair** (${c.from}).`)
     else out.push('No crossover between the fitted designs.')
+    const rm = rollupModel(r)
+    if (rm !== undefined && !r.fits.some((f) => f.design === 'rollup')) out.push(`- ${rm.formula} (drawn on the crossover chart).`)
     out.push('')
   }
 

@@ -26,12 +26,20 @@ export const DESIGN_MARKERS: Record<string, Marker> = { l1: 'circle', channel: '
 /** Dash patterns for fitted/modelled lines, one per design, so two fits on top of each other stay distinguishable. */
 const DASHES = ['6 4', '2 3', '10 3 2 3', '12 4', '4 2 1 2']
 export const DESIGN_DASHES: Record<string, string> = { l1: '6 4', channel: '2 3', paych: '10 3 2 3', htlc: '12 4', rollup: '4 2 1 2' }
+/**
+ * Line widths: channel and paych cost almost the same gas, so their measured lines lie on top of each other.
+ * The channel's is drawn first and wider, the paych's thin on top of it: both stay visible.
+ */
+export const DESIGN_WIDTHS: Record<string, number> = { channel: 5 }
 
 export function colorFor(name: string, i = 0): string {
   return DESIGN_COLORS[name] ?? PALETTE[i % PALETTE.length]!
 }
 export function markerFor(name: string, i = 0): Marker {
   return DESIGN_MARKERS[name] ?? MARKERS[i % MARKERS.length]!
+}
+export function widthFor(name: string): number {
+  return DESIGN_WIDTHS[name] ?? 2
 }
 export function dashFor(name: string, i = 0): string {
   return DESIGN_DASHES[name] ?? DASHES[i % DASHES.length]!
@@ -83,6 +91,8 @@ export interface Series {
   dashed?: boolean | string
   /** Draw a marker at each point (true = circle). */
   dots?: boolean | Marker
+  /** Stroke width (default 2); wider lines are drawn first. */
+  width?: number
 }
 
 export interface Ticks {
@@ -210,19 +220,27 @@ export function lineChart(series: readonly Series[], o: LineChartOptions): strin
   parts.push(`<text x="${(m.l + W - m.r) / 2}" y="${H - 8}" text-anchor="middle" class="a" data-axis="x">${escapeHtml(o.xLabel)}</text>`)
   parts.push(`<text transform="translate(14 ${(m.t + H - m.b) / 2}) rotate(-90)" text-anchor="middle" class="a" data-axis="y">${escapeHtml(o.yLabel)}</text>`)
   const legend: string[] = []
-  series.forEach((s, i) => {
+  const styleOf = (s: Series) => ({
+    dash: s.dashed === true ? '6 4' : typeof s.dashed === 'string' ? s.dashed : undefined,
+    marker: (s.dots === true ? 'circle' : typeof s.dots === 'string' ? s.dots : undefined) as Marker | undefined,
+    width: s.width ?? 2,
+  })
+  // Wider lines first, so a thin line on top of a wide one leaves both visible.
+  const order = series.map((s, i) => ({ s, i })).sort((a, b) => styleOf(b.s).width - styleOf(a.s).width || a.i - b.i)
+  for (const { s } of order) {
     const ps = finitePoints(s, o)
-    const dash = s.dashed === true ? '6 4' : typeof s.dashed === 'string' ? s.dashed : undefined
-    const marker: Marker | undefined = s.dots === true ? 'circle' : typeof s.dots === 'string' ? s.dots : undefined
-    if (ps.length > 0) {
-      const d = ps.map(([x, y], k) => `${k === 0 ? 'M' : 'L'}${tx(x).toFixed(1)},${ty(y).toFixed(1)}`).join('')
-      parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''}/>`)
-      if (marker !== undefined) for (const [x, y] of ps) parts.push(markerSvg(marker, tx(x), ty(y), s.color))
-    }
+    const { dash, marker, width } = styleOf(s)
+    if (ps.length === 0) continue
+    const d = ps.map(([x, y], k) => `${k === 0 ? 'M' : 'L'}${tx(x).toFixed(1)},${ty(y).toFixed(1)}`).join('')
+    parts.push(`<path d="${d}" fill="none" stroke="${s.color}" stroke-width="${width}"${dash ? ` stroke-dasharray="${dash}"` : ''}${width > 2 ? ' stroke-opacity="0.55"' : ''}/>`)
+    if (marker !== undefined) for (const [x, y] of ps) parts.push(markerSvg(marker, tx(x), ty(y), s.color, width > 2 ? 5.5 : 4))
+  }
+  series.forEach((s, i) => {
+    const { dash, marker, width } = styleOf(s)
     const lx = W - m.r + 10
     const ly = m.t + 14 + i * 18
     legend.push(
-      `<line x1="${lx}" x2="${lx + 26}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="2"${dash ? ` stroke-dasharray="${dash}"` : ''}/>` +
+      `<line x1="${lx}" x2="${lx + 26}" y1="${ly - 4}" y2="${ly - 4}" stroke="${s.color}" stroke-width="${width}"${dash ? ` stroke-dasharray="${dash}"` : ''}${width > 2 ? ' stroke-opacity="0.55"' : ''}/>` +
         (marker === undefined ? '' : markerSvg(marker, lx + 13, ly - 4, s.color, 3.5)) +
         `<text x="${lx + 32}" y="${ly}" class="l">${escapeHtml(s.name)}</text>`,
     )

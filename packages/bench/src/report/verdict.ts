@@ -85,14 +85,18 @@ export function verdict(r: ResultsJson): Verdict {
   const lat =
     soft === win && final === win
       ? `${win.name} is also the fastest: ${fmtMs(win.latencyMs.soft.p50)} to acceptance and ${fmtMs(win.latencyMs.final.p50)} to finality (p50).`
-      : `If latency matters more: **${soft.name}**${dag(soft)} accepts a payment in ${fmtMs(soft.latencyMs.soft.p50)} (p50)` +
-        (final === undefined ? '' : ` and **${final.name}**${dag(final)} makes it final in ${fmtMs(final.latencyMs.final.p50)}`) +
-        `, against ${fmtMs(win.latencyMs.soft.p50)} / ${fmtMs(win.latencyMs.final.p50)} for ${win.name}.`
+      : final === soft && soft.latencyMs.final.p50 === soft.latencyMs.soft.p50
+        ? `If latency matters more: **${soft.name}**${dag(soft)} accepts a payment and makes it final in ${fmtMs(soft.latencyMs.soft.p50)} (p50), against ${fmtMs(win.latencyMs.soft.p50)} / ${fmtMs(win.latencyMs.final.p50)} (soft / final) for ${win.name}.`
+        : `If latency matters more: **${soft.name}**${dag(soft)} accepts a payment in ${fmtMs(soft.latencyMs.soft.p50)} (p50)` +
+          (final === undefined ? '' : ` and **${final.name}**${dag(final)} makes it final in ${fmtMs(final.latencyMs.final.p50)}`) +
+          `, against ${fmtMs(win.latencyMs.soft.p50)} / ${fmtMs(win.latencyMs.final.p50)} (soft / final) for ${win.name}.`
   reasons.push(lat)
+  // The HTLC design simulates forwarding (no signatures on its payment path): its rate is not comparable as is.
+  const simulated = (d: DesignResultJson) => (d.name === 'htlc' ? ': simulated forwarding, no signatures on its payment path' : '')
   reasons.push(
     tput === win
-      ? `${win.name} also has the highest throughput here (${fmtNum(win.throughput.paymentsPerSecond)} payments/s, wall clock).`
-      : `Highest throughput: **${tput.name}**${dag(tput)} (${fmtNum(tput.throughput.paymentsPerSecond)} payments/s, wall clock; ${win.name} ${fmtNum(win.throughput.paymentsPerSecond)}/s).`,
+      ? `${win.name} also has the highest throughput here (${fmtNum(win.throughput.paymentsPerSecond)} payments/s, wall clock${simulated(win)}).`
+      : `Highest throughput: **${tput.name}**${dag(tput)} (${fmtNum(tput.throughput.paymentsPerSecond)} payments/s, wall clock${simulated(tput)}; ${win.name} ${fmtNum(win.throughput.paymentsPerSecond)}/s).`,
   )
   if (eligible.some((d) => d.extrapolated)) reasons.push('† = partly extrapolated; the fits and what they rest on are listed with the figures.')
   reasons.push(...tail)
