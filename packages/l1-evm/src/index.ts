@@ -5,9 +5,12 @@
  */
 export * from './anvil.ts'
 export * from './binding.ts'
+export * from './chain.ts'
 export * from './contracts/index.ts'
 export * from './errors.ts'
 export * from './evm.ts'
+export * from './parity/index.ts'
+export * from './parity/scenarios.ts'
 export * from './rpc.ts'
 export * from './signature.ts'
 export * from './solc.ts'

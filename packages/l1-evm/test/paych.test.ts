@@ -23,7 +23,7 @@ import {
 } from '@l2bench/paych-manager'
 import { type CaseCtx, RULE_CASES } from '../../paych-manager/test/cases.ts'
 import type { World as PaychWorld } from '../../paych-manager/test/helpers.ts'
-import { type Chain, backends } from './backends.ts'
+import { type Chain, backends } from '../src/index.ts'
 
 const ETH = 10n ** 18n
 

@@ -1,12 +1,15 @@
 /**
- * One test suite, two backends: a world builder runs on a fresh MockL1 for
- * every test, or on one anvil per test file, snapshotted after the first
- * build and reverted before every later one (fast, and no state leaks from
- * test to test).
+ * Either backend behind one small interface, for code that runs the same
+ * script on both (the shared test suites, the parity table): `Chain` awaits
+ * the mock's synchronous extras, and `backends(make)` gives a world builder
+ * that runs on a fresh MockL1 every time, or on one anvil snapshotted after
+ * the first build and reverted before every later one (fast, and nothing
+ * leaks from one use to the next).
  */
 import type { Address } from '@l2bench/core'
 import { type Contract, type L1, MockL1, Wallet } from '@l2bench/l1-mock'
-import { BINDINGS, EvmL1, type EvmSnapshot } from '../src/index.ts'
+import { BINDINGS } from './contracts/index.ts'
+import { EvmL1, type EvmSnapshot } from './evm.ts'
 
 export type BackendName = 'mock' | 'evm'
 
@@ -27,7 +30,7 @@ export interface Backend<W> {
   close(): Promise<void>
 }
 
-function mockChain(l1: MockL1): Chain {
+export function mockChain(l1: MockL1): Chain {
   return {
     backend: 'mock',
     l1,
@@ -38,7 +41,7 @@ function mockChain(l1: MockL1): Chain {
   }
 }
 
-function evmChain(l1: EvmL1): Chain {
+export function evmChain(l1: EvmL1): Chain {
   return {
     backend: 'evm',
     l1,
