@@ -52,6 +52,16 @@ export function evmChain(l1: EvmL1): Chain {
   }
 }
 
+/** Resyncs every Wallet reachable from `value` within `depth` levels of properties. */
+function resyncWallets(value: unknown, depth: number): void {
+  if (value instanceof Wallet) {
+    value.resyncNonce()
+    return
+  }
+  if (depth === 0 || typeof value !== 'object' || value === null) return
+  for (const v of Object.values(value)) resyncWallets(v, depth - 1)
+}
+
 export function backends<W extends object>(make: (chain: Chain) => Promise<W>): Backend<W>[] {
   let evm: EvmL1 | undefined
   let built: { world: W; snap: EvmSnapshot } | undefined
@@ -73,7 +83,7 @@ export function backends<W extends object>(make: (chain: Chain) => Promise<W>): 
         await evm.revert(built.snap)
         built.snap = await evm.snapshot()
         // Wallets remember their next nonce; the chain just went back.
-        for (const v of Object.values(built.world)) if (v instanceof Wallet) v.resyncNonce()
+        resyncWallets(built.world, 2)
         return built.world
       },
       close: async () => {

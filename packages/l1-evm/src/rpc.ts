@@ -96,7 +96,10 @@ const WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads')
 const { state, data } = workerData
 const enc = new TextEncoder()
-parentPort.on('message', async ({ url, body, timeoutMs }) => {
+// One request at a time: the answer buffer is shared.
+let queue = Promise.resolve()
+parentPort.on('message', (msg) => { queue = queue.then(() => answer(msg)) })
+async function answer({ url, body, timeoutMs }) {
   let out
   try {
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(timeoutMs) })
@@ -110,7 +113,7 @@ parentPort.on('message', async ({ url, body, timeoutMs }) => {
   Atomics.store(state, 1, bytes.length)
   Atomics.store(state, 0, 1)
   Atomics.notify(state, 0)
-})
+}
 `
 
 /** Blocking JSON-RPC for the few reads the L1 seam declares synchronous. */
@@ -130,13 +133,19 @@ export class SyncRpc {
 
   call(method: string, params: unknown[]): unknown {
     if (this.node.exited !== undefined) throw diedError(this.node)
+    const id = nextId++
     Atomics.store(this.state, 0, 0)
-    const body = JSON.stringify({ jsonrpc: '2.0', id: nextId++, method, params })
-    this.worker.postMessage({ url: this.node.url, body, timeoutMs: this.timeoutMs })
-    const waited = Atomics.wait(this.state, 0, 0, this.timeoutMs + 1000)
-    if (waited === 'timed-out') throw new AnvilError('ANVIL_TIMEOUT', `${method}: no answer within ${this.timeoutMs} ms`)
-    const text = this.dec.decode(this.data.slice(0, Atomics.load(this.state, 1)))
-    const res = JSON.parse(text) as JsonRpcResponse & { transportError?: string }
+    this.worker.postMessage({ url: this.node.url, body: JSON.stringify({ jsonrpc: '2.0', id, method, params }), timeoutMs: this.timeoutMs })
+    const deadline = Date.now() + this.timeoutMs + 1000
+    let res: JsonRpcResponse & { id?: number; transportError?: string }
+    for (;;) {
+      const waited = Atomics.wait(this.state, 0, 0, Math.max(1, deadline - Date.now()))
+      if (waited === 'timed-out') throw new AnvilError('ANVIL_TIMEOUT', `${method}: no answer within ${this.timeoutMs} ms`)
+      res = JSON.parse(this.dec.decode(this.data.slice(0, Atomics.load(this.state, 1))))
+      // Only this call's answer counts (a late answer to an earlier call is skipped).
+      if (res.transportError !== undefined || res.id === id) break
+      Atomics.store(this.state, 0, 0)
+    }
     if (res.transportError !== undefined) {
       if (this.node.exited !== undefined || /ECONNREFUSED|fetch failed/.test(res.transportError)) throw diedError(this.node)
       throw new AnvilError('ANVIL_RPC', `${method}: ${res.transportError}`)

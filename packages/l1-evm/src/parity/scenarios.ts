@@ -1,5 +1,6 @@
 /** Every design's parity script, in report order. */
 import type { ParityScenario } from './index.ts'
+import { channelParity, htlcParity } from './channel.ts'
 import { paychParity } from './paych.ts'
 
-export const PARITY_SCENARIOS: readonly ParityScenario[] = [paychParity]
+export const PARITY_SCENARIOS: readonly ParityScenario[] = [channelParity, paychParity, htlcParity]
