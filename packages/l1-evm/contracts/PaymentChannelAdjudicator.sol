@@ -105,7 +105,7 @@ contract PaymentChannelAdjudicator {
     event Opened(bytes32 indexed channelId, address indexed a, address indexed b, uint256 depositA, uint256 depositB, bytes32[2] pkA, bytes32[2] pkB);
     event Funded(bytes32 indexed channelId, uint256 depositA, uint256 depositB);
     event Refunded(bytes32 indexed channelId, uint256 amount);
-    event ToppedUp(bytes32 indexed channelId, uint8 party, uint256 amount, uint256 depositA, uint256 depositB);
+    event ToppedUp(bytes32 indexed channelId, uint8 party, uint256 amount, uint256 depositA, uint256 depositB, uint64 version);
     event Registered(bytes32 indexed channelId, uint64 version, uint32 deadline, address by);
     event Challenged(bytes32 indexed channelId, uint64 version, uint32 deadline, address by);
     event Concluded(bytes32 indexed channelId, uint64 version, uint256 balanceA, uint256 balanceB, uint256 locked, int8 slashed);
@@ -157,15 +157,23 @@ contract PaymentChannelAdjudicator {
         emit Refunded(id, amount);
     }
 
-    function topUp(bytes32 id) external payable {
-        Channel storage c = config(id);
-        if (c.phase != OPEN) revert Rejected("REVERT", "channelId");
+    /// A deposit lands only with a state signed by both that accounts for it
+    /// (Σ state = deposits + value), so no one can make the signed states
+    /// unenforceable by depositing outside them.
+    function topUp(State calldata s, Signature calldata sigA, Signature calldata sigB) external payable {
+        Channel storage c = config(s.channelId);
+        if (c.phase != OPEN) revert Rejected("REVERT", "state.channelId");
         if (msg.value == 0) revert Rejected("REVERT", "value");
         int8 who = partyOf(c, msg.sender);
         if (who == -1) revert Rejected("REVERT", "sender");
-        if (who == 0) c.depositA = add128(c.depositA, msg.value);
-        else c.depositB = add128(c.depositB, msg.value);
-        emit ToppedUp(id, uint8(who), msg.value, c.depositA, c.depositB);
+        uint128 depA = c.depositA;
+        uint128 depB = c.depositB;
+        if (who == 0) depA = add128(depA, msg.value);
+        else depB = add128(depB, msg.value);
+        checkSigned(c, s, sigA, sigB, uint256(depA) + depB);
+        c.depositA = depA;
+        c.depositB = depB;
+        emit ToppedUp(s.channelId, uint8(who), msg.value, depA, depB, s.version);
     }
 
     // ------------------------------------------------------------ closing
@@ -174,7 +182,7 @@ contract PaymentChannelAdjudicator {
         Channel storage c = config(s.channelId);
         if (c.phase != OPEN && c.phase != DISPUTED) revert Rejected("REVERT", "state.channelId");
         if (!s.isFinal) revert Rejected("REVERT", "state.isFinal");
-        checkSigned(c, s, sigA, sigB);
+        checkSigned(c, s, sigA, sigB, uint256(c.depositA) + c.depositB);
         if (c.phase == DISPUTED && s.version <= disputes[s.channelId].version) revert Rejected("REVERT", "state.version");
         uint256 lockedSum = keep(s.channelId, s.locked);
         payout(c, s.channelId, s.balanceA, s.balanceB, lockedSum, s.version, -1);
@@ -185,7 +193,7 @@ contract PaymentChannelAdjudicator {
         if (c.phase != OPEN) revert Rejected("REVERT", "state.channelId");
         int8 by = partyOf(c, msg.sender);
         if (by == -1) revert Rejected("REVERT", "sender");
-        checkSigned(c, s, sigA, sigB);
+        checkSigned(c, s, sigA, sigB, uint256(c.depositA) + c.depositB);
         uint32 deadline = uint32(block.number + c.disputeWindow);
         storeDispute(s, deadline, by, 0);
         c.phase = DISPUTED;
@@ -198,7 +206,7 @@ contract PaymentChannelAdjudicator {
         Dispute storage old = disputes[s.channelId];
         if (block.number > old.deadline) revert Rejected("REVERT", "state");
         if (s.version <= old.version) revert Rejected("REVERT", "state.version");
-        checkSigned(c, s, sigA, sigB);
+        checkSigned(c, s, sigA, sigB, uint256(c.depositA) + c.depositB);
         uint8 cheaters = old.cheaters;
         if (c.penalty == SLASH && old.by != -1 && s.version >= uint256(old.version) + 2) cheaters |= uint8(1) << uint8(old.by);
         // Perun's storeChallenge: the deadline is the registration's, never extended.
@@ -307,7 +315,7 @@ contract PaymentChannelAdjudicator {
     }
 
     /// Conservation against the deposits, unique positive locks, then both signatures over the state digest.
-    function checkSigned(Channel storage c, State calldata s, Signature calldata sigA, Signature calldata sigB) internal view {
+    function checkSigned(Channel storage c, State calldata s, Signature calldata sigA, Signature calldata sigB, uint256 deposits) internal view {
         uint256 total = s.balanceA + s.balanceB;
         uint256 n = s.locked.length;
         if (n > MAX_LOCKED) revert Rejected("REVERT", "state.locked");
@@ -315,7 +323,7 @@ contract PaymentChannelAdjudicator {
             if (s.locked[i].amount == 0) revert Rejected("REVERT", "state.locked");
             total += s.locked[i].amount;
         }
-        if (total != uint256(c.depositA) + c.depositB) revert Rejected("REVERT", "state.balances");
+        if (total != deposits) revert Rejected("REVERT", "state.balances");
         for (uint256 i = 1; i < n; i++)
             for (uint256 j = 0; j < i; j++) if (s.locked[i].id == s.locked[j].id) revert Rejected("REVERT", "state.locked");
         bytes32 digest = stateDigest(s);

@@ -164,18 +164,22 @@ for (const backend of backends(make)) {
       assert.equal(w.l1.balanceOf(w.adj.address), 0n)
     })
 
-    test('top-up adds to the party’s deposit while open; only parties may top up; the old split no longer conserves', async () => {
+    test('top-up needs a state signed by both holding the new total; only parties top up; the old split no longer conserves', async () => {
       const w = await backend.world()
       const { a, b, m } = w
       const ch = await openOnChain(w)
-      const t = await b.client.topUp(ch.channelId, 2n * ETH)
-      assert.deepEqual(t.events[0]?.data, { channelId: ch.channelId, party: 1, amount: 2n * ETH, deposits: [10n * ETH, 7n * ETH] })
-      assert.deepEqual((await a.client.info(ch.channelId))?.deposits, [10n * ETH, 7n * ETH])
-      await assert.rejects(m.client.topUp(ch.channelId, ETH), revertsOn('sender'))
-      await assert.rejects(a.client.topUp(ch.channelId, 0n), revertsOn('value'))
       const d = domainOf(w, w.adj)
-      await assert.rejects(a.client.register(sign(d, ch.state(1n, [10n * ETH, 5n * ETH]), a.signer, b.signer)), revertsOn('state.balances'))
-      await a.client.register(sign(d, ch.state(1n, [10n * ETH, 7n * ETH]), a.signer, b.signer))
+      const s2 = sign(d, ch.state(2n, [10n * ETH, 7n * ETH]), a.signer, b.signer)
+      // The deposit must come with a signed state holding the new total (no "ransom" top-up outside the states).
+      await assert.rejects(b.client.topUp(sign(d, ch.state(2n, [10n * ETH, 5n * ETH]), a.signer, b.signer), 2n * ETH), revertsOn('state.balances'))
+      await assert.rejects(b.client.topUp({ ...s2, sigs: [s2.sigs[0], s2.sigs[0]] }, 2n * ETH), revertsOn('sigB'))
+      await assert.rejects(m.client.topUp(s2, 2n * ETH), revertsOn('sender'))
+      await assert.rejects(a.client.topUp(s2, 0n), revertsOn('value'))
+      const t = await b.client.topUp(s2, 2n * ETH)
+      assert.deepEqual(t.events[0]?.data, { channelId: ch.channelId, party: 1, amount: 2n * ETH, deposits: [10n * ETH, 7n * ETH], version: 2n })
+      assert.deepEqual((await a.client.info(ch.channelId))?.deposits, [10n * ETH, 7n * ETH])
+      await assert.rejects(a.client.register(sign(d, ch.state(3n, [10n * ETH, 5n * ETH]), a.signer, b.signer)), revertsOn('state.balances'))
+      await a.client.register(sign(d, ch.state(3n, [10n * ETH, 7n * ETH]), a.signer, b.signer))
     })
 
     test('cooperative close pays out at once and needs isFinal', async () => {

@@ -123,9 +123,9 @@ function adjudicatorBinding(name: string, solidity: string): ContractBinding<Adj
           }
         case 'confirm':
         case 'refund':
-        case 'topUp':
         case 'finalize':
           return { functionName: call.type, args: [toHex(call.channelId)] }
+        case 'topUp':
         case 'close':
         case 'register':
         case 'challenge':
@@ -149,7 +149,10 @@ function adjudicatorBinding(name: string, solidity: string): ContractBinding<Adj
         case 'Refunded':
           return { name: 'Refunded', data: { channelId, amount: a.amount } }
         case 'ToppedUp':
-          return { name: 'ToppedUp', data: { channelId, party: Number(a.party), amount: a.amount, deposits: [a.depositA, a.depositB] } }
+          return {
+            name: 'ToppedUp',
+            data: { channelId, party: Number(a.party), amount: a.amount, deposits: [a.depositA, a.depositB], version: a.version },
+          }
         case 'Registered':
         case 'Challenged':
           return { name: eventName, data: { channelId, version: a.version, deadline: Number(a.deadline), by: lower(a.by) } }

@@ -67,7 +67,7 @@ export const channelParity: ParityScenario = {
     // open → confirm → topUp → cooperative close
     const c1 = await openChannel(chain, adj, p, 1n, record)
     record('confirm', await b.client.confirm(c1.channelId, 5n * ETH))
-    record('topUp', await b.client.topUp(c1.channelId, ETH))
+    record('topUp', await b.client.topUp(sign(c1.domain, c1.state(1n, [10n * ETH, 6n * ETH]), a.signer, b.signer), ETH))
     record('close (cooperative)', await a.client.close(sign(c1.domain, c1.state(4n, [9n * ETH, 7n * ETH], true), a.signer, b.signer)))
     // register → challenge (slash) → finalize
     const c2 = await openChannel(chain, adj, p, 2n)
