@@ -35,6 +35,23 @@ import { didYouMean } from './suggest.ts'
 const userCwd = process.env.INIT_CWD ?? process.cwd()
 const userPath = (p: string) => resolve(userCwd, p)
 
+/** Where the CLI writes: the process's streams, or a test's buffers (never by patching process.stdout). */
+export interface CliIo {
+  out(text: string): void
+  err(text: string): void
+  /** stderr is a terminal: progress bars instead of plain lines. */
+  isTTY?: boolean
+  columns?: number
+}
+
+const processIo: CliIo = {
+  out: (t) => void process.stdout.write(t),
+  err: (t) => void process.stderr.write(t),
+  isTTY: process.stderr.isTTY === true,
+  columns: process.stderr.columns,
+}
+let io: CliIo = processIo
+
 type Options = NonNullable<ParseArgsConfig['options']>
 
 interface Command {
@@ -134,7 +151,7 @@ function commandHelp(name: string): string {
 function parse(name: string, args: string[]) {
   const c = COMMANDS[name]!
   if (args.includes('-h') || args.includes('--help')) {
-    process.stdout.write(commandHelp(name))
+    io.out(commandHelp(name))
     return undefined
   }
   try {
@@ -181,7 +198,7 @@ async function cmdRun(args: string[]): Promise<number> {
   // Before any work: a run that cannot write its reports is not worth starting.
   prepareOutDir(outDir)
 
-  const progress = streamProgress(process.stderr)
+  const progress = streamProgress({ write: io.err, isTTY: io.isTTY, columns: io.columns })
   progress.line(`l2bench run: scenario ${scenario.name}${quick ? ' (quick)' : ''}, seed ${scenario.seed}, designs ${(designs ?? scenario.designs).join(', ')}`)
   const results = await runScenario(scenario, {
     ...(designs === undefined ? {} : { designs }),
@@ -190,18 +207,18 @@ async function cmdRun(args: string[]): Promise<number> {
     progress,
   })
   const files = writeRunDir(outDir, results)
-  process.stdout.write(`\n${terminalSummary(results)}\n\n`)
-  process.stdout.write(`wrote ${files.map((f) => f.replace(`${userCwd}/`, '')).join(', ')}\n`)
-  process.stdout.write(`run took ${fmtMs(results.durationMs)}\n`)
+  io.out(`\n${terminalSummary(results)}\n\n`)
+  io.out(`wrote ${files.map((f) => f.replace(`${userCwd}/`, '')).join(', ')}\n`)
+  io.out(`run took ${fmtMs(results.durationMs)}\n`)
   let code = 0
   const notRun = results.designs.filter((d) => !d.ran)
   if (notRun.length > 0) {
-    process.stderr.write(`error: ${notRun.length} design${notRun.length === 1 ? '' : 's'} did not run: ${notRun.map((d) => `${d.name} (${d.error})`).join('; ')}\n`)
+    io.err(`error: ${notRun.length} design${notRun.length === 1 ? '' : 's'} did not run: ${notRun.map((d) => `${d.name} (${d.error})`).join('; ')}\n`)
     code = 1
   }
   const broken = results.designs.filter((d) => d.ran && !d.conservation.ok)
   if (broken.length > 0) {
-    process.stderr.write(`error: funds not conserved by ${broken.map((d) => d.name).join(', ')}\n`)
+    io.err(`error: funds not conserved by ${broken.map((d) => d.name).join(', ')}\n`)
     code = 1
   }
   return code
@@ -214,13 +231,13 @@ async function cmdMicro(args: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(positionals[0]!, 'unexpected argument')
   const suites = findSuites(values.filter as string | undefined)
   if (suites.length === 0) {
-    process.stderr.write('no micro-benchmark suites found (packages/*/bench/*.ts)\n')
+    io.err('no micro-benchmark suites found (packages/*/bench/*.ts)\n')
     return 0
   }
   const results: MicroResult[] = []
   for (const s of suites) {
-    process.stderr.write(`running ${s.pkg}/${s.file.split('/').pop()}\n`)
-    const r = await runSuite(s.pkg, s.file, (l) => process.stderr.write(`  ${l}\n`))
+    io.err(`running ${s.pkg}/${s.file.split('/').pop()}\n`)
+    const r = await runSuite(s.pkg, s.file, (l) => io.err(`  ${l}\n`))
     results.push(r)
   }
   const rows = results.flatMap((r) =>
@@ -236,12 +253,12 @@ async function cmdMicro(args: string[]): Promise<number> {
           t.rme === undefined ? '' : `±${t.rme.toFixed(1)} %`,
         ]),
   )
-  process.stdout.write(`${terminalTable(['suite', 'task', 'ops/s', 'p50', 'p95', 'p99', 'rme'], rows)}\n`)
+  io.out(`${terminalTable(['suite', 'task', 'ops/s', 'p50', 'p95', 'p99', 'rme'], rows)}\n`)
   if (values.out !== undefined) {
     const file = userPath(values.out as string)
     mkdirSync(dirname(file), { recursive: true })
     writeFileSync(file, `${JSON.stringify({ schema: 1, kind: 'l2bench-micro', at: new Date().toISOString(), suites: results }, null, 1)}\n`)
-    process.stdout.write(`wrote ${file}\n`)
+    io.out(`wrote ${file}\n`)
   }
   return results.every((r) => r.ok) ? 0 : 1
 }
@@ -255,7 +272,7 @@ async function cmdReport(args: string[]): Promise<number> {
   const results = readResults(file)
   const outDir = values.out !== undefined ? userPath(values.out as string) : dirname(file)
   const files = writeRunDir(outDir, results, { reportsOnly: true })
-  process.stdout.write(`${terminalSummary(results)}\n\nwrote ${files.join(', ')}\n`)
+  io.out(`${terminalSummary(results)}\n\nwrote ${files.join(', ')}\n`)
   return 0
 }
 
@@ -269,7 +286,7 @@ async function cmdGate(args: string[]): Promise<number> {
   const baselineFile = userPath(values.baseline as string)
   if (values.update === true) {
     writeFileSync(baselineFile, `${JSON.stringify(baselineFrom(results), null, 1)}\n`)
-    process.stdout.write(`wrote baseline ${baselineFile} (${results.gate.length} metrics)\n`)
+    io.out(`wrote baseline ${baselineFile} (${results.gate.length} metrics)\n`)
     return 0
   }
   const scaleRaw = values['tolerance-scale'] as string | undefined
@@ -284,9 +301,9 @@ async function cmdGate(args: string[]): Promise<number> {
     `±${(c.tolerance * 100).toFixed(0)} %`,
     c.status,
   ])
-  process.stdout.write(`${terminalTable(['metric', 'baseline', 'current', 'change (+ = better)', 'tolerance', 'status'], rows)}\n`)
-  for (const p of outcome.problems) process.stdout.write(`problem: ${p}\n`)
-  process.stdout.write(outcome.ok ? 'gate: ok\n' : 'gate: FAILED\n')
+  io.out(`${terminalTable(['metric', 'baseline', 'current', 'change (+ = better)', 'tolerance', 'status'], rows)}\n`)
+  for (const p of outcome.problems) io.out(`problem: ${p}\n`)
+  io.out(outcome.ok ? 'gate: ok\n' : 'gate: FAILED\n')
   return outcome.ok ? 0 : 1
 }
 
@@ -297,22 +314,22 @@ function cmdList(args: string[]): number {
   if (positionals.length > 0) throw new UsageError(positionals[0]!, 'unexpected argument')
   if (values.markdown === true && values.options !== true) throw new UsageError('--markdown', 'only with --options')
   if (values.options === true) {
-    process.stdout.write(values.markdown === true ? optionsMarkdown() : optionsText())
+    io.out(values.markdown === true ? optionsMarkdown() : optionsText())
     return 0
   }
-  process.stdout.write('scenarios (benchmarks/*.yaml):\n')
+  io.out('scenarios (benchmarks/*.yaml):\n')
   for (const name of listScenarioNames()) {
     try {
       const s = loadScenario(name)
-      process.stdout.write(`  ${name.padEnd(16)} ${s.users} users, ${s.payments} payments — ${s.description.split('\n')[0]}\n`)
+      io.out(`  ${name.padEnd(16)} ${s.users} users, ${s.payments} payments — ${s.description.split('\n')[0]}\n`)
     } catch (err) {
-      process.stdout.write(`  ${name.padEnd(16)} INVALID: ${(err as Error).message}\n`)
+      io.out(`  ${name.padEnd(16)} INVALID: ${(err as Error).message}\n`)
     }
   }
-  process.stdout.write('\ndesigns:\n')
-  for (const d of DESIGN_NAMES) process.stdout.write(`  ${d.padEnd(8)} ${DESIGN_FACTORIES[d] !== undefined ? 'ready' : (MISSING_REASONS[d] ?? 'missing')}\n`)
-  process.stdout.write(`\noutputs per run: ${Object.values(OUTPUT_FILES).join(', ')}\n`)
-  process.stdout.write('scenario keys and design options: l2bench list --options\n')
+  io.out('\ndesigns:\n')
+  for (const d of DESIGN_NAMES) io.out(`  ${d.padEnd(8)} ${DESIGN_FACTORIES[d] !== undefined ? 'ready' : (MISSING_REASONS[d] ?? 'missing')}\n`)
+  io.out(`\noutputs per run: ${Object.values(OUTPUT_FILES).join(', ')}\n`)
+  io.out('scenario keys and design options: l2bench list --options\n')
   return 0
 }
 
@@ -337,11 +354,12 @@ async function cmdDocs(args: string[]): Promise<number> {
     })
     written.push(...writeResultsDocs(dir, runs, from))
   }
-  process.stdout.write(`wrote ${written.map((f) => f.replace(`${userCwd}/`, '')).join(', ')}\n`)
+  io.out(`wrote ${written.map((f) => f.replace(`${userCwd}/`, '')).join(', ')}\n`)
   return 0
 }
 
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], streams: CliIo = processIo): Promise<number> {
+  io = streams
   const [command, ...rest] = argv
   try {
     switch (command) {
@@ -359,15 +377,15 @@ export async function main(argv: string[]): Promise<number> {
         return await cmdDocs(rest)
       case 'help':
         if (rest[0] !== undefined && COMMANDS[rest[0]] !== undefined) {
-          process.stdout.write(commandHelp(rest[0]))
+          io.out(commandHelp(rest[0]))
           return 0
         }
-        process.stdout.write(USAGE)
+        io.out(USAGE)
         return 0
       case undefined:
       case '--help':
       case '-h':
-        process.stdout.write(USAGE)
+        io.out(USAGE)
         return command === undefined ? 2 : 0
       default: {
         const hint = didYouMean(command, Object.keys(COMMANDS))
@@ -376,7 +394,7 @@ export async function main(argv: string[]): Promise<number> {
     }
   } catch (err) {
     if (err instanceof L2Error) {
-      process.stderr.write(`l2bench: ${err.message}\n`)
+      io.err(`l2bench: ${err.message}\n`)
       return 2
     }
     throw err

@@ -36,8 +36,8 @@ export function prefixed(p: Progress, prefix: string): Progress {
 
 export interface ProgressStream {
   write(s: string): unknown
-  isTTY?: boolean
-  columns?: number
+  isTTY?: boolean | undefined
+  columns?: number | undefined
 }
 
 export interface ProgressOptions {

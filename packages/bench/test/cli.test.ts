@@ -16,27 +16,15 @@ after(() => rmSync(tmp, { recursive: true, force: true }))
 /** The real shim, in a child process (used once, for the end-to-end run). */
 const l2benchProcess = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' })
 
-/** The same CLI in-process, capturing its output (fast). */
+/**
+ * The same CLI in-process, its output captured through main's io (fast). Never by patching
+ * process.stdout: the test runner reports results on it, and a patched stream loses them.
+ */
 async function l2bench(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
   let stdout = ''
   let stderr = ''
-  const out = process.stdout.write
-  const err = process.stderr.write
-  process.stdout.write = ((c: string | Uint8Array) => {
-    stdout += String(c)
-    return true
-  }) as typeof process.stdout.write
-  process.stderr.write = ((c: string | Uint8Array) => {
-    stderr += String(c)
-    return true
-  }) as typeof process.stderr.write
-  try {
-    const status = await main(args)
-    return { status, stdout, stderr }
-  } finally {
-    process.stdout.write = out
-    process.stderr.write = err
-  }
+  const status = await main(args, { out: (t) => (stdout += t), err: (t) => (stderr += t) })
+  return { status, stdout, stderr }
 }
 
 test('a quick run of the L1 baseline writes every output, end to end', async () => {
