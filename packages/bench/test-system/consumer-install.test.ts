@@ -92,7 +92,7 @@ test('README examples type-check against the packed packages with skipLibCheck: 
   // the run below uses the L1 design only.
   const dir = project('app', PACKAGES, ['--ignore-scripts'])
   assert.equal(existsSync(join(dir, 'node_modules/tsx')), false, 'tsx is not installed')
-  for (const pkg of ['payment-channel', 'paych-manager', 'htlc-router', 'zk-rollup', 'bench']) writeFileSync(join(dir, `${pkg}-example.ts`), readmeExample(pkg))
+  for (const pkg of ['core', 'l1-mock', 'payment-channel', 'paych-manager', 'htlc-router', 'zk-rollup', 'bench']) writeFileSync(join(dir, `${pkg}-example.ts`), readmeExample(pkg))
   sh(join(dir, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: dir })
 
   const help = sh(join(dir, 'node_modules/.bin/l2bench'), ['run', '--help'], { cwd: dir })
