@@ -22,7 +22,7 @@ import {
 } from './calldata.ts'
 import { RollupError } from './errors.ts'
 import { encodeFloat40 } from './float40.ts'
-import { isValidPublicKey, publicKeyId, verifyOpSignature } from './keys.ts'
+import { type EdDSASignature, type PublicKey, isValidPublicKey, publicKeyId, verifyOpSignature } from './keys.ts'
 import { type Domain, type SignedOp, checkOpShape, domainField, opMessage, opTypeByte } from './ops.ts'
 import type { Account, AccountTree, AccountView } from './tree.ts'
 
@@ -43,13 +43,21 @@ export interface BuiltBatch {
 export interface BatchBuildOptions {
   /** Re-verify EdDSA signatures (default true; the sequencer already did on admission). */
   verifySignatures?: boolean
+  /**
+   * Replaces the key and signature check of an op (default: the sender's key
+   * must pass isValidPublicKey, then verifyOpSignature). A faster verifier can
+   * come in here; it must refuse what the circuit refuses — if it does not, the
+   * node finds the op when the proof fails and drops it (node.ts).
+   */
+  opVerifier?: (message: bigint, signature: EdDSASignature, publicKey: PublicKey) => boolean
   /** Payee ids the contract knows (withdrawals to others are rejected). */
   payeeExists?: (id: number) => boolean
 }
 
 /** Checks a deposit entry as the contract does on L1. */
 export function checkDepositEntry(entry: DepositEntry, field = 'deposit'): void {
-  if (!isValidPublicKey(entry.publicKey)) throw new InvalidInputError(`${field}.publicKey`, 'not a valid Baby Jubjub public key')
+  if (!isValidPublicKey(entry.publicKey))
+    throw new RollupError('BAD_PUBLIC_KEY', "not a point of Baby Jubjub's prime-order subgroup", { field: `${field}.publicKey` })
   if (typeof entry.amount !== 'bigint' || entry.amount <= 0n || entry.amount > MAX_BALANCE)
     throw new RollupError('AMOUNT_RANGE', 'deposit amount outside [1, 2^128)', { field: `${field}.amount` })
 }
@@ -86,7 +94,11 @@ export function checkOp(
     const sig = op.signature
     if (sig === null || typeof sig !== 'object' || typeof sig.S !== 'bigint' || !Array.isArray(sig.R8))
       throw new RollupError('BAD_SIGNATURE', 'malformed signature', { field: `${field}.signature` })
-    if (!verifyOpSignature(opMessage(domain, tree.depth, op), sig, sender.publicKey))
+    if (options.opVerifier === undefined && !isValidPublicKey(sender.publicKey))
+      throw new RollupError('BAD_PUBLIC_KEY', `account ${op.from}'s key is not in Baby Jubjub's prime-order subgroup: it can sign nothing`, {
+        field: `${field}.from`,
+      })
+    if (!(options.opVerifier ?? verifyOpSignature)(opMessage(domain, tree.depth, op), sig, sender.publicKey))
       throw new RollupError('BAD_SIGNATURE', `signature does not match account ${op.from}'s key and the op`, {
         field: `${field}.signature`,
       })

@@ -104,7 +104,7 @@ function readIndex(bytes: Uint8Array, at: number, ib: number): number {
 }
 
 function depositEntryBytes(e: DepositEntry, field: string): Uint8Array {
-  if (!isValidPublicKey(e.publicKey)) malformed(`${field}.publicKey`, 'not a valid Baby Jubjub public key')
+  if (!isValidPublicKey(e.publicKey)) malformed(`${field}.publicKey`, "not a point of Baby Jubjub's prime-order subgroup")
   if (typeof e.amount !== 'bigint' || e.amount <= 0n || e.amount > MAX_BALANCE) malformed(`${field}.amount`, 'deposit amount outside [1, 2^128)')
   return concatBytes(
     bigintToBytes(`${field}.publicKey[0]`, e.publicKey[0], 32),
@@ -176,7 +176,7 @@ export function decodeBatchCalldata(p: CircuitParams, bytes: Uint8Array): BatchB
     const y = bytesToBigint(bytes.subarray(at + ib + 32, at + ib + 64))
     const amount = bytesToBigint(bytes.subarray(at + ib + 64, at + ib + 80))
     const publicKey: PublicKey = [x, y]
-    if (!isValidPublicKey(publicKey)) malformed(`${field}.publicKey`, 'not a valid Baby Jubjub public key')
+    if (!isValidPublicKey(publicKey)) malformed(`${field}.publicKey`, "not a point of Baby Jubjub's prime-order subgroup")
     if (amount === 0n) malformed(`${field}.amount`, 'zero deposit')
     deposits.push({ index, publicKey, amount })
     at += depositSlotBytes(p.depth)

@@ -23,6 +23,8 @@ export const DEFAULT_DEPTH = 16
 export const OP_NOOP = 0
 export const OP_TRANSFER = 1
 export const OP_WITHDRAW = 2
+/** Signed-message type of an L1 exit or refund (exodus mode); never an op in a batch. */
+export const OP_EXIT_MESSAGE = 3
 
 /** Bytes used by a leaf index at a tree depth. */
 export function indexBytes(depth: number): number {

@@ -3,32 +3,43 @@
  *
  * Methods (calldata = a tagged message of `rollupAbi`):
  *  - deposit {pubX, pubY} + value: appends (pubkey, value) to the deposit
- *    queue. Stores one 32-byte hash per entry; the entry itself travels again
- *    in the batch calldata that consumes it, where it is checked against the
- *    hash (cheaper than storing 3 slots, and the rebuild reads it from there).
- *  - registerPayee {payee}: gives an L1 address a payee id; L2 withdrawals
- *    name the id (2 bytes in calldata instead of a 20-byte address).
+ *    queue. The key must be a point of Baby Jubjub's prime-order subgroup
+ *    (keys.ts), the value at least `minDeposit`, and the contract's whole
+ *    escrow stays below 2^128 (so no account balance can overflow and every
+ *    deposit to a known key lands on its account). A key seen for the first
+ *    time reserves one leaf; when all 2^depth leaves are reserved a deposit
+ *    for a new key is refused up front (TREE_FULL, nothing queued), so every
+ *    queued deposit can be placed and the in-order queue never stalls. One
+ *    slot per entry: a 20-byte hash of (key, amount) and the time it was
+ *    queued (zkSync packs its priority requests the same way); the entry
+ *    itself travels again in the batch calldata that consumes it.
+ *  - registerPayee {payee}: gives an L1 address a payee id (2^depth of them);
+ *    L2 withdrawals name the id (2 bytes in calldata instead of 20).
  *  - submitBatch {body, proof, publicInputs}: decodes the body strictly,
  *    rejects any public input ≥ the field modulus, recomputes the expected
  *    public input(s) from the stored root, its own chain id and address, the
  *    consumed deposit entries and the body, requires equality, verifies the
- *    Groth16 proof, stores the new root, consumes the deposits and stores one
- *    commitment to the batch's withdrawals.
+ *    Groth16 proof, stores the new root, consumes the deposits, stores one
+ *    commitment to the batch's withdrawals, and closes any forced withdrawal
+ *    the batch carries. Open to anyone: every node follows whoever posts.
  *  - withdraw {batch, position, count, payee, amount, proof}: pays one
  *    withdrawal of a verified batch, once, against that batch's commitment.
+ *  - forced exit (exodus.ts): forceWithdraw, refuteForced, activateExodus,
+ *    exit, refundDeposit — a user's L1 escape when the operator stops or
+ *    censors.
  *
  * Every revert leaves storage and balances untouched (the host journals them)
  * and carries a stable code in the receipt's revertCode (MALFORMED_CALLDATA,
  * PUBLIC_INPUT_OUT_OF_FIELD, PUBLIC_INPUT_MISMATCH, INVALID_PROOF,
- * DEPOSIT_MISMATCH, UNKNOWN_PAYEE, WITHDRAWAL_PROOF_MISMATCH,
- * ALREADY_WITHDRAWN, …).
+ * DEPOSIT_MISMATCH, BAD_DEPOSIT, DEPOSIT_TOO_SMALL, ESCROW_FULL, TREE_FULL,
+ * UNKNOWN_PAYEE, WITHDRAWAL_PROOF_MISMATCH, ALREADY_WITHDRAWN, EXODUS, …).
  * Gas goes through the CallContext with labels: calldata and tx base by the
  * host; sha256 of the commitment preimage, keccak of deposit entries and of
  * the withdrawal tree, storage, the Groth16 verification (181,150 + 6,150 per
- * public input), value transfers and logs. Field arithmetic (the on-curve
- * check of a deposit key) is a few mulmods and is not charged.
+ * public input), value transfers and logs; what the EVM has no precompile for
+ * (the subgroup check, Poseidon, EdDSA) at the modelled costs of l1-costs.ts.
  */
-import { type Address, bigintToBytes, bytesToBigint, codec, keccakTagged } from '@l2bench/core'
+import { type Address, bytesToBigint, codec } from '@l2bench/core'
 import { type CallContext, Contract, GAS_SCHEDULE, type ReadContext, groth16VerifyGas, words } from '@l2bench/l1-mock'
 import {
   type BatchBody,
@@ -43,7 +54,10 @@ import {
 import { FIELD_MODULUS, MAX_BALANCE, OP_WITHDRAW } from './constants.ts'
 import { RollupError } from './errors.ts'
 import { type Groth16Verifier, PROOF_BYTES, proofFromBytes } from './groth16.ts'
+import { K, type QueueEntry, depositEntryHash, eqBytes } from './contract-storage.ts'
+import { type ExodusCall, exodusAbi, executeExodus, forcedServed, viewExodus } from './exodus.ts'
 import { type PublicKey, isValidPublicKey } from './keys.ts'
+import { SUBGROUP_CHECK_GAS } from './l1-costs.ts'
 import type { VerificationKey } from './pipeline/index.ts'
 import { AccountTree } from './tree.ts'
 import {
@@ -80,20 +94,28 @@ export const rollupAbi = codec.messages({
       proof: codec.list(codec.fixedBytes(32), 32),
     }),
   ],
+  ...exodusAbi,
 })
 export type RollupCall = codec.Infer<typeof rollupAbi>
+export { type QueueEntry, depositEntryHash } from './contract-storage.ts'
 
-const DEPOSIT_TAG = 'l2bench/zk-rollup/deposit/v1'
-
-/** The hash the contract stores per queued deposit. */
-export function depositEntryHash(pk: PublicKey, amount: bigint): Uint8Array {
-  return keccakTagged(DEPOSIT_TAG, bigintToBytes('pubX', pk[0], 32), bigintToBytes('pubY', pk[1], 32), bigintToBytes('amount', amount, 16))
-}
+/** Default smallest deposit: 1 gwei. */
+export const DEFAULT_MIN_DEPOSIT = 10n ** 9n
+/** Default time the operator has to serve a forced withdrawal or a queued deposit: 7 days. */
+export const DEFAULT_FORCED_DELAY_SECONDS = 7 * 24 * 3600
 
 export interface RollupConfig {
   params: CircuitParams
   vkey: VerificationKey
   verifier: Groth16Verifier
+  /** Smallest deposit in wei (default 1 gwei): with the leaf bound, what filling the tree costs an attacker. */
+  minDeposit?: bigint
+  /**
+   * Seconds the operator has to include a forced withdrawal, or to consume a
+   * queued deposit, before anyone may switch the contract to exodus mode
+   * (default 7 days).
+   */
+  forcedDelaySeconds?: number
 }
 
 /** Result of a verified submitBatch (the receipt's `result`). */
@@ -105,25 +127,6 @@ export interface BatchResult {
   withdrawals: Withdrawal[]
 }
 
-const K = {
-  root: 'root',
-  batches: 'batches',
-  queueLength: 'queue.length',
-  queueHead: 'queue.head',
-  queue: (i: number) => `queue.${i}`,
-  payees: 'payees.count',
-  payee: (id: number) => `payee.${id}`,
-  payeeId: (a: Address) => `payeeId.${a}`,
-  withdrawals: (b: bigint) => `withdrawals.${b}`,
-  claimed: (b: bigint, p: number) => `claimed.${b}.${p}`,
-} as const
-
-function eqBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
-  return true
-}
-
 export class RollupContract extends Contract<RollupCall> {
   readonly name = 'zk-rollup'
   readonly abi = rollupAbi
@@ -132,12 +135,20 @@ export class RollupContract extends Contract<RollupCall> {
   readonly verifier: Groth16Verifier
   /** Root of the empty tree of this depth (the state before the first batch). */
   readonly genesisRoot: bigint
+  readonly minDeposit: bigint
+  readonly forcedDelaySeconds: number
 
   constructor(config: RollupConfig) {
     super()
     this.params = checkParams(config.params)
     this.vkey = config.vkey
     this.verifier = config.verifier
+    this.minDeposit = config.minDeposit ?? DEFAULT_MIN_DEPOSIT
+    if (typeof this.minDeposit !== 'bigint' || this.minDeposit < 1n || this.minDeposit > MAX_BALANCE)
+      throw new RollupError('AMOUNT_RANGE', 'minDeposit must be a bigint in [1, 2^128)', { field: 'minDeposit' })
+    this.forcedDelaySeconds = config.forcedDelaySeconds ?? DEFAULT_FORCED_DELAY_SECONDS
+    if (!Number.isSafeInteger(this.forcedDelaySeconds) || this.forcedDelaySeconds < 1)
+      throw new RollupError('INVALID_OP', 'forcedDelaySeconds must be a positive integer', { field: 'forcedDelaySeconds' })
     if (config.vkey.nPublic !== publicInputCount(this.params))
       throw new RollupError('INVALID_OP', `verification key has ${config.vkey.nPublic} public inputs, params need ${publicInputCount(this.params)}`, {
         field: 'vkey',
@@ -155,17 +166,30 @@ export class RollupContract extends Contract<RollupCall> {
         return this.submitBatch(ctx, call)
       case 'withdraw':
         return this.withdraw(ctx, call)
+      default:
+        return executeExodus(this, ctx, call as ExodusCall)
     }
   }
 
   private deposit(ctx: CallContext, call: { pubX: Uint8Array; pubY: Uint8Array }): number {
+    if (ctx.sload<boolean>(K.exodus, 'deposit.exodus') === true) ctx.revert('the rollup is in exodus mode', 'type', 'EXODUS')
     const pk: PublicKey = [bytesToBigint(call.pubX), bytesToBigint(call.pubY)]
-    if (!isValidPublicKey(pk)) ctx.revert('deposit key is not a valid Baby Jubjub public key', 'pubX', 'BAD_DEPOSIT')
-    if (ctx.value <= 0n) ctx.revert('deposit value must be positive', 'value', 'BAD_DEPOSIT')
-    if (ctx.value > MAX_BALANCE) ctx.revert('deposit value exceeds 2^128 - 1', 'value', 'BAD_DEPOSIT')
+    ctx.chargeGas('bn254EcMul', 'deposit.subgroupCheck', SUBGROUP_CHECK_GAS)
+    if (!isValidPublicKey(pk)) ctx.revert("deposit key is not a point of Baby Jubjub's prime-order subgroup", 'pubX', 'BAD_DEPOSIT')
+    if (ctx.value < this.minDeposit) ctx.revert(`deposit value is below the minimum ${this.minDeposit}`, 'value', 'DEPOSIT_TOO_SMALL')
+    // The escrow (which already includes this value) bounds every L2 balance: no credit can pass 2^128.
+    if (ctx.balanceOf(ctx.self) > MAX_BALANCE) ctx.revert('the escrow would pass 2^128 - 1', 'value', 'ESCROW_FULL')
+    if (ctx.sload<boolean>(K.keyLeaf(pk), 'deposit.keyLeaf') !== true) {
+      const reserved = ctx.sload<number>(K.leavesReserved, 'deposit.leavesReserved') ?? 0
+      if (reserved >= 2 ** this.params.depth)
+        ctx.revert(`all 2^${this.params.depth} leaves are reserved: deposits to new keys are closed (known keys still deposit)`, 'pubX', 'TREE_FULL')
+      ctx.sstore(K.keyLeaf(pk), true, 'deposit.keyLeaf')
+      ctx.sstore(K.leavesReserved, reserved + 1, 'deposit.leavesReserved')
+    }
     ctx.chargeGas('keccakBase', 'deposit.entryHash', GAS_SCHEDULE.keccakBase + GAS_SCHEDULE.keccakWord * words(DEPOSIT_ENTRY_BYTES))
     const index = ctx.sload<number>(K.queueLength, 'deposit.queueLength') ?? 0
-    ctx.sstore(K.queue(index), depositEntryHash(pk, ctx.value), 'deposit.queueEntry')
+    const entry: QueueEntry = { hash: depositEntryHash(pk, ctx.value), at: ctx.timestamp }
+    ctx.sstore(K.queue(index), entry, 'deposit.queueEntry')
     ctx.sstore(K.queueLength, index + 1, 'deposit.queueLength')
     ctx.emit('Deposit', { index, pubX: pk[0], pubY: pk[1], amount: ctx.value, from: ctx.sender }, { topics: 2, dataBytes: 32 * 3 })
     return index
@@ -184,6 +208,7 @@ export class RollupContract extends Contract<RollupCall> {
   }
 
   private submitBatch(ctx: CallContext, call: { body: Uint8Array; proof: Uint8Array; publicInputs: Uint8Array[] }): BatchResult {
+    if (ctx.sload<boolean>(K.exodus, 'submitBatch.exodus') === true) ctx.revert('the rollup is in exodus mode: no more batches', 'type', 'EXODUS')
     let body: BatchBody
     try {
       body = decodeBatchCalldata(this.params, call.body)
@@ -207,8 +232,8 @@ export class RollupContract extends Contract<RollupCall> {
     if (head + body.deposits.length > length) ctx.revert(`batch consumes ${body.deposits.length} deposits, ${length - head} queued`, 'body.deposits', 'DEPOSIT_MISMATCH')
     body.deposits.forEach((d, i) => {
       ctx.chargeGas('keccakBase', 'submitBatch.depositHash', GAS_SCHEDULE.keccakBase + GAS_SCHEDULE.keccakWord * words(DEPOSIT_ENTRY_BYTES))
-      const stored = ctx.sload<Uint8Array>(K.queue(head + i), 'submitBatch.queueEntry')
-      if (stored === undefined || !eqBytes(stored, depositEntryHash(d.publicKey, d.amount)))
+      const stored = ctx.sload<QueueEntry>(K.queue(head + i), 'submitBatch.queueEntry')
+      if (stored === undefined || !eqBytes(stored.hash, depositEntryHash(d.publicKey, d.amount)))
         ctx.revert(`deposit ${i} is not queue entry ${head + i}`, `body.deposits[${i}]`, 'DEPOSIT_MISMATCH')
     })
 
@@ -242,6 +267,7 @@ export class RollupContract extends Contract<RollupCall> {
       const payee = ctx.sload<Address>(K.payee(op.to), 'submitBatch.payee')
       if (payee === undefined) ctx.revert(`withdrawal to unregistered payee id ${op.to}`, `body.ops[${i}].to`, 'UNKNOWN_PAYEE')
       withdrawals.push({ position: withdrawals.length, payee, amount: op.amount })
+      forcedServed(ctx, op)
     })
     if (withdrawals.length > 0) {
       const leaves = withdrawals.map((w) => withdrawalLeaf(batch, w))
@@ -300,8 +326,18 @@ export class RollupContract extends Contract<RollupCall> {
         return ctx.sload<Uint8Array>(K.withdrawals(BigInt(args[0] as bigint)))
       case 'claimed':
         return ctx.sload<boolean>(K.claimed(BigInt(args[0] as bigint), Number(args[1]))) === true
-      default:
-        return super.view(ctx, method, args)
+      case 'queueEntry':
+        return ctx.sload<QueueEntry>(K.queue(Number(args[0])))
+      case 'leavesReserved':
+        return ctx.sload<number>(K.leavesReserved) ?? 0
+      case 'payees':
+        return ctx.sload<number>(K.payees) ?? 0
+      case 'minDeposit':
+        return this.minDeposit
+      default: {
+        const exodus = viewExodus(this, ctx, method, args)
+        return exodus !== undefined ? exodus.value : super.view(ctx, method, args)
+      }
     }
   }
 }

@@ -7,6 +7,8 @@ import { L2Error, type L2ErrorOptions } from '@l2bench/core'
 
 export type RollupErrorCode =
   | 'UNKNOWN_ACCOUNT'
+  | 'BAD_PUBLIC_KEY'
+  | 'CIRCUIT_REJECTED'
   | 'BAD_SIGNATURE'
   | 'BAD_NONCE'
   | 'INSUFFICIENT_BALANCE'
@@ -20,6 +22,7 @@ export type RollupErrorCode =
   | 'MALFORMED_CALLDATA'
   | 'STATE_MISMATCH'
   | 'PROVER'
+  | 'EXODUS'
 
 export class RollupError extends L2Error {
   override name = 'RollupError'

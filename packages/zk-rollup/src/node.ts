@@ -1,23 +1,48 @@
 /**
- * RollupNode: the operator's shell around the pure parts — it watches the
- * contract's deposit queue and payee registry on L1, admits ops into the
- * sequencer, closes batches on size or timeout, proves them off the main
- * thread and submits them with its L1 wallet. One batch is in flight at a
- * time: if L1 refuses it, the sequencer undoes it and requeues its items.
+ * RollupNode: the operator's shell around the pure parts — it follows the
+ * contract on L1 (deposit queue, payee registry, batches, forced
+ * withdrawals), admits ops into the sequencer, closes batches on size or
+ * timeout, proves them off the main thread and submits them with its L1
+ * wallet. One batch is in flight at a time: if L1 refuses it, the sequencer
+ * undoes it and requeues its items.
+ *
+ * Following L1 (ATTACKS 43): submitBatch is open to anyone, so every
+ * BatchVerified event is a state transition the node must take, whoever
+ * posted it. Batches of others are applied from their calldata (a
+ * TxDataSource: an archive node); the node's own are recognised by batch
+ * number. `RollupNode.resume` starts a node from L1 alone — tree rebuilt from
+ * calldata, deposit queue from the contract's queue head — after a crash, or
+ * for a second operator taking over. The mempool is not persisted: ops
+ * admitted by a node that died are resubmitted by their wallets.
+ *
+ * A batch the circuit refuses (ATTACKS 41): when witness generation fails, the
+ * node bisects the batch's ops with witness-only runs, drops the first op the
+ * circuit refuses (CIRCUIT_REJECTED, in `sequencer.dropped`) and proves the
+ * rest, so one bad op cannot hold back the ops behind it.
+ *
+ * Forced withdrawals (ATTACKS 42): a request seen on L1 is admitted like any
+ * op; a request the verified state shows cannot be served (no account, other
+ * key, nonce moved, balance short) is refuted on L1 with a leaf proof.
+ * `handleForcedRequest` is the hook (a censoring operator is a subclass that
+ * ignores it — see the tests).
  *
  * Also the user-side helpers for the contract's L1 methods (deposit,
  * registerPayee, withdraw).
  */
 import { type Address, type Clock, bigintToBytes, systemClock } from '@l2bench/core'
-import type { L1, Receipt, Wallet } from '@l2bench/l1-mock'
-import type { BuiltBatch } from './batch.ts'
-import { RollupError } from './errors.ts'
+import type { L1, L1Event, Receipt, Wallet } from '@l2bench/l1-mock'
+import type { TxDataSource } from './archive.ts'
+import { type BatchBuildOptions, type BuiltBatch, buildBatch } from './batch.ts'
 import type { BatchResult, RollupContract } from './contract.ts'
+import { RollupError } from './errors.ts'
+import { refuteForcedCall } from './escape.ts'
+import { type ForcedRequest, forcedKeyHash, refuteReason } from './exodus.ts'
 import { proofToBytes } from './groth16.ts'
 import type { PublicKey } from './keys.ts'
 import type { Domain, SignedOp } from './ops.ts'
-import type { Prover } from './prover.ts'
-import { Sequencer } from './sequencer.ts'
+import { type Prover, isCircuitRejection } from './prover.ts'
+import { batchBodyOf, rebuildFromL1 } from './rebuild.ts'
+import { type QueuedDeposit, Sequencer } from './sequencer.ts'
 import type { AccountTree } from './tree.ts'
 import { type Withdrawal, withdrawalLeaf, withdrawalProof } from './withdrawals.ts'
 
@@ -52,21 +77,49 @@ export interface RollupNodeOptions {
   /** The operator's L1 wallet (pays for submitBatch). */
   wallet: Wallet
   prover: Prover
+  /** State to start from (default: the empty tree); with `l1Batches` and `depositQueueHead` when resuming. */
   tree?: AccountTree
+  /** L1 batches already applied to `tree` (default 0). */
+  l1Batches?: number
+  /** Queue position of the first deposit not in `tree` (default 0). */
+  depositQueueHead?: number
+  /** Calldata of batches posted by others (an archive node). Without it such a batch stops the node (STATE_MISMATCH). */
+  data?: TxDataSource
   batchTimeoutMs?: number
   clock?: Clock
+  /** Key and signature check at admission (BatchBuildOptions.opVerifier). */
+  opVerifier?: BatchBuildOptions['opVerifier']
+}
+
+/** A forced withdrawal seen on L1 and still open. */
+export interface OpenForcedRequest extends ForcedRequest {
+  from: number
+  op: SignedOp
 }
 
 export class RollupNode {
   readonly sequencer: Sequencer
   readonly domain: Domain
   readonly reports: BatchReport[] = []
-  private readonly l1: L1
-  private readonly contract: RollupContract
-  private readonly wallet: Wallet
+  /** Batches posted by others that this node applied (L1 batch numbers). */
+  readonly followed: bigint[] = []
+  /** Forced withdrawals this node refuted on L1, with the reason. */
+  readonly refuted: { from: number; reason: string }[] = []
+  protected readonly l1: L1
+  protected readonly contract: RollupContract
+  protected readonly wallet: Wallet
   private readonly prover: Prover
+  private readonly data: TxDataSource | undefined
   private readonly payees = new Set<number>()
-  private seenHeight = 0
+  /** Open forced withdrawals by account. */
+  protected readonly forced = new Map<number, OpenForcedRequest>()
+  private eventsFrom = 0
+  /** The L1 batch number the tree is at (the next batch to apply or post). */
+  private nextBatch: number
+  /** Deposits consumed by the batches in the tree (the contract's queue head when in sync). */
+  private queueHead: number
+  private readonly l1Batches: L1Event[] = []
+  private exodus = false
   private running: Promise<BatchReport | undefined> | undefined
   private loop: { timer: ReturnType<typeof setTimeout> | undefined; stopped: boolean; tick: Promise<void> } | undefined
 
@@ -75,35 +128,187 @@ export class RollupNode {
     this.contract = options.contract
     this.wallet = options.wallet
     this.prover = options.prover
+    this.data = options.data
+    this.nextBatch = options.l1Batches ?? 0
+    this.queueHead = options.depositQueueHead ?? 0
     this.domain = { chainId: options.l1.chainId, contract: options.contract.address }
     this.sequencer = new Sequencer({
       params: options.contract.params,
       domain: this.domain,
       ...(options.tree !== undefined ? { tree: options.tree } : {}),
       ...(options.batchTimeoutMs !== undefined ? { batchTimeoutMs: options.batchTimeoutMs } : {}),
+      ...(options.opVerifier !== undefined ? { opVerifier: options.opVerifier } : {}),
+      depositQueueHead: this.queueHead,
       clock: options.clock ?? systemClock,
       payeeExists: (id) => this.payees.has(id),
     })
   }
 
-  /** Reads new Deposit and PayeeRegistered events from L1. */
+  /**
+   * A node started from L1 alone: the tree rebuilt from the calldata of every
+   * verified batch, the deposit queue from the contract's queue head, payees
+   * and open forced withdrawals from the events. After a crash, or for another
+   * operator taking over.
+   */
+  static async resume(options: Omit<RollupNodeOptions, 'tree' | 'l1Batches' | 'depositQueueHead' | 'data'> & { data: TxDataSource }): Promise<RollupNode> {
+    const { contract, l1, data } = options
+    const rebuilt = await rebuildFromL1({ l1, contract: contract.address, params: contract.params, data })
+    const node = new RollupNode({ ...options, tree: rebuilt.tree, l1Batches: rebuilt.batches, depositQueueHead: rebuilt.depositsConsumed })
+    node.syncL1()
+    return node
+  }
+
+  /** The L1 batch number this node's tree is at. */
+  get l1Batch(): number {
+    return this.nextBatch
+  }
+
+  /** Open forced withdrawals this node knows of. */
+  openForcedRequests(): OpenForcedRequest[] {
+    return [...this.forced.values()]
+  }
+
+  /**
+   * Reads new events from L1: deposits, payees, forced withdrawals, and
+   * batches (applied at once unless a batch of ours is in flight; then when it
+   * is settled). Throws STATE_MISMATCH when a batch of someone else cannot be
+   * applied (its calldata is not available, or it does not fit this tree).
+   */
   syncL1(): void {
-    const from = this.seenHeight
+    this.readEvents()
+    if (!this.sequencer.busy) this.applyL1Batches()
+  }
+
+  private readEvents(): void {
+    const from = this.eventsFrom
     for (const e of this.l1.events({ address: this.contract.address }, from)) {
       if (e.height < from) continue
-      if (e.name === 'Deposit') {
-        const d = e.data as { index: number; pubX: bigint; pubY: bigint; amount: bigint }
-        this.sequencer.addDeposit(d.index, { publicKey: [d.pubX, d.pubY], amount: d.amount })
-      } else if (e.name === 'PayeeRegistered') {
-        this.payees.add((e.data as { id: number }).id)
+      const d = e.data as Record<string, unknown>
+      switch (e.name) {
+        case 'Deposit':
+          this.sequencer.addDeposit(d.index as number, { publicKey: [d.pubX as bigint, d.pubY as bigint], amount: d.amount as bigint })
+          break
+        case 'PayeeRegistered':
+          this.payees.add(d.id as number)
+          break
+        case 'BatchVerified':
+          if (Number(d.batch as bigint) >= this.nextBatch) this.l1Batches.push(e)
+          break
+        case 'ForcedWithdrawal':
+          this.onForcedRequest(d)
+          break
+        case 'ForcedServed':
+        case 'ForcedRefuted':
+          this.forced.delete(d.from as number)
+          break
+        case 'ExodusActivated':
+          this.exodus = true
+          break
       }
     }
-    this.seenHeight = this.l1.head().height + 1
+    this.eventsFrom = this.l1.head().height + 1
+  }
+
+  private applyL1Batches(): void {
+    while (this.l1Batches.length > 0) {
+      const e = this.l1Batches[0] as L1Event
+      const batch = Number(e.data.batch as bigint)
+      if (batch < this.nextBatch) {
+        this.l1Batches.shift() // ours, already in the tree
+        continue
+      }
+      if (batch !== this.nextBatch) throw new RollupError('STATE_MISMATCH', `L1 batch ${batch} follows batch ${this.nextBatch - 1} of this node`, { field: 'batch' })
+      if (e.data.newRoot === this.sequencer.tree.root) {
+        // Already in the tree (a batch of ours confirmed outside runBatch): only the counters move.
+        this.nextBatch++
+        this.queueHead += e.data.deposits as number
+        this.l1Batches.shift()
+        continue
+      }
+      if (this.data === undefined)
+        throw new RollupError('STATE_MISMATCH', `batch ${batch} was posted by someone else and this node has no calldata source to apply it`, { field: 'data' })
+      const body = batchBodyOf(e, this.contract.params, this.data)
+      this.sequencer.applyExternal(body, this.queueHead)
+      if (this.sequencer.tree.root !== e.data.newRoot) throw new RollupError('STATE_MISMATCH', `batch ${batch}: root differs from the event's`, { field: 'newRoot' })
+      this.nextBatch++
+      this.queueHead += body.deposits.length
+      this.followed.push(BigInt(batch))
+      this.l1Batches.shift()
+    }
+  }
+
+  private onForcedRequest(d: Record<string, unknown>): void {
+    const from = d.from as number
+    const req: OpenForcedRequest = {
+      from,
+      to: d.to as number,
+      amount: d.amount as bigint,
+      nonce: d.nonce as bigint,
+      keyHash: forcedKeyHash([d.pubX as bigint, d.pubY as bigint]),
+      deadline: d.deadline as number,
+      op: {
+        kind: 'withdraw',
+        from,
+        to: d.to as number,
+        amount: d.amount as bigint,
+        nonce: d.nonce as bigint,
+        signature: { R8: [d.r8x as bigint, d.r8y as bigint], S: d.s as bigint },
+      },
+    }
+    this.forced.set(from, req)
+    this.handleForcedRequest(req)
+  }
+
+  /**
+   * A forced withdrawal appeared on L1: the honest response is to include it
+   * (admitted here like any op; if the pending state refuses it, `serveForced`
+   * refutes it once the verified state shows why). Override to change.
+   */
+  protected handleForcedRequest(req: OpenForcedRequest): void {
+    try {
+      this.sequencer.submit(req.op)
+    } catch {
+      // Not admissible against the pending view now: serveForced decides.
+    }
+  }
+
+  /**
+   * For each open forced withdrawal: refute it on L1 if the verified state
+   * (this tree, when no batch is in flight and L1 is followed) shows it
+   * cannot be served; otherwise make sure it is admitted.
+   */
+  async serveForced(): Promise<void> {
+    this.syncL1()
+    if (this.sequencer.busy || this.exodus) return
+    for (const req of [...this.forced.values()]) {
+      const reason = refuteReason(req, this.sequencer.tree.tryGet(req.from))
+      if (reason === undefined) {
+        if (!this.isPending(req.op)) this.handleForcedRequest(req)
+        continue
+      }
+      const receipt = await this.wallet.call(this.contract, refuteForcedCall(this.sequencer.tree, req.from))
+      if (receipt.status === 'success') {
+        this.forced.delete(req.from)
+        this.refuted.push({ from: req.from, reason: receipt.result as string })
+      }
+    }
+  }
+
+  private isPending(op: SignedOp): boolean {
+    return this.sequencer.pendingOpList().some((o) => o.from === op.from && o.nonce === op.nonce && o.to === op.to && o.amount === op.amount && o.kind === op.kind)
   }
 
   /** Admits a signed op (throws a typed RollupError when it is invalid). */
   submit(op: SignedOp): void {
-    this.syncL1()
+    this.readEvents()
+    if (!this.sequencer.busy) {
+      try {
+        this.applyL1Batches()
+      } catch {
+        // Left pending: the next batch run reports it.
+      }
+    }
+    if (this.exodus) throw new RollupError('EXODUS', 'the contract is in exodus mode: funds leave on L1', { field: 'op' })
     this.sequencer.submit(op)
   }
 
@@ -128,6 +333,7 @@ export class RollupNode {
   /** Runs a batch when one is full or due; call it from a timer or after submits. */
   async poll(): Promise<BatchReport | undefined> {
     this.syncL1()
+    if (this.forced.size > 0) await this.serveForced()
     if (this.sequencer.isFull() || this.sequencer.isDue()) return this.runBatch()
     return undefined
   }
@@ -167,6 +373,7 @@ export class RollupNode {
 
   private async runOne(): Promise<BatchReport | undefined> {
     this.syncL1()
+    if (this.exodus) throw new RollupError('EXODUS', 'the contract is in exodus mode: no more batches', { field: 'batch' })
     const closed = this.sequencer.closeBatch()
     if (closed === undefined) return undefined
     const { batch: built } = closed
@@ -186,17 +393,20 @@ export class RollupNode {
       receipt = await this.wallet.call(this.contract, call)
     } catch (err) {
       this.sequencer.abandon(closed)
+      if (isCircuitRejection(err) && (await this.dropRejectedOp(closed, err as RollupError))) return this.runOne()
       throw err
     }
     if (receipt.status !== 'success') {
       this.sequencer.abandon(closed)
       throw new RollupError('STATE_MISMATCH', `L1 refused the batch: ${receipt.revertReason ?? 'reverted'}`, {
         field: receipt.revertField,
-        details: { txHash: receipt.txHash },
+        details: { txHash: receipt.txHash, revertCode: receipt.revertCode },
       })
     }
     this.sequencer.confirm()
     const result = receipt.result as BatchResult
+    this.nextBatch = Number(result.batch) + 1
+    this.queueHead += built.body.deposits.length
     const report: BatchReport = {
       batch: result.batch,
       deposits: built.body.deposits.length,
@@ -213,7 +423,54 @@ export class RollupNode {
       call,
     }
     this.reports.push(report)
+    if (this.forced.size > 0) await this.serveForced()
     return report
+  }
+
+  /**
+   * The circuit refused a batch that the JS checks admitted: bisect its ops by
+   * prefix with witness-only runs (log2 N of them) to find the first op the
+   * circuit refuses, and drop it. False when the deposits alone fail (nothing
+   * to drop: they must be consumed in order).
+   */
+  private async dropRejectedOp(closed: { deposits: QueuedDeposit[]; ops: SignedOp[] }, cause: RollupError): Promise<boolean> {
+    const { ops } = closed
+    if (ops.length === 0) return false
+    const deposits = closed.deposits.map((d) => d.entry)
+    const fails = async (k: number): Promise<boolean> => {
+      const tree = this.sequencer.tree
+      tree.begin()
+      let input: BuiltBatch['input']
+      try {
+        input = buildBatch(tree, this.contract.params, this.domain, deposits, ops.slice(0, k), { verifySignatures: false }).input
+      } finally {
+        tree.rollback()
+      }
+      try {
+        await (this.prover.witness !== undefined ? this.prover.witness(input) : this.prover.prove(input))
+        return false
+      } catch (err) {
+        if (isCircuitRejection(err)) return true
+        throw err
+      }
+    }
+    // Invariant: the prefix of length hi fails (the whole batch did); lo passes (checked for 0 at the end).
+    let lo = 0
+    let hi = ops.length
+    while (hi - lo > 1) {
+      const mid = (lo + hi) >> 1
+      if (await fails(mid)) hi = mid
+      else lo = mid
+    }
+    if (lo === 0 && (await fails(0))) return false
+    const culprit = ops[hi - 1] as SignedOp
+    return this.sequencer.drop(
+      culprit,
+      new RollupError('CIRCUIT_REJECTED', `the circuit refuses op ${culprit.kind} from ${culprit.from} nonce ${culprit.nonce}: ${cause.message}`, {
+        field: 'op',
+        details: { from: culprit.from, nonce: culprit.nonce },
+      }),
+    )
   }
 
   /** Everything needed to claim one withdrawal of a verified batch. */

@@ -9,7 +9,7 @@
  * payee id), amount and nonce, and nothing can be changed without the sender.
  */
 import { type Address, InvalidInputError, assertInt, toAddress } from '@l2bench/core'
-import { MAX_DEPTH, MAX_NONCE, OP_TRANSFER, OP_WITHDRAW } from './constants.ts'
+import { MAX_DEPTH, MAX_NONCE, OP_EXIT_MESSAGE, OP_TRANSFER, OP_WITHDRAW } from './constants.ts'
 import { RollupError } from './errors.ts'
 import { encodeFloat40 } from './float40.ts'
 import type { EdDSASignature, L2Key } from './keys.ts'
@@ -82,4 +82,21 @@ export function opMessage(domain: Domain, depth: number, op: UnsignedOp): bigint
 
 export function signOp(key: L2Key, domain: Domain, depth: number, op: UnsignedOp): SignedOp {
   return { ...op, signature: key.sign(opMessage(domain, depth, op)) }
+}
+
+/** What an exit message authorises on L1 (exodus mode): a leaf's balance, or a queued deposit's refund. */
+export type ExitKind = 'leaf' | 'deposit'
+
+/**
+ * The field element a key signs to take its funds out on L1 in exodus mode:
+ * M = Poseidon(domain, 3 + 4·(kind + 2·(index + 2^32·payee))), kind 0 = the
+ * leaf at `index`, 1 = the queued deposit at queue position `index`. Type 3
+ * never appears in a batch, so no op signature can stand for an exit.
+ */
+export function exitMessage(domain: Domain, kind: ExitKind, index: number, payee: Address): bigint {
+  assertInt('index', index, 0, 2 ** 32 - 1)
+  const k = kind === 'leaf' ? 0n : kind === 'deposit' ? 1n : undefined
+  if (k === undefined) throw new InvalidInputError('kind', `expected leaf or deposit, got ${String(kind)}`)
+  const packed = BigInt(OP_EXIT_MESSAGE) + 4n * (k + 2n * (BigInt(index) + (BigInt(toAddress('payee', payee)) << 32n)))
+  return hash2(domainField(domain), packed)
 }

@@ -32,7 +32,8 @@ const { wasm, zkey } = threads.workerData as { wasm: string; zkey: string }
 port.postMessage({ type: 'ready', multiThreaded })
 
 interface ProveMessage {
-  type: 'prove'
+  /** 'witness' computes the witness only (the circuit's asserts run there): a cheap validity check. */
+  type: 'prove' | 'witness'
   id: number
   input: Record<string, unknown>
 }
@@ -46,10 +47,20 @@ port.on('message', (msg: ProveMessage | { type: 'close' }) => {
       port.close()
       process.exit(0)
     }
+    const t0 = performance.now()
+    const wtns: { type: 'mem'; data?: Uint8Array } = { type: 'mem' }
     try {
-      const t0 = performance.now()
-      const wtns: { type: 'mem'; data?: Uint8Array } = { type: 'mem' }
       await snarkjs.wtns.calculate(msg.input, wasm, wtns)
+    } catch (err) {
+      // The circuit refused the input (an assert failed): deterministic, unlike a failure while proving.
+      port.postMessage({ type: 'error', id: msg.id, stage: 'witness', message: (err as Error)?.message ?? String(err) })
+      return
+    }
+    if (msg.type === 'witness') {
+      port.postMessage({ type: 'witness', id: msg.id, witnessMs: performance.now() - t0 })
+      return
+    }
+    try {
       const t1 = performance.now()
       const { proof, publicSignals } = (await snarkjs.groth16.prove(zkey, wtns as unknown as Uint8Array)) as {
         proof: Groth16Proof
@@ -58,7 +69,7 @@ port.on('message', (msg: ProveMessage | { type: 'close' }) => {
       const t2 = performance.now()
       port.postMessage({ type: 'proof', id: msg.id, proof, publicSignals, witnessMs: t1 - t0, proveMs: t2 - t1 })
     } catch (err) {
-      port.postMessage({ type: 'error', id: msg.id, message: (err as Error)?.message ?? String(err) })
+      port.postMessage({ type: 'error', id: msg.id, stage: 'prove', message: (err as Error)?.message ?? String(err) })
     }
   })
 })

@@ -19,21 +19,35 @@ export interface ProofResult {
   proveMs: number
 }
 
+/**
+ * A prover. A failure because the circuit refused the input (witness
+ * generation hit a failed assert) is a RollupError('PROVER') with
+ * `details.stage === 'witness'`; the node then looks for the op the circuit
+ * refused (node.ts). Any other failure is not attributed to an op.
+ */
 export interface Prover {
   prove(input: CircuitInput): Promise<ProofResult>
+  /** Computes the witness only (no proof): resolves when the circuit accepts the input. Optional; `prove` serves otherwise. */
+  witness?(input: CircuitInput): Promise<void>
   close(): Promise<void>
+}
+
+/** Whether an error says the circuit refused the input (not a crash or an out-of-memory while proving). */
+export function isCircuitRejection(err: unknown): boolean {
+  return err instanceof RollupError && err.code === 'PROVER' && (err.details as { stage?: unknown } | undefined)?.stage === 'witness'
 }
 
 type Reply =
   | { type: 'ready'; multiThreaded: boolean }
   | ({ type: 'proof'; id: number } & ProofResult)
-  | { type: 'error'; id: number; message: string }
+  | { type: 'witness'; id: number; witnessMs: number }
+  | { type: 'error'; id: number; stage: 'witness' | 'prove'; message: string }
 
 export class WorkerProver implements Prover {
   private worker: Worker | undefined
   private readyPromise: Promise<void> | undefined
   private nextId = 0
-  private readonly pending = new Map<number, { resolve: (r: ProofResult) => void; reject: (e: Error) => void }>()
+  private readonly pending = new Map<number, { resolve: (r: ProofResult | undefined) => void; reject: (e: Error) => void }>()
   /** Whether the worker's curve could use several threads. */
   multiThreaded = false
 
@@ -59,7 +73,9 @@ export class WorkerProver implements Prover {
         const p = this.pending.get(m.id)
         if (p === undefined) return
         this.pending.delete(m.id)
-        if (m.type === 'error') p.reject(new RollupError('PROVER', `proving failed: ${m.message}`))
+        if (m.type === 'error')
+          p.reject(new RollupError('PROVER', `${m.stage === 'witness' ? 'the circuit refused the batch' : 'proving failed'}: ${m.message}`, { details: { stage: m.stage } }))
+        else if (m.type === 'witness') p.resolve(undefined)
         else p.resolve({ proof: m.proof, publicSignals: m.publicSignals, witnessMs: m.witnessMs, proveMs: m.proveMs })
         if (this.pending.size === 0) w.unref()
       })
@@ -68,13 +84,21 @@ export class WorkerProver implements Prover {
   }
 
   async prove(input: CircuitInput): Promise<ProofResult> {
+    return (await this.request('prove', input)) as ProofResult
+  }
+
+  async witness(input: CircuitInput): Promise<void> {
+    await this.request('witness', input)
+  }
+
+  private async request(type: 'prove' | 'witness', input: CircuitInput): Promise<ProofResult | undefined> {
     await this.ready()
     const w = this.worker as Worker
     const id = this.nextId++
     w.ref()
-    return new Promise<ProofResult>((resolve, reject) => {
+    return new Promise<ProofResult | undefined>((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
-      w.postMessage({ type: 'prove', id, input })
+      w.postMessage({ type, id, input })
     })
   }
 

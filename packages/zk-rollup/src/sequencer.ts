@@ -13,12 +13,18 @@
  * oldest waiting op or deposit is older than the timeout (`isDue`). An op that
  * only becomes valid after a deposit that did not fit in this batch waits for
  * the next one; an op that can no longer apply at all is dropped and reported.
+ *
+ * Batches posted on L1 by someone else are applied with `applyExternal` (the
+ * tree moves to their root, the deposits they consumed leave the queue, and
+ * admitted ops are re-checked against the new state); an op the circuit
+ * refused is removed with `drop`.
  */
 import { type Clock, InvalidInputError, assertInt, systemClock } from '@l2bench/core'
-import { type BuiltBatch, buildBatch, checkOp, depositTarget } from './batch.ts'
-import { type CircuitParams, type DepositEntry, checkParams } from './calldata.ts'
+import { type BatchBuildOptions, type BuiltBatch, applyBody, buildBatch, checkOp, depositTarget } from './batch.ts'
+import { type BatchBody, type CircuitParams, type DepositEntry, checkParams } from './calldata.ts'
 import { RollupError } from './errors.ts'
 import type { Domain, SignedOp } from './ops.ts'
+import { publicKeyId } from './keys.ts'
 import { type Account, AccountTree, OverlayView } from './tree.ts'
 
 export interface SequencerOptions {
@@ -33,6 +39,10 @@ export interface SequencerOptions {
   clock?: Clock
   /** Whether an L1 payee id is registered (withdrawals to others are refused). */
   payeeExists?: (id: number) => boolean
+  /** Key and signature check at admission (see BatchBuildOptions.opVerifier; default: subgroup key + EdDSA). */
+  opVerifier?: BatchBuildOptions['opVerifier']
+  /** Position in the L1 deposit queue of the first deposit not yet in `tree` (resume: the contract's queue head). */
+  depositQueueHead?: number
 }
 
 export interface QueuedDeposit {
@@ -61,6 +71,7 @@ export class Sequencer {
   readonly maxMempool: number
   private readonly clock: Clock
   private readonly payeeExists: ((id: number) => boolean) | undefined
+  private readonly opVerifier: BatchBuildOptions['opVerifier']
   private mempool: QueuedOp[] = []
   private deposits: QueuedDeposit[] = []
   private nextDepositIndex = 0
@@ -81,7 +92,20 @@ export class Sequencer {
     assertInt('maxMempool', this.maxMempool, 1)
     this.clock = options.clock ?? systemClock
     this.payeeExists = options.payeeExists
+    this.opVerifier = options.opVerifier
+    this.nextDepositIndex = options.depositQueueHead ?? 0
+    assertInt('depositQueueHead', this.nextDepositIndex, 0)
     this.overlay = new OverlayView(this.tree)
+  }
+
+  /** A closed batch awaits confirm() or abandon(). */
+  get busy(): boolean {
+    return this.inFlight
+  }
+
+  /** Queue position of the next deposit this sequencer expects to hear of. */
+  get nextDeposit(): number {
+    return this.nextDepositIndex
   }
 
   get pendingOps(): number {
@@ -90,6 +114,11 @@ export class Sequencer {
 
   get pendingDeposits(): number {
     return this.deposits.length
+  }
+
+  /** The admitted ops, in queue order. */
+  pendingOpList(): SignedOp[] {
+    return this.mempool.map((q) => q.op)
   }
 
   /** The account as the pending view sees it (undefined when empty). */
@@ -103,6 +132,7 @@ export class Sequencer {
       throw new RollupError('MEMPOOL_FULL', `mempool holds ${this.maxMempool} ops`, { field: 'op' })
     const { senderAfter, receiverAfter } = checkOp(this.overlay, this.domain, op, {
       ...(this.payeeExists !== undefined ? { payeeExists: this.payeeExists } : {}),
+      ...(this.opVerifier !== undefined ? { opVerifier: this.opVerifier } : {}),
     })
     this.overlay.set(op.from, senderAfter)
     if (receiverAfter !== undefined) this.overlay.set(op.to, receiverAfter)
@@ -209,6 +239,42 @@ export class Sequencer {
     const now = this.clock.now()
     this.mempool.unshift(...closed.ops.map((op) => ({ op, receivedAt: now })))
     this.rebuildOverlay()
+  }
+
+  /**
+   * Applies a batch someone else posted and L1 verified: `queueStart` is the
+   * queue position of its first deposit. Its deposits leave the queue (or are
+   * skipped when they arrive later), the admitted ops stay queued and are
+   * re-checked when the next batch closes (those it already carried fail on
+   * their nonce and are dropped). Throws STATE_MISMATCH, changing nothing,
+   * when the body does not apply to this tree.
+   */
+  applyExternal(body: BatchBody, queueStart: number): void {
+    if (this.inFlight) throw new InvalidInputError('applyExternal', 'a batch of ours is in flight: confirm or abandon it first')
+    assertInt('queueStart', queueStart, 0)
+    const known = this.deposits[0]?.queueIndex ?? this.nextDepositIndex
+    if (queueStart !== known)
+      throw new RollupError('STATE_MISMATCH', `the batch consumes deposits from queue position ${queueStart}, this node is at ${known}`, { field: 'queueStart' })
+    body.deposits.forEach((d, i) => {
+      const mine = this.deposits[i]
+      if (mine !== undefined && (publicKeyId(mine.entry.publicKey) !== publicKeyId(d.publicKey) || mine.entry.amount !== d.amount))
+        throw new RollupError('STATE_MISMATCH', `deposit ${queueStart + i} differs from the queue entry this node saw`, { field: `deposits[${i}]` })
+    })
+    applyBody(this.tree, body)
+    const seen = Math.min(body.deposits.length, this.deposits.length)
+    this.deposits.splice(0, seen)
+    this.nextDepositIndex = Math.max(this.nextDepositIndex, queueStart + body.deposits.length)
+    this.rebuildOverlay()
+  }
+
+  /** Removes an admitted op (the circuit refused it) and records why. */
+  drop(op: SignedOp, error: RollupError): boolean {
+    const i = this.mempool.findIndex((q) => q.op === op)
+    if (i < 0) return false
+    this.mempool.splice(i, 1)
+    this.dropped.push({ op, error })
+    this.rebuildOverlay()
+    return true
   }
 
   private rebuildOverlay(): void {

@@ -1,54 +1,22 @@
 /**
- * RollupNode's shell logic without proving: a stand-in prover returns the
- * batch's public signals with a dummy proof, and the contract gets a verifier
- * that accepts or refuses on demand. Everything else — the contract's checks,
- * the sequencer, the L1 — is the real thing.
+ * RollupNode's shell logic without proving (stand-in.ts): a stand-in prover
+ * returns the batch's public signals with a dummy proof, and the contract gets
+ * a verifier that accepts or refuses on demand. Everything else — the
+ * contract's checks, the sequencer, the L1 — is the real thing.
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { NodeSigner, secretKeyFromSeed } from '@l2bench/core'
-import { MockL1, Wallet } from '@l2bench/l1-mock'
-import {
-  type CircuitParams,
-  type Groth16Verifier,
-  L2Key,
-  type Prover,
-  RollupContract,
-  RollupError,
-  RollupNode,
-  type VerificationKey,
-  depositCall,
-  publicInputCount,
-  signOp,
-} from '../src/index.ts'
+import { type CircuitParams, L2Key, RollupError, RollupNode, depositCall, signOp } from '../src/index.ts'
+import { dummyProof, standInChain, standInProver } from './stand-in.ts'
 
 const params: CircuitParams = { n: 2, d: 1, depth: 4, mode: 'sha' }
-const vkey = { nPublic: publicInputCount(params), protocol: 'groth16', curve: 'bn128' } as unknown as VerificationKey
-const dummyProof = { pi_a: ['1', '2', '1'], pi_b: [['1', '2'], ['3', '4'], ['1', '0']], pi_c: ['1', '2', '1'], protocol: 'groth16', curve: 'bn128' }
 
 function setup(batchTimeoutMs = 40) {
-  const mock = new MockL1()
-  const verifier: Groth16Verifier & { accept: boolean; calls: number } = {
-    accept: true,
-    calls: 0,
-    verify() {
-      this.calls++
-      return this.accept
-    },
-  }
-  const contract = mock.deploy(new RollupContract({ params, vkey, verifier }))
-  const operator = new Wallet(new NodeSigner(secretKeyFromSeed('node-op')), mock)
-  const user = new Wallet(new NodeSigner(secretKeyFromSeed('node-user')), mock)
-  mock.mint(operator.address, 10n ** 21n)
-  mock.mint(user.address, 10n ** 21n)
-  const prover: Prover & { proofs: number } = {
-    proofs: 0,
-    async prove(input) {
-      this.proofs++
-      return { proof: dummyProof, publicSignals: (input.pub as bigint[]).map(String), witnessMs: 0, proveMs: 0 }
-    },
-    async close() {},
-  }
+  // Amounts here are in wei for readability; the minimum deposit is tested in deposit-bounds.test.ts.
+  const { mock, contract, verifier, wallet } = standInChain(params, { minDeposit: 1n })
+  const operator = wallet('node-op')
+  const user = wallet('node-user')
+  const prover = standInProver()
   const node = new RollupNode({ l1: mock, contract, wallet: operator, prover, batchTimeoutMs })
   return { mock, contract, verifier, prover, node, user }
 }

@@ -43,7 +43,8 @@ before(async () => {
   archive = new TxArchive(mock)
   verifier = new SyncGroth16Verifier()
   await verifier.ready()
-  contract = mock.deploy(new RollupContract({ params, vkey: circuit.setup.vkey, verifier }))
+  // Amounts in wei for readable balances; the default minimum deposit (1 gwei) is tested in deposit-bounds.test.ts.
+  contract = mock.deploy(new RollupContract({ params, vkey: circuit.setup.vkey, verifier, minDeposit: 1n }))
   const operator = new Wallet(new NodeSigner(secretKeyFromSeed('packed-op')), archive.l1)
   user = new Wallet(new NodeSigner(secretKeyFromSeed('packed-user')), archive.l1)
   mock.mint(operator.address, 10n ** 21n)

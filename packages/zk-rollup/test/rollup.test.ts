@@ -25,8 +25,10 @@ import {
   TxArchive,
   WorkerProver,
   depositCall,
+  exitCall,
   proofToBytes,
   rebuildFromL1,
+  refundDepositCall,
   registerPayee,
   signOp,
   terminateCurve,
@@ -89,7 +91,8 @@ before(async () => {
   archive = new TxArchive(mock)
   verifier = new SyncGroth16Verifier()
   await verifier.ready()
-  contract = mock.deploy(new RollupContract({ params, vkey: circuit.setup.vkey, verifier }))
+  // Amounts in wei for readable balances; the default minimum deposit (1 gwei) is tested in deposit-bounds.test.ts.
+  contract = mock.deploy(new RollupContract({ params, vkey: circuit.setup.vkey, verifier, minDeposit: 1n }))
   operator = wallet('e2e-operator')
   aliceL1 = wallet('e2e-alice-l1')
   bobL1 = wallet('e2e-bob-l1')
@@ -230,5 +233,24 @@ describe('zk rollup end to end (sha binding, N=1, D=1, depth 4)', () => {
     assert.throws(() => node.submit(signOp(A, node.domain, params.depth, { kind: 'transfer', from: 0, to: 1, amount: 601n, nonce: 2n })), /has 600/)
     assert.throws(() => node.submit(signOp(A, node.domain, params.depth, { kind: 'transfer', from: 0, to: 9, amount: 1n, nonce: 2n })), /no account/)
     assert.equal(node.sequencer.pendingOps, 0)
+  })
+
+  it('ATTACK 42: the operator stops with a deposit waiting; after the delay anyone starts exodus and every user exits with a leaf proof against the last verified root', async () => {
+    const C = L2Key.fromSeed('e2e-carol')
+    const queued = (await aliceL1.callOk(contract, depositCall(C.publicKey), { value: 250n })).result as number
+    const delay = await mock.read<number>(contract.address, 'forcedDelaySeconds', [])
+    expectRevert(await bobL1.call(contract, { type: 'activateExodus', reason: 'deposit', index: queued }, { gasLimit: 500_000n }), 'TOO_EARLY')
+    mock.advance(delay)
+    await bobL1.callOk(contract, { type: 'activateExodus', reason: 'deposit', index: queued })
+    await assert.rejects(node.runBatch(), /exodus/)
+    const { tree } = await rebuildFromL1({ l1: mock, contract: contract.address, params, data: archive })
+    const out = (seed: string) => new NodeSigner(secretKeyFromSeed(seed)).address
+    await bobL1.callOk(contract, exitCall(A, node.domain, tree, 0, out('e2e-alice-out')))
+    await bobL1.callOk(contract, exitCall(B, node.domain, tree, 1, out('e2e-bob-out')))
+    await bobL1.callOk(contract, refundDepositCall(C, node.domain, queued, 250n, out('e2e-carol-out')))
+    assert.equal(mock.balanceOf(out('e2e-alice-out')), 600n)
+    assert.equal(mock.balanceOf(out('e2e-bob-out')), 700n)
+    assert.equal(mock.balanceOf(out('e2e-carol-out')), 250n)
+    assert.equal(mock.balanceOf(contract.address), 0n)
   })
 })

@@ -50,8 +50,8 @@ import {
 } from '../src/index.ts'
 
 const params: CircuitParams = { n: 1, d: 1, depth: 4, mode: 'sha' }
-const DEPOSITS = [1_000_000_000n, 500_000_000n]
-const STOLEN = 1_500_000_000n
+const DEPOSITS = [1_000_000_000n, 2_000_000_000n]
+const STOLEN = 3_000_000_000n
 
 /** snarkjs's internal modules, loaded from its installed sources (what an attacker would use). */
 async function snarkjsInternals() {
@@ -121,7 +121,7 @@ after(async () => {
   rmSync(work, { recursive: true, force: true })
 })
 
-/** A chain with victims' deposits queued (1.5 gwei) and the attacker's payee; tries the forged batch. */
+/** A chain with victims' deposits queued (3 gwei) and the attacker's payee; tries the forged batch. */
 async function attack(vkey: VerificationKey, delta: { curve: Curve; delta: Uint8Array }) {
   const mock = new MockL1()
   const contract = mock.deploy(new RollupContract({ params, vkey, verifier }))
@@ -131,7 +131,7 @@ async function attack(vkey: VerificationKey, delta: { curve: Curve; delta: Uint8
   for (const [i, amount] of DEPOSITS.entries()) await victim.callOk(contract, depositCall(L2Key.fromSeed(`forgery-victim-${i}`).publicKey), { value: amount })
   const loot = wallet('forgery-loot').address // receives only: its balance is the take
   const payee = await registerPayee(attacker, contract, loot)
-  // Withdraw 1.5 gwei to the attacker from the empty tree, to a root nobody can open.
+  // Withdraw all 3 gwei to the attacker from the empty tree, to a root nobody can open.
   const body: BatchBody = { newRoot: 42n, deposits: [], ops: [{ type: OP_WITHDRAW, from: 0, to: payee, amount: STOLEN }] }
   const domain = { chainId: mock.chainId, contract: contract.address }
   const inputs = publicInputs(params, domain, contract.genesisRoot, body)
