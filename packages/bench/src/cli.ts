@@ -21,7 +21,7 @@ import { UsageError } from './errors.ts'
 import { baselineFrom, compareGate, readBaseline } from './gate.ts'
 import { type MicroResult, findSuites, runSuite } from './micro.ts'
 import { OUTPUT_FILES, prepareOutDir, terminalSummary, terminalTable, writeRunDir } from './output.ts'
-import { inWorkspace, repoRoot } from './paths.ts'
+import { inWorkspace, repoRoot, scenariosDir as listScenarioDir } from './paths.ts'
 import { streamProgress } from './progress.ts'
 import { optionsMarkdown, optionsText } from './reference.ts'
 import { writeResultsDocs } from './report/docs.ts'
@@ -317,7 +317,7 @@ function cmdList(args: string[]): number {
     io.out(values.markdown === true ? optionsMarkdown() : optionsText())
     return 0
   }
-  io.out('scenarios (benchmarks/*.yaml):\n')
+  io.out(`scenarios (${inWorkspace ? 'benchmarks/*.yaml' : `${listScenarioDir()}/*.yaml`}):\n`)
   for (const name of listScenarioNames()) {
     try {
       const s = loadScenario(name)
