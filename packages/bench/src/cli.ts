@@ -76,7 +76,7 @@ const COMMANDS: Record<string, Command> = {
       --no-sweeps             skip the growth sweeps
   -h, --help                  this help
 
-Exit status: 0 every design ran and conserved funds; 1 a design did not run or lost funds;
+Exit status: 0 every design ran and conserved funds; 1 a design (or a sweep point) did not run, or lost funds;
 2 bad usage or a bad scenario. \`l2bench list --options\` lists every scenario key and design option.`,
     options: {
       scenario: { type: 'string', short: 's' },
@@ -214,6 +214,11 @@ async function cmdRun(args: string[]): Promise<number> {
   const notRun = results.designs.filter((d) => !d.ran)
   if (notRun.length > 0) {
     io.err(`error: ${notRun.length} design${notRun.length === 1 ? '' : 's'} did not run: ${notRun.map((d) => `${d.name} (${d.error})`).join('; ')}\n`)
+    code = 1
+  }
+  const missing = results.sweeps.filter((p) => !p.ran)
+  if (missing.length > 0) {
+    io.err(`error: ${missing.length} sweep point${missing.length === 1 ? '' : 's'} did not run: ${missing.map((p) => `${p.design} at ${p.dimension}=${p.value} (${p.error})`).join('; ')}\n`)
     code = 1
   }
   const broken = results.designs.filter((d) => d.ran && !d.conservation.ok)

@@ -131,6 +131,22 @@ test('a design that fails makes the run exit 1, naming it, after writing the rep
   }
 })
 
+test('a design that runs but fails in a sweep also makes the run exit 1', async () => {
+  const saved = DESIGN_FACTORIES.paych!
+  let calls = 0
+  DESIGN_FACTORIES.paych = async () => {
+    if (++calls > 1) throw new Error('sweep exploded')
+    return saved()
+  }
+  try {
+    const r = await l2bench('run', '--scenario', tiny, '--designs', 'paych', '--quick', '--out', join(tmp, 'sweep-failing'))
+    assert.equal(r.status, 1, r.stderr)
+    assert.match(r.stderr, /error: \d+ sweep points? did not run: paych at payments=10 \(adapter failed to load: Error: sweep exploded\)/)
+  } finally {
+    DESIGN_FACTORIES.paych = saved
+  }
+})
+
 test('--out is checked before the run: a path under a file, or under /proc, exits 2 at once', async () => {
   const file = join(tmp, 'a-file')
   writeFileSync(file, 'x')
