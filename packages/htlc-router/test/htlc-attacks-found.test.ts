@@ -10,9 +10,9 @@
 import assert from 'node:assert/strict'
 import { randomBytes } from 'node:crypto'
 import { test } from 'node:test'
-import { type Amount, L2Error, NodeSigner, secretKeyFromSeed, sha256 } from '@l2bench/core'
+import { type Amount, L2Error, NodeSigner, bytesEqual, codec, encode, secretKeyFromSeed, sha256 } from '@l2bench/core'
 import { MockL1, Wallet } from '@l2bench/l1-mock'
-import { type Link, type Machine, digestOf, memoryLinkPair } from '@l2bench/payment-channel'
+import { type Machine, digestOf, memoryLinkPair } from '@l2bench/payment-channel'
 import {
   DEFAULT_HTLC_LIMITS,
   HtlcAdjudicator,
@@ -162,8 +162,24 @@ async function forwardedAndHeld() {
   return { net, alice, bob, carol, ab: net.channelIds[0] as Uint8Array, before, route, paid }
 }
 
+/** Carol reveals: the held payment settles off chain, nothing stays pending, each party moved by exactly it (bob: his fee). */
+async function releaseAndCheck(held: Awaited<ReturnType<typeof forwardedAndHeld>>): Promise<void> {
+  const { net, carol, before, route, paid } = held
+  carol.releasePreimages()
+  const out = await paid
+  assert.equal(out.status, 'settled')
+  await settle()
+  for (const n of net.nodes) assert.deepEqual(n.pendingHtlcs(), [])
+  const fee = route.totalFeesMsat
+  assert.deepEqual(
+    totals(net).map((x, i) => x - (before[i] as Amount)),
+    [-(30_000n + fee), fee, 30_000n],
+  )
+}
+
 test('ATTACKS 32: a final state proposed after an HTLC add is refused; the hop forwards, settles and keeps its fee', async () => {
-  const { net, alice, bob, carol, ab, before, route, paid } = await forwardedAndHeld()
+  const held = await forwardedAndHeld()
+  const { net, alice, bob, ab } = held
   try {
     const version = bob.channel.status(ab).version
     // Mallory-alice proposes {…state, version + 1, isFinal: true} with the HTLC still in it.
@@ -177,16 +193,7 @@ test('ATTACKS 32: a final state proposed after an HTLC add is refused; the hop f
     assert.ok(bob.channel.errors.some((e) => e.code === 'HTLC_POLICY' && e.field === 'state.isFinal'))
     assert.equal(bob.channel.status(ab).phase, 'open')
     assert.equal(bob.channel.status(ab).version, version)
-    carol.releasePreimages()
-    const out = await paid
-    assert.equal(out.status, 'settled')
-    await settle()
-    for (const n of net.nodes) assert.deepEqual(n.pendingHtlcs(), [])
-    const fee = route.totalFeesMsat
-    assert.deepEqual(
-      totals(net).map((x, i) => x - (before[i] as Amount)),
-      [-(30_000n + fee), fee, 30_000n],
-    )
+    await releaseAndCheck(held)
   } finally {
     net.stop()
   }
@@ -235,6 +242,109 @@ test('ATTACKS 32: a hop whose channel holds a final state with a pending HTLC (s
   }
 })
 
+// ---------------------------------------------------------------------------------------------- ATTACKS 35
+
+/** `needle` appears somewhere in `hay`. */
+function contains(hay: Uint8Array, needle: Uint8Array): boolean {
+  for (let i = 0; i + needle.length <= hay.length; i++) if (bytesEqual(hay.subarray(i, i + needle.length), needle)) return true
+  return false
+}
+
+test("ATTACKS 35: a stranger's hello{address: alice} on an HTLC link neither takes over bob's route to alice nor receives her frames (the fulfil preimage included)", async () => {
+  const { net, alice, bob, carol, before, route, paid } = await forwardedAndHeld()
+  try {
+    const aliceRoute = bob.linkTo(alice.address)
+    assert.ok(aliceRoute !== undefined)
+    // Mallory dials bob (both links) and speaks the old unsigned hello as alice, then HTLC messages as her.
+    const chan = memoryLinkPair()
+    const htlc = memoryLinkPair()
+    bob.attach(chan[1], htlc[1])
+    const heard: Uint8Array[] = []
+    htlc[0].onFrame((f) => heard.push(f))
+    chan[0].onFrame((f) => heard.push(f))
+    const legacy = codec.messages({ hello: [1, codec.struct({ address: codec.address })] })
+    htlc[0].send(encode(legacy, { type: 'hello', address: alice.address }))
+    const ab = net.channelIds[0] as Uint8Array
+    htlc[0].send(encodeHtlcMessage({ type: 'add', channelId: ab, lockId: new Uint8Array(32).fill(1), onward: [], finalAmount: 1n }))
+    await settle()
+    assert.ok(
+      bob.errors.some((e) => e.name === 'LinkError' || e.name === 'DecodeError'),
+      'bob refused the unauthenticated hello',
+    )
+    assert.equal(htlc[0].isOpen, false, 'and dropped the connection')
+    assert.equal(bob.linkTo(alice.address), aliceRoute, "bob's route to alice is unchanged")
+    assert.equal(bob.htlcStore.all('instructions').length, 0)
+    // Carol reveals: bob's fulfil goes to alice, not to mallory.
+    carol.releasePreimages()
+    const out = await paid
+    assert.equal(out.status, 'settled')
+    const preimage = out.status === 'settled' ? out.preimage : new Uint8Array()
+    assert.ok(!heard.some((f) => contains(f, preimage)), 'mallory never saw the preimage')
+    // Mallory hangs up: bob still reaches alice.
+    htlc[0].close()
+    chan[0].close()
+    await settle()
+    assert.equal(bob.linkTo(alice.address), aliceRoute)
+    const again = await net.payAlong(route)
+    assert.equal(again.status, 'settled')
+    await settle()
+    for (const n of net.nodes) assert.deepEqual(n.pendingHtlcs(), [])
+    const fee = route.totalFeesMsat
+    assert.deepEqual(
+      totals(net).map((x, i) => x - (before[i] as Amount)),
+      [-2n * (30_000n + fee), 2n * fee, 2n * 30_000n],
+    )
+  } finally {
+    net.stop()
+  }
+})
+
+test("ATTACKS 35: a stranger authenticated as itself cannot act on alice's channel; a second link of alice waits as a standby and never replaces the live one", async () => {
+  const held = await forwardedAndHeld()
+  const { net, alice, bob, carol, ab } = held
+  const signer = new NodeSigner(secretKeyFromSeed('found:mallory'))
+  net.l1.mint(signer.address, 10n ** 21n)
+  const mallory = new HtlcNode({ signer, wallet: new Wallet(signer, net.l1), adjudicator: net.adjudicator })
+  try {
+    const bc = net.channelIds[1] as Uint8Array
+    const outgoing = bob.pendingHtlcs().find((x) => !x.incoming) as { lockId: `0x${string}` }
+    const lockId = Uint8Array.from(Buffer.from(outgoing.lockId.slice(2), 'hex'))
+    const mc = memoryLinkPair()
+    const mh = memoryLinkPair()
+    const { htlc: malLink } = mallory.attach(mc[0], mh[0])
+    bob.attach(mc[1], mh[1])
+    await settle()
+    assert.ok(bob.linkTo(mallory.address) !== undefined, 'mallory authenticated, as herself')
+    const version = bob.channel.status(ab).version
+    // Messages about channels that are not mallory's: a fail reason and a fake fulfil for bob's outgoing HTLC, instructions on alice's channel.
+    malLink.send(encodeHtlcMessage({ type: 'fail', channelId: bc, lockId, code: 'unknown_next_peer', reporter: carol.address }))
+    malLink.send(encodeHtlcMessage({ type: 'fulfill', channelId: bc, lockId, preimage: new Uint8Array(32).fill(9) }))
+    malLink.send(encodeHtlcMessage({ type: 'add', channelId: ab, lockId: new Uint8Array(32).fill(2), onward: [], finalAmount: 1n }))
+    await settle()
+    assert.equal(bob.errors.filter((e) => e.code === 'HTLC_UNKNOWN' && e.field === 'channelId').length, 3)
+    assert.equal(bob.htlcStore.all('failure').length, 0)
+    assert.equal(bob.htlcStore.all('instructions').length, 0)
+    assert.equal(bob.channel.status(ab).version, version)
+    // A second authenticated link of alice: a standby, the live route stays.
+    const aliceRoute = bob.linkTo(alice.address)
+    const c2 = memoryLinkPair()
+    const h2 = memoryLinkPair()
+    alice.attach(c2[0], h2[0])
+    bob.attach(c2[1], h2[1])
+    await settle()
+    assert.equal(bob.linkTo(alice.address), aliceRoute, 'a live authenticated route is never replaced')
+    // The route dies (alice's first connection drops): the standby takes over and the fulfil goes through it.
+    net.setLinked(0, 1, false)
+    await settle()
+    const standby = bob.linkTo(alice.address)
+    assert.ok(standby !== undefined && standby !== aliceRoute)
+    await releaseAndCheck(held)
+  } finally {
+    mallory.stop()
+    net.stop()
+  }
+})
+
 // ---------------------------------------------------------------------------------------------- ATTACKS 36
 
 /** Two HtlcNodes with one channel, built by hand so that the test holds alice's end of the HTLC link. */
@@ -250,7 +360,7 @@ async function pair(options: Partial<HtlcNodeOptions> = {}) {
   const [alice, bob] = nodes
   const channel = memoryLinkPair()
   const htlc = memoryLinkPair()
-  alice.attach(channel[0], htlc[0])
+  const aliceLinks = alice.attach(channel[0], htlc[0])
   bob.attach(channel[1], htlc[1])
   await settle()
   const id = await alice.openChannel({ peer: bob.address, peerPublicKey: bob.channel.signer.publicKey, deposit: M, peerDeposit: M, disputeWindow: 6, nonce: 1n })
@@ -258,7 +368,7 @@ async function pair(options: Partial<HtlcNodeOptions> = {}) {
   const gas = (n: HtlcNode) => n.receipts.reduce((s, r) => s + r.fee, 0n)
   const money = () => nodes.map((n) => n.channel.status(id).balances[n.channel.status(id).me] + lockedBy(n) + l1.balanceOf(n.address) + gas(n))
   const lockedBy = (n: HtlcNode) => n.channel.status(id).locked.filter((e) => e.direction === n.channel.status(id).me).reduce((s, e) => s + e.amount, 0n)
-  return { l1, nodes, id, cid, links: { channel, htlc }, money, stop: () => {
+  return { l1, nodes, id, cid, aliceLinks, money, stop: () => {
       for (const n of nodes) n.stop()
     },
   }
@@ -269,7 +379,8 @@ test('ATTACKS 36: a peer flooding route instructions and fail reasons is bounded
   try {
     const [alice, bob] = p.nodes
     const before = p.money()
-    const aliceEnd = p.links.htlc[0] as Link
+    // Alice's authenticated HTLC link: what her own process would send on.
+    const aliceEnd = p.aliceLinks.htlc
     for (let i = 0; i < 5_000; i++) {
       aliceEnd.send(
         encodeHtlcMessage({ type: 'add', channelId: p.cid, lockId: new Uint8Array(randomBytes(32)), onward: [], finalAmount: 1n }),

@@ -229,8 +229,10 @@ export class Book {
   setPreimage(hash: Uint8Array, preimage: Uint8Array): void {
     const k = toHex(hash)
     if (this.preimages.has(k)) return
-    this.put('preimage', k, preimage)
-    this.preimages.set(k, preimage.slice())
+    // A plain copy: a preimage decoded from a frame may be a view into a Buffer.
+    const copy = Uint8Array.from(preimage)
+    this.put('preimage', k, copy)
+    this.preimages.set(k, copy)
   }
 
   invoice(hash: Uint8Array): { preimage: Uint8Array; amount: Amount } | undefined {

@@ -2,54 +2,90 @@
  * Links: the HTLC messages beside the channel protocol — who is on a link,
  * routing inbound messages, and repeating fulfils after a reconnection.
  *
+ * Who is on a link is proven, never claimed (ATTACKS 35): every HTLC link is
+ * a payment-channel `SecureLink` in its own `PeerTable` (protocol
+ * `HTLC_PROTOCOL`, so a handshake made for the channel protocol is void
+ * here): on each connection both ends sign the other's fresh ephemeral key
+ * with their channel key, and every frame after it carries a MAC under keys
+ * only those two derived. A frame before the handshake, with a bad MAC or
+ * replayed never reaches the node. A live authenticated link to a peer is
+ * never replaced: another authenticated link of the same peer waits as a
+ * standby (at most 4) and takes over when the route closes; a handshake
+ * that does not complete in `helloTimeoutMs` (10 s) and a link silent for
+ * `idleTimeoutMs` (60 s) are dropped; payloads above 4,096 bytes (the largest
+ * HTLC message) are refused.
+ *
  * Inbound messages change what the node believes, so each is checked
  * against the book before anything is stored: `add` instructions only for a
  * channel with that peer and a lock id not ours, at most `maxAcceptedHtlcs`
  * waiting per channel; `fail` reasons only for an unresolved HTLC we offered
  * on that channel; `fulfill` only with the preimage of one of our HTLCs.
  */
-import { type Address, InvalidInputError } from '@l2bench/core'
-import type { ChannelNode, Link } from '@l2bench/payment-channel'
+import type { Address, Signer, Verifier } from '@l2bench/core'
+import { type Link, PeerTable, type SecureLink } from '@l2bench/payment-channel'
 import { htlcKey, isResolved } from './book.ts'
 import { HtlcRejectedError } from './errors.ts'
 import type { Forwarding, HtlcContext } from './forwarding.ts'
 import { checkPreimage } from './state.ts'
-import { type HtlcWireMessage, decodeHtlcMessage, encodeHtlcMessage } from './wire.ts'
+import { HTLC_MESSAGE_MAX, type HtlcWireMessage, decodeHtlcMessage, encodeHtlcMessage } from './wire.ts'
+
+/** The handshake's protocol name for HTLC links (a channel-protocol handshake is void on them, and back). */
+export const HTLC_PROTOCOL = 'l2bench/htlc-router/v1'
+
+export interface LinkOptions {
+  signer: Signer
+  verifier?: Verifier
+  /** Handshake and idle timeouts (ms) of the HTLC links, as payment-channel's `links` option. */
+  timeouts?: { helloTimeoutMs?: number; idleTimeoutMs?: number }
+}
 
 export class Links {
-  private readonly links = new Map<Address, Link>()
+  private readonly peers: PeerTable
 
   constructor(
     private readonly ctx: HtlcContext,
     private readonly fw: Forwarding,
-  ) {}
-
-  /** Attaches the two links to one peer: the channel protocol's and ours. */
-  attach(channel: ChannelNode, channelLink: Link, htlcLink: Link): void {
-    const { ctx } = this
-    channel.attach(channelLink)
-    let peer: Address | undefined
-    htlcLink.onOpen(() => htlcLink.send(encodeHtlcMessage({ type: 'hello', address: ctx.address })))
-    htlcLink.onFrame((frame) => {
-      if (ctx.stopped()) return
-      try {
-        const msg = decodeHtlcMessage(frame)
-        if (msg.type === 'hello') {
-          peer = msg.address
-          this.links.set(peer, htlcLink)
-          this.resendFulfils(peer)
-          return
-        }
-        if (peer === undefined) throw new InvalidInputError('type', `${msg.type} before hello`)
-        this.onMessage(peer, msg)
-      } catch (err) {
-        ctx.record(err)
-      }
+    options: LinkOptions,
+  ) {
+    this.peers = new PeerTable({
+      signer: options.signer,
+      ...(options.verifier === undefined ? {} : { verifier: options.verifier }),
+      chainId: ctx.l1.chainId,
+      protocol: HTLC_PROTOCOL,
+      maxPayload: HTLC_MESSAGE_MAX,
+      ...options.timeouts,
+      onFrame: (peer, payload) => this.onFrame(peer, payload),
+      onPeer: (peer) => this.resendFulfils(peer),
+      onError: (err) => ctx.record(err),
     })
   }
 
+  /** Runs the handshake on every (re)connection of `link`; HTLC messages flow once its peer authenticated. */
+  attach(link: Link): SecureLink {
+    return this.peers.attach(link)
+  }
+
   send(peer: Address, msg: HtlcWireMessage): void {
-    this.links.get(peer)?.send(encodeHtlcMessage(msg))
+    if (!this.ctx.stopped()) this.peers.send(peer, encodeHtlcMessage(msg))
+  }
+
+  /** The authenticated link that reaches `peer` (what this node sends HTLC messages on). */
+  linkTo(peer: Address): SecureLink | undefined {
+    return this.peers.route(peer)
+  }
+
+  /** A stopped node drops every HTLC connection (its peers see a disconnect, not silence). */
+  suspend(): void {
+    this.peers.suspend()
+  }
+
+  private onFrame(peer: Address, payload: Uint8Array): void {
+    if (this.ctx.stopped()) return
+    try {
+      this.onMessage(peer, decodeHtlcMessage(payload))
+    } catch (err) {
+      this.ctx.record(err)
+    }
   }
 
   /** A peer (re)connected: repeat the fulfil messages of settles still in flight on our open channels with it. */
@@ -66,7 +102,7 @@ export class Links {
     }
   }
 
-  private onMessage(peer: Address, msg: Exclude<HtlcWireMessage, { type: 'hello' }>): void {
+  private onMessage(peer: Address, msg: HtlcWireMessage): void {
     const { ctx, fw } = this
     const ch = fw.known(msg.channelId)
     if (ch === undefined || ch.peer !== peer) throw new HtlcRejectedError('HTLC_UNKNOWN', 'channelId', 'no such channel with this peer')

@@ -10,7 +10,7 @@
  *   forwarding.ts offer, forward or fail an incoming HTLC, `resolveOffChain`
  *                 (settle / fail / refund), `resolved` (accounting, propagation)
  *   reconcile.ts  one `reconcile(ch, state)` for restart and every signed state
- *   links.ts      hello, inbound HTLC messages, fulfils repeated on reconnect
+ *   links.ts      authenticated HTLC links, inbound messages, fulfils repeated on reconnect
  *   onchain.ts    block and adjudicator-event checks: claim, refund, close
  *
  * Off chain (every step a countersigned update of ChannelNode, checked by the
@@ -43,7 +43,7 @@ import {
   toHex,
 } from '@l2bench/core'
 import type { Head, L1, L1Event, Receipt, Unsubscribe, Wallet } from '@l2bench/l1-mock'
-import { type AcceptLimits, ChannelNode, type ChannelStore, type Link, MemoryStore, type SignedState, channelIdHex } from '@l2bench/payment-channel'
+import { type AcceptLimits, ChannelNode, type ChannelStore, type Link, MemoryStore, type SecureLink, type SignedState, channelIdHex } from '@l2bench/payment-channel'
 import { MIN_FINAL_CLTV_EXPIRY_DELTA } from '../routing/route.ts'
 import type { FailureCode } from '../sim/hop.ts'
 import type { HtlcAdjudicator, RevealedPreimage } from './adjudicator.ts'
@@ -94,6 +94,8 @@ export interface HtlcNodeOptions {
   watchChain?: boolean
   /** What the node agrees to when a peer opens a channel (payment-channel's defaults deposit nothing of ours). */
   acceptLimits?: Partial<AcceptLimits>
+  /** Handshake and idle timeouts (ms) of both links to a peer (defaults 10,000 and 60,000). */
+  links?: { helloTimeoutMs?: number; idleTimeoutMs?: number }
 }
 
 /** One hop of a route as the sender hands it out: the HTLC on `channelId`. */
@@ -148,6 +150,7 @@ export class HtlcNode {
       policy,
       policyReplacesDefault: true,
       timers: false,
+      ...(options.links === undefined ? {} : { links: options.links }),
       ...(options.acceptLimits === undefined ? {} : { acceptLimits: options.acceptLimits }),
       onSignedState: (s) => {
         this.onSignedState(s)
@@ -175,7 +178,11 @@ export class HtlcNode {
       withholds: (hash) => this.withholding && !this.released.has(toHex(hash)),
     }
     this.fw = new Forwarding(this.ctx)
-    this.links = new Links(this.ctx, this.fw)
+    this.links = new Links(this.ctx, this.fw, {
+      signer: options.signer,
+      ...(options.verifier === undefined ? {} : { verifier: options.verifier }),
+      ...(options.links === undefined ? {} : { timeouts: options.links }),
+    })
     this.chain = new OnChain(this.ctx, this.fw, options.adjudicator)
     const l1 = this.l1 as L1 & {
       subscribe(f: object, cb: (e: L1Event) => void, o?: { owner?: Address }): Unsubscribe
@@ -226,9 +233,27 @@ export class HtlcNode {
 
   // ------------------------------------------------------------------ links and channels
 
-  /** Attaches the two links to one peer: the channel protocol's and ours. */
-  attach(channelLink: Link, htlcLink: Link): void {
-    this.links.attach(this.channel, channelLink, htlcLink)
+  /**
+   * Attaches the two links to one peer: the channel protocol's and ours. Each
+   * authenticates its peer on every connection (a signed handshake); returns
+   * their authenticated views.
+   */
+  attach(channelLink: Link, htlcLink: Link): { channel: SecureLink; htlc: SecureLink } {
+    return { channel: this.channel.attach(channelLink), htlc: this.attachHtlc(htlcLink) }
+  }
+
+  /**
+   * Attaches one HTLC link (e.g. a connection accepted by a TCP server; the
+   * peer's channel link is attached to `channel` on its own). Its peer is
+   * whoever authenticates on it.
+   */
+  attachHtlc(link: Link): SecureLink {
+    return this.links.attach(link)
+  }
+
+  /** The authenticated HTLC link that reaches `peer` (what this node sends HTLC messages on). */
+  linkTo(peer: Address): SecureLink | undefined {
+    return this.links.linkTo(peer)
   }
 
   /** Opens a channel (as A) with a connected peer and registers it for HTLCs. */
@@ -451,5 +476,6 @@ export class HtlcNode {
     this.stopped = true
     for (const u of this.unsubscribe) u()
     this.channel.stop()
+    this.links.suspend()
   }
 }

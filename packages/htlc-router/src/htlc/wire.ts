@@ -1,8 +1,9 @@
 /**
  * Messages between two HTLC nodes, beside the channel protocol's own (core's
- * canonical codec, strict decode). They carry what a channel state cannot:
+ * canonical codec, strict decode), each the payload of an authenticated
+ * frame (links.ts: who sent it is proven by the link's handshake, not said in
+ * a message). They carry what a channel state cannot:
  *
- *   hello    who I am (first frame on a link)
  *   add      the plain route instructions for an HTLC the sender of the message
  *            offers in our channel: the onward hops (channel, amount, expiry)
  *            or, when there are none, the amount the receiver must get. No
@@ -23,8 +24,11 @@ export const wireHopCodec = codec.struct({
 })
 export type WireHop = codec.Infer<typeof wireHopCodec>
 
+/** Largest HTLC message accepted (an `add` with MAX_HOPS onward hops is about 1.7 KB). */
+export const HTLC_MESSAGE_MAX = 4096
+
+/** Type 1 was an unsigned `hello {address}`; peers are now authenticated by their link (ATTACKS 35). */
 export const htlcWireCodec = codec.messages({
-  hello: [1, codec.struct({ address: codec.address })],
   add: [
     2,
     codec.struct({ channelId: codec.fixedBytes(32), lockId: codec.fixedBytes(32), onward: codec.list(wireHopCodec, MAX_HOPS), finalAmount: codec.amount }),
@@ -39,5 +43,5 @@ export function encodeHtlcMessage(m: HtlcWireMessage): Uint8Array {
 }
 
 export function decodeHtlcMessage(bytes: Uint8Array): HtlcWireMessage {
-  return decode(htlcWireCodec, bytes, { maxSize: 4096 })
+  return decode(htlcWireCodec, bytes, { maxSize: HTLC_MESSAGE_MAX })
 }
