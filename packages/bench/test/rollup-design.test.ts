@@ -16,8 +16,13 @@ test('rollup, every batch proven and verified on L1, withdrawals included: funds
     payments: 1,
     designOptions: { rollup: { ...circuit, proveAll: true } },
   })
-  const r = await runDesign(new RollupDesign(), generateWorkload(s), { keys })
+  const lines: string[] = []
+  const r = await runDesign(new RollupDesign(), generateWorkload(s), { keys, progress: (l) => lines.push(l) })
   assert.equal(r.succeeded, 1, JSON.stringify(r.failureReasons))
+  // Progress: the circuit pipeline's stages, each proof as it lands, the payments with a count.
+  assert.ok(lines.some((l) => /^\[rollup\] circuit (compile|ptau|setup): /.test(l)), lines.join('\n'))
+  assert.ok(lines.some((l) => /^\[rollup\] proved batch 3 in [\d.]+ s and verified it on L1$/.test(l)), lines.join('\n'))
+  assert.ok(lines.some((l) => /^\[rollup\] payments 1\/1 \(100 %\) done in/.test(l)), lines.join('\n'))
   assert.equal(r.extrapolated, false)
   assert.equal(r.conservation.ok, true, JSON.stringify(r.conservation))
   // 2 deposit batches + 1 transfer batch + withdrawal batches, all verified on L1, and the claims paid out.

@@ -40,7 +40,7 @@ import {
   signOp,
 } from '@l2bench/zk-rollup'
 import type { Design, ExtraCost, PaymentResult, World } from '../design.ts'
-import { stageEvents } from '../progress.ts'
+import { type ProgressTask, stageEvents } from '../progress.ts'
 import type { Payment } from '../workload.ts'
 import { type RollupOptions, designOptions } from './options.ts'
 
@@ -77,6 +77,9 @@ export class RollupDesign implements Design {
   private extra: ExtraCost[] = []
   private rounding = new Map<number, bigint>()
   private reused = false
+  /** Progress of the batches proven for real (a bar when their number is known in advance). */
+  private proving: ProgressTask | undefined
+  private planned = 0
   private locked = 0n
   private extraProveMs = 0
   private circuitKey = ''
@@ -111,6 +114,8 @@ export class RollupDesign implements Design {
       `Circuit n=${params.n} ops, d=${params.d} deposits, depth ${params.depth}, ${params.mode} binding: ${built.compiled.constraints.toLocaleString('en-US')} constraints` +
         `${built.developmentOnly ? ' (development ptau: not a ceremony)' : ''}; setup ${built.cached ? 'from cache' : 'built in this run'}.`,
     )
+    this.planned = this.o.proveAll || this.reused ? 0 : this.o.provedBatches
+    if (this.planned > 0) this.proving = world.task('proving batches (Groth16, then verified on L1)', this.planned)
     this.prover = new WorkerProver({ wasm: built.compiled.wasm, zkey: built.setup.zkey })
     this.verifier = new SyncGroth16Verifier()
     await this.verifier.ready()
@@ -191,6 +196,10 @@ export class RollupDesign implements Design {
       if (r === undefined) return
       this.proven++
       const proveMs = r.witnessMs + r.proveMs
+      if (this.proving !== undefined) {
+        this.proving.update(this.proven)
+        if (this.proven >= this.planned) this.endProving()
+      } else this.world.progress(`proved batch ${this.proven} in ${(proveMs / 1000).toFixed(1)} s and verified it on L1`)
       this.proveMs.push(proveMs)
       this.provenGasFixed.push(r.gasUsed - calldataGasOfReceipt(r))
       MEASURED.set(this.circuitKey, { proveMs: [...this.proveMs], fixedGas: [...this.provenGasFixed] })
@@ -253,11 +262,17 @@ export class RollupDesign implements Design {
     x.txs += 1
   }
 
+  private endProving(): void {
+    this.proving?.end()
+    this.proving = undefined
+  }
+
   async flush(): Promise<void> {
     const seq = this.node.sequencer
     let guard = 0
     while (seq.pendingOps > 0 && guard++ < 1_000_000) await this.closeBatch(this.dueAt(this.world.nowMs()), this.queue.splice(0, this.o.n))
     this.emitLogical(this.world.nowMs())
+    this.endProving()
     if (this.extrapolatedBatches > 0) {
       const basis = this.reused ? `${this.proveMs.length} batches of the same circuit proven and verified on L1 earlier in this process` : `${this.proven} batches proven and verified on L1 in this run`
       this.world.extrapolated({
