@@ -73,7 +73,7 @@ import { type AnvilOptions, type AnvilProcess, startAnvil } from './anvil.ts'
 import { type CallEnv, type ContractBinding, type DecodedLog, type ViewEnv, lower } from './binding.ts'
 import { AnvilError } from './errors.ts'
 import { SyncRpc, diedError, rpcCall } from './rpc.ts'
-import { artifact, compile, packageSources } from './solc.ts'
+import { type Artifact, artifact, compile, packageSources } from './solc.ts'
 
 export interface EvmL1Options extends ChainOptions {
   /** Solidity bindings of the contracts the designs deploy. */
@@ -295,17 +295,33 @@ export class EvmL1 implements L1, AdmissionView {
     const extra = binding.sources?.(contract)
     const art = extra === undefined ? artifact(binding.solidity) : compile({ ...packageSources(), ...extra })[binding.solidity]
     if (art === undefined) throw new InvalidInputError('contract', `no Solidity contract ${binding.solidity}`)
-    const data = encodeDeployData({ abi: art.abi, bytecode: art.bytecode, args: binding.constructorArgs(contract) })
     return this.exclusive(async () => {
-      const ethHash = (await this.rpc('eth_sendTransaction', [{ from: DEPLOYER, data, gas: toHex(this.blockGasLimit), gasPrice: '0x1' }])) as Hex
-      await this.mineBlock()
-      const r = (await this.rpc('eth_getTransactionReceipt', [ethHash])) as EthReceipt | null
-      if (r === null || r.status !== '0x1' || r.contractAddress === null)
-        throw new AnvilError('ANVIL_RPC', `deploying ${binding.solidity} failed (status ${r?.status ?? 'unknown'})`)
-      contract.address = lower(r.contractAddress)
+      contract.address = await this.deployArtifact(art, binding.constructorArgs(contract))
       this.contracts.set(contract.address, { contract, binding: binding as unknown as ContractBinding, abi: art.abi })
       return contract
     })
+  }
+
+  /**
+   * Deploys a Solidity contract with no TypeScript counterpart (e.g. the
+   * Groth16 verifier snarkjs exports); mines one block. Call it with raw ABI
+   * calldata (`Wallet.sendRaw`): transactions to an unbound address pass
+   * through unchanged.
+   */
+  async deploySolidity(sources: Record<string, string>, contract: string, args: readonly unknown[] = []): Promise<{ address: Address; abi: Abi }> {
+    const art = compile(sources)[contract]
+    if (art === undefined) throw new InvalidInputError('contract', `no Solidity contract ${contract} in the sources`)
+    return this.exclusive(async () => ({ address: await this.deployArtifact(art, args), abi: art.abi }))
+  }
+
+  private async deployArtifact(art: Artifact, args: readonly unknown[]): Promise<Address> {
+    const data = encodeDeployData({ abi: art.abi, bytecode: art.bytecode, args })
+    const ethHash = (await this.rpc('eth_sendTransaction', [{ from: DEPLOYER, data, gas: toHex(this.blockGasLimit), gasPrice: '0x1' }])) as Hex
+    await this.mineBlock()
+    const r = (await this.rpc('eth_getTransactionReceipt', [ethHash])) as EthReceipt | null
+    if (r === null || r.status !== '0x1' || r.contractAddress === null)
+      throw new AnvilError('ANVIL_RPC', `deploying ${art.contract} failed (status ${r?.status ?? 'unknown'})`)
+    return lower(r.contractAddress)
   }
 
   /**

@@ -80,6 +80,8 @@ export function parityMarkdown(rows: readonly ParityRow[], ctx: ParityContext, t
   out.push(`Each operation runs the same script on MockL1 (the modelled gas) and on anvil ${ctx.anvil} (hardfork ${ctx.hardfork}),`)
   out.push(`with the Solidity ports compiled by solc ${ctx.solc} (optimizer 200 runs). Error = (mock − EVM) / EVM.`)
   out.push('Calldata: the mock carries the compact codec, the EVM the ABI encoding.')
+  out.push('The rollup contract itself (deposit, submitBatch, withdraw) is not ported yet; its proof check is: the rows')
+  out.push("\"Groth16 verify\" compare groth16VerifyGas(n) with the execution gas of snarkjs's exported verifier on a real proof.")
   out.push('')
   out.push('| design | operation | mock gas | EVM gas | error | calldata bytes (mock / EVM) |')
   out.push('|---|---|---:|---:|---:|---:|')
