@@ -52,7 +52,7 @@ export async function provenBatches(circuits: readonly CircuitParams[] = GROTH16
       const contract = l1.deploy(new RollupContract({ params, vkey: circuit.setup.vkey, verifier }))
       const operator = new Wallet(new NodeSigner(secretKeyFromSeed('parity/rollup/operator')), l1)
       l1.mint(operator.address, 10n ** 21n)
-      await operator.callOk(contract, depositCall(L2Key.fromSeed('parity/rollup/alice').publicKey), { value: 1000n })
+      await operator.callOk(contract, depositCall(L2Key.fromSeed('parity/rollup/alice').publicKey), { value: 10n ** 12n })
       const node = new RollupNode({ l1, contract, wallet: operator, prover })
       node.syncL1()
       const closed = node.sequencer.closeBatch()
