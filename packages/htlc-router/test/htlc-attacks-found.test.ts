@@ -242,6 +242,31 @@ test('ATTACKS 32: a hop whose channel holds a final state with a pending HTLC (s
   }
 })
 
+test('ATTACKS 32: the offerer registers the state holding the HTLC on L1 (channel closing) after the hop forwarded it: the hop learns the preimage downstream, finalizes and claims', async () => {
+  const { net, alice, bob, carol, ab, before, route, paid } = await forwardedAndHeld()
+  try {
+    const sum = before.reduce((s, x) => s + x, 0n)
+    await alice.channel.forceClose({ channelId: ab })
+    await settle()
+    assert.equal(bob.channel.status(ab).phase, 'closing')
+    carol.releasePreimages()
+    await settle()
+    assert.equal(carol.pendingHtlcs().length, 0, 'carol settled with bob off chain')
+    await mineUntil(net, () => net.nodes.every((n) => n.pendingHtlcs().length === 0), 40)
+    assert.equal((await paid).status, 'settled')
+    const claim = bob.receipts.find((r) => r.events.some((e) => e.name === 'LockedResolved' && e.data.to === bob.address))
+    assert.ok(claim !== undefined && claim.height < (route.hops[0] as { expiry: number }).expiry, 'bob claimed on chain before the expiry')
+    const fee = route.totalFeesMsat
+    assert.deepEqual(
+      totals(net).map((x, i) => x - (before[i] as Amount)),
+      [-(30_000n + fee), fee, 30_000n],
+    )
+    assert.equal(total(net), sum)
+  } finally {
+    net.stop()
+  }
+})
+
 // ---------------------------------------------------------------------------------------------- ATTACKS 35
 
 /** `needle` appears somewhere in `hay`. */
