@@ -408,6 +408,12 @@ export async function main(argv: string[], streams: CliIo = processIo): Promise<
 
 /** Runs the CLI and exits with its status (the bin and `node src/cli.ts` both end here). */
 export async function run(argv: string[]): Promise<never> {
+  // The event loop emptying before main() settles means something awaited a promise nothing will ever
+  // settle (no timer, socket or worker left): Node would exit 0 in silence, with no report. Fail loudly.
+  process.once('beforeExit', () => {
+    process.stderr.write('l2bench: internal error: the command stopped before it finished (it awaited something that can never happen: a deadlock)\n')
+    process.exit(1)
+  })
   try {
     // Exit explicitly: a design's worker or timer left running must not keep a finished run alive.
     process.exit(await main(argv))

@@ -203,3 +203,17 @@ test('list --options prints every per-design option from the schemas; docs/optio
   const docs = readFileSync(new URL('../../../docs/options.md', import.meta.url), 'utf8')
   assert.equal(docs, md.stdout, 'docs/options.md is stale: run `node packages/bench/bin/l2bench.js docs --options`')
 })
+
+test('a run that deadlocks (the event loop empties before it finishes) exits 1 with a message, not 0 in silence', () => {
+  const cli = new URL('../src/cli.ts', import.meta.url).href
+  const designs = new URL('../src/designs/index.ts', import.meta.url).href
+  const script = `
+    const { DESIGN_FACTORIES } = await import(${JSON.stringify(designs)})
+    DESIGN_FACTORIES.l1 = () => new Promise(() => {}) // never settles, and nothing keeps the loop alive
+    const { run } = await import(${JSON.stringify(cli)})
+    await run(['run', '--scenario', ${JSON.stringify(tiny)}, '--designs', 'l1', '--quick', '--no-sweeps', '--out', ${JSON.stringify(join(tmp, 'deadlock'))}])
+  `
+  const r = spawnSync(process.execPath, ['--conditions=@l2bench/source', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' })
+  assert.equal(r.status, 1, r.stderr)
+  assert.match(r.stderr, /l2bench: internal error: the command stopped before it finished/)
+})
