@@ -1,9 +1,12 @@
 /**
- * The rollup contract's storage layout (keys and stored shapes), shared by
- * contract.ts and exodus.ts. One key ≈ one EVM slot group.
+ * The rollup contract's storage layout (keys and stored shapes) and the
+ * withdrawal payout, shared by contract.ts and exodus.ts. One key ≈ one EVM
+ * slot group.
  */
 import { type Address, bigintToBytes, keccakTagged } from '@l2bench/core'
+import { type CallContext, GAS_SCHEDULE } from '@l2bench/l1-mock'
 import { type PublicKey, publicKeyId } from './keys.ts'
+import { type Withdrawal, rootFromWithdrawalProof, withdrawalCommitment, withdrawalLeaf, withdrawalTreeDepth } from './withdrawals.ts'
 
 const DEPOSIT_TAG = 'l2bench/zk-rollup/deposit/v1'
 
@@ -45,3 +48,30 @@ export function eqBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true
 }
 
+
+/**
+ * Pays withdrawal `w` of a verified batch to `to`, once: the leaf must be in
+ * the batch's stored commitment (Merkle proof of `proof.length` =
+ * log2(count) levels) and not paid yet.
+ */
+export function payWithdrawal(
+  ctx: CallContext,
+  call: { batch: bigint; position: number; count: number; proof: Uint8Array[] },
+  w: Withdrawal,
+  to: Address,
+  label: string,
+): void {
+  const stored = ctx.sload<Uint8Array>(K.withdrawals(call.batch), `${label}.commitment`)
+  if (stored === undefined) ctx.revert(`batch ${call.batch} has no withdrawals`, 'batch', 'NO_WITHDRAWALS')
+  if (call.position >= call.count) ctx.revert('position outside the batch', 'position', 'WITHDRAWAL_PROOF_MISMATCH')
+  if (call.proof.length !== withdrawalTreeDepth(call.count)) ctx.revert('proof length does not match the count', 'proof', 'WITHDRAWAL_PROOF_MISMATCH')
+  ctx.chargeGas('keccakBase', `${label}.proof`, (call.proof.length + 2) * (GAS_SCHEDULE.keccakBase + GAS_SCHEDULE.keccakWord * 3))
+  const root = rootFromWithdrawalProof(withdrawalLeaf(call.batch, w), call.position, call.proof)
+  if (!eqBytes(withdrawalCommitment(call.count, root), stored))
+    ctx.revert("proof does not match the batch's withdrawals", 'proof', 'WITHDRAWAL_PROOF_MISMATCH')
+  if (ctx.sload<boolean>(K.claimed(call.batch, call.position), `${label}.claimed`) === true)
+    ctx.revert('withdrawal already paid', 'position', 'ALREADY_WITHDRAWN')
+  ctx.sstore(K.claimed(call.batch, call.position), true, `${label}.claimed`)
+  ctx.transfer(to, w.amount, `${label}.pay`)
+  ctx.emit('Withdrawn', { batch: call.batch, position: call.position, payee: to, amount: w.amount }, { topics: 2, dataBytes: 64 })
+}

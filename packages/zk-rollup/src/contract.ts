@@ -13,8 +13,10 @@
  *    slot per entry: a 20-byte hash of (key, amount) and the time it was
  *    queued (zkSync packs its priority requests the same way); the entry
  *    itself travels again in the batch calldata that consumes it.
- *  - registerPayee {payee}: gives an L1 address a payee id (2^depth of them);
- *    L2 withdrawals name the id (2 bytes in calldata instead of 20).
+ *  - registerPayee {payee}: gives an L1 address a payee id (2^depth − 1 of
+ *    them); L2 withdrawals name the id (2 bytes in calldata instead of 20).
+ *    The last id, 2^depth − 1, is never registered: a withdrawal to it is
+ *    claimed with the account's key (exodus.ts, claimByKey).
  *  - submitBatch {body, proof, publicInputs}: decodes the body strictly,
  *    rejects any public input ≥ the field modulus, recomputes the expected
  *    public input(s) from the stored root, its own chain id and address, the
@@ -54,7 +56,7 @@ import {
 import { FIELD_MODULUS, MAX_BALANCE, OP_WITHDRAW } from './constants.ts'
 import { RollupError } from './errors.ts'
 import { type Groth16Verifier, PROOF_BYTES, proofFromBytes } from './groth16.ts'
-import { K, type QueueEntry, depositEntryHash, eqBytes } from './contract-storage.ts'
+import { K, type QueueEntry, depositEntryHash, eqBytes, payWithdrawal } from './contract-storage.ts'
 import { type ExodusCall, exodusAbi, executeExodus, forcedServed, viewExodus } from './exodus.ts'
 import { type PublicKey, isValidPublicKey } from './keys.ts'
 import { SUBGROUP_CHECK_GAS } from './l1-costs.ts'
@@ -62,11 +64,11 @@ import type { VerificationKey } from './pipeline/index.ts'
 import { AccountTree } from './tree.ts'
 import {
   type Withdrawal,
-  rootFromWithdrawalProof,
+  keyPayeeId,
   withdrawalCommitment,
   withdrawalLeaf,
   withdrawalRoot,
-  withdrawalTreeDepth,
+  withdrawalsOf,
 } from './withdrawals.ts'
 
 export const MAX_BODY_BYTES = 1 << 20
@@ -199,7 +201,9 @@ export class RollupContract extends Contract<RollupCall> {
     const existing = ctx.sload<number>(K.payeeId(payee), 'registerPayee.lookup')
     if (existing !== undefined) return existing
     const id = ctx.sload<number>(K.payees, 'registerPayee.count') ?? 0
-    if (id >= 2 ** this.params.depth) ctx.revert(`payee ids exhausted (2^${this.params.depth})`, 'payee', 'PAYEES_EXHAUSTED')
+    // The last id is reserved: a withdrawal to it is claimed with the account's key (claimByKey).
+    if (id >= keyPayeeId(this.params.depth))
+      ctx.revert(`payee ids exhausted (2^${this.params.depth} − 1); withdraw to id ${keyPayeeId(this.params.depth)} and claim with the key`, 'payee', 'PAYEES_EXHAUSTED')
     ctx.sstore(K.payee(id), payee, 'registerPayee.payee')
     ctx.sstore(K.payeeId(payee), id, 'registerPayee.id')
     ctx.sstore(K.payees, id + 1, 'registerPayee.count')
@@ -261,14 +265,12 @@ export class RollupContract extends Contract<RollupCall> {
 
     // Effects.
     const batch = BigInt(ctx.sload<number>(K.batches, 'submitBatch.batches') ?? 0)
-    const withdrawals: Withdrawal[] = []
-    body.ops.forEach((op, i) => {
-      if (op.type !== OP_WITHDRAW) return
-      const payee = ctx.sload<Address>(K.payee(op.to), 'submitBatch.payee')
-      if (payee === undefined) ctx.revert(`withdrawal to unregistered payee id ${op.to}`, `body.ops[${i}].to`, 'UNKNOWN_PAYEE')
-      withdrawals.push({ position: withdrawals.length, payee, amount: op.amount })
-      forcedServed(ctx, op)
+    const withdrawals = withdrawalsOf(this.params.depth, body.ops, (id, i) => {
+      const payee = ctx.sload<Address>(K.payee(id), 'submitBatch.payee')
+      if (payee === undefined) ctx.revert(`withdrawal to unregistered payee id ${id}`, `body.ops[${i}].to`, 'UNKNOWN_PAYEE')
+      return payee
     })
+    for (const op of body.ops) if (op.type === OP_WITHDRAW) forcedServed(ctx, op)
     if (withdrawals.length > 0) {
       const leaves = withdrawals.map((w) => withdrawalLeaf(batch, w))
       ctx.chargeGas('keccakBase', 'submitBatch.withdrawalLeaves', leaves.length * (GAS_SCHEDULE.keccakBase + GAS_SCHEDULE.keccakWord * 3))
@@ -291,20 +293,7 @@ export class RollupContract extends Contract<RollupCall> {
     ctx: CallContext,
     call: { batch: bigint; position: number; count: number; payee: Address; amount: bigint; proof: Uint8Array[] },
   ): bigint {
-    const stored = ctx.sload<Uint8Array>(K.withdrawals(call.batch), 'withdraw.commitment')
-    if (stored === undefined) ctx.revert(`batch ${call.batch} has no withdrawals`, 'batch', 'NO_WITHDRAWALS')
-    if (call.position >= call.count) ctx.revert('position outside the batch', 'position', 'WITHDRAWAL_PROOF_MISMATCH')
-    if (call.proof.length !== withdrawalTreeDepth(call.count)) ctx.revert('proof length does not match the count', 'proof', 'WITHDRAWAL_PROOF_MISMATCH')
-    ctx.chargeGas('keccakBase', 'withdraw.proof', (call.proof.length + 2) * (GAS_SCHEDULE.keccakBase + GAS_SCHEDULE.keccakWord * 3))
-    const leaf = withdrawalLeaf(call.batch, { position: call.position, payee: call.payee, amount: call.amount })
-    const root = rootFromWithdrawalProof(leaf, call.position, call.proof)
-    if (!eqBytes(withdrawalCommitment(call.count, root), stored))
-      ctx.revert("proof does not match the batch's withdrawals", 'proof', 'WITHDRAWAL_PROOF_MISMATCH')
-    if (ctx.sload<boolean>(K.claimed(call.batch, call.position), 'withdraw.claimed') === true)
-      ctx.revert('withdrawal already paid', 'position', 'ALREADY_WITHDRAWN')
-    ctx.sstore(K.claimed(call.batch, call.position), true, 'withdraw.claimed')
-    ctx.transfer(call.payee, call.amount, 'withdraw.pay')
-    ctx.emit('Withdrawn', { batch: call.batch, position: call.position, payee: call.payee, amount: call.amount }, { topics: 2, dataBytes: 64 })
+    payWithdrawal(ctx, call, { position: call.position, payee: call.payee, amount: call.amount }, call.payee, 'withdraw')
     return call.amount
   }
 

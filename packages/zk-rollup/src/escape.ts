@@ -6,11 +6,17 @@
  * calldata (rebuildFromL1), which is what these helpers take.
  */
 import type { Address } from '@l2bench/core'
+import type { L1 } from '@l2bench/l1-mock'
+import type { TxDataSource } from './archive.ts'
+import type { CircuitParams } from './calldata.ts'
+import { RollupError } from './errors.ts'
 import type { ExodusCall } from './exodus.ts'
 import type { L2Key } from './keys.ts'
 import type { LeafWitness } from './l1-costs.ts'
 import { type Domain, exitMessage, signOp } from './ops.ts'
+import { batchBodyOf } from './rebuild.ts'
 import type { AccountTree } from './tree.ts'
+import { type Withdrawal, withdrawalClaimFields, withdrawalsOf } from './withdrawals.ts'
 
 /** A leaf and its siblings in `tree` (the empty leaf when no account is there). */
 export function leafWitness(tree: AccountTree, index: number): LeafWitness {
@@ -74,4 +80,55 @@ export function refundDepositCall(
     r8y: sig.R8[1],
     s: sig.S,
   }
+}
+
+/**
+ * claimByKey: withdrawal `position` of a verified batch, made to the reserved
+ * payee id, paid to `payee` — signed by the key of the account it came from,
+ * whose leaf is proven in `tree` (which must be at the contract's root).
+ */
+export function claimByKeyCall(
+  key: L2Key,
+  domain: Domain,
+  tree: AccountTree,
+  batch: { batch: bigint; withdrawals: readonly Withdrawal[] },
+  position: number,
+  payee: Address,
+): Extract<ExodusCall, { type: 'claimByKey' }> {
+  const w = batch.withdrawals[position]
+  if (w?.account === undefined)
+    throw new RollupError('INVALID_OP', `withdrawal ${position} of batch ${batch.batch} is not claimed by key`, { field: 'position' })
+  const leaf = leafWitness(tree, w.account)
+  const sig = key.sign(exitMessage(domain, 'withdrawal', batch.batch, payee, position))
+  return {
+    type: 'claimByKey',
+    ...withdrawalClaimFields(batch, position),
+    from: w.account,
+    account: accountFields(tree.get(w.account)),
+    siblings: [...leaf.siblings],
+    payee,
+    r8x: sig.R8[0],
+    r8y: sig.R8[1],
+    s: sig.S,
+  }
+}
+
+/**
+ * The withdrawals of verified batch `batch` as the contract committed to
+ * them, from L1 alone (the batch's calldata and the payee registry): what a
+ * user needs to claim without the operator.
+ */
+export async function withdrawalsFromL1(options: { l1: L1; contract: Address; params: CircuitParams; data: TxDataSource }, batch: bigint): Promise<{ batch: bigint; withdrawals: Withdrawal[] }> {
+  const { l1, contract, params, data } = options
+  const event = l1.events({ address: contract, name: 'BatchVerified' }).find((e) => e.data.batch === batch)
+  if (event === undefined) throw new RollupError('INVALID_OP', `batch ${batch} is not verified on L1`, { field: 'batch' })
+  const body = batchBodyOf(event, params, data)
+  const payees = new Map<number, Address>()
+  for (const e of l1.events({ address: contract, name: 'PayeeRegistered' })) payees.set(e.data.id as number, e.data.payee as Address)
+  const withdrawals = withdrawalsOf(params.depth, body.ops, (id) => {
+    const p = payees.get(id)
+    if (p === undefined) throw new RollupError('STATE_MISMATCH', `payee id ${id} of a verified batch is not registered`, { field: 'payee' })
+    return p
+  })
+  return { batch, withdrawals }
 }

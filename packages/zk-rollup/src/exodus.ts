@@ -32,26 +32,33 @@
  *  - refundDeposit {queueIndex, pubX, pubY, amount, payee, signature}: in
  *    exodus mode, a deposit that no batch consumed is paid back to the payee
  *    its key signs for, once.
- * Withdrawals of verified batches stay claimable with `withdraw` throughout.
+ *  - claimByKey {batch, position, count, from, amount, proof, account,
+ *    siblings, payee, signature}: a withdrawal to the reserved payee id
+ *    2^depth − 1 is paid to the L1 address the account's key signs for (its
+ *    leaf proven against the current root), so nobody needs a slot in the
+ *    payee table, which anyone can fill.
+ * Withdrawals of verified batches stay claimable (withdraw, claimByKey)
+ * throughout.
  *
  * The Poseidon hashes of a leaf proof and the EdDSA checks are charged at the
  * modelled costs of l1-costs.ts.
  */
-import { type Address, bigintToBytes, codec, keccakTagged } from '@l2bench/core'
+import { type Address, ZERO_ADDRESS, bigintToBytes, codec, keccakTagged } from '@l2bench/core'
 import type { CallContext, ReadContext } from '@l2bench/l1-mock'
 import type { BodyOp, CircuitParams } from './calldata.ts'
-import { K, type QueueEntry, depositEntryHash, eqBytes } from './contract-storage.ts'
+import { K, type QueueEntry, depositEntryHash, eqBytes, payWithdrawal } from './contract-storage.ts'
 import { FIELD_MODULUS, MAX_NONCE } from './constants.ts'
 import { isFloat40Representable } from './float40.ts'
 import { type EdDSASignature, type PublicKey, verifyOpSignature } from './keys.ts'
 import { EDDSA_VERIFY_GAS, type LeafWitness, SUBGROUP_CHECK_GAS, leafProofGas, rootOfLeaf } from './l1-costs.ts'
 import { type Domain, exitMessage, opMessage } from './ops.ts'
+import { keyPayeeId } from './withdrawals.ts'
 
 const field = codec.uint(32)
 const signatureFields = { r8x: field, r8y: field, s: field }
 const accountCodec = codec.struct({ pubX: field, pubY: field, balance: codec.amount, nonce: codec.u64 })
 
-/** The exodus methods, merged into rollupAbi (tags 5–9). */
+/** The escape-hatch methods, merged into rollupAbi (tags 5–10). */
 export const exodusAbi = {
   forceWithdraw: [
     5,
@@ -66,6 +73,21 @@ export const exodusAbi = {
   refundDeposit: [
     9,
     codec.struct({ queueIndex: codec.u32, pubX: field, pubY: field, amount: codec.amount, payee: codec.address, ...signatureFields }),
+  ],
+  claimByKey: [
+    10,
+    codec.struct({
+      batch: codec.u64,
+      position: codec.u32,
+      count: codec.u32,
+      from: codec.u32,
+      amount: codec.amount,
+      proof: codec.list(codec.fixedBytes(32), 32),
+      account: accountCodec,
+      siblings: codec.list(field, 32),
+      payee: codec.address,
+      ...signatureFields,
+    }),
   ],
 } as const
 
@@ -153,6 +175,8 @@ export function executeExodus(host: ExodusHost, ctx: CallContext, call: ExodusCa
       return exit(host, ctx, call)
     case 'refundDeposit':
       return refundDeposit(ctx, call)
+    case 'claimByKey':
+      return claimByKey(host, ctx, call)
   }
 }
 
@@ -161,7 +185,8 @@ function forceWithdraw(host: ExodusHost, ctx: CallContext, call: Extract<ExodusC
   const depth = host.params.depth
   if (call.from >= 2 ** depth) ctx.revert(`account index ≥ 2^${depth}`, 'from', 'MALFORMED_CALLDATA')
   if (call.to >= 2 ** depth) ctx.revert(`payee id ≥ 2^${depth}`, 'to', 'MALFORMED_CALLDATA')
-  if (ctx.sload<Address>(K.payee(call.to), 'forceWithdraw.payee') === undefined) ctx.revert(`payee id ${call.to} is not registered`, 'to', 'UNKNOWN_PAYEE')
+  if (call.to !== keyPayeeId(depth) && ctx.sload<Address>(K.payee(call.to), 'forceWithdraw.payee') === undefined)
+    ctx.revert(`payee id ${call.to} is not registered`, 'to', 'UNKNOWN_PAYEE')
   if (call.amount <= 0n || !isFloat40Representable(call.amount)) ctx.revert('amount must be a positive float40 value', 'amount', 'AMOUNT_NOT_REPRESENTABLE')
   if (call.nonce >= MAX_NONCE) ctx.revert('nonce must be below 2^40 - 1', 'nonce', 'BAD_NONCE')
   const pk: PublicKey = [fieldElement(ctx, call.pubX, 'pubX'), fieldElement(ctx, call.pubY, 'pubY')]
@@ -258,6 +283,24 @@ function refundDeposit(ctx: CallContext, call: Extract<ExodusCall, { type: 'refu
   ctx.sstore(K.refunded(call.queueIndex), true, 'refundDeposit.refunded')
   ctx.transfer(call.payee, call.amount, 'refundDeposit.pay')
   ctx.emit('DepositRefunded', { queueIndex: call.queueIndex, payee: call.payee, amount: call.amount }, { topics: 2, dataBytes: 64 })
+  return call.amount
+}
+
+/**
+ * A withdrawal to the reserved payee id (keyPayeeId): the key of the account
+ * it came from — its leaf proven against the current root — names the L1
+ * payee with a signature over exitMessage('withdrawal', batch, payee,
+ * position). Works in exodus mode too (the root is then final).
+ */
+function claimByKey(host: ExodusHost, ctx: CallContext, call: Extract<ExodusCall, { type: 'claimByKey' }>): bigint {
+  if (call.from >= 2 ** host.params.depth) ctx.revert(`account index ≥ 2^${host.params.depth}`, 'from', 'MALFORMED_CALLDATA')
+  if (call.position >= 2 ** 16) ctx.revert('position ≥ 2^16', 'position', 'WITHDRAWAL_PROOF_MISMATCH')
+  const account = accountOf(ctx, call.account)
+  checkLeaf(host, ctx, call.from, { account, siblings: call.siblings }, 'claimByKey')
+  ctx.chargeGas('bn254EcMul', 'claimByKey.signature', EDDSA_VERIFY_GAS)
+  if (!verifyOpSignature(exitMessage(domainOf(ctx), 'withdrawal', call.batch, call.payee, call.position), signature(call), account.publicKey))
+    ctx.revert("the signature is not the account key's claim to this payee", 'signature', 'BAD_SIGNATURE')
+  payWithdrawal(ctx, call, { position: call.position, payee: ZERO_ADDRESS, amount: call.amount, account: call.from }, call.payee, 'claimByKey')
   return call.amount
 }
 

@@ -44,7 +44,7 @@ import { type Prover, isCircuitRejection } from './prover.ts'
 import { batchBodyOf, rebuildFromL1 } from './rebuild.ts'
 import { type QueuedDeposit, Sequencer } from './sequencer.ts'
 import type { AccountTree } from './tree.ts'
-import { type Withdrawal, withdrawalLeaf, withdrawalProof } from './withdrawals.ts'
+import { type Withdrawal, keyPayeeId, withdrawalClaimFields } from './withdrawals.ts'
 
 export interface BatchReport {
   batch: bigint
@@ -140,7 +140,7 @@ export class RollupNode {
       ...(options.opVerifier !== undefined ? { opVerifier: options.opVerifier } : {}),
       depositQueueHead: this.queueHead,
       clock: options.clock ?? systemClock,
-      payeeExists: (id) => this.payees.has(id),
+      payeeExists: (id) => id === keyPayeeId(options.contract.params.depth) || this.payees.has(id),
     })
   }
 
@@ -279,13 +279,15 @@ export class RollupNode {
    */
   async serveForced(): Promise<void> {
     this.syncL1()
-    if (this.sequencer.busy || this.exodus) return
     for (const req of [...this.forced.values()]) {
+      // Only against the verified state: nothing of ours in flight, and this tree at the contract's root.
+      if (this.sequencer.busy || this.exodus) return
       const reason = refuteReason(req, this.sequencer.tree.tryGet(req.from))
       if (reason === undefined) {
         if (!this.isPending(req.op)) this.handleForcedRequest(req)
         continue
       }
+      if ((await this.l1.read<bigint>(this.contract.address, 'root', [])) !== this.sequencer.tree.root) return
       const receipt = await this.wallet.call(this.contract, refuteForcedCall(this.sequencer.tree, req.from))
       if (receipt.status === 'success') {
         this.forced.delete(req.from)
@@ -473,20 +475,15 @@ export class RollupNode {
     )
   }
 
-  /** Everything needed to claim one withdrawal of a verified batch. */
+  /** Everything needed to claim one withdrawal of a verified batch (to a registered payee; see claimByKeyCall otherwise). */
   withdrawalClaim(report: Pick<BatchReport, 'batch' | 'withdrawals'>, position: number) {
     const w = report.withdrawals[position]
     if (w === undefined) throw new RollupError('INVALID_OP', `batch ${report.batch} has no withdrawal ${position}`, { field: 'position' })
-    const leaves = report.withdrawals.map((x) => withdrawalLeaf(report.batch, x))
-    return {
-      type: 'withdraw' as const,
-      batch: report.batch,
-      position,
-      count: report.withdrawals.length,
-      payee: w.payee,
-      amount: w.amount,
-      proof: withdrawalProof(leaves, position),
-    }
+    if (w.account !== undefined)
+      throw new RollupError('INVALID_OP', `withdrawal ${position} of batch ${report.batch} is claimed with account ${w.account}'s key (claimByKeyCall)`, {
+        field: 'position',
+      })
+    return { type: 'withdraw' as const, ...withdrawalClaimFields(report, position), payee: w.payee }
   }
 }
 

@@ -84,19 +84,28 @@ export function signOp(key: L2Key, domain: Domain, depth: number, op: UnsignedOp
   return { ...op, signature: key.sign(opMessage(domain, depth, op)) }
 }
 
-/** What an exit message authorises on L1 (exodus mode): a leaf's balance, or a queued deposit's refund. */
-export type ExitKind = 'leaf' | 'deposit'
+/**
+ * What an exit message authorises on L1: a leaf's balance (exodus mode), a
+ * queued deposit's refund (exodus mode), or a batch's withdrawal to the
+ * reserved payee id (claimByKey).
+ */
+export type ExitKind = 'leaf' | 'deposit' | 'withdrawal'
+
+const EXIT_KINDS: Record<ExitKind, bigint> = { leaf: 0n, deposit: 1n, withdrawal: 2n }
 
 /**
- * The field element a key signs to take its funds out on L1 in exodus mode:
- * M = Poseidon(domain, 3 + 4·(kind + 2·(index + 2^32·payee))), kind 0 = the
- * leaf at `index`, 1 = the queued deposit at queue position `index`. Type 3
- * never appears in a batch, so no op signature can stand for an exit.
+ * The field element a key signs to send its funds to an L1 payee:
+ * M = Poseidon(domain, 3 + 4·(kind + 4·(index + 2^40·(position + 2^16·payee))))
+ * with kind 0 = the leaf at `index`, 1 = the queued deposit at queue position
+ * `index`, 2 = withdrawal `position` of batch `index`. Type 3 never appears in
+ * a batch, so no op signature can stand for one of these.
  */
-export function exitMessage(domain: Domain, kind: ExitKind, index: number, payee: Address): bigint {
-  assertInt('index', index, 0, 2 ** 32 - 1)
-  const k = kind === 'leaf' ? 0n : kind === 'deposit' ? 1n : undefined
-  if (k === undefined) throw new InvalidInputError('kind', `expected leaf or deposit, got ${String(kind)}`)
-  const packed = BigInt(OP_EXIT_MESSAGE) + 4n * (k + 2n * (BigInt(index) + (BigInt(toAddress('payee', payee)) << 32n)))
+export function exitMessage(domain: Domain, kind: ExitKind, index: number | bigint, payee: Address, position = 0): bigint {
+  const k = EXIT_KINDS[kind]
+  if (k === undefined) throw new InvalidInputError('kind', `expected leaf, deposit or withdrawal, got ${String(kind)}`)
+  const i = BigInt(index)
+  if (i < 0n || i >= 1n << 40n) throw new InvalidInputError('index', 'expected an integer in [0, 2^40)')
+  assertInt('position', position, 0, 2 ** 16 - 1)
+  const packed = BigInt(OP_EXIT_MESSAGE) + 4n * (k + 4n * (i + ((BigInt(position) + (BigInt(toAddress('payee', payee)) << 16n)) << 40n)))
   return hash2(domainField(domain), packed)
 }

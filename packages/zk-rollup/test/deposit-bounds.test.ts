@@ -9,11 +9,27 @@
  * reserved for it on L1 (a new key reserves one; when all 2^depth are taken a
  * deposit to a new key is refused up front and keeps its value), and the
  * escrow stays below 2^128 so a deposit to a known key always lands on its
- * account. Nothing queued can stall the queue. Stand-in proofs (stand-in.ts).
+ * account. Nothing queued can stall the queue. The payee table (2^depth − 1
+ * ids, anyone can register) can be filled too, which stops new payee ids
+ * only: the reserved id 2^depth − 1 is claimed on L1 with the account's key.
+ * Stand-in proofs (stand-in.ts).
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { DEFAULT_MIN_DEPOSIT, L2Key, MAX_BALANCE, RollupNode, depositCall, registerPayee } from '../src/index.ts'
+import {
+  DEFAULT_MIN_DEPOSIT,
+  L2Key,
+  MAX_BALANCE,
+  RollupNode,
+  claimByKeyCall,
+  depositCall,
+  forceWithdrawCall,
+  keyPayeeId,
+  registerPayee,
+  signOp,
+  withdrawalClaimFields,
+  withdrawalsFromL1,
+} from '../src/index.ts'
 import { GWEI, addressOf, standInChain, standInProver } from './stand-in.ts'
 
 const GAS = { gasLimit: 1_000_000n }
@@ -84,14 +100,55 @@ describe('ATTACK 44: dust cannot stop deposits', () => {
     assert.equal(c.mock.balanceOf(c.contract.address), MAX_BALANCE - 1n)
   })
 
-  it('payee ids are bounded by 2^depth (documented); filling the table does not touch deposits', async () => {
+  it('a filled payee table stops neither deposits nor withdrawals: the reserved id 2^depth − 1 is claimed with the account key', async () => {
     const depth = 2
-    const c = standInChain({ n: 1, d: 1, depth, mode: 'sha' })
+    const params = { n: 2, d: 1, depth, mode: 'sha' } as const
+    const c = standInChain(params)
     const attacker = c.wallet('payee-attacker')
-    for (let i = 0; i < 2 ** depth; i++) await registerPayee(attacker, c.contract, addressOf(`payee-${i}`))
+    for (let i = 0; i < 2 ** depth - 1; i++) await registerPayee(attacker, c.contract, addressOf(`payee-${i}`))
     const r = await attacker.call(c.contract, { type: 'registerPayee', payee: addressOf('payee-late') }, GAS)
     assert.equal(r.revertCode, 'PAYEES_EXHAUSTED')
-    await attacker.callOk(c.contract, depositCall(L2Key.fromSeed('payee-key').publicKey), { value: GWEI })
-    assert.equal(c.read<number>('queueLength'), 1)
+    assert.equal(c.read<number>('payees'), keyPayeeId(depth), 'the last id is never registered')
+
+    // Deposits go on; alice, with no payee id, withdraws to the reserved id (here by a forced withdrawal, served).
+    const alice = c.wallet('payee-alice')
+    const A = L2Key.fromSeed('payee-alice')
+    await alice.callOk(c.contract, depositCall(A.publicKey), { value: 10n * GWEI })
+    const node = new RollupNode({ l1: c.archive.l1, contract: c.contract, wallet: c.wallet('payee-op'), prover: standInProver(), data: c.archive })
+    await node.flush()
+    await alice.callOk(c.contract, forceWithdrawCall(A, node.domain, depth, { from: 0, to: keyPayeeId(depth), amount: 4n * GWEI, nonce: 0n }))
+    node.submit(signOp(A, node.domain, depth, { kind: 'withdraw', from: 0, to: keyPayeeId(depth), amount: 1n * GWEI, nonce: 1n }))
+    const [report] = await node.flush()
+    assert.ok(report)
+    assert.equal(c.read('forced', 0), undefined, 'served')
+    assert.deepEqual(report.withdrawals.map((w) => w.account), [0, 0])
+    assert.throws(() => node.withdrawalClaim(report, 0), /claimed with account 0's key/)
+
+    // Alice claims from L1 data alone, naming her L1 address with her key.
+    const fromL1 = await withdrawalsFromL1({ l1: c.mock, contract: c.contract.address, params, data: c.archive }, report.batch)
+    assert.deepEqual(fromL1.withdrawals, report.withdrawals)
+    const out = addressOf('payee-alice-out')
+    const claim = claimByKeyCall(A, node.domain, node.sequencer.tree, fromL1, 0, out)
+    const mallory = L2Key.fromSeed('payee-mallory')
+    const before = c.mock.balanceOf(c.contract.address)
+    for (const [what, call, code] of [
+      ['signed by another key', claimByKeyCall(mallory, node.domain, node.sequencer.tree, fromL1, 0, out), 'BAD_SIGNATURE'],
+      ['redirected payee', { ...claim, payee: addressOf('thief') }, 'BAD_SIGNATURE'],
+      ['another amount', { ...claim, amount: 5n * GWEI }, 'WITHDRAWAL_PROOF_MISMATCH'],
+      ['a leaf not in the root', { ...claim, account: { ...claim.account, balance: 1n } }, 'LEAF_PROOF_MISMATCH'],
+    ] as const) {
+      const rr = await attacker.call(c.contract, call, GAS)
+      assert.equal(rr.revertCode, code, what)
+    }
+    // The same entry as an ordinary withdrawal to any address: not in the commitment.
+    const plain = await attacker.call(c.contract, { type: 'withdraw', ...withdrawalClaimFields(report, 0), payee: out }, GAS)
+    assert.equal(plain.revertCode, 'WITHDRAWAL_PROOF_MISMATCH')
+    assert.equal(c.mock.balanceOf(c.contract.address), before)
+    await attacker.callOk(c.contract, claim) // anyone may send it; the key chose the payee
+    assert.equal(c.mock.balanceOf(out), 4n * GWEI)
+    assert.equal((await attacker.call(c.contract, claim, GAS)).revertCode, 'ALREADY_WITHDRAWN')
+    await attacker.callOk(c.contract, claimByKeyCall(A, node.domain, node.sequencer.tree, fromL1, 1, out))
+    assert.equal(c.mock.balanceOf(out), 5n * GWEI)
+    assert.equal(c.mock.balanceOf(c.contract.address), node.sequencer.tree.totalBalance())
   })
 })
