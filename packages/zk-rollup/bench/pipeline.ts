@@ -176,7 +176,7 @@ async function main(): Promise<void> {
         continue
       }
       const setup = child({ kind: 'setup', power, cacheDir, method: 'derived' })
-      console.log(`2^${power}: setup (fresh dev ptau + derived zkey with the beacon folded in + vkey) ${s(setup.ms)} s (${setup.maxRssMB} MB) ${JSON.stringify(setup.detail)}`)
+      console.log(`2^${power}: setup (fresh dev ptau + derived zkey with the secret contribution and the beacon folded in + vkey) ${s(setup.ms)} s (${setup.maxRssMB} MB) ${JSON.stringify(setup.detail)}`)
       const proof = child({ kind: 'prove', power, cacheDir })
       console.log(`2^${power}: one proof ${s(proof.ms)} s (${proof.maxRssMB} MB), verified ${proof.detail.verified}`)
       let snark: Result | undefined
@@ -199,7 +199,7 @@ async function main(): Promise<void> {
   console.log(`snarkjs powersoftau prepare phase2 at 2^${preparePower}: ${s(prepare.ms)} s (${prepare.maxRssMB} MB); our generator for the same power, prepared file included: ${s(Number(prepare.detail.fastGeneratorMs))} s`)
   const load1 = loadavg()
 
-  console.log('\n| power | constraints | compile s (MB) | shared dev ptau s (MB) [CPU s] | setup s (MB) [CPU s] | of which ptau / zkey+beacon s | compile+setup s [CPU s] | one proof s |')
+  console.log('\n| power | constraints | compile s (MB) | shared dev ptau s (MB) [CPU s] | setup s (MB) [CPU s] | of which ptau / zkey+phase 2 s | compile+setup s [CPU s] | one proof s |')
   console.log('|---|---|---|---|---|---|---|---|')
   for (const r of rows) {
     const { compile, ptau, setup, proof } = r as Partial<Record<'compile' | 'ptau' | 'setup' | 'proof', Result>>
@@ -215,7 +215,7 @@ async function main(): Promise<void> {
   const snarkRow = rows.find((r) => r.snark !== undefined)
   if (snarkRow !== undefined) {
     const sn = snarkRow.snark as Result
-    console.log(`\nsnarkjs path at 2^${snarkRow.power} (shared dev ptau + zkey new + beacon): ${s(sn.ms)} s (${sn.maxRssMB} MB), zkey new ${s(Number(sn.detail.zkeyNew))} s`)
+    console.log(`\nsnarkjs path at 2^${snarkRow.power} (shared dev ptau + zkey new + contribute + beacon): ${s(sn.ms)} s (${sn.maxRssMB} MB), zkey new ${s(Number(sn.detail.zkeyNew))} s`)
   }
   console.log(`snarkjs prepare phase2 at 2^${preparePower}: ${s(prepare.ms)} s (${prepare.maxRssMB} MB) — the step the fast generator replaces`)
   console.log('CPU s = user+system time of the child process over all its threads; on an otherwise idle 2-core machine the wall time of the parallel stages would be about CPU/2.')
