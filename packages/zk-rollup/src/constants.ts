@@ -7,6 +7,9 @@
 /** BN254 scalar field (the circuit's field, and the Groth16 public-input bound). */
 export const FIELD_MODULUS = 21888242871839275222246405745257275088548364400416034343698204186575808495617n
 
+/** Order l of Baby Jubjub's prime subgroup; a valid EdDSA S is below it (the circuit checks this too). */
+export const SUBGROUP_ORDER = 2736030358979909402780800718157159386076813972158567259200215660948447373041n
+
 /** Balances are < 2^BAL_BITS (circuit: Num2Bits(128) on every new balance). Matches core's MAX_AMOUNT. */
 export const BAL_BITS = 128
 export const MAX_BALANCE = (1n << BigInt(BAL_BITS)) - 1n
