@@ -58,8 +58,10 @@ export function deriveEdDSASecret(privateKey: Uint8Array): EdDSASecret {
   sBytes[0] = (sBytes[0] as number) & 0xf8
   sBytes[31] = ((sBytes[31] as number) & 0x7f) | 0x40
   const s = bytesToNumberLE(sBytes)
-  // s < 2^255, so s >> 3 may exceed l; B8 has order l, so reducing first gives the same point.
-  const { x, y } = BabyJubjub.BASE.multiply((s >> 3n) % SUBGROUP_ORDER).toAffine()
+  // s < 2^255, so s >> 3 may exceed l; B8 has order l, so reducing first gives the same point
+  // (0 would give the identity, as in circomlib; isValidPublicKey refuses it).
+  const a = (s >> 3n) % SUBGROUP_ORDER
+  const { x, y } = (a === 0n ? BabyJubjub.ZERO : BabyJubjub.BASE.multiply(a)).toAffine()
   return { s, prefix: h.slice(32, 64), publicKey: [x, y] }
 }
 
