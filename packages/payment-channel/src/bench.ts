@@ -298,7 +298,7 @@ export async function measureGas(): Promise<GasRow[]> {
   const c1 = await open(1n)
   row('open (A deposits)', c1.r)
   row('confirm (B deposits)', c1.c)
-  row('top-up (with the state signed by both)', await a.client.topUp(sign(st(c1.id, 1n, [11n * ETH, 5n * ETH])), ETH))
+  row('top-up', await a.client.topUp(sign(st(c1.id, 1n, [11n * ETH, 5n * ETH])), ETH))
   row('cooperative close', await a.client.close(sign(st(c1.id, 5n, [9n * ETH, 7n * ETH], true))))
   const c2 = await open(2n)
   const reg = await a.client.register(sign(st(c2.id, 3n, [9n * ETH, 6n * ETH])))

@@ -23,6 +23,7 @@
  * few channels waiting for its deposit (unfunded records expire).
  */
 import { type Address, type Amount, InvalidInputError, bytesEqual } from '@l2bench/core'
+import { RevertError } from '@l2bench/l1-mock'
 import type { AdjudicatorClient } from './client.ts'
 import { ChannelError } from './errors.ts'
 import { isFullySigned } from './phase.ts'
@@ -202,6 +203,13 @@ export class Funding {
       throw new ChannelError('L1', 'params', 'the channel on L1 has other terms than the version 0 we signed; not confirming')
     }
     if (height > info.fundingDeadline) return
-    await this.client.confirm(p.channelId, p.deposits[1])
+    try {
+      await this.client.confirm(p.channelId, p.deposits[1])
+    } catch (err) {
+      // A revert (say we cannot pay the deposit) would only burn gas again on every check: give the channel up
+      // (A refunds after the timeout). A transaction the L1 did not admit (offline, censored) is retried.
+      if (err instanceof RevertError) this.rt.dispatch(key, { type: 'closed', now: this.hooks.now() })
+      throw err
+    }
   }
 }

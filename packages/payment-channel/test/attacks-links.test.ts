@@ -14,6 +14,7 @@ import { DecodeError, NodeSigner, decode, encode, secretKeyFromSeed } from '@l2b
 import {
   ChannelError,
   ChannelNode,
+  type ChannelNodeOptions,
   FrameDecoder,
   LinkError,
   MAX_DEFERRED,
@@ -50,60 +51,71 @@ function load(node: ChannelNode, channelId: `0x${string}`, inFlight: number) {
   return { stats, done: () => Promise.all(jobs) }
 }
 
+/** Two payments in flight from each side until `total` completed (or one failed); asserts both progressed fairly. */
+async function twoWay(alice: ChannelNode, bob: ChannelNode, channelId: `0x${string}`, total: number): Promise<[number, number]> {
+  const la = load(alice, channelId, 2)
+  const lb = load(bob, channelId, 2)
+  await until(() => la.stats.done + lb.stats.done >= total || la.stats.failed + lb.stats.failed > 0, 2000, 60_000)
+  la.stats.stopped = true
+  lb.stats.stopped = true
+  await Promise.all([la.done(), lb.done()])
+  assert.equal(la.stats.failed + lb.stats.failed, 0)
+  // Fair: each side got at least a third of the updates (the old lower-address rule gave one side all of them).
+  const sum = la.stats.done + lb.stats.done
+  assert.ok(la.stats.done * 3 >= sum && lb.stats.done * 3 >= sum, `alice ${la.stats.done}, bob ${lb.stats.done}`)
+  await until(() => alice.status(channelId).version === bob.status(channelId).version)
+  assert.deepEqual(alice.latest(channelId).digest, bob.latest(channelId).digest)
+  return [la.stats.done, lb.stats.done]
+}
+
+/** Alice dials Bob's TCP server in this process and opens a channel (10 + 5 ETH). */
+async function tcpPair(opts: { alice?: Partial<ChannelNodeOptions>; bobStore?: ChannelStore } = {}) {
+  const world = makeWorld()
+  const a = world.party('alice')
+  const b = world.party('bob')
+  const alice = new ChannelNode({ signer: a.signer, wallet: a.wallet, adjudicator: world.adj, store: new MemoryStore(), timers: false, ...opts.alice })
+  const bob = new ChannelNode({ signer: b.signer, wallet: b.wallet, adjudicator: world.adj, store: opts.bobStore ?? new MemoryStore(), timers: false, acceptLimits: { maxDeposit: 5n * ETH } })
+  const server = await tcpListen({ port: 0 }, (link) => bob.attach(link))
+  const link = tcpConnect('127.0.0.1', server.port)
+  const close = async () => {
+    link.close()
+    alice.stop()
+    bob.stop()
+    await server.close()
+  }
+  try {
+    alice.attach(link)
+    await alice.whenConnected(b.address)
+    const channelId = await alice.open({ peer: b.address, peerPublicKey: b.signer.publicKey, deposit: 10n * ETH, peerDeposit: 5n * ETH, disputeWindow: 10 })
+    await until(() => bob.status(channelId).phase === 'open')
+    return { world, a, b, alice, bob, channelId, close }
+  } catch (err) {
+    await close()
+    throw err
+  }
+}
+
 describe('ATTACKS 34: two-way load with crossed proposals neither starves nor halts a side', () => {
   test('item 8: memory link with 1 ms delay, two payments in flight each way: both progress, nothing fails', async () => {
     const p = await nodePair({ link: { delayMs: 1 } })
     const { alice, bob, channelId } = p
     await until(() => bob.status(channelId).phase === 'open')
-    const la = load(alice, channelId, 2)
-    const lb = load(bob, channelId, 2)
-    await until(() => la.stats.done + lb.stats.done >= 400 || la.stats.failed + lb.stats.failed > 0, 2000, 60_000)
-    la.stats.stopped = true
-    lb.stats.stopped = true
-    await Promise.all([la.done(), lb.done()])
-    await settle(20)
-    assert.equal(la.stats.failed + lb.stats.failed, 0)
+    const [fromAlice, fromBob] = await twoWay(alice, bob, channelId, 400)
     assert.equal(alice.failure, undefined)
     assert.equal(bob.failure, undefined)
-    // Fair: each side got at least a third of the updates (the old lower-address rule gave one side all of them).
-    const total = la.stats.done + lb.stats.done
-    assert.ok(la.stats.done * 3 >= total && lb.stats.done * 3 >= total, `alice ${la.stats.done}, bob ${lb.stats.done}`)
     for (const n of [alice, bob]) assert.ok(n.machine(channelId).deferred.length <= MAX_DEFERRED)
-    await until(() => alice.status(channelId).version === bob.status(channelId).version)
-    const net = BigInt(lb.stats.done - la.stats.done)
+    const net = BigInt(fromBob - fromAlice)
     assert.deepEqual(alice.status(channelId).balances, [10n * ETH + net, 5n * ETH - net])
-    assert.deepEqual(alice.latest(channelId).digest, bob.latest(channelId).digest)
   })
 
   test('item 8: the same over real TCP in one process', async () => {
-    const world = makeWorld()
-    const a = world.party('alice')
-    const b = world.party('bob')
-    const mk = (p: typeof a) => new ChannelNode({ signer: p.signer, wallet: p.wallet, adjudicator: world.adj, store: new MemoryStore(), timers: false, acceptLimits: { maxDeposit: 5n * ETH } })
-    const [alice, bob] = [mk(a), mk(b)]
-    const server = await tcpListen({ port: 0 }, (link) => bob.attach(link))
-    const link = tcpConnect('127.0.0.1', server.port)
+    const { alice, bob, channelId, close } = await tcpPair({ alice: { acceptLimits: { maxDeposit: 5n * ETH } } })
     try {
-      alice.attach(link)
-      await alice.whenConnected(b.address)
-      const channelId = await alice.open({ peer: b.address, peerPublicKey: b.signer.publicKey, deposit: 10n * ETH, peerDeposit: 5n * ETH, disputeWindow: 10 })
-      await until(() => bob.status(channelId).phase === 'open')
-      const la = load(alice, channelId, 2)
-      const lb = load(bob, channelId, 2)
-      await until(() => la.stats.done + lb.stats.done >= 200 || la.stats.failed + lb.stats.failed > 0, 2000, 60_000)
-      la.stats.stopped = true
-      lb.stats.stopped = true
-      await Promise.all([la.done(), lb.done()])
-      assert.equal(la.stats.failed + lb.stats.failed, 0)
-      const total = la.stats.done + lb.stats.done
-      assert.ok(la.stats.done * 3 >= total && lb.stats.done * 3 >= total, `alice ${la.stats.done}, bob ${lb.stats.done}`)
-      await until(() => alice.status(channelId).version === bob.status(channelId).version)
-      assert.deepEqual(alice.latest(channelId).digest, bob.latest(channelId).digest)
+      const [fromAlice, fromBob] = await twoWay(alice, bob, channelId, 200)
+      const net = BigInt(fromBob - fromAlice)
+      assert.deepEqual(alice.status(channelId).balances, [10n * ETH + net, 5n * ETH - net])
     } finally {
-      link.close()
-      alice.stop()
-      bob.stop()
-      await server.close()
+      await close()
     }
   })
 })
@@ -294,9 +306,6 @@ describe('ATTACKS 36: linear reassembly; connections, buffers and idle links are
 describe('ATTACKS 36/13: a node whose store failed closes its links and restarts in process', () => {
   test('item 13: disk full at Bob: Alice sees a disconnect; after space returns Bob restarts, resyncs, nothing is lost', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pc-full-'))
-    const world = makeWorld()
-    const a = world.party('alice')
-    const b = world.party('bob')
     const sqlite = new SqliteStore(join(dir, 'bob.db'))
     // The disk: full while \`full\` is set (what better-sqlite3 throws then: SQLITE_FULL); the file itself is real.
     const disk = { full: false }
@@ -309,15 +318,9 @@ describe('ATTACKS 36/13: a node whose store failed closes its links and restarts
       loadAll: () => sqlite.loadAll(),
       close: () => sqlite.close(),
     }
-    const alice = new ChannelNode({ signer: a.signer, wallet: a.wallet, adjudicator: world.adj, store: new MemoryStore(), timeoutMs: 200, maxAttempts: 3 })
-    const bob = new ChannelNode({ signer: b.signer, wallet: b.wallet, adjudicator: world.adj, store, timers: false, acceptLimits: { maxDeposit: 5n * ETH } })
-    const server = await tcpListen({ port: 0 }, (link) => bob.attach(link))
-    const link = tcpConnect('127.0.0.1', server.port)
+    // Alice runs her timers: a payment to a peer that went away times out.
+    const { world, a, b, alice, bob, channelId, close } = await tcpPair({ alice: { timers: true, timeoutMs: 200, maxAttempts: 3 }, bobStore: store })
     try {
-      alice.attach(link)
-      await alice.whenConnected(b.address)
-      const channelId = await alice.open({ peer: b.address, peerPublicKey: b.signer.publicKey, deposit: 10n * ETH, peerDeposit: 5n * ETH, disputeWindow: 10 })
-      await until(() => bob.status(channelId).phase === 'open')
       await alice.pay({ channelId, amount: 1n })
       disk.full = true
       let paid = 1n
@@ -349,10 +352,7 @@ describe('ATTACKS 36/13: a node whose store failed closes its links and restarts
       assert.equal(world.l1.balanceOf(b.address), before + bal[1])
       assert.equal(world.l1.totalBalances() + world.l1.totalBurnt(), world.l1.totalMinted())
     } finally {
-      link.close()
-      alice.stop()
-      bob.stop()
-      await server.close()
+      await close()
       store.close()
       rmSync(dir, { recursive: true, force: true })
     }

@@ -7,6 +7,7 @@
  * sending, against the SQLite file through a second connection: the signed
  * state must already be committed. After the restart both sides converge on
  * one state, every payment that resolved is in it, and the L1 payout equals it.
+ * The same harness crashes the open handshake and a top-up at each of their saves.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -88,6 +89,98 @@ function checkDurable(file: string, me: 0 | 1, frame: Uint8Array, violations: st
   } else if (rec.latest.state.version === 0n && !bytesEqual(rec.latest.sigs[me] as Uint8Array, msg.sig)) violations.push(`${msg.type} v0 not durable`)
 }
 
+/**
+ * Two nodes on one L1 with crash-injecting SQLite stores; every signed frame a
+ * node sends is checked against its file at the moment of sending.
+ */
+class Harness {
+  readonly dir = mkdtempSync(join(tmpdir(), 'pc-crash-'))
+  readonly files = [join(this.dir, 'a.db'), join(this.dir, 'b.db')] as const
+  readonly world = makeWorld()
+  readonly parties: [Party, Party] = [this.world.party('alice'), this.world.party('bob')]
+  readonly violations: string[] = []
+  readonly stores: readonly [CrashingStore, CrashingStore]
+  readonly nodes: [ChannelNode, ChannelNode]
+  links: ReturnType<typeof memoryLinkPair>
+  private reopened: SqliteStore | undefined
+
+  constructor(mode: 'before' | 'after' | 'lazy', crashAt: readonly [number, number] = [0, 0]) {
+    this.stores = [new CrashingStore(new SqliteStore(this.files[0]), crashAt[0], mode), new CrashingStore(new SqliteStore(this.files[1]), crashAt[1], mode)]
+    this.nodes = [this.node(0, this.stores[0]), this.node(1, this.stores[1])]
+    this.links = this.connect()
+  }
+
+  private node(i: 0 | 1, store: ChannelStore): ChannelNode {
+    const p = this.parties[i]
+    return new ChannelNode({ signer: p.signer, wallet: p.wallet, adjudicator: this.world.adj, store, timers: false, acceptLimits: { maxDeposit: 5n * ETH } })
+  }
+
+  private connect(): ReturnType<typeof memoryLinkPair> {
+    const links = memoryLinkPair()
+    for (const i of [0, 1] as const) {
+      // Checked at the node's send, on the authenticated link (the payload is the wire message).
+      const secure = this.nodes[i].attach(links[i])
+      const send = secure.send.bind(secure)
+      secure.send = (f) => {
+        checkDurable(this.files[i], i, f, this.violations)
+        send(f)
+      }
+    }
+    return links
+  }
+
+  open(): Promise<`0x${string}`> {
+    const [, b] = this.parties
+    return this.nodes[0].open({ peer: b.address, peerPublicKey: b.signer.publicKey, deposit: 10n * ETH, peerDeposit: 5n * ETH, disputeWindow: 10 })
+  }
+
+  /** The victim process dies and restarts from its SQLite file; a new connection resyncs. */
+  restart(victim: 0 | 1): void {
+    this.nodes[victim].stop()
+    this.links[0].close()
+    this.stores[victim].inner.close()
+    this.reopened = new SqliteStore(this.files[victim])
+    this.nodes[victim] = this.node(victim, this.reopened)
+    this.links = this.connect()
+  }
+
+  /** Both sides idle on one state. */
+  converged(channelId: `0x${string}`): Promise<void> {
+    return until(() => {
+      const [a, b] = [this.nodes[0].machine(channelId), this.nodes[1].machine(channelId)]
+      return a.pending === undefined && b.pending === undefined && a.latest.state.version === b.latest.state.version && a.unconfirmed === undefined && b.unconfirmed === undefined
+    })
+  }
+
+  /** Closes cooperatively and checks the payout against the final state, conservation and the durability log. */
+  async closeAndCheck(channelId: `0x${string}`): Promise<void> {
+    const { world, parties, nodes } = this
+    const final = nodes[0].latest(channelId).state.balances
+    const before = [world.l1.balanceOf(parties[0].address), world.l1.balanceOf(parties[1].address)]
+    const r = await nodes[0].closeCooperative({ channelId })
+    assert.equal(world.l1.balanceOf(parties[0].address), (before[0] as bigint) + final[0] - r.fee)
+    assert.equal(world.l1.balanceOf(parties[1].address), (before[1] as bigint) + final[1])
+    assert.equal(world.l1.balanceOf(world.adj.address), 0n)
+    this.checkEnd()
+  }
+
+  checkEnd(): void {
+    assert.equal(this.world.l1.totalBalances() + this.world.l1.totalBurnt(), this.world.l1.totalMinted())
+    assert.deepEqual(this.violations, [])
+  }
+
+  teardown(): void {
+    for (const n of this.nodes) n.stop()
+    for (const f of this.files) {
+      readers.get(f)?.close()
+      readers.delete(f)
+    }
+    this.reopened?.close()
+    for (const st of this.stores) st.close()
+    rmSync(this.dir, { recursive: true, force: true })
+  }
+}
+
 const PAYS: [0 | 1, bigint][] = [
   [0, 3n],
   [1, 2n],
@@ -96,55 +189,25 @@ const PAYS: [0 | 1, bigint][] = [
 ]
 
 async function crashRun(victim: 0 | 1, k: number, mode: 'before' | 'after' | 'lazy', queued = false) {
-  const dir = mkdtempSync(join(tmpdir(), 'pc-crash-'))
-  const files = [join(dir, 'a.db'), join(dir, 'b.db')] as const
-  const world = makeWorld()
-  const parties: [Party, Party] = [world.party('alice'), world.party('bob')]
-  const violations: string[] = []
-  const stores = [new CrashingStore(new SqliteStore(files[0]), 0, mode), new CrashingStore(new SqliteStore(files[1]), 0, mode)] as const
-  const mkNode = (i: 0 | 1, store: ChannelStore) =>
-    new ChannelNode({ signer: parties[i].signer, wallet: parties[i].wallet, adjudicator: world.adj, store, timers: false, acceptLimits: { maxDeposit: 5n * ETH } })
-  const nodes: [ChannelNode, ChannelNode] = [mkNode(0, stores[0]), mkNode(1, stores[1])]
-  const connect = () => {
-    const links = memoryLinkPair()
-    for (const i of [0, 1] as const) {
-      // Checked at the node's send, on the authenticated link (the payload is the wire message).
-      const secure = nodes[i].attach(links[i])
-      const send = secure.send.bind(secure)
-      secure.send = (f) => {
-        checkDurable(files[i], i, f, violations)
-        send(f)
-      }
-    }
-    return links
-  }
+  const h = new Harness(mode)
+  const { stores, nodes, parties } = h
   if (mode === 'lazy') {
     // A broken store that commits after the caller moved on: the instrumentation must catch the early sends.
     const inner = stores[victim].inner
     stores[victim].inner = { ...inner, save: (m: Machine) => queueMicrotask(() => inner.save(m)), load: inner.load.bind(inner), loadAll: inner.loadAll.bind(inner), close: inner.close.bind(inner) } as unknown as SqliteStore
-    const runLazy = async () => {
-      await settle()
-      const channelId = await nodes[0].open({ peer: parties[1].address, peerPublicKey: parties[1].signer.publicKey, deposit: 10n * ETH, peerDeposit: 5n * ETH, disputeWindow: 10 })
-      await nodes[0].pay({ channelId, amount: 1n })
-      await nodes[1].pay({ channelId, amount: 1n })
-      for (const n of nodes) n.stop()
-      for (const f of files) {
-        readers.get(f)?.close()
-        readers.delete(f)
-      }
-      rmSync(dir, { recursive: true, force: true })
-      return violations
-    }
-    connect()
-    return runLazy()
+    await settle()
+    const channelId = await h.open()
+    await nodes[0].pay({ channelId, amount: 1n })
+    await nodes[1].pay({ channelId, amount: 1n })
+    const violations = [...h.violations]
+    h.teardown()
+    return violations
   }
-  let links = connect()
   await nodes[0].whenConnected(parties[1].address)
-  const channelId = await nodes[0].open({ peer: parties[1].address, peerPublicKey: parties[1].signer.publicKey, deposit: 10n * ETH, peerDeposit: 5n * ETH, disputeWindow: 10 })
+  const channelId = await h.open()
   await until(() => nodes[1].status(channelId).phase === 'open')
   stores[victim].crashAt = stores[victim].saves + k
   const resolved: bigint[] = []
-  let restarted = false
   if (queued) {
     // Alice queues all payments at once: proposals are chained onto countersignatures (one write for both).
     let settled = 0
@@ -159,7 +222,7 @@ async function crashRun(victim: 0 | 1, k: number, mode: 'before' | 'after' | 'la
     await until(() => settled === PAYS.length || stores[victim].crashed)
   }
   for (const [from, amount] of queued ? [] : PAYS) {
-    if (stores[victim].crashed && !restarted) break
+    if (stores[victim].crashed) break
     let done = false
     nodes[from]
       .pay({ channelId, amount })
@@ -171,39 +234,18 @@ async function crashRun(victim: 0 | 1, k: number, mode: 'before' | 'after' | 'la
     await until(() => done || stores[victim].crashed)
   }
   assert.ok(stores[victim].crashed, `crash point ${k} reached`)
-  // The victim process dies; it restarts from its SQLite file.
-  nodes[victim].stop()
-  links[0].close()
-  stores[victim].inner.close()
-  const reopened = new SqliteStore(files[victim])
-  nodes[victim] = mkNode(victim, reopened)
-  restarted = true
-  links = connect()
-  await until(() => {
-    const [a, b] = [nodes[0].machine(channelId), nodes[1].machine(channelId)]
-    return a.pending === undefined && b.pending === undefined && a.latest.state.version === b.latest.state.version && a.unconfirmed === undefined && b.unconfirmed === undefined
-  })
+  h.restart(victim)
+  await h.converged(channelId)
   const [ma, mb] = [nodes[0].machine(channelId), nodes[1].machine(channelId)]
   assert.ok(bytesEqual(ma.latest.digest, mb.latest.digest), 'converged on one state')
   for (const v of resolved) assert.ok(ma.latest.state.version >= v, `resolved payment v${v} kept`)
   // Keep paying after the restart, then close cooperatively.
   await nodes[1].pay({ channelId, amount: 4n })
   const final = nodes[0].latest(channelId).state.balances
-  const before = [world.l1.balanceOf(parties[0].address), world.l1.balanceOf(parties[1].address)]
-  const r = await nodes[0].closeCooperative({ channelId })
-  assert.equal(world.l1.balanceOf(parties[0].address), (before[0] as bigint) + final[0] - r.fee)
-  assert.equal(world.l1.balanceOf(parties[1].address), (before[1] as bigint) + final[1])
   assert.equal(final[0] + final[1], 15n * ETH)
-  assert.deepEqual(violations, [])
-  for (const n of nodes) n.stop()
-  for (const f of files) {
-    readers.get(f)?.close()
-    readers.delete(f)
-  }
-  reopened.close()
-  stores[1 - victim]?.close()
-  rmSync(dir, { recursive: true, force: true })
-  return violations
+  await h.closeAndCheck(channelId)
+  h.teardown()
+  return h.violations
 }
 
 describe('crash at every persistence point, restart from SQLite (ATTACKS 7)', () => {
@@ -230,53 +272,27 @@ describe('crash at every persistence point, restart from SQLite (ATTACKS 7)', ()
 /**
  * Crash at each save of the open handshake. A: 1 request (v0 signed by her),
  * 2 v0 signed by both (before her deposit), 3 funded. B: 1 v0 countersigned
- * (before his ack), 2 funded (after his confirm). Every signature sent is
- * checked against the file as in the update runs.
+ * (before his ack), 2 funded (after his confirm).
  */
 async function openCrashRun(victim: 0 | 1, k: number, mode: 'before' | 'after') {
-  const dir = mkdtempSync(join(tmpdir(), 'pc-open-crash-'))
-  const files = [join(dir, 'a.db'), join(dir, 'b.db')] as const
-  const world = makeWorld()
-  const parties: [Party, Party] = [world.party('alice'), world.party('bob')]
-  const violations: string[] = []
-  const stores = [new CrashingStore(new SqliteStore(files[0]), victim === 0 ? k : 0, mode), new CrashingStore(new SqliteStore(files[1]), victim === 1 ? k : 0, mode)] as const
-  const mkNode = (i: 0 | 1, store: ChannelStore) =>
-    new ChannelNode({ signer: parties[i].signer, wallet: parties[i].wallet, adjudicator: world.adj, store, timers: false, acceptLimits: { maxDeposit: 5n * ETH } })
-  const nodes: [ChannelNode, ChannelNode] = [mkNode(0, stores[0]), mkNode(1, stores[1])]
-  const connect = () => {
-    const links = memoryLinkPair()
-    for (const i of [0, 1] as const) {
-      const secure = nodes[i].attach(links[i])
-      const send = secure.send.bind(secure)
-      secure.send = (f) => {
-        checkDurable(files[i], i, f, violations)
-        send(f)
-      }
-    }
-    return links
-  }
-  let links = connect()
+  const h = new Harness(mode, victim === 0 ? [k, 0] : [0, k])
+  const { stores, nodes, parties, world } = h
   await nodes[0].whenConnected(parties[1].address)
   let opened: `0x${string}` | undefined
-  nodes[0]
-    .open({ peer: parties[1].address, peerPublicKey: parties[1].signer.publicKey, deposit: 10n * ETH, peerDeposit: 5n * ETH, disputeWindow: 10 })
+  h.open()
     .then((id) => {
       opened = id
     })
     .catch(() => {})
   await until(() => stores[victim].crashed)
-  nodes[victim].stop()
-  links[0].close()
-  stores[victim].inner.close()
-  const reopened = new SqliteStore(files[victim])
-  nodes[victim] = mkNode(victim, reopened)
-  links = connect()
+  h.restart(victim)
   if (victim === 0 && k === 1 && mode === 'before') {
     // A died before her first write: she never asked, nothing exists anywhere.
     await settle(20)
     assert.equal(world.l1.events({ name: 'Opened' }).length, 0)
     assert.deepEqual(nodes[0].channelIds(), [])
     assert.deepEqual(nodes[1].channelIds(), [])
+    h.checkEnd()
   } else {
     // Every other point resumes on the new connection and the channel opens.
     await until(() => {
@@ -287,19 +303,9 @@ async function openCrashRun(victim: 0 | 1, k: number, mode: 'before' | 'after') 
     if (victim === 1) await until(() => opened === id)
     assert.deepEqual((await nodes[0].onChain(id))?.deposits, [10n * ETH, 5n * ETH], 'each deposit exactly once')
     assert.equal(await nodes[0].pay({ channelId: id, amount: 3n }), 1n)
-    await nodes[1].closeCooperative({ channelId: id })
-    assert.equal(world.l1.balanceOf(world.adj.address), 0n)
+    await h.closeAndCheck(id)
   }
-  assert.equal(world.l1.totalBalances() + world.l1.totalBurnt(), world.l1.totalMinted())
-  assert.deepEqual(violations, [])
-  for (const n of nodes) n.stop()
-  for (const f of files) {
-    readers.get(f)?.close()
-    readers.delete(f)
-  }
-  reopened.close()
-  stores[1 - victim]?.close()
-  rmSync(dir, { recursive: true, force: true })
+  h.teardown()
 }
 
 describe('crash during the open handshake, restart from SQLite', () => {
@@ -318,30 +324,10 @@ describe('crash during the open handshake, restart from SQLite', () => {
  * exactly once, both sides hold the same state, and it pays out.
  */
 async function topUpCrashRun(victim: 0 | 1, k: number, mode: 'before' | 'after') {
-  const dir = mkdtempSync(join(tmpdir(), 'pc-topup-crash-'))
-  const files = [join(dir, 'a.db'), join(dir, 'b.db')] as const
-  const world = makeWorld()
-  const parties: [Party, Party] = [world.party('alice'), world.party('bob')]
-  const violations: string[] = []
-  const stores = [new CrashingStore(new SqliteStore(files[0]), 0, mode), new CrashingStore(new SqliteStore(files[1]), 0, mode)] as const
-  const mkNode = (i: 0 | 1, store: ChannelStore) =>
-    new ChannelNode({ signer: parties[i].signer, wallet: parties[i].wallet, adjudicator: world.adj, store, timers: false, acceptLimits: { maxDeposit: 5n * ETH } })
-  const nodes: [ChannelNode, ChannelNode] = [mkNode(0, stores[0]), mkNode(1, stores[1])]
-  const connect = () => {
-    const links = memoryLinkPair()
-    for (const i of [0, 1] as const) {
-      const secure = nodes[i].attach(links[i])
-      const send = secure.send.bind(secure)
-      secure.send = (f) => {
-        checkDurable(files[i], i, f, violations)
-        send(f)
-      }
-    }
-    return links
-  }
-  let links = connect()
+  const h = new Harness(mode)
+  const { stores, nodes, parties } = h
   await nodes[0].whenConnected(parties[1].address)
-  const channelId = await nodes[0].open({ peer: parties[1].address, peerPublicKey: parties[1].signer.publicKey, deposit: 10n * ETH, peerDeposit: 5n * ETH, disputeWindow: 10 })
+  const channelId = await h.open()
   await until(() => nodes[1].status(channelId).phase === 'open')
   await nodes[0].pay({ channelId, amount: ETH })
   await settle()
@@ -349,16 +335,9 @@ async function topUpCrashRun(victim: 0 | 1, k: number, mode: 'before' | 'after')
   nodes[1].topUp({ channelId, amount: 2n * ETH }).catch(() => {})
   await until(() => stores[victim].crashed || (nodes[0].machine(channelId).awaitingDeposit === undefined && nodes[1].machine(channelId).awaitingDeposit === undefined && nodes[0].status(channelId).version === 2n))
   assert.ok(stores[victim].crashed, `crash point ${k} reached`)
-  nodes[victim].stop()
-  links[0].close()
-  stores[victim].inner.close()
-  const reopened = new SqliteStore(files[victim])
-  nodes[victim] = mkNode(victim, reopened)
-  links = connect()
-  await until(() => {
-    const [a, b] = [nodes[0].machine(channelId), nodes[1].machine(channelId)]
-    return a.pending === undefined && b.pending === undefined && a.latest.state.version === b.latest.state.version && a.awaitingDeposit === undefined && b.awaitingDeposit === undefined
-  })
+  h.restart(victim)
+  await h.converged(channelId)
+  await until(() => nodes[0].machine(channelId).awaitingDeposit === undefined && nodes[1].machine(channelId).awaitingDeposit === undefined)
   assert.ok(bytesEqual(nodes[0].latest(channelId).digest, nodes[1].latest(channelId).digest), 'converged on one state')
   const info = await nodes[0].onChain(channelId)
   const balances = nodes[0].latest(channelId).state.balances
@@ -366,22 +345,8 @@ async function topUpCrashRun(victim: 0 | 1, k: number, mode: 'before' | 'after')
   // Either the top-up completed (deposited exactly once) or it never got countersigned (nothing deposited).
   assert.ok(info!.deposits[1] === 5n * ETH || info!.deposits[1] === 7n * ETH, `deposit ${info!.deposits[1]}`)
   await nodes[0].pay({ channelId, amount: 1n })
-  const final = nodes[0].latest(channelId).state.balances
-  const before = [world.l1.balanceOf(parties[0].address), world.l1.balanceOf(parties[1].address)]
-  const r = await nodes[0].closeCooperative({ channelId })
-  assert.equal(world.l1.balanceOf(parties[0].address), (before[0] as bigint) + final[0] - r.fee)
-  assert.equal(world.l1.balanceOf(parties[1].address), (before[1] as bigint) + final[1])
-  assert.equal(world.l1.balanceOf(world.adj.address), 0n)
-  assert.equal(world.l1.totalBalances() + world.l1.totalBurnt(), world.l1.totalMinted())
-  assert.deepEqual(violations, [])
-  for (const n of nodes) n.stop()
-  for (const f of files) {
-    readers.get(f)?.close()
-    readers.delete(f)
-  }
-  reopened.close()
-  stores[1 - victim]?.close()
-  rmSync(dir, { recursive: true, force: true })
+  await h.closeAndCheck(channelId)
+  h.teardown()
 }
 
 describe('crash during a top-up, restart from SQLite', () => {
