@@ -605,7 +605,7 @@ export class EvmL1 implements L1, AdmissionView {
 
   /** anvil died: every transaction still waiting for a receipt fails with the cause. */
   private failAll(): void {
-    this.book.failAll(diedError(this.node))
+    this.book.failAll(this.stopped ? new AnvilError('ANVIL_STOPPED', 'the EVM backend was stopped while transactions were pending') : diedError(this.node))
   }
 }
 
