@@ -25,7 +25,8 @@
  * Locked entries are kept apart on close: they are stored per entry and paid
  * by `resolveLocked` — to the payer (`direction`) once the L1 height reaches
  * `expiry`, or as decided by `resolveWithWitness`, which subclasses (the HTLC
- * router) override to release on a preimage.
+ * router) override to release on a preimage, or split between both parties
+ * by `splitWithWitness` (the virtual channel's lock).
  *
  * Storage is modelled on a compact EVM layout: per channel the two public keys
  * (2 slots each), one packed config/phase slot, one slot of deposits (two
@@ -358,17 +359,35 @@ export class Adjudicator extends Contract<AdjudicatorCall> {
     const lock = ctx.sload<StoredLock>(key, 'locked.load')
     if (lock === undefined) ctx.revert('no such locked entry', 'lockId')
     this.chargeSlots(ctx, 'storageColdRead', 'locked.load', 1)
-    let to: PartyIndex | undefined
+    let split: readonly [Amount, Amount]
     if (witness.length === 0) {
       if (BigInt(ctx.height) < lock.expiry) ctx.revert(`locked until height ${lock.expiry}`, 'witness')
-      to = lock.direction
+      split = whole(lock.direction, lock.amount)
     } else {
-      to = this.resolveWithWitness(ctx, lock, witness)
-      if (to === undefined) ctx.revert('witness does not release this entry', 'witness')
+      const s = this.splitWithWitness(ctx, lock, witness)
+      if (s === undefined) ctx.revert('witness does not release this entry', 'witness')
+      if (s[0] < 0n || s[1] < 0n || s[0] + s[1] !== lock.amount) ctx.revert(`split ${s[0]} + ${s[1]} is not the locked ${lock.amount}`, 'witness')
+      split = s
     }
     ctx.sstore(key, undefined, 'locked.clear', 2)
-    ctx.transfer(lock.parties[to], lock.amount, 'locked.pay')
-    ctx.emit('LockedResolved', { channelId, lockId, to: lock.parties[to], amount: lock.amount }, { topics: 3 })
+    // One LockedResolved per party paid (one for an HTLC; two when a subclass splits the entry).
+    for (const i of [0, 1] as const) {
+      if (split[i] === 0n) continue
+      ctx.transfer(lock.parties[i], split[i], 'locked.pay')
+      ctx.emit('LockedResolved', { channelId, lockId, to: lock.parties[i], amount: split[i] }, { topics: 3 })
+    }
+  }
+
+  /**
+   * How a locked entry is paid given a non-empty witness: [to party A, to
+   * party B], adding up to the entry's amount; undefined refuses the witness.
+   * The default gives the whole entry to whoever `resolveWithWitness` names.
+   * A subclass whose locks end in a split overrides this one (the virtual
+   * channel's lock is paid by the virtual channel's final balances).
+   */
+  protected splitWithWitness(ctx: CallContext, lock: StoredLock, witness: Uint8Array): readonly [Amount, Amount] | undefined {
+    const to = this.resolveWithWitness(ctx, lock, witness)
+    return to === undefined ? undefined : whole(to, lock.amount)
   }
 
   /**
@@ -484,6 +503,11 @@ export class Adjudicator extends Contract<AdjudicatorCall> {
     }
     return super.view(ctx, method, args)
   }
+}
+
+/** A split giving the whole amount to one party. */
+function whole(to: PartyIndex, amount: Amount): readonly [Amount, Amount] {
+  return to === 0 ? [amount, 0n] : [0n, amount]
 }
 
 function partyOf(params: Params, who: Address): PartyIndex | -1 {

@@ -42,7 +42,7 @@ import { ChannelError } from './errors.ts'
 import { type AcceptLimits, DEFAULT_ACCEPT_LIMITS, Funding } from './funding.ts'
 import { PeerTable } from './peers.ts'
 import { isFullySigned } from './phase.ts'
-import type { ChannelParams, Machine, StepContext, UpdatePolicy } from './protocol.ts'
+import { type ChannelParams, type Machine, type StepContext, type UpdatePolicy, countersignV0, createMachine } from './protocol.ts'
 import { type PaymentEvent, type RetryLimits, Runtime, newRef } from './runtime.ts'
 import type { SecureLink } from './secure-link.ts'
 import { type ChannelState, type LockedEntry, type PartyIndex, type Penalty, type SignedState, applyPayment, channelIdHex, deriveChannelId, stateTotal } from './state.ts'
@@ -404,14 +404,47 @@ export class ChannelNode {
 
   /** Signs a final state with the peer and closes on L1 at once. */
   async closeCooperative(p: ChannelRef): Promise<Receipt> {
+    const [key] = this.rt.slot(p.channelId)
+    return this.chain.close(key, await this.finalState(p))
+  }
+
+  /**
+   * Signs a final state with the peer (no more updates) and returns it;
+   * nothing goes on L1. `closeCooperative` submits it; a channel funded
+   * elsewhere (`openFunded`) is settled with it there.
+   */
+  async finalState(p: ChannelRef): Promise<SignedState> {
     const [key, slot] = this.rt.slot(p.channelId)
-    // Already signed (e.g. before a restart): submit it again.
-    if (slot.machine.latest.state.isFinal && isFullySigned(slot.machine.latest)) return this.chain.close(key, slot.machine.latest)
+    // Already signed (e.g. before a restart): that one.
+    if (slot.machine.latest.state.isFinal && isFullySigned(slot.machine.latest)) return slot.machine.latest
     const finalSigned = new Promise<SignedState>((resolve) => this.finalWaiters.set(key, resolve))
     const version = await this.rt.enqueue(p.channelId, 'close', (latest) => ({ ...latest, version: latest.version + 1n, isFinal: true }))
     const signed = await finalSigned
     if (signed.state.version !== version) throw new ChannelError('STALE_VERSION', 'version', 'final state mismatch')
-    return this.chain.close(key, signed)
+    return signed
+  }
+
+  /**
+   * Adopts a channel funded elsewhere — a virtual channel, whose money is
+   * locked in two ledger channels — from version 0 signed by both: it is
+   * persisted and open at once, and no L1 funding runs for it. The caller has
+   * checked the terms and the funding; the adjudicator knows nothing of this
+   * channel, so its disputes and closing are the caller's (not forceClose or
+   * closeCooperative). Payments, updates, `finalState`, resync and restart
+   * work as for any channel. Throws a typed error (nothing stored) when the
+   * peer's signature on version 0 is invalid or the channel is known.
+   */
+  openFunded(params: ChannelParams, me: PartyIndex, peerSig: Uint8Array): `0x${string}` {
+    if (this.stopped) throw new ChannelError('STOPPED', 'node', 'node stopped')
+    if (params.parties[me] !== this.address) throw new InvalidInputError('params.parties', 'this node is not that party')
+    const machine = countersignV0(this.ctx, createMachine(this.ctx, params, me), peerSig)
+    return `0x${this.rt.install(machine, { type: 'funded', now: this.now() })}`
+  }
+
+  /** A channel funded elsewhere was paid out there (its ledger channels settled it): closed, nothing more to watch. */
+  settled(p: ChannelRef): void {
+    const [key] = this.rt.slot(p.channelId)
+    this.chain.markClosed(key)
   }
 
   /** Registers our newest enforceable state (starts the dispute window): during a top-up, the newest matching the L1 deposits. */
