@@ -185,7 +185,10 @@ export class Funding {
     }
     if (info === undefined) {
       const since = this.acceptedAt.get(key) ?? this.acceptedAt.set(key, this.hooks.now()).get(key)!
-      if (this.hooks.now() - since > this.limits.unfundedTimeoutMs) this.rt.dispatch(key, { type: 'closed', now: this.hooks.now() })
+      if (this.hooks.now() - since > this.limits.unfundedTimeoutMs) {
+        this.acceptedAt.delete(key)
+        this.rt.dispatch(key, { type: 'closed', now: this.hooks.now() })
+      }
       return
     }
     // A's deposit is on L1: confirm only the very terms we signed.
