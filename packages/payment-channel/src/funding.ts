@@ -22,7 +22,7 @@
  * lie within [minDisputeWindow, maxDisputeWindow], and a peer may keep only a
  * few channels waiting for its deposit (unfunded records expire).
  */
-import { type Address, type Amount, InvalidInputError, bytesEqual } from '@l2bench/core'
+import { type Address, type Amount, InvalidInputError, bytesEqual, describe, toAmount } from '@l2bench/core'
 import { RevertError } from '@l2bench/l1-mock'
 import type { AdjudicatorClient } from './client.ts'
 import { ChannelError } from './errors.ts'
@@ -55,6 +55,16 @@ export const DEFAULT_ACCEPT_LIMITS: Readonly<AcceptLimits> = {
   maxFundingTimeout: 10_000,
   maxUnfundedPerPeer: 8,
   unfundedTimeoutMs: 10 * 60_000,
+}
+
+/** The defaults with `given` on top, each checked (a typed error names the bad field). */
+export function acceptLimits(given: Partial<AcceptLimits> = {}): AcceptLimits {
+  const l = { ...DEFAULT_ACCEPT_LIMITS, ...given }
+  toAmount('acceptLimits.maxDeposit', l.maxDeposit)
+  for (const f of ['minDisputeWindow', 'maxDisputeWindow', 'maxFundingTimeout', 'maxUnfundedPerPeer', 'unfundedTimeoutMs'] as const)
+    if (!Number.isSafeInteger(l[f]) || l[f] < 0) throw new InvalidInputError(`acceptLimits.${f}`, `expected a non-negative integer, got ${describe(l[f])}`)
+  if (l.minDisputeWindow > l.maxDisputeWindow) throw new InvalidInputError('acceptLimits.minDisputeWindow', 'above maxDisputeWindow')
+  return l
 }
 
 export interface FundingHooks {

@@ -28,6 +28,7 @@ import {
   SignatureError,
   type Signer,
   type Verifier,
+  describe,
   nodeVerifier,
   toAddress,
   toAmount,
@@ -39,7 +40,7 @@ import type { Adjudicator, ChannelInfo } from './adjudicator.ts'
 import { Chain } from './chain.ts'
 import { AdjudicatorClient } from './client.ts'
 import { ChannelError } from './errors.ts'
-import { type AcceptLimits, DEFAULT_ACCEPT_LIMITS, Funding } from './funding.ts'
+import { type AcceptLimits, Funding, acceptLimits } from './funding.ts'
 import { PeerTable } from './peers.ts'
 import { isFullySigned } from './phase.ts'
 import { type ChannelParams, type Machine, type StepContext, type UpdatePolicy, countersignV0, createMachine } from './protocol.ts'
@@ -178,7 +179,7 @@ export class ChannelNode {
         failed: (err) => this.fail(err),
       },
       this.now,
-      { maxConflicts: 16, maxRejections: 2, ...options.retryLimits },
+      retryLimits(options.retryLimits),
     )
     this.peers = new PeerTable({
       signer: options.signer,
@@ -190,7 +191,7 @@ export class ChannelNode {
       onPeer: (peer) => this.resync(peer),
       onError: record,
     })
-    this.funding = new Funding(this.rt, this.client, { ...DEFAULT_ACCEPT_LIMITS, ...options.acceptLimits }, {
+    this.funding = new Funding(this.rt, this.client, acceptLimits(options.acceptLimits), {
       now: this.now,
       record,
       openError: (key, err) => this.settleOpen(key, err),
@@ -555,6 +556,14 @@ export class ChannelNode {
     this.start()
     this.peers.resume()
   }
+}
+
+/** The retry defaults with `given` on top, each a non-negative integer. */
+function retryLimits(given: Partial<RetryLimits> = {}): RetryLimits {
+  const l = { maxConflicts: 16, maxRejections: 2, ...given }
+  for (const f of ['maxConflicts', 'maxRejections'] as const)
+    if (!Number.isSafeInteger(l[f]) || l[f] < 0) throw new InvalidInputError(`retryLimits.${f}`, `expected a non-negative integer, got ${describe(l[f])}`)
+  return l
 }
 
 /** Errors that mean "your proposal is invalid" (worth a reject), as opposed to local failures. */

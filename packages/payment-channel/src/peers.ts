@@ -17,7 +17,7 @@
  */
 import { type Address, type L2Error, toAddress } from '@l2bench/core'
 import { LinkError } from './errors.ts'
-import { SecureLink, type SecureLinkOptions } from './secure-link.ts'
+import { SecureLink, type SecureLinkOptions, checkLinkOptions } from './secure-link.ts'
 import type { Link } from './transport.ts'
 
 export interface PeerTableOptions extends Omit<SecureLinkOptions, 'onError' | 'accepting'> {
@@ -37,7 +37,9 @@ export class PeerTable {
   private readonly links = new Set<SecureLink>()
   private suspended = false
 
-  constructor(private readonly options: PeerTableOptions) {}
+  constructor(private readonly options: PeerTableOptions) {
+    checkLinkOptions(options)
+  }
 
   /** Runs the handshake on every (re)connection of `raw`; returns the authenticated view of it. */
   attach(raw: Link): SecureLink {

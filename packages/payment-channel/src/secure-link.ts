@@ -30,12 +30,14 @@ import crypto from 'node:crypto'
 import {
   type Address,
   DecodeError,
+  InvalidInputError,
   L2Error,
   type Signer,
   bytesEqual,
   type Verifier,
   codec,
   decode,
+  describe,
   encode,
   keccakTagged,
   nodeVerifier,
@@ -113,6 +115,7 @@ export class SecureLink extends BaseLink {
     this.verifier = options.verifier ?? nodeVerifier
     this.protocolHash = keccakTagged(HANDSHAKE_TAG, new TextEncoder().encode(options.protocol))
     this.maxPayload = options.maxPayload ?? 128 * 1024 + 1024
+    checkLinkOptions(options)
     raw.onOpen(() => this.start())
     raw.onClose(() => this.end())
     raw.onFrame((f) => this.receive(f))
@@ -295,6 +298,15 @@ export class SecureLink extends BaseLink {
   private fail(err: unknown): void {
     const e = err instanceof L2Error ? err : new LinkError('HANDSHAKE', 'frame', String((err as Error)?.message ?? err), { cause: err })
     this.options.onError?.(e)
+  }
+}
+
+/** Timeouts and sizes must be integers (idle 0 = off); a typed error names the option. */
+export function checkLinkOptions(o: Pick<SecureLinkOptions, 'helloTimeoutMs' | 'idleTimeoutMs' | 'maxPayload'>): void {
+  for (const f of ['helloTimeoutMs', 'idleTimeoutMs', 'maxPayload'] as const) {
+    const v = o[f]
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < (f === 'idleTimeoutMs' ? 0 : 1)))
+      throw new InvalidInputError(f, `expected a ${f === 'idleTimeoutMs' ? 'non-negative' : 'positive'} integer, got ${describe(v)}`)
   }
 }
 

@@ -131,6 +131,19 @@ describe('ChannelNode', () => {
     assert.equal(alice.latest(channelId), before)
     assert.equal(await alice.pay({ channelId, amount: 1n }), 1n)
   })
+
+  test('bad options: typed errors naming the option', async () => {
+    const { makeWorld } = await import('./fixtures.ts')
+    const { ChannelNode, MemoryStore } = await import('../src/index.ts')
+    const world = makeWorld()
+    const a = world.party('alice')
+    const mk = (extra: object) => () => new ChannelNode({ signer: a.signer, wallet: a.wallet, adjudicator: world.adj, store: new MemoryStore(), timers: false, ...extra })
+    assert.throws(mk({ acceptLimits: { maxDeposit: -1n } }), (e: AmountError) => e instanceof AmountError && e.field === 'acceptLimits.maxDeposit')
+    assert.throws(mk({ acceptLimits: { minDisputeWindow: 10, maxDisputeWindow: 5 } }), (e: InvalidInputError) => e.field === 'acceptLimits.minDisputeWindow')
+    assert.throws(mk({ acceptLimits: { maxUnfundedPerPeer: 1.5 } }), (e: InvalidInputError) => e.field === 'acceptLimits.maxUnfundedPerPeer')
+    assert.throws(mk({ retryLimits: { maxConflicts: -1 } }), (e: InvalidInputError) => e.field === 'retryLimits.maxConflicts')
+    assert.throws(mk({ links: { helloTimeoutMs: -5 } }), (e: InvalidInputError) => e.field === 'helloTimeoutMs')
+  })
 })
 
 describe('open handshake', () => {
