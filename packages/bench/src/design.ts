@@ -15,6 +15,7 @@ import type { Address, Rng, Signer } from '@l2bench/core'
 import type { Receipt, TxHash, Wallet } from '@l2bench/l1-mock'
 import type { MeteredL1 } from './meter.ts'
 import type { ProgressTask } from './progress.ts'
+import type { FigureJson, StoreJson } from './results.ts'
 import type { DesignName, Scenario } from './scenario.ts'
 import type { FaultKind, Payment, Workload } from './workload.ts'
 
@@ -108,7 +109,51 @@ export interface Design {
   extraPaymentWallMs?(): number
   /** L1 cost accounted for without running it on the mock (must also be declared with world.extrapolated). */
   extraCosts?(): ExtraCost[]
+  /**
+   * What the capacity formula needs from this design beyond results.json
+   * (capacity.ts): called after flush(), before settle(). A design without
+   * it gets no capacity figure.
+   */
+  capacityInputs?(): CapacityInputs
+  /** Which store and sync mode its parties keep state in (after setup). Without it: "none (in memory)". */
+  store?(): StoreJson
+  /**
+   * The least work one payment of this design costs on this machine — its
+   * signatures, verifications and durable commits, with the same primitives
+   * and store settings the design uses — as a function that does it once.
+   * The harness times it against the design's own payments in alternating
+   * rounds (probe.ts); a design faster than its bound has a bug. Called
+   * after setup(). Designs whose payment path has no crypto (simulated
+   * forwarding) leave it out.
+   */
+  bound?(): PaymentBound
 }
+
+export interface PaymentBound {
+  /** In words: "2 × (noble sign + node:crypto verify) + 2 SQLite FULL commits". */
+  what: string
+  run(): void
+  /** Releases files or handles (called once after the rounds). */
+  close?(): void
+}
+
+/**
+ * Measured inputs of a design's capacity formula, each with its provenance
+ * (capacity.ts combines them with the run's L1 figures and the scenario):
+ *
+ * - `l1`: nothing beyond the run (gas per payment from the receipts);
+ * - `channels` (channel, paych): the pairs that can update at once; the
+ *   per-pair update rate comes from the interleaved probe unless given;
+ * - `hub` (htlc): the hub's forwarding rate (its signatures and persistence
+ *   per forwarded payment) and the effective number of hubs;
+ * - `rollup`: the prover's constraints per second, constraints per payment,
+ *   and the L1 gas one transfer adds in a full batch.
+ */
+export type CapacityInputs =
+  | { model: 'l1' }
+  | { model: 'channels'; concurrentPairs: FigureJson; perPairRate?: FigureJson; hottestPairShare?: FigureJson }
+  | { model: 'hub'; forwardRate: FigureJson; hubs: FigureJson }
+  | { model: 'rollup'; proverConstraintsPerSecond: FigureJson; constraintsPerPayment: FigureJson; gasPerTransfer: FigureJson }
 
 /** L1 cost a design did not incur on the mock but accounts for (extrapolated or modelled); the report marks it †. */
 export interface ExtraCost {

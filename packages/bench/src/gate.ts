@@ -1,16 +1,20 @@
 /**
- * The CI gate: compares a run's ratio metrics with a committed baseline and
- * fails when one regressed past its tolerance. Metrics are ratios measured
- * within one run (throughput ÷ this machine's sign+verify rate) or
- * deterministic for a seed (gas per payment, success rate), so a slower CI
- * machine does not trip it; absolute times are never compared.
+ * The CI gate: compares a run's gate metrics with a committed baseline and
+ * fails when one regressed past its tolerance. Metrics are either ratios
+ * measured interleaved within one run (a design's rate on one pair ÷ its own
+ * crypto/fsync bound, probe.ts), so a slower or busier machine moves both
+ * sides alike, or figures exact for a seed (gas and calldata bytes per
+ * payment, success rate); absolute times and capacities are never compared.
+ * A design whose rate exceeds its own bound (probe.ts fasterThanBound) fails
+ * the gate outright: it skipped work a payment needs.
  */
 import { readFileSync } from 'node:fs'
 import { ResultsError } from './errors.ts'
+import { fasterText, fasterThanBound } from './probe.ts'
 import type { GateMetricJson, ResultsJson } from './results.ts'
 
 export interface Baseline {
-  schema: 1
+  schema: 2
   kind: 'l2bench-baseline'
   scenario: string
   seed: number
@@ -37,7 +41,7 @@ export interface GateOutcome {
 }
 
 export function baselineFrom(r: ResultsJson): Baseline {
-  return { schema: 1, kind: 'l2bench-baseline', scenario: r.scenario, seed: r.seed, quick: r.quick, createdAt: r.startedAt, machine: r.machine, gate: r.gate }
+  return { schema: 2, kind: 'l2bench-baseline', scenario: r.scenario, seed: r.seed, quick: r.quick, createdAt: r.startedAt, machine: r.machine, gate: r.gate }
 }
 
 export function readBaseline(file: string): Baseline {
@@ -48,7 +52,7 @@ export function readBaseline(file: string): Baseline {
     throw new ResultsError('baseline', `cannot read ${file}: ${(cause as Error).message}`, { cause })
   }
   const b = raw as Partial<Baseline> & { designs?: unknown }
-  if (b.schema !== 1) throw new ResultsError('schema', `unsupported baseline schema ${JSON.stringify(b.schema)} in ${file}`)
+  if (b.schema !== 2) throw new ResultsError('schema', `unsupported baseline schema ${JSON.stringify(b.schema)} in ${file} (expected 2: regenerate it with l2bench gate --update)`)
   if (!Array.isArray(b.gate)) throw new ResultsError('gate', `no gate metrics in ${file}`)
   // A full results.json also works as a baseline.
   return { kind: 'l2bench-baseline', createdAt: '', machine: {} as Baseline['machine'], ...b } as Baseline
@@ -59,6 +63,11 @@ export function compareGate(baseline: Baseline, current: ResultsJson, toleranceS
   if (baseline.scenario !== current.scenario) problems.push(`scenario differs: baseline ${baseline.scenario}, run ${current.scenario}`)
   if (baseline.seed !== current.seed) problems.push(`seed differs: baseline ${baseline.seed}, run ${current.seed}`)
   if (baseline.quick !== current.quick) problems.push(`--quick differs: baseline ${baseline.quick}, run ${current.quick}`)
+  for (const d of current.designs)
+    if (d.boundRatio !== undefined && fasterThanBound(d.boundRatio))
+      problems.push(
+        `${d.name} ran faster than its own bound (${d.boundRatio.bound}): ${fasterText(d.boundRatio)} — a bug`,
+      )
   const now = new Map(current.gate.map((m) => [m.name, m]))
   const checks: GateCheck[] = []
   for (const b of baseline.gate) {

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import { ResultsError } from './errors.ts'
 
-export const RESULTS_SCHEMA = 1
+export const RESULTS_SCHEMA = 2
 
 export interface LatencySummary {
   p50: number
@@ -25,6 +25,94 @@ export interface CostLineJson {
   txs: number
 }
 
+/**
+ * Where a figure came from: measured in this run; computed from measured
+ * figures (with the formula shown); modelled (a model constant or a figure
+ * derived from the calibration stands in for a measurement); or a parameter
+ * of the scenario or of the workload's structure (block gas, provers, pairs).
+ */
+export type Source = 'measured' | 'computed' | 'modelled' | 'parameter'
+
+/** One input of a formula: its value, unit, provenance and how it was obtained. */
+export interface FigureJson {
+  value: number
+  unit: string
+  source: Source
+  how: string
+}
+
+/** One bound of a capacity formula (off-chain, L1, prover, …), in payments/s. */
+export interface BoundJson {
+  name: string
+  paymentsPerSecond: number
+  /** The formula with this run's numbers, e.g. "30,000,000 gas ÷ 21,000 gas ÷ 12 s". */
+  formula: string
+  source: Source
+}
+
+/**
+ * System capacity: the payments per second the design sustains as a system
+ * (its parties on their own machines, the L1 of the scenario), computed from
+ * per-operation costs measured in this run. Not the harness's speed.
+ */
+export interface CapacityJson {
+  paymentsPerSecond: number
+  /** computed (from measured figures and parameters) or modelled (some input is a model stand-in). */
+  source: Extract<Source, 'computed' | 'modelled'>
+  /** The model in symbols, e.g. "min(r_pair × M, G ÷ g ÷ T)". */
+  model: string
+  bounds: BoundJson[]
+  /** Name of the smallest bound. */
+  binding: string
+  inputs: Record<string, FigureJson>
+}
+
+/** Where a design kept its state while producing its figures. */
+export interface StoreJson {
+  kind: 'sqlite' | 'memory' | 'none'
+  /** SQLite `synchronous` pragma (FULL: every commit fsynced). */
+  synchronous?: 'FULL' | 'NORMAL'
+  /** Directory of the database files and its filesystem (e.g. "ext4 on /dev/vda"). */
+  location?: string
+  filesystem?: string
+  description: string
+}
+
+/** Per-round ratios and their spread. */
+export interface RatioStatsJson {
+  /** Sign test over the (payment, bound run) pairs: how often the payment took less time; p = chance of that many or more if it were a coin flip. */
+  faster: { pairs: number; designFaster: number; p: number }
+  median: number
+  q1: number
+  q3: number
+  min: number
+  max: number
+  /** (max − min) ÷ median. */
+  spread: number
+  ratios: number[]
+}
+
+/**
+ * A design's rate against its own crypto (and fsync) bound, measured in short
+ * alternating rounds in one process (probe.ts): each round alternates one
+ * payment on one pair and one run of exactly the signatures, verifications
+ * and commits a payment needs; ratio = median bound time ÷ median payment
+ * time, in CPU time (`cpu`, the CI gate's figure) and in wall time (`wall`,
+ * which adds fsync waits and other processes' load). A ratio above 1 means
+ * the design did less work than its bound says: a bug.
+ */
+export interface BoundRatioJson {
+  /** What one payment's bound consists of, e.g. "2 × (noble sign + node:crypto verify) + 3 SQLite FULL commits". */
+  bound: string
+  rounds: number
+  /** 1 ÷ the median wall time of one payment (one pair paying back to back), payments/s. */
+  designPerSecond: number
+  /** 1 ÷ the median wall time of one bound run. */
+  boundPerSecond: number
+  cpu: RatioStatsJson
+  wall: RatioStatsJson
+}
+
 export interface DesignResultJson {
   name: string
   /** False when the adapter is missing or failed; `error` says why. */
@@ -34,7 +122,19 @@ export interface DesignResultJson {
   succeeded: number
   successRate: number
   failureReasons: Record<string, number>
-  throughput: { paymentsPerSecond: number; measured: 'wall-clock' }
+  /**
+   * Diagnostic: how fast this harness pushed the workload through the design
+   * (succeeded payments ÷ wall time of the payment phase, every party in one
+   * process on this machine). Not a property of the design; see `capacity`.
+   */
+  harness: { paymentsPerSecond: number; measured: 'wall-clock' }
+  /** System capacity with its formula (absent when the design could not be probed; `capacityError` says why). */
+  capacity?: CapacityJson
+  capacityError?: string
+  /** The design's rate ÷ its crypto/fsync bound, interleaved (absent for designs with no bound, e.g. simulated forwarding). */
+  boundRatio?: BoundRatioJson
+  /** Which store and sync mode produced these figures. */
+  store: StoreJson
   wallMs: { setup: number; payments: number; settle: number }
   latencyMs: { soft: LatencySummary; final: LatencySummary; notFinal: number }
   l1: {
@@ -70,7 +170,8 @@ export interface SweepPointJson {
   error?: string
   payments: number
   succeeded: number
-  paymentsPerSecond: number
+  /** Harness speed (diagnostic, wall clock). */
+  harnessPaymentsPerSecond: number
   gas: number
   gasPerPayment: number
   bytesPerPayment: number
@@ -100,7 +201,7 @@ export interface GateMetricJson {
 }
 
 export interface ResultsJson {
-  schema: 1
+  schema: 2
   tool: { name: '@l2bench/bench'; version: string }
   scenario: string
   description: string
@@ -124,6 +225,9 @@ export interface ResultsJson {
     faults: unknown
     l1: { blockTime: number; blockGasLimit: number; gasPriceWei: string }
   }
+  /** Parameters of the capacity and cost model (scenario `model:`). */
+  model: { provers: number; ethPriceUsd: number }
+  /** Primitive rates on this machine, measured once before the designs (context only: the gate uses `designs[].boundRatio`). */
   calibration: { signVerifyPerSecond: number; nodeSignVerifyPerSecond: number; nobleSignVerifyPerSecond: number; sha256PerSecond: number; measured: 'wall-clock' }
   designs: DesignResultJson[]
   sweeps: SweepPointJson[]
@@ -138,12 +242,14 @@ const readSchema = z.looseObject({
   scenario: z.string(),
   seed: z.number(),
   machine: z.looseObject({}),
+  model: z.looseObject({ provers: z.number(), ethPriceUsd: z.number() }),
   designs: z.array(
     z.looseObject({
       name: z.string(),
       payments: z.number(),
       succeeded: z.number(),
-      throughput: z.looseObject({ paymentsPerSecond: z.number() }),
+      harness: z.looseObject({ paymentsPerSecond: z.number() }),
+      store: z.looseObject({ kind: z.string(), description: z.string() }),
       latencyMs: z.looseObject({
         soft: z.looseObject({ p50: z.number(), p95: z.number(), p99: z.number() }),
         final: z.looseObject({ p50: z.number(), p95: z.number(), p99: z.number() }),

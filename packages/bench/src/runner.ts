@@ -21,7 +21,7 @@ import {
   secretKeyFromSeed,
 } from '@l2bench/core'
 import { Wallet, type Receipt, type TxHash } from '@l2bench/l1-mock'
-import type { Design, Extrapolation, FaultOutcome, PaymentResult, Resolution, User, World } from './design.ts'
+import type { CapacityInputs, Design, Extrapolation, FaultOutcome, PaymentResult, Resolution, User, World } from './design.ts'
 import { MeteredL1, summarizeCosts } from './meter.ts'
 import type { DesignResultJson, LatencySummary } from './results.ts'
 import { type Progress, type ProgressTask, prefixed, toProgress } from './progress.ts'
@@ -60,9 +60,15 @@ export interface RunDesignOptions {
   progress?: Progress | ((line: string) => void)
   /** Keep raw latency samples in the result (default true). */
   samples?: boolean
+  /** Receives the design's capacity inputs (after flush, before settle), for run.ts's capacity figure. */
+  capacityInputs?: (inputs: CapacityInputs | undefined, error?: string) => void
 }
 
-class HarnessWorld implements World {
+/** The store line of a design that keeps nothing on disk. */
+export const NO_STORE = { kind: 'none', description: 'none: state in memory' } as const
+
+/** The World a design sees; exported for the interleaved probe (probe.ts). */
+export class HarnessWorld implements World {
   readonly l1: MeteredL1
   readonly users: User[]
   readonly rng: Rng
@@ -213,8 +219,16 @@ export async function runDesign(design: Design, workload: Workload, options: Run
   }
   await design.flush()
   const paymentsMs = monotonicMs() - t
+  if (options.capacityInputs !== undefined) {
+    try {
+      options.capacityInputs(design.capacityInputs?.())
+    } catch (err) {
+      options.capacityInputs(undefined, `capacity inputs failed: ${(err as Error).message}`)
+    }
+  }
+  const store = design.store?.() ?? { ...NO_STORE }
   bar.end(`${Math.round((total * 1000) / Math.max(paymentsMs, 1e-6))}/s wall`)
-  // Throughput counts work the design extrapolated (e.g. proving it did not run) as if it had run.
+  // Harness speed counts work the design extrapolated (e.g. proving it did not run) as if it had run.
   const throughputMs = paymentsMs + (design.extraPaymentWallMs?.() ?? 0)
   const endMs = Math.max(world.nowMs(), lastMs)
   lockedWeiMs += locked * BigInt(Math.max(0, Math.round(endMs - lastMs)))
@@ -269,7 +283,8 @@ export async function runDesign(design: Design, workload: Workload, options: Run
     succeeded,
     successRate: total === 0 ? 0 : round(succeeded / total, 4),
     failureReasons,
-    throughput: { paymentsPerSecond: throughputMs > 0 ? Number(((succeeded * 1000) / throughputMs).toPrecision(4)) : 0, measured: 'wall-clock' },
+    harness: { paymentsPerSecond: throughputMs > 0 ? Number(((succeeded * 1000) / throughputMs).toPrecision(4)) : 0, measured: 'wall-clock' },
+    store,
     wallMs: { setup: round(setupMs, 1), payments: round(paymentsMs, 1), settle: round(settleMs, 1) },
     latencyMs: { soft: latency(soft), final: latency(final), notFinal },
     l1: {
@@ -340,7 +355,8 @@ export function notRun(name: string, error: string, payments: number): DesignRes
     succeeded: 0,
     successRate: 0,
     failureReasons: {},
-    throughput: { paymentsPerSecond: 0, measured: 'wall-clock' },
+    harness: { paymentsPerSecond: 0, measured: 'wall-clock' },
+    store: { ...NO_STORE },
     wallMs: { setup: 0, payments: 0, settle: 0 },
     latencyMs: { soft: zero, final: zero, notFinal: 0 },
     l1: {

@@ -121,9 +121,23 @@ export const scenarioSchema = z
       .strictObject({
         blockTime: int(1, 3600).default(12).describe('L1 block interval, simulated seconds.'),
         blockGasLimit: int(21_000, 1_000_000_000).default(30_000_000).describe('Gas per L1 block.'),
-        gasPrice: positiveAmount.default(10n ** 9n).describe('Gas price every L1 transaction pays.'),
+        gasPrice: positiveAmount.default(10n ** 9n).describe('Gas price every L1 transaction pays; also the price the cost-per-payment column converts gas to ETH and USD with.'),
       })
       .default({ blockTime: 12, blockGasLimit: 30_000_000, gasPrice: 10n ** 9n }),
+    model: z
+      .strictObject({
+        provers: int(1, 1_000_000)
+          .default(1)
+          .describe('Rollup provers working in parallel, each as fast as the prover measured in the run (capacity: prover bound = measured constraints/s × provers ÷ constraints per payment).'),
+        ethPriceUsd: z
+          .number()
+          .gt(0, 'expected a number > 0')
+          .max(1e9)
+          .default(3000)
+          .describe('ETH price in USD for the cost-per-payment column (an assumption, not a quote; gas price is l1.gasPrice).'),
+      })
+      .default({ provers: 1, ethPriceUsd: 3000 })
+      .describe('Parameters of the capacity and cost model: not measured, stated with every figure they enter.'),
     designs: z.array(z.enum(DESIGN_NAMES)).min(1).default([...DESIGN_NAMES]).describe('Designs to run (the CLI\'s --designs narrows this).'),
     /**
      * Per-design cap on payments: a design slower than the time budget runs the

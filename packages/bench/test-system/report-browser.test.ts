@@ -107,7 +107,7 @@ test('report.html in Chromium: the verdict leads, every chart rendered with a ti
 
   const charts = await page.evaluate(inspectCharts)
   const titles = charts.map((c) => c.title)
-  for (const want of [/payments per pair/, /Latency CDF/, /Throughput/, /L1 gas per payment, by operation/, /vs payments \(measured\)/])
+  for (const want of [/payments per pair/, /Latency CDF/, /System capacity/, /L1 gas per payment, by operation/, /vs payments \(measured\)/])
     assert.ok(titles.some((t) => want.test(t)), `a chart titled ${want}: ${titles.join(' | ')}`)
   checkCharts(charts, 'report.html')
   assert.equal(await page.locator('p.empty').count(), 0, 'no chart left empty')
@@ -117,7 +117,7 @@ test('report.html in Chromium: the verdict leads, every chart rendered with a ti
   // The same charts as the standalone files of docs/results/, opened one by one.
   const docs = join(tmp, 'docs')
   writeResultsDocs(docs, [results], [dir])
-  for (const file of ['crossover.svg', 'latency.svg', 'throughput.svg', 'l1-gas-breakdown.svg']) {
+  for (const file of ['crossover.svg', 'latency.svg', 'capacity.svg', 'l1-gas-breakdown.svg']) {
     await page.goto(`file://${join(docs, 'results', file)}`)
     checkCharts(await page.evaluate(inspectCharts), file)
   }

@@ -1,7 +1,11 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
-import { ChannelDesign, KeyRing, generateWorkload, parseScenario, runDesign } from '../src/index.ts'
+import { existsSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { CHANNEL_COMMITS_PER_PAYMENT, turns } from '../src/designs/channel.ts'
+import { ChannelDesign, HarnessWorld, KeyRing, designOptions, generateWorkload, parseScenario, runDesign } from '../src/index.ts'
+import { toProgress } from '../src/progress.ts'
 
 const keys = new KeyRing()
 
@@ -57,4 +61,34 @@ test('same seed, same channel gas', async () => {
   const a = await runDesign(new ChannelDesign(), generateWorkload(s), { keys })
   const b = await runDesign(new ChannelDesign(), generateWorkload(s), { keys })
   assert.deepEqual(a.l1, b.l1)
+})
+
+test('durable by default: SQLite synchronous=FULL on the machine’s disk, stated in the result; one payment = the bound’s 3 commits', async () => {
+  const s = parseScenario({ name: 'durable', users: 3, payments: 15, pairs: { count: 2 } })
+  assert.equal(designOptions(s, 'channel').synchronous, 'FULL')
+  const w = generateWorkload(s)
+  const world = new HarnessWorld(s, w, 'channel', keys, toProgress(undefined))
+  const d = new ChannelDesign()
+  await d.setup(world)
+  const stores = (d as unknown as { stores: { saves?: number }[] }).stores
+  const saves = () => stores.reduce((a, st) => a + (st.saves ?? 0), 0)
+  const before = saves()
+  for (const p of w.payments) assert.equal((await d.pay(p)).ok, true)
+  await turns()
+  assert.equal(saves() - before, CHANNEL_COMMITS_PER_PAYMENT * w.payments.length, 'commits per payment, as the bound declares')
+  const store = d.store()
+  assert.equal(store.kind, 'sqlite')
+  assert.equal(store.synchronous, 'FULL')
+  assert.match(store.description, /every commit fsynced/)
+  assert.ok(store.location?.startsWith(tmpdir()))
+  if (existsSync('/proc/mounts')) assert.doesNotMatch(store.filesystem ?? '', /tmpfs|ramfs/, 'on a disk, where fsync means something')
+  const inputs = d.capacityInputs()
+  assert.equal(inputs.model, 'channels')
+  assert.equal(inputs.model === 'channels' ? inputs.concurrentPairs.value : -1, 1, 'two pairs among three users share a party: one updates at a time')
+  await d.settle()
+  // The scenario may ask for NORMAL, and the result says so.
+  const normal = parseScenario({ name: 'n', users: 2, payments: 3, designOptions: { channel: { synchronous: 'NORMAL' } } })
+  const r = await runDesign(new ChannelDesign(), generateWorkload(normal), { keys })
+  assert.equal(r.store.synchronous, 'NORMAL')
+  assert.match(r.store.description, /not fsynced/)
 })

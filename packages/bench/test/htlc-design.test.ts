@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
+import type { CapacityInputs } from '../src/design.ts'
 import { HtlcDesign, KeyRing, generateWorkload, parseScenario, runDesign } from '../src/index.ts'
 
 const keys = new KeyRing()
@@ -71,4 +72,16 @@ test('a payee withholding the preimage: the payment fails with timeout, the hop 
   for (const f of faults) assert.match(f.outcome, /failed \(timeout\).*timed out on chain/)
   assert.ok((r.failureReasons.TIMEOUT ?? 0) >= 2, JSON.stringify(r.failureReasons))
   assert.ok(r.extrapolations.some((e) => /on-chain HTLC resolutions/.test(e.what)), 'the on-chain timeout is costed (modelled gas, marked)')
+})
+
+test('HTLC capacity inputs: one hub carries every payment (H = 1); its forwarding rate is modelled from this run’s primitives and says so', async () => {
+  const s = parseScenario({ name: 'hcap', seed: 2, users: 5, payments: 20 })
+  let inputs: CapacityInputs | undefined
+  const r = await runDesign(new HtlcDesign(), generateWorkload(s), { keys, capacityInputs: (i) => (inputs = i) })
+  assert.ok(inputs !== undefined && inputs.model === 'hub')
+  assert.equal(inputs.hubs.value, 1)
+  assert.match(inputs.hubs.how, /forwarded by the busiest node \(the hub\)/)
+  assert.equal(inputs.forwardRate.source, 'modelled')
+  assert.ok(inputs.forwardRate.value > 0 && Number.isFinite(inputs.forwardRate.value))
+  assert.equal(r.store.kind, 'none')
 })

@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import fc from 'fast-check'
-import { KeyRing, PaychDesign, designOptions, generateWorkload, parseScenario, runDesign } from '../src/index.ts'
+import { SqliteStore } from '@l2bench/paych-manager'
+import { PAYCH_COMMITS_PER_PAYMENT } from '../src/designs/paych.ts'
+import { HarnessWorld, KeyRing, PaychDesign, designOptions, generateWorkload, parseScenario, runDesign } from '../src/index.ts'
+import { toProgress } from '../src/progress.ts'
 
 const keys = new KeyRing()
 
@@ -48,4 +51,31 @@ test('bad design options name their key path', async () => {
     () => designOptions({ designOptions: { paych: { settleDelay: 0 } } }, 'paych'),
     (e: Error & { field?: string }) => e.field === 'designOptions.paych.settleDelay',
   )
+})
+
+test('durable by default: SQLite synchronous=FULL, stated in the result; one voucher = the bound’s 2 commits (payer and payee)', async () => {
+  const s = parseScenario({ name: 'vdur', users: 4, payments: 12, pairs: { count: 2 }, designOptions: { paych: { settleDelay: 3 } } })
+  assert.equal(designOptions(s, 'paych').synchronous, 'FULL')
+  const w = generateWorkload(s)
+  const world = new HarnessWorld(s, w, 'paych', keys, toProgress(undefined))
+  const d = new PaychDesign()
+  await d.setup(world)
+  const proto = SqliteStore.prototype as { transaction: <T>(fn: () => T) => T }
+  const original = proto.transaction
+  let commits = 0
+  proto.transaction = function <T>(this: unknown, fn: () => T): T {
+    commits++
+    return original.call(this, fn) as T
+  }
+  try {
+    for (const p of w.payments) assert.equal((await d.pay(p)).ok, true)
+  } finally {
+    proto.transaction = original
+  }
+  assert.equal(commits, PAYCH_COMMITS_PER_PAYMENT * w.payments.length)
+  const store = d.store()
+  assert.deepEqual([store.kind, store.synchronous], ['sqlite', 'FULL'])
+  const inputs = d.capacityInputs()
+  assert.equal(inputs.model, 'channels')
+  await d.settle()
 })

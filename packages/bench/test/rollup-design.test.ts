@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { RollupDesign } from '../src/designs/rollup.ts'
+import type { CapacityInputs } from '../src/design.ts'
 import { KeyRing, generateWorkload, parseScenario, runDesign } from '../src/index.ts'
+import { fasterThanBound, probeDesign } from '../src/probe.ts'
 
 // The smallest batch circuit (one op slot, one deposit slot, depth 4, packed
 // binding): the zk-rollup package builds and caches it for its own tests.
@@ -46,4 +48,30 @@ test('rollup beyond the proven batches: extrapolated, marked, and still conservi
   assert.ok((r.l1.byOperation['zk-rollup.submitBatch †']?.txs ?? 0) >= 3)
   assert.equal(r.conservation.ok, true, JSON.stringify(r.conservation))
   assert.equal(r.latencyMs.final.count, 12)
+})
+
+test('rollup capacity inputs: prover constraints/s from the proven batch, L1 gas per transfer in a full batch; its probe stays under its EdDSA bound', async () => {
+  const s = parseScenario({
+    name: 'rollup-cap',
+    seed: 13,
+    users: 3,
+    payments: 6,
+    designOptions: { rollup: { ...circuit, provedBatches: 1, batchSize: 8 } },
+  })
+  let inputs: CapacityInputs | undefined
+  await runDesign(new RollupDesign(), generateWorkload(s), { keys, capacityInputs: (i) => (inputs = i) })
+  assert.ok(inputs !== undefined && inputs.model === 'rollup')
+  assert.equal(inputs.proverConstraintsPerSecond.source, 'measured')
+  assert.ok(inputs.proverConstraintsPerSecond.value > 0)
+  // One op slot + one deposit slot: constraints per payment = the circuit's constraints ÷ 2.
+  assert.match(inputs.constraintsPerPayment.how, /÷ 2 slots/)
+  // Fixed gas of a proven submitBatch (≥ the 181,150 of a Groth16 verification) ÷ 8 + a few hundred gas of calldata.
+  assert.ok(inputs.gasPerTransfer.value > 181_150 / 8 && inputs.gasPerTransfer.value < 100_000, String(inputs.gasPerTransfer.value))
+  // A rollup payment is its bound (EdDSA sign and verify) plus a little batching: its ratio sits near 1,
+  // and it beats the bound run beside it in about half the pairs, not in significantly more.
+  const p = await probeDesign(new RollupDesign(), s, { keys, rounds: 5, roundMs: 10 })
+  assert.ok(p !== undefined)
+  assert.match(p.bound, /EdDSA-Poseidon/)
+  assert.equal(fasterThanBound(p), false, JSON.stringify(p))
+  assert.ok(p.cpu.median > 0.5 && p.cpu.median < 2, JSON.stringify(p.cpu))
 })

@@ -39,7 +39,7 @@ test('crossover: a design with a fixed cost and no per-payment gas beats 21,000 
       ran: true,
       payments: n,
       succeeded: n,
-      paymentsPerSecond: 1,
+      harnessPaymentsPerSecond: 1,
       gas: a + b * n,
       gasPerPayment: (a + b * n) / n,
       bytesPerPayment: 0,

@@ -8,7 +8,16 @@
  * payee holds a state signed by both as soon as it answers, so it can enforce
  * the payment on L1 at once: soft latency = final latency = the round trip's
  * wall-clock time (signing, verifying, persisting). State is persisted in
- * SQLite (WAL, synchronous=NORMAL by default) like a real node's.
+ * SQLite (WAL, synchronous=FULL by default: every commit fsynced, the
+ * package's durable default, on which "enforceable at once" rests) in a
+ * directory under the OS temp dir, like a real node's.
+ *
+ * Capacity inputs: the pairs that can update at once (a maximum matching of
+ * the channel graph: each party on its own machine, one update at a time);
+ * the per-pair rate comes from the interleaved probe, whose bound is one
+ * update's crypto and commits: 2 × (sign + verify) + 3 SQLite commits (the
+ * payer persists its proposal and the countersigned state, the payee the
+ * state it countersigned).
  *
  * Fault `stale-state`: after the payment, the payer turns Mallory — stops
  * defending itself and registers the state from before the payment on L1.
@@ -29,7 +38,10 @@ import {
   SqliteStore,
   memoryLinkPair,
 } from '@l2bench/payment-channel'
-import type { Design, PaymentResult, World } from '../design.ts'
+import { composeBound, filesystemOf, signVerify, sqliteCommit } from '../bounds.ts'
+import type { CapacityInputs, Design, PaymentBound, PaymentResult, World } from '../design.ts'
+import { maximumMatching } from '../matching.ts'
+import type { StoreJson } from '../results.ts'
 import { type ChannelOptions, designOptions } from './options.ts'
 import { type Payment, depositFor } from '../workload.ts'
 
@@ -45,6 +57,9 @@ interface PairChannel {
   deposits: [Amount, Amount]
   generation: number
 }
+
+/** SQLite commits per payment (both nodes), checked against the stores' counters in test/channel-design.test.ts. */
+export const CHANNEL_COMMITS_PER_PAYMENT = 3
 
 export class ChannelDesign implements Design {
   readonly name = 'channel' as const
@@ -208,5 +223,52 @@ export class ChannelDesign implements Design {
 
   lockedCapital(): bigint {
     return this.locked
+  }
+
+  store(): StoreJson {
+    return channelStoreJson(this.options, this.dir, 'each party its own database file')
+  }
+
+  capacityInputs(): CapacityInputs {
+    const w = this.world.workload
+    const used = new Set(w.payments.map((p) => p.pair))
+    const m = maximumMatching([...used].map((k) => w.pairs[k]!))
+    const perPair = new Map<number, number>()
+    for (const p of w.payments) perPair.set(p.pair, (perPair.get(p.pair) ?? 0) + 1)
+    const hottest = Math.max(0, ...perPair.values())
+    return {
+      model: 'channels',
+      concurrentPairs: {
+        value: m.size,
+        unit: 'pairs',
+        source: 'parameter',
+        how: `${m.exact ? 'maximum' : 'greedy (≥ half the maximum)'} matching of the ${m.edges} channels over ${m.vertices} parties: no party in two updates at once`,
+      },
+      hottestPairShare: { value: hottest / Math.max(1, w.payments.length), unit: 'share of payments', source: 'parameter', how: 'payments of the busiest pair ÷ payments (the workload)' },
+    }
+  }
+
+  bound(): PaymentBound {
+    const sv = { run: signVerify('channel'), times: 2 }
+    if (this.options.store !== 'sqlite') return composeBound('2 × (noble sign + node:crypto verify), memory store', [sv])
+    const store = new SqliteStore(join(this.dir!, 'bound.db'), { synchronous: this.options.synchronous })
+    return composeBound(
+      `2 × (noble sign + node:crypto verify) + ${CHANNEL_COMMITS_PER_PAYMENT} SQLite ${this.options.synchronous} commits`,
+      [sv, { run: sqliteCommit(store.db), times: CHANNEL_COMMITS_PER_PAYMENT }],
+      () => store.close(),
+    )
+  }
+}
+
+/** The store line of a design that keeps SQLite (or memory) stores in `dir`. */
+export function channelStoreJson(o: { store: 'sqlite' | 'memory'; synchronous: 'FULL' | 'NORMAL' }, dir: string | undefined, what: string): StoreJson {
+  if (o.store === 'memory') return { kind: 'memory', description: 'in memory (designOptions store: memory): nothing survives a crash' }
+  const fs = dir === undefined ? undefined : filesystemOf(dir)
+  return {
+    kind: 'sqlite',
+    synchronous: o.synchronous,
+    ...(dir === undefined ? {} : { location: dir }),
+    ...(fs === undefined ? {} : { filesystem: fs }),
+    description: `SQLite WAL, synchronous=${o.synchronous} (${o.synchronous === 'FULL' ? 'every commit fsynced' : 'commits not fsynced, only checkpoints: an OS crash or power loss can lose the last updates'}), ${what}${fs === undefined ? '' : `, ${fs}`}`,
   }
 }

@@ -30,12 +30,28 @@ import { type Address, type Amount, type Signer, monotonicMs } from '@l2bench/co
 import { type ChannelGraph, ChannelGraphBuilder, NetworkSimulator } from '@l2bench/htlc-router'
 import { Adjudicator, AdjudicatorClient, type ChannelState, stateDigest } from '@l2bench/payment-channel'
 import type { Wallet } from '@l2bench/l1-mock'
-import type { Design, ExtraCost, PaymentResult, User, World } from '../design.ts'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { SqliteStore } from '@l2bench/payment-channel'
+import { secondsPerCall, signVerify, sqliteCommit } from '../bounds.ts'
+import type { CapacityInputs, Design, ExtraCost, PaymentResult, User, World } from '../design.ts'
+import type { StoreJson } from '../results.ts'
 import type { Payment } from '../workload.ts'
 import { type HtlcOptions, designOptions } from './options.ts'
 
 /** Wei per simulator msat. */
 const UNIT = 10n ** 9n
+
+/**
+ * The hub's work per forwarded payment in the capacity model, until the
+ * adapter forwards real signed HTLCs (issue 14): four channel updates (add
+ * and settle on the incoming and on the outgoing channel), each one sign and
+ * one verify at the hub; it proposes two of them (two commits each: the
+ * proposal, then the countersigned state) and countersigns two (one commit
+ * each), as the channel design does per update.
+ */
+export const HUB_MODEL = { signVerifies: 4, commits: 6 } as const
 
 
 interface Party {
@@ -52,6 +68,7 @@ interface OnChain {
 }
 
 const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b
+const fmtCount = (n: number) => n.toLocaleString('en-US')
 
 export class HtlcDesign implements Design {
   readonly name = 'htlc' as const
@@ -313,6 +330,63 @@ export class HtlcDesign implements Design {
 
   lockedCapital(): bigint {
     return this.locked
+  }
+
+  store(): StoreJson {
+    return { kind: 'none', description: 'none: the router simulator keeps channel balances in memory (no signatures, no persistence on the payment path)' }
+  }
+
+  /**
+   * Hubs: payments that succeeded ÷ forwards at the busiest forwarding node
+   * (1 in the hub topology, where every payment crosses the hub). Forwarding
+   * rate: modelled from this machine's measured primitives (HUB_MODEL), since
+   * the simulator forwards without signatures or persistence.
+   */
+  capacityInputs(): CapacityInputs {
+    const forwards = new Map<number, number>()
+    let succeeded = 0
+    for (const r of this.sim.results) {
+      if (!r.success) continue
+      succeeded++
+      for (const a of r.attempts) {
+        if (a.outcome !== 'settled') continue
+        for (let i = 0; i < a.route.hops.length - 1; i++) {
+          const node = this.graph.edgeTo[a.route.hops[i]!.edge]!
+          forwards.set(node, (forwards.get(node) ?? 0) + 1)
+        }
+      }
+    }
+    const busiest = Math.max(0, ...forwards.values())
+    const dir = mkdtempSync(join(tmpdir(), 'l2bench-hub-model-'))
+    const store = new SqliteStore(join(dir, 'hub.db'), { synchronous: 'FULL' })
+    let sv: number
+    let commit: number
+    try {
+      sv = secondsPerCall(signVerify('hub'))
+      commit = secondsPerCall(sqliteCommit(store.db))
+    } finally {
+      store.close()
+      rmSync(dir, { recursive: true, force: true })
+    }
+    const perPayment = HUB_MODEL.signVerifies * sv + HUB_MODEL.commits * commit
+    return {
+      model: 'hub',
+      forwardRate: {
+        value: Number((1 / perPayment).toPrecision(4)),
+        unit: 'payments/s',
+        source: 'modelled',
+        how: `1 ÷ (${HUB_MODEL.signVerifies} × ${(sv * 1000).toFixed(2)} ms noble sign + node:crypto verify + ${HUB_MODEL.commits} × ${(commit * 1000).toFixed(2)} ms SQLite FULL commit), primitives timed in this run: the simulator forwards without signatures, so the hub's work is modelled as four channel updates per payment`,
+      },
+      hubs: {
+        value: busiest > 0 ? succeeded / busiest : 1,
+        unit: 'hubs',
+        source: 'parameter',
+        how:
+          busiest > 0
+            ? `${fmtCount(succeeded)} payments that succeeded ÷ ${fmtCount(busiest)} forwarded by the busiest node${this.world.scenario.topology.kind === 'hub' ? ' (the hub)' : ''}`
+            : 'no payment was forwarded (all direct): one hub assumed',
+      },
+    }
   }
 
   /** Final balances of channels that never went on L1 (big graphs): held for their users off L1. */

@@ -11,7 +11,9 @@
  */
 import { monotonicMs } from '@l2bench/core'
 import { GAS_SCHEDULE, type TxHash } from '@l2bench/l1-mock'
-import type { Design, PaymentResult, World } from '../design.ts'
+import { composeBound, signVerify } from '../bounds.ts'
+import type { CapacityInputs, Design, PaymentBound, PaymentResult, World } from '../design.ts'
+import type { StoreJson } from '../results.ts'
 import type { Payment } from '../workload.ts'
 
 interface Pending {
@@ -110,5 +112,18 @@ export class L1Design implements Design {
 
   lockedCapital(): bigint {
     return 0n
+  }
+
+  store(): StoreJson {
+    return { kind: 'none', description: 'none: the mock L1 keeps its state in memory' }
+  }
+
+  capacityInputs(): CapacityInputs {
+    return { model: 'l1' }
+  }
+
+  /** The wallet signs the transfer (noble), the mock checks the signature on admission (node:crypto). */
+  bound(): PaymentBound {
+    return composeBound('noble sign + node:crypto verify (wallet signs, the L1 checks on admission)', [{ run: signVerify('l1'), times: 1 }])
   }
 }

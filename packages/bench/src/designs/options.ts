@@ -14,7 +14,10 @@ export const l1Options = z.strictObject({}).describe('The L1 baseline has no opt
 
 export const channelOptions = z.strictObject({
   store: z.enum(['sqlite', 'memory']).default('sqlite').describe('Where each party keeps its channel states: SQLite with fsync (real durability cost) or memory.'),
-  synchronous: z.enum(['FULL', 'NORMAL']).default('NORMAL').describe('SQLite synchronous pragma for the sqlite store.'),
+  synchronous: z
+    .enum(['FULL', 'NORMAL'])
+    .default('FULL')
+    .describe("SQLite synchronous pragma for the sqlite store: FULL (the package's default) fsyncs every commit; NORMAL does not (faster, loses the last updates on an OS crash)."),
   disputeWindow: z.number().int().min(1).max(1_000_000).default(100).describe('Dispute window in L1 blocks.'),
 })
 
@@ -22,8 +25,8 @@ export const paychOptions = z.strictObject({
   store: z.enum(['sqlite', 'memory']).default('sqlite').describe('Where each manager keeps its vouchers: SQLite or memory.'),
   synchronous: z
     .enum(['FULL', 'NORMAL'])
-    .default('NORMAL')
-    .describe("SQLite synchronous pragma for the sqlite store (the store's own default is FULL; NORMAL as the channel design)."),
+    .default('FULL')
+    .describe("SQLite synchronous pragma for the sqlite store: FULL (the package's default) fsyncs every commit; NORMAL does not."),
   settleDelay: z.number().int().min(1).max(1_000_000).default(100).describe("Settle delay in L1 blocks (Filecoin's default is 12 h)."),
 })
 

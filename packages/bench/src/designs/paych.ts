@@ -13,17 +13,29 @@
  *
  * Settlement: the payer settles each channel; the payee's settler redeems its
  * best voucher per lane during the settle delay; after it the payee collects.
+ *
+ * Stores: SQLite, synchronous=FULL by default (the package's default: a
+ * voucher is on disk before it is sent or acknowledged). Capacity inputs: the
+ * pairs that can pay at once (maximum matching over the users joined by a
+ * voucher channel); the probe's bound is one voucher's crypto and commits:
+ * noble sign + node:crypto verify + 2 SQLite commits (the payer's voucher,
+ * the payee's).
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { type Address, monotonicMs } from '@l2bench/core'
 import { MemoryStore, PaychContract, PaychManager, type PaychStore, SqliteStore, decodeVoucher, encodeVoucher } from '@l2bench/paych-manager'
-import type { Design, PaymentResult, World } from '../design.ts'
+import { composeBound, signVerify, sqliteCommit } from '../bounds.ts'
+import type { CapacityInputs, Design, PaymentBound, PaymentResult, World } from '../design.ts'
+import { maximumMatching } from '../matching.ts'
+import type { StoreJson } from '../results.ts'
 import type { Payment } from '../workload.ts'
-import { turns } from './channel.ts'
+import { channelStoreJson, turns } from './channel.ts'
 import { type PaychOptions, designOptions } from './options.ts'
 
+/** SQLite commits per payment (payer and payee), checked in test/paych-design.test.ts. */
+export const PAYCH_COMMITS_PER_PAYMENT = 2
 
 interface VoucherChannel {
   channel: Address
@@ -128,5 +140,38 @@ export class PaychDesign implements Design {
 
   lockedCapital(): bigint {
     return this.locked
+  }
+
+  store(): StoreJson {
+    return channelStoreJson(this.options, this.dir, 'one database file per manager')
+  }
+
+  capacityInputs(): CapacityInputs {
+    const edges = [...this.channels.values()].map((c) => [c.from, c.to] as const)
+    const m = maximumMatching(edges)
+    const perPair = new Map<number, number>()
+    for (const p of this.world.workload.payments) perPair.set(p.pair, (perPair.get(p.pair) ?? 0) + 1)
+    const hottest = Math.max(0, ...perPair.values())
+    return {
+      model: 'channels',
+      concurrentPairs: {
+        value: m.size,
+        unit: 'pairs',
+        source: 'parameter',
+        how: `${m.exact ? 'maximum' : 'greedy (≥ half the maximum)'} matching of the ${m.edges} user pairs joined by voucher channels (${this.channels.size} one-way channels): no party in two payments at once`,
+      },
+      hottestPairShare: { value: hottest / Math.max(1, this.world.workload.payments.length), unit: 'share of payments', source: 'parameter', how: 'payments of the busiest pair ÷ payments (the workload)' },
+    }
+  }
+
+  bound(): PaymentBound {
+    const sv = { run: signVerify('paych'), times: 1 }
+    if (this.dir === undefined) return composeBound('noble sign + node:crypto verify, memory store', [sv])
+    const store = new SqliteStore(join(this.dir, 'bound.db'), { synchronous: this.options.synchronous })
+    return composeBound(
+      `noble sign + node:crypto verify + ${PAYCH_COMMITS_PER_PAYMENT} SQLite ${this.options.synchronous} commits`,
+      [sv, { run: sqliteCommit(store.db), times: PAYCH_COMMITS_PER_PAYMENT }],
+      () => store.close(),
+    )
   }
 }

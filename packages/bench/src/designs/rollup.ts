@@ -37,9 +37,12 @@ import {
   depositCall,
   floorFloat40,
   registerPayee,
+  opMessage,
   signOp,
+  verifyOpSignature,
 } from '@l2bench/zk-rollup'
-import type { Design, ExtraCost, PaymentResult, World } from '../design.ts'
+import type { CapacityInputs, Design, ExtraCost, PaymentBound, PaymentResult, World } from '../design.ts'
+import type { StoreJson } from '../results.ts'
 import { type ProgressTask, stageEvents } from '../progress.ts'
 import type { Payment } from '../workload.ts'
 import { type RollupOptions, designOptions } from './options.ts'
@@ -83,6 +86,9 @@ export class RollupDesign implements Design {
   private locked = 0n
   private extraProveMs = 0
   private circuitKey = ''
+  private constraints = 0
+  /** Calldata gas and transfers of the batch bodies built in the payment phase (the marginal L1 gas of a transfer). */
+  private body = { gas: 0, transfers: 0 }
   private itemsPerProof = 1
   /** The modelled batch being filled by extrapolated physical batches. */
   private logical = { items: 0, physical: 0, bodyGas: 0, bodyBytes: 0, overheadGas: 0, overheadBytes: 0, firstMs: -1, ops: [] as PendingOp[] }
@@ -104,6 +110,7 @@ export class RollupDesign implements Design {
     const shape = `${params.n}:${params.d}:${params.mode}`
     DEPTH_BUILT.set(shape, Math.max(DEPTH_BUILT.get(shape) ?? 0, params.depth))
     this.itemsPerProof = params.n + params.d
+    this.constraints = built.compiled.constraints
     const prior = MEASURED.get(this.circuitKey)
     if (prior !== undefined && !this.o.proveAll) {
       this.proveMs.push(...prior.proveMs)
@@ -200,6 +207,7 @@ export class RollupDesign implements Design {
         this.proving.update(this.proven)
         if (this.proven >= this.planned) this.endProving()
       } else this.world.progress(`proved batch ${this.proven} in ${(proveMs / 1000).toFixed(1)} s and verified it on L1`)
+      this.countBody(r.call.body, r.deposits, r.transfers)
       this.proveMs.push(proveMs)
       this.provenGasFixed.push(r.gasUsed - calldataGasOfReceipt(r))
       MEASURED.set(this.circuitKey, { proveMs: [...this.proveMs], fixedGas: [...this.provenGasFixed] })
@@ -226,6 +234,7 @@ export class RollupDesign implements Design {
     L.items += closed.deposits.length + closed.ops.length
     L.physical++
     L.bodyGas += calldataGas(body)
+    this.countBody(body, closed.deposits.length, closed.ops.length)
     L.bodyBytes += body.length
     L.overheadGas = calldataGas(call) - calldataGas(body)
     L.overheadBytes = call.length - body.length
@@ -332,6 +341,69 @@ export class RollupDesign implements Design {
 
   lockedCapital(): bigint {
     return this.locked
+  }
+
+  /** A batch body of transfers only, built while the payments ran: its calldata gas per transfer. */
+  private countBody(body: Uint8Array, deposits: number, transfers: number): void {
+    if (this.world.l1.phase !== 'payments' || deposits > 0 || transfers === 0) return
+    this.body.gas += calldataGas(body)
+    this.body.transfers += transfers
+  }
+
+  store(): StoreJson {
+    return { kind: 'none', description: 'none: the sequencer keeps the account tree in memory; the mock L1 keeps its state in memory' }
+  }
+
+  /**
+   * Prover: the circuit's constraints ÷ the measured witness + proving time
+   * of a proven batch. L1 gas per transfer in a full batch of `batchSize`:
+   * the measured fixed gas of a proven submitBatch ÷ batchSize + the measured
+   * calldata gas one transfer adds to a batch body.
+   */
+  capacityInputs(): CapacityInputs {
+    const proveS = mean(this.proveMs) / 1000
+    const fixed = mean(this.provenGasFixed)
+    const marginal = this.body.transfers > 0 ? this.body.gas / this.body.transfers : Number.NaN
+    const B = this.o.batchSize
+    const basis = this.reused ? 'batches of the same circuit proven earlier in this process' : `${this.proven} batch${this.proven === 1 ? '' : 'es'} proven in this run`
+    return {
+      model: 'rollup',
+      proverConstraintsPerSecond: {
+        value: Math.round(this.constraints / proveS),
+        unit: 'constraints/s',
+        source: 'measured',
+        how: `${this.constraints.toLocaleString('en-US')} constraints ÷ ${proveS.toFixed(2)} s witness + Groth16 proof (snarkjs, one worker thread; ${basis})`,
+      },
+      constraintsPerPayment: {
+        value: Math.round(this.constraints / this.itemsPerProof),
+        unit: 'constraints/payment',
+        source: 'computed',
+        how: `${this.constraints.toLocaleString('en-US')} constraints ÷ ${this.itemsPerProof} slots of the proven circuit (n = ${this.o.n} ops, d = ${this.o.d} deposits; proving taken as linear in slots)`,
+      },
+      gasPerTransfer: {
+        value: Math.round(fixed / B + marginal),
+        unit: 'gas/transfer',
+        source: 'computed',
+        how: `${Math.round(fixed).toLocaleString('en-US')} fixed gas of a proven submitBatch (tx, proof verification, storage; measured) ÷ ${B} transfers per batch (designOptions.rollup.batchSize) + ${marginal.toFixed(1)} calldata gas per transfer (measured over ${this.body.transfers} transfers built into batches); → ${Math.round(marginal)} as batches grow`,
+      },
+    }
+  }
+
+  /** The sender's EdDSA-Poseidon signature and the operator's check of it (the functions the design and the sequencer call). */
+  bound(): PaymentBound {
+    const [a, b] = [...this.keys.keys()]
+    const key = this.keys.get(a!)!
+    const domain = this.node.domain
+    let nonce = 0n
+    const op = { kind: 'transfer' as const, from: this.leaf.get(a!)!, to: this.leaf.get(b ?? a!)!, amount: 1_000_000_000n, nonce: 0n }
+    return {
+      what: 'EdDSA-Poseidon sign (sender) + verify (operator)',
+      run: () => {
+        const o = { ...op, nonce: nonce++ }
+        const signed = signOp(key, domain, this.depth, o)
+        if (!verifyOpSignature(opMessage(domain, this.depth, o), signed.signature, key.publicKey)) throw new Error('bound: EdDSA verify failed')
+      },
+    }
   }
 
   heldFor(user: number): bigint {

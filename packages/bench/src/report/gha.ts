@@ -16,13 +16,20 @@ export interface GhaEntry {
 export function ghaEntries(r: ResultsJson): { bigger: GhaEntry[]; smaller: GhaEntry[] } {
   const bigger: GhaEntry[] = []
   const smaller: GhaEntry[] = []
-  const sv = r.calibration.signVerifyPerSecond
   for (const d of r.designs) {
     if (!d.ran) continue
     const tag = `${r.scenario}${r.quick ? ' (quick)' : ''} / ${d.name}`
-    const extra = [`seed ${r.seed}`, `${d.succeeded}/${d.payments} succeeded`, d.extrapolated ? 'partly extrapolated' : 'measured', `calibration ${sv} sign+verify/s`].join('; ')
-    bigger.push({ name: `${tag} / payments per second`, unit: 'payments/s', value: d.throughput.paymentsPerSecond, extra })
-    bigger.push({ name: `${tag} / payments per sign+verify`, unit: 'ratio', value: sv > 0 ? d.throughput.paymentsPerSecond / sv : 0, extra })
+    const extra = [`seed ${r.seed}`, `${d.succeeded}/${d.payments} succeeded`, d.extrapolated ? 'partly extrapolated' : 'measured', `store ${d.store.kind}${d.store.synchronous === undefined ? '' : ` ${d.store.synchronous}`}`].join('; ')
+    if (d.capacity !== undefined)
+      bigger.push({ name: `${tag} / capacity`, unit: 'payments/s', value: d.capacity.paymentsPerSecond, extra: `${extra}; ${d.capacity.source}, bound by ${d.capacity.binding}` })
+    if (d.boundRatio !== undefined)
+      bigger.push({
+        name: `${tag} / rate per bound (interleaved, CPU time)`,
+        unit: 'ratio',
+        value: d.boundRatio.cpu.median,
+        range: `${d.boundRatio.cpu.min}–${d.boundRatio.cpu.max}`,
+        extra: `${extra}; bound: ${d.boundRatio.bound}`,
+      })
     bigger.push({ name: `${tag} / success rate`, unit: 'ratio', value: d.successRate, extra })
     smaller.push({ name: `${tag} / L1 gas per payment`, unit: 'gas', value: d.l1.gasPerPayment, extra })
     smaller.push({ name: `${tag} / L1 bytes per payment`, unit: 'bytes', value: d.l1.bytesPerPayment, extra })

@@ -1,7 +1,7 @@
 /**
  * report.html: one self-contained file (inline CSS and SVG, no scripts, no
  * external assets) with the summary table and the charts: L1 cost per payment
- * against payments per pair (the crossover), latency CDFs, throughput bars,
+ * against payments per pair (the crossover), latency CDFs, capacity bars,
  * the stacked gas breakdown and the sweeps.
  */
 import type { ResultsJson } from '../results.ts'
@@ -10,9 +10,12 @@ import { escapeHtml, fmtEth, fmtInt, fmtMs, fmtNum, pct } from './format.ts'
 import { SUMMARY_HEAD, summaryRows } from './markdown.ts'
 import { type BarRow, PALETTE, type Series, barChart, colorFor, dashFor, fmtDuration, lineChart, markerFor, timeLogTicks, widthFor } from './svg.ts'
 import { rollupModel } from './models.ts'
+import { DIAGNOSTIC_HEAD, LEGEND, STORE_HEAD, capacityFormulas, diagnosticRows, modelLimits, seedHead, seedRows, storeRows } from './seed.ts'
 import { verdictHtml } from './verdict.ts'
 
 export { rollupModel } from './models.ts'
+
+const bold = (s: string) => escapeHtml(s).replace(/\*\*([^*]+)\*\*/g, '<b>$1</b>')
 
 function table(head: string[], rows: string[][]): string {
   return `<table><thead><tr>${head.map((h) => `<th>${escapeHtml(h)}</th>`).join('')}</tr></thead><tbody>${rows
@@ -71,16 +74,20 @@ export function latencyCdfChart(r: ResultsJson): string {
   })
 }
 
-export function throughputChart(r: ResultsJson): string {
+/** System capacity per design (log bars when they span decades); modelled ones are marked M, extrapolated †. */
+export function capacityChart(r: ResultsJson): string {
   const rows: BarRow[] = r.designs
-    .filter((d) => d.ran)
-    .map((d, i) => ({
-      label: d.name,
-      segments: [{ name: d.name, value: d.throughput.paymentsPerSecond, color: colorFor(d.name, i) }],
-      ...(d.extrapolated ? { note: '†' } : {}),
-    }))
-  if (rows.length === 0) return '<p class="empty">No design ran.</p>'
-  return barChart(rows, { title: 'Throughput (wall clock, succeeded payments per second)', unit: 'payments/s', format: (v) => fmtNum(v, v < 10 ? 2 : 1) })
+    .filter((d) => d.ran && d.capacity !== undefined)
+    .map((d, i) => {
+      const marks = [d.capacity!.source === 'modelled' ? 'M' : '', d.extrapolated ? '†' : ''].filter((x) => x !== '').join(' ')
+      return {
+        label: d.name,
+        segments: [{ name: d.name, value: d.capacity!.paymentsPerSecond, color: colorFor(d.name, i) }],
+        ...(marks === '' ? {} : { note: marks }),
+      }
+    })
+  if (rows.length === 0) return '<p class="empty">No design has a capacity figure.</p>'
+  return barChart(rows, { title: 'System capacity (payments per second, computed from measured costs)', unit: 'payments/s', format: (v) => fmtNum(v, v < 10 ? 2 : 1) })
 }
 
 export function gasBreakdownChart(r: ResultsJson): string {
@@ -101,7 +108,7 @@ export function gasBreakdownChart(r: ResultsJson): string {
   return barChart(rows, { title: 'L1 gas per payment, by operation (stacked)', unit: 'gas', format: (v) => fmtInt(v) })
 }
 
-/** The sweep charts, one gas and one throughput chart per swept dimension. */
+/** The sweep charts, one gas and one harness-speed chart (a diagnostic) per swept dimension. */
 export function sweepChartList(r: ResultsJson): { file: string; alt: string; svg: string }[] {
   const out: { file: string; alt: string; svg: string }[] = []
   for (const dim of ['payments', 'users', 'pairs'] as const) {
@@ -127,11 +134,11 @@ export function sweepChartList(r: ResultsJson): { file: string; alt: string; svg
       ),
     })
     out.push({
-      file: `sweep-${dim}-throughput.svg`,
-      alt: `Throughput vs ${dim}`,
+      file: `sweep-${dim}-harness-speed.svg`,
+      alt: `Harness speed vs ${dim} (diagnostic)`,
       svg: lineChart(
-        line((p) => Math.max(0.01, p.paymentsPerSecond)),
-        { title: `Throughput vs ${dim} (measured)`, xLabel: dim, yLabel: 'payments/s (log)', yLog: true, width: 560 },
+        line((p) => Math.max(0.01, p.harnessPaymentsPerSecond)),
+        { title: `Harness speed vs ${dim} (wall clock, diagnostic)`, xLabel: dim, yLabel: 'payments/s (log)', yLog: true, width: 560 },
       ),
     })
   }
@@ -150,7 +157,7 @@ export function chartFiles(r: ResultsJson): { file: string; alt: string; svg: st
   const all = [
     { file: 'crossover.svg', alt: 'L1 gas per payment vs payments per pair', svg: crossoverChart(r) },
     { file: 'latency.svg', alt: 'Latency CDF per design', svg: latencyCdfChart(r) },
-    { file: 'throughput.svg', alt: 'Throughput per design', svg: throughputChart(r) },
+    { file: 'capacity.svg', alt: 'System capacity per design', svg: capacityChart(r) },
     { file: 'l1-gas-breakdown.svg', alt: 'L1 gas per payment by operation', svg: gasBreakdownChart(r) },
     ...sweepChartList(r),
   ]
@@ -178,8 +185,11 @@ export function renderHtml(r: ResultsJson): string {
   body.push('<h2>Summary</h2>')
   body.push(table(SUMMARY_HEAD, summaryRows(r)))
   body.push(
-    '<p class="meta">Throughput: wall clock. Latency: wall-clock computation + simulated L1 waiting; soft = accepted off-chain, final = enforceable on L1. † = partly extrapolated.</p>',
+    '<p class="meta">Capacity: what the design sustains as a system, computed from costs measured in this run (formulas below). Latency: wall-clock computation + simulated L1 waiting; soft = accepted off-chain, final = enforceable on L1. † = partly extrapolated.</p>',
   )
+  body.push(seedSectionHtml(r))
+  body.push('<h2>Stores</h2>')
+  body.push(table(STORE_HEAD, storeRows(r)))
   body.push('<h2>Cost against reuse: the crossover</h2>')
   body.push(crossoverChart(r))
   const rm = rollupModel(r)
@@ -191,8 +201,8 @@ export function renderHtml(r: ResultsJson): string {
     )
   body.push('<h2>Latency</h2>')
   body.push(latencyCdfChart(r))
-  body.push('<h2>Throughput</h2>')
-  body.push(throughputChart(r))
+  body.push('<h2>Capacity</h2>')
+  body.push(capacityChart(r))
   body.push('<h2>L1 gas breakdown</h2>')
   body.push(gasBreakdownChart(r))
   for (const d of r.designs.filter((x) => x.ran)) {
@@ -226,7 +236,29 @@ export function renderHtml(r: ResultsJson): string {
     ...(d.ran && !d.conservation.ok ? [`${d.name}: FUNDS NOT CONSERVED`] : []),
   ])
   if (notes.length > 0) body.push(`<h2>Notes</h2><ul>${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`)
+  body.push('<h2>Diagnostics: rate against bound, harness speed</h2>')
+  body.push(
+    "<p class=\"meta\">Each design's payments on one pair timed against its bound (the signatures, verifications and commits one payment needs), alternating one by one in short rounds in this process. The CI gate compares the CPU-time ratio; the wall-time ratio adds fsync waits and other processes' load. A ratio above 1 would be a bug. Harness speed: how fast this run pushed the workload through, every party in one process — a diagnostic.</p>",
+  )
+  body.push(table(DIAGNOSTIC_HEAD, diagnosticRows(r)))
   body.push('<h2>Gas schedule</h2>')
   body.push(table(['entry', 'gas'], Object.entries(r.gasSchedule).map(([k, v]) => [k, fmtInt(v)])))
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1"><title>l2bench — ${escapeHtml(r.scenario)}</title><style>${CSS}</style></head><body>${body.join('\n')}</body></html>\n`
+}
+
+export function seedSectionHtml(r: ResultsJson): string {
+  const out: string[] = []
+  out.push('<section id="seed-003"><h2>Seed 003\'s table, answered</h2>')
+  out.push(
+    "<p>Seed 003 closes with a throughput table (Bitcoin L1 7 TPS, Lightning 1,000,000+, Ethereum L1 30, ZK rollup 10,000, Visa 65,000). Here is each design of this run beside the row it answers, from this run's measurements.</p>",
+  )
+  out.push(table(seedHead(r), seedRows(r)))
+  out.push(`<p class="meta">${escapeHtml(LEGEND)}</p>`)
+  out.push('<h3>Capacity, per design</h3><ul>')
+  for (const f of capacityFormulas(r))
+    out.push(`<li><b>${escapeHtml(f.design)}</b> — ${escapeHtml(f.line)}${f.inputs.length > 0 ? `<ul>${f.inputs.map((i) => `<li>${escapeHtml(i)}</li>`).join('')}</ul>` : ''}</li>`)
+  out.push('</ul><h3>Limits of the model</h3><ul>')
+  for (const l of modelLimits(r)) out.push(`<li>${bold(l)}</li>`)
+  out.push('</ul></section>')
+  return out.join('')
 }

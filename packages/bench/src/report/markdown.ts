@@ -6,6 +6,7 @@
 import type { DesignResultJson, ResultsJson } from '../results.ts'
 import { fmtEth, fmtEthHours, fmtInt, fmtMs, fmtNum, mdTable, pct } from './format.ts'
 import { rollupModel } from './models.ts'
+import { DIAGNOSTIC_HEAD, LEGEND, STORE_HEAD, capacityFormulas, diagnosticRows, fmtRate, modelLimits, seedHead, seedRows, storeRows } from './seed.ts'
 import { verdictMarkdown } from './verdict.ts'
 
 const mark = (d: DesignResultJson) => (d.extrapolated ? ' †' : '')
@@ -16,29 +17,31 @@ export function summaryRows(r: ResultsJson): string[][] {
       ? [
           `${d.name}${mark(d)}`,
           `${d.succeeded}/${d.payments} (${pct(d.successRate)})`,
-          fmtNum(d.throughput.paymentsPerSecond),
+          d.capacity === undefined ? '–' : fmtRate(d.capacity.paymentsPerSecond),
           `${fmtMs(d.latencyMs.soft.p50)} / ${fmtMs(d.latencyMs.soft.p95)} / ${fmtMs(d.latencyMs.soft.p99)}`,
           `${fmtMs(d.latencyMs.final.p50)} / ${fmtMs(d.latencyMs.final.p95)} / ${fmtMs(d.latencyMs.final.p99)}`,
           fmtInt(d.l1.gasPerPayment),
           `${fmtNum(d.l1.bytesPerPayment)} / ${fmtNum(d.l1.txBytesPerPayment)}`,
           fmtInt(d.l1.txs),
           fmtEthHours(d.capital.lockedWeiSeconds),
+          d.store.kind === 'sqlite' ? `sqlite ${d.store.synchronous}` : d.store.kind,
           d.conservation.ok ? 'ok' : 'FAILED',
         ]
-      : [d.name, 'not run', '–', '–', '–', '–', '–', '–', '–', d.error ?? ''],
+      : [d.name, 'not run', '–', '–', '–', '–', '–', '–', '–', '–', d.error ?? ''],
   )
 }
 
 export const SUMMARY_HEAD = [
   'design',
   'succeeded',
-  'payments/s',
+  'capacity, payments/s',
   'soft p50 / p95 / p99',
   'final p50 / p95 / p99',
   'L1 gas / payment',
   'L1 calldata / tx bytes per payment',
   'L1 txs',
   'capital locked × time',
+  'store',
   'funds conserved',
 ]
 
@@ -51,12 +54,13 @@ export function atAGlance(r: ResultsJson): string[] {
   const gas = best((d) => d.l1.gasPerPayment, true)
   const soft = best((d) => d.latencyMs.soft.p50, true)
   const final = best((d) => d.latencyMs.final.count > 0 ? d.latencyMs.final.p50 : Number.POSITIVE_INFINITY, true)
-  const tput = best((d) => d.throughput.paymentsPerSecond, false)
+  const withCap = ran.filter((d) => d.capacity !== undefined)
+  const cap = withCap.length > 0 ? [...withCap].sort((a, b) => b.capacity!.paymentsPerSecond - a.capacity!.paymentsPerSecond)[0]! : undefined
   const ok = best((d) => d.successRate, false)
   return [
     `Least L1 gas per payment: ${name(gas)} (${fmtInt(gas.l1.gasPerPayment)}; the L1 baseline pays ${fmtInt(r.designs.find((d) => d.name === 'l1')?.l1.gasPerPayment ?? 21_000)}).`,
     `Fastest acceptance (soft p50): ${name(soft)} (${fmtMs(soft.latencyMs.soft.p50)}); fastest finality (final p50): ${name(final)} (${fmtMs(final.latencyMs.final.p50)}).`,
-    `Highest throughput: ${name(tput)} (${fmtNum(tput.throughput.paymentsPerSecond)} payments/s${tput.name === 'htlc' ? ': simulated forwarding, no signatures on its payment path' : ''}); best success rate: ${name(ok)} (${pct(ok.successRate)}).`,
+    `${cap === undefined ? 'No capacity figure' : `Highest capacity: ${name(cap)} (${fmtRate(cap.capacity!.paymentsPerSecond)} payments/s, ${cap.capacity!.source === 'modelled' ? 'modelled' : 'computed from measured costs'}; bound: ${cap.capacity!.binding})`}; best success rate: ${name(ok)} (${pct(ok.successRate)}).`,
   ]
 }
 
@@ -88,12 +92,21 @@ export function renderMarkdown(r: ResultsJson): string {
     out.push('')
   }
   out.push(
-    'Throughput is measured on the wall clock (succeeded payments ÷ time of the payment phase, including mining and proving). ' +
+    'Capacity is what the design sustains as a system — its parties on their own machines, the scenario\'s L1 — computed from costs measured in this run; formulas under "Seed 003\'s table, answered". ' +
       'Latency = wall-clock computation + simulated L1 time the payment waited for; *soft* = accepted by the payee or operator, ' +
       '*final* = enforceable on L1. L1 figures include setup (opens, deposits) and settlement (closes, withdrawals), divided by all payments. ' +
       'Capital locked × time is integrated over the simulated payment phase.' +
       (r.designs.some((d) => d.extrapolated) ? ' † = some figures of this design are extrapolated (see below).' : ''),
   )
+  out.push('')
+
+  out.push(...seedSection(r))
+
+  out.push('## Stores')
+  out.push('')
+  out.push('Which store and sync mode produced each design\'s figures.')
+  out.push('')
+  out.push(mdTable(STORE_HEAD, storeRows(r)))
   out.push('')
 
   const failed = r.designs.filter((d) => d.ran && Object.keys(d.failureReasons).length > 0)
@@ -147,13 +160,13 @@ export function renderMarkdown(r: ResultsJson): string {
     out.push('')
     out.push(
       mdTable(
-        ['dimension', 'value', 'design', 'succeeded', 'payments/s', 'gas / payment', 'bytes / payment', 'L1 txs / payment', 'final p50'],
+        ['dimension', 'value', 'design', 'succeeded', 'harness payments/s', 'gas / payment', 'bytes / payment', 'L1 txs / payment', 'final p50'],
         r.sweeps.map((s) => [
           s.dimension,
           String(s.value),
           s.design,
           s.ran ? `${s.succeeded}/${s.payments}` : 'not run',
-          fmtNum(s.paymentsPerSecond),
+          fmtNum(s.harnessPaymentsPerSecond),
           fmtInt(s.gasPerPayment),
           fmtNum(s.bytesPerPayment),
           fmtNum(s.txsPerPayment, 3),
@@ -203,6 +216,17 @@ export function renderMarkdown(r: ResultsJson): string {
     out.push('')
   }
 
+  out.push('## Diagnostics: rate against bound, harness speed')
+  out.push('')
+  out.push(
+    "Each design's payments on one pair timed against its bound — the signatures, verifications and commits one payment needs, with the same primitives and store settings — alternating one by one in short rounds in this process. " +
+      'In CPU time the ratio holds still on a shared machine, and the CI gate compares it; in wall time it adds the fsync waits and other processes\' load, so it says how close the design comes to what its crypto and disk allow, with a wide spread. A ratio above 1 would be a bug (the design skipped work its bound says a payment needs). ' +
+      'Harness speed is how fast this run pushed the workload through the design, every party in one process on this machine: a diagnostic, not a property of the design.',
+  )
+  out.push('')
+  out.push(mdTable(DIAGNOSTIC_HEAD, diagnosticRows(r)))
+  out.push('')
+
   out.push('## Gas schedule')
   out.push('')
   out.push(mdTable(['entry', 'gas'], Object.entries(r.gasSchedule).map(([k, v]) => [k, fmtInt(v)])))
@@ -210,4 +234,31 @@ export function renderMarkdown(r: ResultsJson): string {
   out.push(`Packages: ${Object.entries(r.packages).map(([k, v]) => `${k}@${v}`).join(', ')}.`)
   out.push('')
   return out.join('\n')
+}
+
+/** "Seed 003's table, answered": the table, its legend, the formulas and the limits of the model. */
+export function seedSection(r: ResultsJson, heading = '##'): string[] {
+  const out: string[] = []
+  out.push(`${heading} Seed 003's table, answered`)
+  out.push('')
+  out.push(
+    "Seed 003 closes with a throughput table (Bitcoin L1 7 TPS, Lightning 1,000,000+, Ethereum L1 30, ZK rollup 10,000, Visa 65,000). Here is each design of this run beside the row it answers, from this run's measurements.",
+  )
+  out.push('')
+  out.push(mdTable(seedHead(r), seedRows(r)))
+  out.push('')
+  out.push(LEGEND)
+  out.push('')
+  out.push('**Capacity, per design** — G block gas, T block time, g L1 gas per payment:')
+  out.push('')
+  for (const f of capacityFormulas(r)) {
+    out.push(`- **${f.design}** — ${f.line}`)
+    for (const i of f.inputs) out.push(`  - ${i}`)
+  }
+  out.push('')
+  out.push('**Limits of the model** — what the capacity formulas leave out:')
+  out.push('')
+  for (const l of modelLimits(r)) out.push(`- ${l}`)
+  out.push('')
+  return out
 }

@@ -7,11 +7,13 @@
  * cut) among the designs that ran, conserved funds and completed at least
  * 95 % of their payments. The why is the workload's shape (payments per
  * pair) against each design's fixed on-chain cost, and the latency and
- * throughput trade-offs follow. `**x**` marks emphasis (Markdown; the HTML
+ * capacity trade-offs follow (capacity: what the design sustains as a
+ * system, capacity.ts — never the harness's own speed). `**x**` marks emphasis (Markdown; the HTML
  * renderer turns it into <b>).
  */
 import type { DesignResultJson, ResultsJson } from '../results.ts'
 import { escapeHtml, fmtInt, fmtMs, fmtNum, pct } from './format.ts'
+import { fmtRate } from './seed.ts'
 
 export interface Verdict {
   /** One sentence: the winner and by how much. */
@@ -81,7 +83,8 @@ export function verdict(r: ResultsJson): Verdict {
   const soft = [...eligible].sort((a, b) => a.latencyMs.soft.p50 - b.latencyMs.soft.p50)[0]!
   const finals = eligible.filter((d) => d.latencyMs.final.count > 0)
   const final = [...finals].sort((a, b) => a.latencyMs.final.p50 - b.latencyMs.final.p50)[0]
-  const tput = [...eligible].sort((a, b) => b.throughput.paymentsPerSecond - a.throughput.paymentsPerSecond)[0]!
+  const withCap = eligible.filter((d) => d.capacity !== undefined)
+  const cap = [...withCap].sort((a, b) => b.capacity!.paymentsPerSecond - a.capacity!.paymentsPerSecond)[0]
   const lat =
     soft === win && final === win
       ? `${win.name} is also the fastest: ${fmtMs(win.latencyMs.soft.p50)} to acceptance and ${fmtMs(win.latencyMs.final.p50)} to finality (p50).`
@@ -91,13 +94,14 @@ export function verdict(r: ResultsJson): Verdict {
           (final === undefined ? '' : ` and **${final.name}**${dag(final)} makes it final in ${fmtMs(final.latencyMs.final.p50)}`) +
           `, against ${fmtMs(win.latencyMs.soft.p50)} / ${fmtMs(win.latencyMs.final.p50)} (soft / final) for ${win.name}.`
   reasons.push(lat)
-  // The HTLC design simulates forwarding (no signatures on its payment path): its rate is not comparable as is.
-  const simulated = (d: DesignResultJson) => (d.name === 'htlc' ? ': simulated forwarding, no signatures on its payment path' : '')
-  reasons.push(
-    tput === win
-      ? `${win.name} also has the highest throughput here (${fmtNum(win.throughput.paymentsPerSecond)} payments/s, wall clock${simulated(win)}).`
-      : `Highest throughput: **${tput.name}**${dag(tput)} (${fmtNum(tput.throughput.paymentsPerSecond)} payments/s, wall clock${simulated(tput)}; ${win.name} ${fmtNum(win.throughput.paymentsPerSecond)}/s).`,
-  )
+  if (cap !== undefined) {
+    const how = (d: DesignResultJson) => `${fmtRate(d.capacity!.paymentsPerSecond)} payments/s, bound by ${d.capacity!.binding}${d.capacity!.source === 'modelled' ? ', modelled' : ''}`
+    reasons.push(
+      cap === win
+        ? `${win.name} also has the highest capacity here (${how(win)}).`
+        : `Highest capacity: **${cap.name}**${dag(cap)} (${how(cap)})${win.capacity === undefined ? '' : `; ${win.name} ${how(win)}`}. Capacity is computed from the costs measured in this run (formulas with the seed-003 table).`,
+    )
+  }
   if (eligible.some((d) => d.extrapolated)) reasons.push('† = partly extrapolated; the fits and what they rest on are listed with the figures.')
   reasons.push(...tail)
   return { headline, reasons }
