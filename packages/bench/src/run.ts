@@ -338,11 +338,14 @@ export function findCrossovers(fits: readonly FitJson[]): ResultsJson['crossover
 }
 
 /**
- * Tolerance of the interleaved rate ÷ bound ratios, per design: set from the
- * spread measured over three quick runs back to back on the loaded 2-core
- * development machine (docs in packages/bench/README.md, "CI gate").
+ * Tolerance of the interleaved rate ÷ bound ratios (CPU time), per design:
+ * about twice the range seen over three quick runs back to back on the
+ * loaded 2-core development machine (load average 12–15), at least 20 %.
+ * Measured ranges (max − min) ÷ median: l1 8.9 %, channel 15.1 %, paych
+ * 1.2 %, rollup 7.6 % (packages/bench/README.md, "CI gate"). htlc has no
+ * bound yet (simulated forwarding); 30 % until it has a measured spread.
  */
-export const RATIO_TOLERANCE: Record<string, number> = { l1: 0.5, channel: 0.5, paych: 0.5, htlc: 0.5, rollup: 0.5 }
+export const RATIO_TOLERANCE: Record<string, number> = { l1: 0.2, channel: 0.3, paych: 0.2, htlc: 0.3, rollup: 0.2 }
 
 /**
  * Metrics the CI gate compares: only ratios measured interleaved within the
