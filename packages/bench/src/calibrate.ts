@@ -1,8 +1,9 @@
 /**
- * In-run calibration: how fast this machine signs and verifies, measured in
- * the same process just before the designs run. Gate metrics divide design
- * throughput by these figures, so a slower or busier CI machine moves both
- * sides of the ratio and only a real regression moves the ratio.
+ * In-run calibration: how fast this machine signs, verifies and hashes,
+ * measured once just before the designs run and printed in the report's
+ * header as context. Measured at a different moment from the designs, these
+ * rates do not divide anything the gate compares: the gate's ratios come from
+ * the interleaved probe (probe.ts), each design against its own bound.
  */
 import { NobleSigner, NodeSigner, monotonicMs, nobleVerifier, nodeVerifier, secretKeyFromSeed, sha256 } from '@l2bench/core'
 
