@@ -384,7 +384,7 @@ export class RollupDesign implements Design {
         value: Math.round(fixed / B + marginal),
         unit: 'gas/transfer',
         source: 'computed',
-        how: `${Math.round(fixed).toLocaleString('en-US')} fixed gas of a proven submitBatch (tx, proof verification, storage; measured) ÷ ${B} transfers per batch (designOptions.rollup.batchSize) + ${marginal.toFixed(1)} calldata gas per transfer (measured over ${this.body.transfers} transfers built into batches); → ${Math.round(marginal)} as batches grow`,
+        how: `${Math.round(fixed).toLocaleString('en-US')} fixed gas of a proven submitBatch (tx, proof verification, storage; measured) ÷ ${B} transfers per batch (designOptions.rollup.batchSize) + ${marginal.toFixed(1)} calldata gas per transfer (the calldata gas of the batch bodies built in this run ÷ their ${this.body.transfers} transfers; bodies of up to ${this.o.n} transfer${this.o.n === 1 ? '' : 's'}, so a body's own header counts per transfer: an upper bound); → ${Math.round(marginal)} as batches grow`,
       },
     }
   }

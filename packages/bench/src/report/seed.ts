@@ -151,9 +151,11 @@ export function seedRows(r: ResultsJson): string[][] {
 
 const figure = (name: string, f: FigureJson) => `${name} = ${fmtFigure(f)} ${tag(f.source)} — ${f.how}`
 
+const SINGULAR: Record<string, string> = { hubs: 'hub', provers: 'prover', pairs: 'pair' }
+
 function fmtFigure(f: FigureJson): string {
-  const v = f.unit === 'share of payments' ? `${(f.value * 100).toFixed(1)} %` : `${fmtRate(f.value)} ${f.unit}`
-  return v
+  if (f.unit === 'share of payments') return `${(f.value * 100).toFixed(1)} %`
+  return `${fmtRate(f.value)} ${f.value === 1 ? (SINGULAR[f.unit] ?? f.unit) : f.unit}`
 }
 
 /** One block per design: the formula with its numbers, then each input and where it came from. */
