@@ -6,7 +6,7 @@
 import type { DesignResultJson, ResultsJson } from '../results.ts'
 import { fmtEth, fmtEthHours, fmtInt, fmtMs, fmtNum, mdTable, pct } from './format.ts'
 import { rollupModel } from './models.ts'
-import { DIAGNOSTIC_HEAD, LEGEND, STORE_HEAD, capacityFormulas, diagnosticRows, fmtRate, modelLimits, seedHead, seedRows, storeRows } from './seed.ts'
+import { DIAGNOSTIC_HEAD, LEGEND, STORE_HEAD, bindingPhrase, capacityFormulas, diagnosticRows, fmtRate, modelLimits, seedHead, seedRows, storeRows } from './seed.ts'
 import { verdictMarkdown } from './verdict.ts'
 
 const mark = (d: DesignResultJson) => (d.extrapolated ? ' †' : '')
@@ -60,7 +60,7 @@ export function atAGlance(r: ResultsJson): string[] {
   return [
     `Least L1 gas per payment: ${name(gas)} (${fmtInt(gas.l1.gasPerPayment)}; the L1 baseline pays ${fmtInt(r.designs.find((d) => d.name === 'l1')?.l1.gasPerPayment ?? 21_000)}).`,
     `Fastest acceptance (soft p50): ${name(soft)} (${fmtMs(soft.latencyMs.soft.p50)}); fastest finality (final p50): ${name(final)} (${fmtMs(final.latencyMs.final.p50)}).`,
-    `${cap === undefined ? 'No capacity figure' : `Highest capacity: ${name(cap)} (${fmtRate(cap.capacity!.paymentsPerSecond)} payments/s, ${cap.capacity!.source === 'modelled' ? 'modelled' : 'computed from measured costs'}; bound: ${cap.capacity!.binding})`}; best success rate: ${name(ok)} (${pct(ok.successRate)}).`,
+    `${cap === undefined ? 'No capacity figure' : `Highest capacity: ${name(cap)} (${fmtRate(cap.capacity!.paymentsPerSecond)} payments/s, ${cap.capacity!.source === 'modelled' ? 'modelled' : 'computed from measured costs'}; bound by ${bindingPhrase(cap.capacity!.binding)})`}; best success rate: ${name(ok)} (${pct(ok.successRate)}).`,
   ]
 }
 

@@ -44,6 +44,19 @@ const WHAT: Record<string, string> = {
   rollup: 'ZK rollup',
 }
 
+/** A capacity bound's name (capacity.ts) as the verdict says it: "bound by …". */
+export function bindingPhrase(name: string): string {
+  const phrases: Record<string, string> = {
+    'L1 blocks': 'L1 block space',
+    'L1 (channel opens and closes)': 'the L1 gas of its channel opens and closes',
+    'off-chain (pairs)': "its pairs' update rate",
+    'hub forwarding': "the hub's forwarding rate",
+    prover: 'the prover',
+    'L1 data (batches)': 'the L1 gas of its batches',
+  }
+  return phrases[name] ?? name
+}
+
 export const TAGS: Record<Source | 'extrapolated', string> = {
   measured: 'm',
   computed: 'c',

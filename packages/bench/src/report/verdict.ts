@@ -13,7 +13,7 @@
  */
 import type { DesignResultJson, ResultsJson } from '../results.ts'
 import { escapeHtml, fmtInt, fmtMs, fmtNum, pct } from './format.ts'
-import { fmtRate } from './seed.ts'
+import { bindingPhrase, fmtRate } from './seed.ts'
 
 export interface Verdict {
   /** One sentence: the winner and by how much. */
@@ -95,7 +95,7 @@ export function verdict(r: ResultsJson): Verdict {
           `, against ${fmtMs(win.latencyMs.soft.p50)} / ${fmtMs(win.latencyMs.final.p50)} (soft / final) for ${win.name}.`
   reasons.push(lat)
   if (cap !== undefined) {
-    const how = (d: DesignResultJson) => `${fmtRate(d.capacity!.paymentsPerSecond)} payments/s, bound by ${d.capacity!.binding}${d.capacity!.source === 'modelled' ? ', modelled' : ''}`
+    const how = (d: DesignResultJson) => `${fmtRate(d.capacity!.paymentsPerSecond)} payments/s, bound by ${bindingPhrase(d.capacity!.binding)}${d.capacity!.source === 'modelled' ? ', modelled' : ''}`
     reasons.push(
       cap === win
         ? `${win.name} also has the highest capacity here (${how(win)}).`
