@@ -60,7 +60,8 @@ import {
 
 const signedArgs = codec.struct({ state: stateCodec, sigA: codec.fixedBytes(64), sigB: codec.fixedBytes(64) })
 
-export const adjudicatorAbi = codec.messages({
+/** The adjudicator's calls (tag, arguments): a subclass extends its ABI with more (tags from 32 on). */
+export const adjudicatorMessages = {
   open: [
     1,
     codec.struct({
@@ -82,7 +83,8 @@ export const adjudicatorAbi = codec.messages({
   challenge: [7, signedArgs],
   finalize: [8, codec.struct({ channelId: codec.fixedBytes(32) })],
   resolveLocked: [9, codec.struct({ channelId: codec.fixedBytes(32), lockId: codec.fixedBytes(32), witness: codec.bytes(1024) })],
-})
+} as const
+export const adjudicatorAbi = codec.messages(adjudicatorMessages)
 export type AdjudicatorCall = codec.Infer<typeof adjudicatorAbi>
 
 export type OnChainPhase = 'funding' | 'open' | 'disputed' | 'closed'
