@@ -1,0 +1,149 @@
+/**
+ * The dispute path on L1, for every role.
+ *
+ * Watching (automatic unless `autoDefend: false`):
+ *   VirtualRegistered  Alice/Bob: no more updates (disputed); if we hold a
+ *                      newer state signed by both, register it (the
+ *                      refutation, inside the window). Ingrid: if she
+ *                      settled by a final state, conclude with it — a
+ *                      registration by colluders never beats the state she
+ *                      paid one ledger out by.
+ *   VirtualConcluded   Alice/Bob: disputed (the outcome is final).
+ *
+ * Steps (the caller drives time):
+ *   forceClose  register our ledger(s) still holding the lock (payment-channel's
+ *               register, starts the ledger's window) and the virtual channel:
+ *               Alice/Bob their newest state (version 0 if never activated);
+ *               Ingrid her final state (concluded at once), or version 0 from
+ *               `validity` on (her way out when Alice and Bob go silent).
+ *   finalize    once the windows passed: finalize our disputed ledger(s), then
+ *               resolve each lock our ledgers left on the adjudicator by the
+ *               virtual outcome (closed when nothing is left).
+ */
+import type { L1Event, Receipt } from '@l2bench/l1-mock'
+import type { SignedState } from '@l2bench/payment-channel'
+import { type VirtualContext, hasChannel, latestOf, sidesOfRole } from './context.ts'
+import { type VirtualDispute, isFinalOutcome } from './adjudicator.ts'
+import { VirtualError } from './errors.ts'
+import { holdsLock } from './policy.ts'
+import { ledgerOf } from './params.ts'
+import type { VirtualRecord } from './store.ts'
+
+export class OnChain {
+  constructor(
+    private readonly ctx: VirtualContext,
+    private readonly autoDefend: () => boolean,
+  ) {}
+
+  readonly onEvent = (e: L1Event): void => {
+    queueMicrotask(() => {
+      this.handle(e).catch((err) => this.ctx.record(err))
+    })
+  }
+
+  private async handle(e: L1Event): Promise<void> {
+    if (this.ctx.stopped()) return
+    if (e.name !== 'VirtualRegistered' && e.name !== 'VirtualConcluded') return
+    const id = e.data.channelId
+    if (!(id instanceof Uint8Array)) return
+    const r = this.ctx.records.get(id)
+    if (r === undefined) return
+    const version = e.data.version as bigint
+    if (r.role === 'ingrid') {
+      if (e.name === 'VirtualRegistered' && r.final !== undefined && this.autoDefend()) await this.concludeIfOpen(r)
+      return
+    }
+    const cur = r.status === 'closed' || r.status === 'disputed' ? r : this.ctx.records.update(r, { status: 'disputed' })
+    if (e.name !== 'VirtualRegistered' || !this.autoDefend()) return
+    const mine = this.newest(cur)
+    if (mine !== undefined && mine.state.version > version) await this.ctx.client.register(cur.params, mine, cur.activation)
+  }
+
+  /** Ingrid: her final state becomes the outcome unless the outcome is already final. */
+  private async concludeIfOpen(r: VirtualRecord): Promise<Receipt | undefined> {
+    const d = await this.ctx.client.dispute(r.vid)
+    if (isFinalOutcome(d, this.ctx.l1.head().height)) return undefined
+    if (d !== undefined && d.concluded) return undefined
+    return this.ctx.client.conclude(r.params, r.final as SignedState)
+  }
+
+  /** Alice/Bob: our newest virtual state signed by both (undefined before we run it: then version 0 is all there is). */
+  private newest(r: VirtualRecord): SignedState | undefined {
+    if (!hasChannel(this.ctx.channel, r.vid)) return undefined
+    return latestOf(this.ctx.channel, r.vid)
+  }
+
+  async forceClose(vid: Uint8Array): Promise<Receipt[]> {
+    const ctx = this.ctx
+    const r = ctx.records.require(vid)
+    const out: Receipt[] = []
+    for (const side of sidesOfRole(r.role)) {
+      const ledgerId = ledgerOf(r.params, side)
+      const info = await ctx.channel.onChain(ledgerId).catch(() => undefined)
+      const latest = latestOf(ctx.channel, ledgerId)
+      if (info?.phase === 'open' && latest !== undefined && holdsLock(latest.state, r.vid)) out.push(await ctx.channel.forceClose({ channelId: ledgerId }))
+    }
+    const d = await ctx.client.dispute(r.vid)
+    if (!isFinalOutcome(d, ctx.l1.head().height)) {
+      if (r.role === 'ingrid') {
+        if (r.final !== undefined) out.push(await ctx.client.conclude(r.params, r.final))
+        else if (d === undefined) {
+          if (BigInt(ctx.l1.head().height) < r.params.validity)
+            throw new VirtualError('STATE', 'channelId', `Ingrid may register the virtual channel from height ${r.params.validity} on`)
+          out.push(await ctx.client.register(r.params, undefined))
+        }
+      } else {
+        const mine = r.status === 'active' || r.status === 'settling' || r.status === 'disputed' ? this.newest(r) : undefined
+        const version = mine?.state.version ?? 0n
+        if (d === undefined || d.version < version) out.push(await ctx.client.register(r.params, version === 0n ? undefined : mine, r.activation))
+      }
+    }
+    if (r.role !== 'ingrid' && r.status !== 'closed' && r.status !== 'disputed') ctx.records.update(r, { status: 'disputed' })
+    return out
+  }
+
+  /**
+   * Finalizes our disputed ledger(s) and resolves their virtual locks by the
+   * outcome; throws STATE naming what still waits (a window still open).
+   */
+  async finalize(vid: Uint8Array): Promise<Receipt[]> {
+    const ctx = this.ctx
+    const r = ctx.records.require(vid)
+    const out: Receipt[] = []
+    const height = ctx.l1.head().height
+    const d: VirtualDispute | undefined = await ctx.client.dispute(r.vid)
+    let left = 0
+    for (const side of sidesOfRole(r.role)) {
+      const ledgerId = ledgerOf(r.params, side)
+      let info = await ctx.channel.onChain(ledgerId).catch(() => undefined)
+      if (info?.phase === 'disputed') {
+        if (info.dispute !== undefined && height <= info.dispute.deadline) {
+          left++
+          continue
+        }
+        out.push(await ctx.channel.finalize({ channelId: ledgerId }))
+        info = await ctx.channel.onChain(ledgerId)
+      }
+      if (info?.phase !== 'closed') {
+        // Still open on L1: done only if the lock left it off chain.
+        const latest = latestOf(ctx.channel, ledgerId)
+        if (latest === undefined || holdsLock(latest.state, r.vid)) left++
+        continue
+      }
+      const stored = await ctx.l1.read<unknown>(ctx.client.contract.address, 'locked', [ledgerId, r.vid])
+      if (stored === undefined) continue
+      if (!isFinalOutcome(d, height)) {
+        left++
+        continue
+      }
+      out.push(await ctx.client.resolve(ledgerId, r.params))
+    }
+    if (left > 0) throw new VirtualError('STATE', 'channelId', `${left} ledger lock(s) of this virtual channel still wait for a dispute window or an outcome`)
+    const cur = ctx.records.get(r.vid) as VirtualRecord
+    if (cur.status !== 'closed') {
+      ctx.records.update(cur, { status: 'closed' })
+      if (cur.role !== 'ingrid' && hasChannel(ctx.channel, cur.vid)) ctx.channel.settled({ channelId: cur.vid })
+    }
+    return out
+  }
+}
