@@ -193,7 +193,7 @@ export class Hub {
       .then(
         () => this.failedAt.delete(key),
         (err: unknown) => {
-          if (err instanceof AlreadyDone) return
+          if (err instanceof AlreadyDone || ctx.stopped()) return
           ctx.record(err)
           this.failedAt.set(key, ctx.now())
           const cur = ctx.records.get(r.vid)
@@ -210,6 +210,7 @@ export class Hub {
         const cur = ctx.records.get(r.vid)
         if (cur !== undefined && !ctx.stopped()) this.progress(cur)
       })
+      .catch((err: unknown) => ctx.record(err))
   }
 
   /** Every signed state of a ledger of ours: progress the virtual channels it carries. */

@@ -51,7 +51,24 @@ const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
 /** Statuses in which this node agreed to a virtual channel that Ingrid has not activated. */
 const PRE_ACTIVE = new Set(['proposed', 'accepted', 'funding', 'aborted'])
 
+/**
+ * The policy. Its refusals reach the proposer as payment-channel's
+ * ChannelError POLICY (what its responder answers with a `reject`), naming
+ * the field; the virtual reason (MISMATCH, STATE, …) leads the message.
+ */
 export function virtualPolicy(deps: PolicyDeps): UpdatePolicy {
+  const check = checks(deps)
+  return (prev, next, me, topUp) => {
+    try {
+      check(prev, next, me, topUp)
+    } catch (err) {
+      if (err instanceof VirtualError) throw new ChannelError('POLICY', err.field ?? 'state', `${err.code}: ${err.message}`, { cause: err })
+      throw err
+    }
+  }
+}
+
+function checks(deps: PolicyDeps): UpdatePolicy {
   return (prev, next, me, topUp) => {
     const idHex = hex(prev.channelId)
     if (deps.isVirtual(idHex)) {

@@ -1,15 +1,25 @@
 /** Shared test fixtures: an L1 with the VirtualAdjudicator, funded parties, ledger channels on chain, signed states. */
 import { type Address, type Amount, NodeSigner, type Signer, secretKeyFromSeed } from '@l2bench/core'
-import { MockL1, Wallet } from '@l2bench/l1-mock'
+import { type Contract, MockL1, type Receipt, Wallet } from '@l2bench/l1-mock'
 import { AdjudicatorClient, type ChannelState, type Domain, type SignedState, stateDigest } from '@l2bench/payment-channel'
 import { VirtualAdjudicator, VirtualClient, type VirtualParams, activationDigest, virtualId } from '../src/index.ts'
 
 export const ETH = 10n ** 18n
 
+/** A wallet that adds up the fees of its contract calls (so a test can tell payouts from gas). */
+export class FeeWallet extends Wallet {
+  fees = 0n
+  override async call<M extends { type: string }>(contract: Contract<M>, call: M, options = {}): Promise<Receipt> {
+    const r = await super.call(contract, call, options)
+    this.fees += r.fee
+    return r
+  }
+}
+
 export interface Party {
   name: string
   signer: Signer
-  wallet: Wallet
+  wallet: FeeWallet
   client: AdjudicatorClient
   virtual: VirtualClient
   address: Address
@@ -21,7 +31,7 @@ export function makeWorld() {
   const domain: Domain = { chainId: l1.chainId, adjudicator: adj.address }
   const party = (name: string): Party => {
     const signer = new NodeSigner(secretKeyFromSeed(`virtual/${name}`))
-    const wallet = new Wallet(signer, l1)
+    const wallet = new FeeWallet(signer, l1)
     l1.mint(signer.address, 1000n * ETH)
     return { name, signer, wallet, client: new AdjudicatorClient(wallet, adj), virtual: new VirtualClient(wallet, adj), address: signer.address }
   }
@@ -120,7 +130,7 @@ export function connect(x: VirtualNode, y: VirtualNode, options: MemoryLinkOptio
   y.attach(ch[1])
   x.attachVirtual(vc[0])
   y.attachVirtual(vc[1])
-  return { ch, vc, secure: [x.virtualLinkTo(y.address), y.virtualLinkTo(x.address)] as const }
+  return { ch, vc }
 }
 
 /** Lets queued microtasks and immediate callbacks run. */
@@ -192,4 +202,29 @@ export function openVirtual(t: Trio, deposit: Amount, peerDeposit: Amount = 0n, 
 export function ingridLedgerTotal(t: Trio): bigint {
   const n = t.nodes.ingrid.channel
   return n.status(t.ledgerA).myBalance + n.status(t.ledgerB).myBalance
+}
+
+/** Opens Alice → Bob and waits until both run it. */
+export async function activeVirtual(t: Trio, deposit: Amount, peerDeposit: Amount = 0n, extra: { disputeWindow?: number; validity?: number; nonce?: bigint } = {}) {
+  const vid = await openVirtual(t, deposit, peerDeposit, extra)
+  await until(() => t.nodes.bob.records.get(vid)?.status === 'active' && t.nodes.alice.records.get(vid)?.status === 'active')
+  return vid
+}
+
+/** A mark of `who`'s L1 balance and fees; `gained(mark)` is what it was paid since, gas added back. */
+export function mark(w: World, who: Party): () => bigint {
+  const balance = w.l1.balanceOf(who.address)
+  const fees = who.wallet.fees
+  return () => w.l1.balanceOf(who.address) - balance + (who.wallet.fees - fees)
+}
+
+/** Counts signatures made by a party's signer from now on. */
+export function countSigns(signer: Signer): { readonly count: number } {
+  const c = { count: 0 }
+  const orig = signer.sign.bind(signer)
+  signer.sign = (d: Uint8Array) => {
+    c.count++
+    return orig(d)
+  }
+  return c
 }
