@@ -137,7 +137,10 @@ export class Hub {
     const b = held('b')
     switch (r.status) {
       case 'funding':
-        if (a && b) return this.activate(r)
+        if (a && b) {
+          this.activate(r)
+          return
+        }
         if (!a) this.request(r, 'a', 'lock')
         if (!b) this.request(r, 'b', 'lock')
         return

@@ -232,22 +232,13 @@ export class VirtualNode {
       return
     }
     try {
-      switch (msg.type) {
-        case 'propose':
-          return this.party.onPropose(peer, msg)
-        case 'accept':
-          return this.party.onAccept(peer, msg)
-        case 'fund':
-          return this.hub.onFund(peer, msg)
-        case 'active':
-          return this.party.onActive(peer, msg)
-        case 'settle':
-          return this.hub.onSettle(peer, msg)
-        case 'settled':
-          return
-        case 'refuse':
-          return this.party.onRefuse(peer, msg)
-      }
+      if (msg.type === 'propose') this.party.onPropose(peer, msg)
+      else if (msg.type === 'accept') this.party.onAccept(peer, msg)
+      else if (msg.type === 'fund') this.hub.onFund(peer, msg)
+      else if (msg.type === 'active') this.party.onActive(peer, msg)
+      else if (msg.type === 'settle') this.hub.onSettle(peer, msg)
+      else if (msg.type === 'refuse') this.party.onRefuse(peer, msg)
+      // 'settled' is informational: each party learns it from its own ledger.
     } catch (err) {
       this.record(err)
       if (msg.type !== 'refuse' && isRefusal(err)) this.send(peer, { type: 'refuse', channelId: channelOf(msg), code: err.code.slice(0, 64), field: (err.field ?? '').slice(0, 128) })

@@ -63,7 +63,7 @@ export class OnChain {
   private async concludeIfOpen(r: VirtualRecord): Promise<Receipt | undefined> {
     const d = await this.ctx.client.dispute(r.vid)
     if (isFinalOutcome(d, this.ctx.l1.head().height)) return undefined
-    if (d !== undefined && d.concluded) return undefined
+    if (d?.concluded) return undefined
     return this.ctx.client.conclude(r.params, r.final as SignedState)
   }
 

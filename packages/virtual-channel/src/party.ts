@@ -66,8 +66,11 @@ export class Party {
       if (r.role === 'ingrid') continue
       const ledger = this.myLedger(r)
       const latest = latestLedger(this.ctx, ledger)
-      if (latest !== undefined && holdsLock(latest.state, r.vid)) this.locked.add(hex(r.vid))
+      const holds = latest !== undefined && holdsLock(latest.state, r.vid)
+      if (holds) this.locked.add(hex(r.vid))
       if ((r.status === 'active' || r.status === 'settling') && !hasChannel(this.ctx.channel, r.vid)) this.adopt(r)
+      // Activated means our ledger held the lock; if it no longer does, it was unlocked while we were down.
+      if ((r.status === 'active' || r.status === 'settling') && latest !== undefined && !holds) this.unlocked(this.ctx.records.require(r.vid))
     }
   }
 
@@ -221,6 +224,7 @@ export class Party {
     if (r.status === 'closed') return
     if (r.status !== 'active' && r.status !== 'settling') throw new VirtualError('STATE', 'channelId', `virtual channel is ${r.status}`)
     const done = this.wait(this.closeWaiters, vid)
+    done.catch(() => {}) // (rejected with the stop if finalState fails first: the caller hears finalState's error)
     const final = await ctx.channel.finalState({ channelId: vid })
     this.onFinal(final)
     return done
@@ -249,15 +253,19 @@ export class Party {
       }
       if (!this.locked.has(key)) continue
       this.locked.delete(key)
-      if (r.status === 'active' || r.status === 'settling' || r.status === 'disputed') {
-        this.ctx.records.update(r, { status: 'closed' })
-        if (hasChannel(this.ctx.channel, r.vid)) this.ctx.channel.settled({ channelId: r.vid })
-        this.settle(this.closeWaiters, r.vid)
-      } else if (r.status !== 'closed' && r.status !== 'aborted') {
+      if (r.status === 'active' || r.status === 'settling' || r.status === 'disputed') this.unlocked(r)
+      else if (r.status !== 'closed' && r.status !== 'aborted') {
         this.ctx.records.update(r, { status: 'aborted' })
         this.settle(this.openWaiters, r.vid, new VirtualError('REFUSED', 'channelId', 'Ingrid unlocked our ledger before activating: the open is aborted'))
       }
     }
+  }
+
+  /** Our ledger no longer holds the lock of an activated channel: it is paid out. */
+  private unlocked(r: VirtualRecord): void {
+    this.ctx.records.update(r, { status: 'closed' })
+    if (hasChannel(this.ctx.channel, r.vid)) this.ctx.channel.settled({ channelId: r.vid })
+    this.settle(this.closeWaiters, r.vid)
   }
 
   /** A peer (re)connected on the coordination link: resend what the records say is outstanding. */

@@ -114,7 +114,7 @@ describe('VirtualAdjudicator', () => {
 
   test('without activation a lock resolves to the deposits: a lock in one ledger only costs Ingrid nothing, whatever Alice and Bob sign', async () => {
     const s = await setup()
-    const { w, alice, bob, ingrid, p } = s
+    const { w, alice, ingrid, p } = s
     // Only ledger A got its lock (Bob never countersigned B's); Alice and Bob sign Alice everything.
     await alice.client.close(sign(w.domain, s.a1, alice.signer, ingrid.signer))
     const all = vstate(s, 7n, [4n * ETH, 0n])
