@@ -7,6 +7,7 @@
 import type { Address, Amount, Signer, Verifier } from '@l2bench/core'
 import type { L1 } from '@l2bench/l1-mock'
 import { type ChannelNode, type Machine, type SignedState, other } from '@l2bench/payment-channel'
+import type { VirtualDispute } from './adjudicator.ts'
 import type { VirtualClient } from './client.ts'
 import { VirtualError } from './errors.ts'
 import type { Side, VirtualParams } from './params.ts'
@@ -87,6 +88,8 @@ export interface VirtualContext {
   readonly l1: L1
   readonly records: Records
   readonly limits: VirtualLimits
+  /** The L1 outcome of each virtual channel registered there (from events and reads; not persisted: re-read after a restart). */
+  readonly outcomes: Map<string, VirtualDispute>
   send(peer: Address, msg: VirtualMessage): void
   record(err: unknown): void
   now(): number

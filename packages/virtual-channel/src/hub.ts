@@ -29,6 +29,7 @@
  */
 import { type Address, SignatureError, bytesEqual } from '@l2bench/core'
 import type { SignedState } from '@l2bench/payment-channel'
+import { type VirtualDispute, isFinalOutcome } from './adjudicator.ts'
 import { stateDigest } from '@l2bench/payment-channel'
 import { type VirtualContext, hex, ledgerBalances, ledgerWith, peerKeyIn } from './context.ts'
 import { VirtualError } from './errors.ts'
@@ -38,7 +39,7 @@ import { type Side, activationDigest, checkParams, checkVirtualState, domainOf, 
 import type { VirtualRecord } from './store.ts'
 import type { VirtualMessage } from './wire.ts'
 
-type Kind = 'lock' | 'unlock' | 'abort'
+type Kind = 'lock' | 'unlock' | 'abort' | 'outcome'
 
 /** A request whose work was already done when it ran (the lock is there, or gone). */
 class AlreadyDone extends Error {}
@@ -148,6 +149,21 @@ export class Hub {
         if (a) this.request(r, 'a', 'abort')
         if (b) this.request(r, 'b', 'abort')
         return
+      case 'disputed': {
+        // Registered on L1: once its outcome is final, unlock both ledgers off chain by it.
+        const d = ctx.outcomes.get(hex(r.vid))
+        if (!isFinalOutcome(d, ctx.l1.head().height)) {
+          this.refresh(r)
+          return
+        }
+        if (!a && !b) {
+          ctx.records.update(r, { status: 'closed' })
+          return
+        }
+        if (a) this.request(r, 'a', 'outcome')
+        if (b) this.request(r, 'b', 'outcome')
+        return
+      }
       case 'settling':
         if (!a && !b) {
           ctx.records.update(r, { status: 'closed' })
@@ -187,7 +203,8 @@ export class Hub {
         return withLock(latest, rec.params, lock)
       }
       if (!has) throw new AlreadyDone()
-      const outcome = kind === 'abort' ? rec.params.deposits : (rec.final as SignedState).state.balances
+      const onL1 = ctx.outcomes.get(hex(rec.vid))
+      const outcome = kind === 'abort' ? rec.params.deposits : kind === 'outcome' ? (onL1 as VirtualDispute).balances : (rec.final as SignedState).state.balances
       return withoutLock(latest, lock, outcome)
     }
     this.inFlight.add(key)
@@ -214,6 +231,30 @@ export class Hub {
         if (cur !== undefined && !ctx.stopped()) this.progress(cur)
       })
       .catch((err: unknown) => ctx.record(err))
+  }
+
+  /** Reads the L1 outcome (at most once per retry period) and progresses once it is final. */
+  private refresh(r: VirtualRecord): void {
+    const key = `${hex(r.vid)}:refresh`
+    const last = this.failedAt.get(key)
+    if (this.inFlight.has(key) || (last !== undefined && this.ctx.now() - last < this.retryMs)) return
+    this.inFlight.add(key)
+    this.failedAt.set(key, this.ctx.now())
+    this.ctx.client
+      .dispute(r.vid)
+      .then((d) => {
+        this.inFlight.delete(key)
+        if (d === undefined || this.ctx.stopped()) return
+        this.ctx.outcomes.set(hex(r.vid), d)
+        if (isFinalOutcome(d, this.ctx.l1.head().height)) {
+          this.failedAt.delete(key)
+          this.progress(this.ctx.records.require(r.vid))
+        }
+      })
+      .catch((err: unknown) => {
+        this.inFlight.delete(key)
+        this.ctx.record(err)
+      })
   }
 
   /** Every signed state of a ledger of ours: progress the virtual channels it carries. */

@@ -40,7 +40,7 @@ import {
   type SecureLink,
   type SignedState,
 } from '@l2bench/payment-channel'
-import type { VirtualAdjudicator } from './adjudicator.ts'
+import { type VirtualAdjudicator, isFinalOutcome } from './adjudicator.ts'
 import { VirtualClient } from './client.ts'
 import { DEFAULT_VIRTUAL_LIMITS, Records, type VirtualContext, type VirtualLimits, hex, latestOf } from './context.ts'
 import { VirtualError } from './errors.ts'
@@ -131,6 +131,10 @@ export class VirtualNode {
       },
       ledgerParties: (idHex) => this.channel.machine(`0x${idHex}`).params.parties,
       virtualLatest: (vidHex) => latestOf(this.channel, vidHex),
+      finalOutcome: (vidHex) => {
+        const d = this.ctx.outcomes.get(vidHex)
+        return isFinalOutcome(d, this.l1.head().height) ? d?.balances : undefined
+      },
     })
     this.channel = new ChannelNode({
       signer: options.signer,
@@ -157,6 +161,7 @@ export class VirtualNode {
       l1: this.l1,
       records: this.records,
       limits: { ...DEFAULT_VIRTUAL_LIMITS, ...options.limits },
+      outcomes: new Map(),
       send: (peer, msg) => this.send(peer, msg),
       record: (err) => this.record(err),
       now: this.now,
@@ -181,6 +186,7 @@ export class VirtualNode {
 
   private start(): void {
     this.party.recover()
+    for (const r of this.records.all()) if (r.status === 'disputed') this.chain.refresh(r.vid).catch((err) => this.record(err))
     this.hub.progressAll()
     this.unsubscribe = this.l1.subscribe({ address: this.options.adjudicator.address }, this.chain.onEvent, { owner: this.options.wallet.address })
     if (this.options.timers !== false) {

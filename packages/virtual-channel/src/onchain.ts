@@ -9,6 +9,10 @@
  *                      registration by colluders never beats the state she
  *                      paid one ledger out by.
  *   VirtualConcluded   Alice/Bob: disputed (the outcome is final).
+ *   Either             the outcome is cached (`ctx.outcomes`): once final,
+ *                      Ingrid unlocks both ledgers by it off chain (hub.ts)
+ *                      and Alice's and Bob's policies accept exactly that, so
+ *                      a virtual dispute need not close any ledger channel.
  *
  * Steps (the caller drives time):
  *   forceClose  register our ledger(s) still holding the lock (payment-channel's
@@ -22,7 +26,7 @@
  */
 import type { L1Event, Receipt } from '@l2bench/l1-mock'
 import type { SignedState } from '@l2bench/payment-channel'
-import { type VirtualContext, hasChannel, latestOf, sidesOfRole } from './context.ts'
+import { type VirtualContext, hasChannel, hex, latestOf, sidesOfRole } from './context.ts'
 import { type VirtualDispute, isFinalOutcome } from './adjudicator.ts'
 import { VirtualError } from './errors.ts'
 import { holdsLock } from './policy.ts'
@@ -49,14 +53,24 @@ export class OnChain {
     const r = this.ctx.records.get(id)
     if (r === undefined) return
     const version = e.data.version as bigint
+    await this.refresh(r.vid)
     if (r.role === 'ingrid') {
       if (e.name === 'VirtualRegistered' && r.final !== undefined && this.autoDefend()) await this.concludeIfOpen(r)
+      const cur = this.ctx.records.require(r.vid)
+      if (cur.final === undefined && (cur.status === 'active' || cur.status === 'funding')) this.ctx.records.update(cur, { status: 'disputed' })
       return
     }
     const cur = r.status === 'closed' || r.status === 'disputed' ? r : this.ctx.records.update(r, { status: 'disputed' })
     if (e.name !== 'VirtualRegistered' || !this.autoDefend()) return
     const mine = this.newest(cur)
     if (mine !== undefined && mine.state.version > version) await this.ctx.client.register(cur.params, mine, cur.activation)
+  }
+
+  /** Reads the virtual channel's outcome on L1 into the cache; returns it. */
+  async refresh(vid: Uint8Array): Promise<VirtualDispute | undefined> {
+    const d = await this.ctx.client.dispute(vid)
+    if (d !== undefined) this.ctx.outcomes.set(hex(vid), d)
+    return d
   }
 
   /** Ingrid: her final state becomes the outcome unless the outcome is already final. */

@@ -15,9 +15,11 @@
  *           Bob's acceptance, Bob after signing version 0): the lock of our
  *           side (id, amount, direction, expiry) and the two shares taken from
  *           exactly the right balances;
- *   unlock  by the final virtual state we hold (signed by both), or — never
- *           activated — by the deposits (an abort): the lock removed and the
- *           balances credited exactly.
+ *   unlock  by the virtual channel's final outcome on L1 if there is one
+ *           (what L1 would pay the lock by anyway), else by the final virtual
+ *           state we hold (signed by both), else — never activated — by the
+ *           deposits (an abort): the lock removed, the balances credited
+ *           exactly.
  */
 import { type Address, bytesEqual } from '@l2bench/core'
 import {
@@ -44,6 +46,8 @@ export interface PolicyDeps {
   ledgerParties(channelIdHex: string): readonly [Address, Address]
   /** Our newest fully signed state of a virtual channel, if we run it. */
   virtualLatest(vidHex: string): SignedState | undefined
+  /** The virtual channel's outcome on L1 once it is final (registered and past its window, or concluded). */
+  finalOutcome(vidHex: string): Balances | undefined
 }
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex')
@@ -109,6 +113,9 @@ function checks(deps: PolicyDeps): UpdatePolicy {
 
 /** What a lock is unlocked by: the final state we hold, or the deposits for a channel never activated. */
 function unlockOutcome(deps: PolicyDeps, rec: VirtualRecord, field: string): Balances {
+  const onL1 = deps.finalOutcome(hex(rec.vid))
+  if (onL1 !== undefined) return onL1
+  if (rec.status === 'disputed') throw new VirtualError('STATE', field, 'the virtual channel’s dispute on L1 is not over')
   if (PRE_ACTIVE.has(rec.status)) return rec.params.deposits
   const latest = deps.virtualLatest(hex(rec.vid))
   if (latest === undefined || !latest.state.isFinal || latest.sigs[0]?.length !== 64 || latest.sigs[1]?.length !== 64)

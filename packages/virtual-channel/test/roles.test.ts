@@ -115,6 +115,37 @@ describe('virtual channel role scripts', () => {
   })
 })
 
+describe('a virtual dispute that leaves the ledgers open', () => {
+  test('3b. Alice registers an old state and keeps her node: Bob refutes; after the window Ingrid unlocks both ledgers off chain by the L1 outcome — two L1 transactions in all', async () => {
+    const t = await trio({ node: { autoDefend: true } })
+    const vid = await activeVirtual(t, 3n * ETH, 1n * ETH)
+    const old = t.nodes.alice.channel.latest(vid)
+    for (let i = 0; i < 4; i++) await t.nodes.alice.pay({ channelId: vid, amount: ETH / 4n })
+    const newest = t.nodes.bob.channel.latest(vid)
+    const hub = ingridLedgerTotal(t)
+    const txs = () => t.w.l1.nonceOf(t.alice.address) + t.w.l1.nonceOf(t.bob.address) + t.w.l1.nonceOf(t.ingrid.address)
+    const before = txs()
+    t.nodes.alice.options.autoDefend = false // Mallory does not refute her own fraud
+    const p = paramsOf(t, vid)
+    await t.alice.virtual.register(p, old.state.version === 0n ? undefined : old, activationOf(t, vid))
+    await until(() => t.nodes.bob.records.require(vid).status === 'disputed' && t.nodes.ingrid.records.require(vid).status === 'disputed')
+    await waitFor(async () => (await t.bob.virtual.dispute(new Uint8Array(Buffer.from(vid.slice(2), 'hex'))))?.version === newest.state.version)
+    // Before the window ends nobody unlocks: the outcome can still change.
+    t.nodes.ingrid.tick(Date.now() + 10_000)
+    await new Promise((r) => setTimeout(r, 20))
+    assert.equal(t.nodes.alice.channel.status(t.ledgerA).locked.length, 1)
+    t.w.l1.mine(p.disputeWindow + 1)
+    t.nodes.ingrid.tick(Date.now() + 20_000)
+    await until(() => t.nodes.alice.records.require(vid).status === 'closed' && t.nodes.bob.records.require(vid).status === 'closed' && t.nodes.ingrid.records.require(vid).status === 'closed')
+    assert.equal(txs() - before, 2n, 'Mallory’s registration and Bob’s refutation')
+    assert.equal(t.nodes.alice.channel.status(t.ledgerA).myBalance, 7n * ETH + newest.state.balances[0])
+    assert.equal(t.nodes.bob.channel.status(t.ledgerB).myBalance, 9n * ETH + newest.state.balances[1])
+    assert.equal(ingridLedgerTotal(t), hub + 4n * ETH, 'Ingrid nets zero (her 4 ETH of collateral back)')
+    assert.equal(t.nodes.alice.channel.status(t.ledgerA).phase, 'open')
+    for (const n of Object.values(t.nodes)) n.stop()
+  })
+})
+
 describe('Alice and Bob colluding against Ingrid', () => {
   test('4a. Ingrid settled ledger A by the final state; Bob withholds B’s unlock and registers a newer state on L1: she concludes with the final one and both locks are paid by it', async () => {
     const t = await trio()
