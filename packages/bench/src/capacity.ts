@@ -7,6 +7,7 @@
  *   l1       G ÷ g ÷ T
  *   channel,
  *   paych    min(r_pair × M, G ÷ g ÷ T)
+ *   virtual  min(r_pair × M, r_pair ÷ u_hub, G ÷ g ÷ T)
  *   htlc     min(f_hub × H, G ÷ g ÷ T)
  *   rollup   min(c × P ÷ k, G ÷ g_tx ÷ T)
  *
@@ -15,7 +16,9 @@
  * what each payment costs the L1 over the channels' lifetime); r_pair one
  * pair's update rate (interleaved probe); M pairs that can update at once
  * (maximum matching of the channel graph: no party in two updates at a
- * time); f_hub the hub's forwarding rate, H hubs; c the prover's measured
+ * time); u_hub the hub's ledger updates per payment (a virtual channel's
+ * locks and unlocks, one update each, as fast as a pair's update); f_hub
+ * the hub's forwarding rate, H hubs; c the prover's measured
  * constraints/s, P provers (scenario), k constraints per payment; g_tx the L1
  * gas one transfer adds to a full batch.
  *
@@ -105,7 +108,16 @@ export function computeCapacity(inputs: CapacityInputs, d: DesignResultJson, pro
       }
       const inputsOut: Record<string, FigureJson> = { r_pair: r, M, G, g, T }
       if (inputs.hottestPairShare !== undefined) inputsOut.hottestPairShare = inputs.hottestPairShare
-      return finish('min(r_pair × M, G ÷ g ÷ T)', [off, l1Bound(g.value, ctx, 'L1 (channel opens and closes)')], inputsOut)
+      const u = inputs.hubUpdatesPerPayment
+      if (u === undefined) return finish('min(r_pair × M, G ÷ g ÷ T)', [off, l1Bound(g.value, ctx, 'L1 (channel opens and closes)')], inputsOut)
+      inputsOut.u_hub = u
+      const hub: BoundJson = {
+        name: 'hub (virtual opens and closes)',
+        paymentsPerSecond: sig(r.value / Math.max(u.value, 1e-12)),
+        formula: `${num(r.value)} ledger updates/s at the hub ÷ ${fmtNum(u.value, 3)} hub updates per payment`,
+        source: worst(r.source, u.source),
+      }
+      return finish('min(r_pair × M, r_pair ÷ u_hub, G ÷ g ÷ T)', [off, hub, l1Bound(g.value, ctx, 'L1 (ledger opens and closes)')], inputsOut)
     }
     case 'hub': {
       const { forwardRate: f, hubs: H } = inputs

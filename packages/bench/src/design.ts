@@ -142,8 +142,10 @@ export interface PaymentBound {
  * (capacity.ts combines them with the run's L1 figures and the scenario):
  *
  * - `l1`: nothing beyond the run (gas per payment from the receipts);
- * - `channels` (channel, paych): the pairs that can update at once; the
- *   per-pair update rate comes from the interleaved probe unless given;
+ * - `channels` (channel, paych, virtual): the pairs that can update at once;
+ *   the per-pair update rate comes from the interleaved probe unless given;
+ *   a design whose channels an intermediary funds and settles (virtual) adds
+ *   that intermediary's ledger updates per payment (its own bound);
  * - `hub` (htlc): the hub's forwarding rate (its signatures and persistence
  *   per forwarded payment) and the effective number of hubs;
  * - `rollup`: the prover's constraints per second, constraints per payment,
@@ -151,7 +153,7 @@ export interface PaymentBound {
  */
 export type CapacityInputs =
   | { model: 'l1' }
-  | { model: 'channels'; concurrentPairs: FigureJson; perPairRate?: FigureJson; hottestPairShare?: FigureJson }
+  | { model: 'channels'; concurrentPairs: FigureJson; perPairRate?: FigureJson; hottestPairShare?: FigureJson; hubUpdatesPerPayment?: FigureJson }
   | { model: 'hub'; forwardRate: FigureJson; hubs: FigureJson }
   | { model: 'rollup'; proverConstraintsPerSecond: FigureJson; constraintsPerPayment: FigureJson; gasPerTransfer: FigureJson }
 

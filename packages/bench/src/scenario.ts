@@ -19,7 +19,7 @@ import { ScenarioError } from './errors.ts'
 import { scenariosDir } from './paths.ts'
 import { didYouMean } from './suggest.ts'
 
-export const DESIGN_NAMES = ['l1', 'channel', 'paych', 'htlc', 'rollup'] as const
+export const DESIGN_NAMES = ['l1', 'channel', 'paych', 'htlc', 'virtual', 'rollup'] as const
 export type DesignName = (typeof DESIGN_NAMES)[number]
 
 const UNITS: Record<string, bigint> = { wei: 1n, gwei: 10n ** 9n, eth: 10n ** 18n, ether: 10n ** 18n }
@@ -154,6 +154,7 @@ export const scenarioSchema = z
         channel: DESIGN_OPTIONS.channel.optional(),
         paych: DESIGN_OPTIONS.paych.optional(),
         htlc: DESIGN_OPTIONS.htlc.optional(),
+        virtual: DESIGN_OPTIONS.virtual.optional(),
         rollup: DESIGN_OPTIONS.rollup.optional(),
       })
       .default({}),

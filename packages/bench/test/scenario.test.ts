@@ -22,7 +22,7 @@ test('a minimal scenario gets the documented defaults', () => {
   assert.equal(s.pairs.count, 'all')
   assert.deepEqual(s.arrival, { kind: 'poisson', ratePerSecond: 10 })
   assert.equal(s.capital.userBalance, 1000n * 10n ** 18n)
-  assert.deepEqual(s.designs, ['l1', 'channel', 'paych', 'htlc', 'rollup'])
+  assert.deepEqual(s.designs, ['l1', 'channel', 'paych', 'htlc', 'virtual', 'rollup'])
 })
 
 test('errors name the bad key path and its line', () => {
@@ -36,7 +36,7 @@ test('errors name the bad key path and its line', () => {
   rejects(() => parseScenarioYaml('name: t\nusers: 4\npayments: 5\npairs: { count: 7 }\n'), 'pairs.count', /only 6 pairs/)
   rejects(() => parseScenarioYaml(`${base}designs: [l1, lightning]\n`), 'designs.1')
   rejects(() => parseScenarioYaml(`${base}sweeps: { payments: [10, 2.5] }\n`), 'sweeps.payments.1', /integer/)
-  rejects(() => parseScenarioYaml(`${base}designOptions: { zk: {} }\n`), 'designOptions.zk', /unknown key — allowed here: l1, channel, paych, htlc, rollup/)
+  rejects(() => parseScenarioYaml(`${base}designOptions: { zk: {} }\n`), 'designOptions.zk', /unknown key — allowed here: l1, channel, paych, htlc, virtual, rollup/)
   rejects(() => parseScenarioYaml(`${base}limits: { zk: 5 }\n`), 'limits.zk', /allowed here: l1, channel/)
   rejects(() => parseScenarioYaml('name: t\npayments: 5\n'), 'users', /required/)
   rejects(() => parseScenarioYaml('users: [\n'), '(yaml)')

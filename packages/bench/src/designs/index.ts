@@ -13,6 +13,7 @@ export const DESIGN_FACTORIES: Partial<Record<DesignName, AsyncDesignFactory>> =
   channel: async () => new (await import('./channel.ts')).ChannelDesign(),
   paych: async () => new (await import('./paych.ts')).PaychDesign(),
   htlc: async () => new (await import('./htlc.ts')).HtlcDesign(),
+  virtual: async () => new (await import('./virtual.ts')).VirtualDesign(),
   rollup: async () => new (await import('./rollup.ts')).RollupDesign(),
 }
 

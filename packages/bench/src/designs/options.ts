@@ -53,6 +53,16 @@ export const htlcOptions = z.strictObject({
   gasPerHtlcResolution: z.number().int().min(0).default(60_000).describe('Gas per HTLC resolved on chain after a force-close (modelled, not run).'),
 })
 
+export const virtualOptions = z.strictObject({
+  store: z.enum(['sqlite', 'memory']).default('sqlite').describe('Where each party (users and the hub) keeps its ledger and virtual channel states and virtual records: SQLite with fsync, or memory.'),
+  synchronous: z
+    .enum(['FULL', 'NORMAL'])
+    .default('FULL')
+    .describe("SQLite synchronous pragma for the sqlite store: FULL (the package's default) fsyncs every commit; NORMAL does not."),
+  disputeWindow: z.number().int().min(1).max(1_000_000).default(100).describe('Dispute window of the ledger channels, L1 blocks.'),
+  virtualDisputeWindow: z.number().int().min(1).max(1_000_000).default(100).describe('Dispute window of a virtual channel registered on L1, blocks.'),
+})
+
 export const rollupOptions = z.strictObject({
   n: z.number().int().min(1).max(4096).default(1).describe('Op slots per batch (circuit parameter).'),
   d: z.number().int().min(0).max(255).default(1).describe('Deposit slots per batch (circuit parameter).'),
@@ -80,12 +90,14 @@ export const DESIGN_OPTIONS = {
   channel: channelOptions,
   paych: paychOptions,
   htlc: htlcOptions,
+  virtual: virtualOptions,
   rollup: rollupOptions,
 } as const satisfies Record<DesignName, z.ZodType>
 
 export type ChannelOptions = z.output<typeof channelOptions>
 export type PaychOptions = z.output<typeof paychOptions>
 export type HtlcOptions = z.output<typeof htlcOptions>
+export type VirtualOptions = z.output<typeof virtualOptions>
 export type RollupOptions = z.output<typeof rollupOptions>
 
 /**

@@ -33,6 +33,7 @@ export const SEED_ROW: Record<string, string> = {
   channel: 'Lightning Network',
   paych: 'Lightning Network',
   htlc: 'Lightning Network',
+  virtual: 'Lightning Network',
   rollup: 'ZK-Rollup (payments)',
 }
 
@@ -41,6 +42,7 @@ const WHAT: Record<string, string> = {
   channel: "a direct channel (Lightning's building block)",
   paych: 'one-way voucher channels (Filecoin paych)',
   htlc: 'HTLC payments through a hub (Lightning)',
+  virtual: 'Perun virtual channels through a hub',
   rollup: 'ZK rollup',
 }
 

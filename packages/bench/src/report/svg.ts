@@ -16,16 +16,17 @@ export const DESIGN_COLORS: Record<string, string> = {
   channel: '#2563eb',
   paych: '#059669',
   htlc: '#d97706',
+  virtual: '#db2777',
   rollup: '#7c3aed',
 }
 const PALETTE = ['#2563eb', '#059669', '#d97706', '#7c3aed', '#dc2626', '#0891b2', '#65a30d', '#db2777', '#6b7280', '#92400e', '#4f46e5', '#0d9488', '#ca8a04', '#be123c']
 
 export type Marker = 'circle' | 'square' | 'triangle' | 'diamond' | 'cross'
 const MARKERS: Marker[] = ['circle', 'square', 'triangle', 'diamond', 'cross']
-export const DESIGN_MARKERS: Record<string, Marker> = { l1: 'circle', channel: 'square', paych: 'triangle', htlc: 'diamond', rollup: 'cross' }
+export const DESIGN_MARKERS: Record<string, Marker> = { l1: 'circle', channel: 'square', paych: 'triangle', htlc: 'diamond', virtual: 'square', rollup: 'cross' }
 /** Dash patterns for fitted/modelled lines, one per design, so two fits on top of each other stay distinguishable. */
 const DASHES = ['6 4', '2 3', '10 3 2 3', '12 4', '4 2 1 2']
-export const DESIGN_DASHES: Record<string, string> = { l1: '6 4', channel: '2 3', paych: '10 3 2 3', htlc: '12 4', rollup: '4 2 1 2' }
+export const DESIGN_DASHES: Record<string, string> = { l1: '6 4', channel: '2 3', paych: '10 3 2 3', htlc: '12 4', virtual: '8 2 2 2', rollup: '4 2 1 2' }
 /**
  * Line widths: channel and paych cost almost the same gas, so their measured lines lie on top of each other.
  * The channel's is drawn first and wider, the paych's thin on top of it: both stay visible.
