@@ -43,7 +43,7 @@ import type { CapacityInputs, Design, PaymentBound, PaymentResult, World } from 
 import { maximumMatching } from '../matching.ts'
 import type { StoreJson } from '../results.ts'
 import { type ChannelOptions, designOptions } from './options.ts'
-import { type Payment, depositFor } from '../workload.ts'
+import { type Payment, type Workload, depositFor } from '../workload.ts'
 
 /** Lets queued microtasks and immediate callbacks run (message delivery between in-process nodes). */
 export async function turns(n = 5): Promise<void> {
@@ -230,34 +230,48 @@ export class ChannelDesign implements Design {
   }
 
   capacityInputs(): CapacityInputs {
-    const w = this.world.workload
-    const used = new Set(w.payments.map((p) => p.pair))
-    const m = maximumMatching([...used].map((k) => w.pairs[k]!))
-    const perPair = new Map<number, number>()
-    for (const p of w.payments) perPair.set(p.pair, (perPair.get(p.pair) ?? 0) + 1)
-    const hottest = Math.max(0, ...perPair.values())
-    return {
-      model: 'channels',
-      concurrentPairs: {
-        value: m.size,
-        unit: 'pairs',
-        source: 'parameter',
-        how: `${m.exact ? 'maximum' : 'greedy (≥ half the maximum)'} matching of the ${m.edges} channels over ${m.vertices} parties: no party in two updates at once`,
-      },
-      hottestPairShare: { value: hottest / Math.max(1, w.payments.length), unit: 'share of payments', source: 'parameter', how: 'payments of the busiest pair ÷ payments (the workload)' },
-    }
+    return pairCapacityInputs(this.world.workload, 'channels')
   }
 
   bound(): PaymentBound {
-    const sv = { run: signVerify('channel'), times: 2 }
-    if (this.options.store !== 'sqlite') return composeBound('2 × (noble sign + node:crypto verify), memory store', [sv])
-    const store = new SqliteStore(join(this.dir!, 'bound.db'), { synchronous: this.options.synchronous })
-    return composeBound(
-      `2 × (noble sign + node:crypto verify) + ${CHANNEL_COMMITS_PER_PAYMENT} SQLite ${this.options.synchronous} commits`,
-      [sv, { run: sqliteCommit(store.db), times: CHANNEL_COMMITS_PER_PAYMENT }],
-      () => store.close(),
-    )
+    return updateBound('channel', this.options, this.dir)
   }
+}
+
+/**
+ * Capacity inputs of a design whose payments are two-party updates of one
+ * channel per pair (channel, virtual): the pairs that can update at once — a
+ * maximum matching of the pairs that pay, no party in two updates at once —
+ * and the busiest pair's share of the payments.
+ */
+export function pairCapacityInputs(w: Workload, what: string, note = ''): Extract<CapacityInputs, { model: 'channels' }> {
+  const used = new Set(w.payments.map((p) => p.pair))
+  const m = maximumMatching([...used].map((k) => w.pairs[k]!))
+  const perPair = new Map<number, number>()
+  for (const p of w.payments) perPair.set(p.pair, (perPair.get(p.pair) ?? 0) + 1)
+  const hottest = Math.max(0, ...perPair.values())
+  return {
+    model: 'channels',
+    concurrentPairs: {
+      value: m.size,
+      unit: 'pairs',
+      source: 'parameter',
+      how: `${m.exact ? 'maximum' : 'greedy (≥ half the maximum)'} matching of the ${m.edges} ${what} over ${m.vertices} parties: no party in two updates at once${note}`,
+    },
+    hottestPairShare: { value: hottest / Math.max(1, w.payments.length), unit: 'share of payments', source: 'parameter', how: 'payments of the busiest pair ÷ payments (the workload)' },
+  }
+}
+
+/** One countersigned update's least work: 2 × (sign + verify) and, with SQLite, its commits (in `dir`, the design's store settings). */
+export function updateBound(label: string, o: { store: 'sqlite' | 'memory'; synchronous: 'FULL' | 'NORMAL' }, dir: string | undefined): PaymentBound {
+  const sv = { run: signVerify(label), times: 2 }
+  if (o.store !== 'sqlite') return composeBound('2 × (noble sign + node:crypto verify), memory store', [sv])
+  const store = new SqliteStore(join(dir!, 'bound.db'), { synchronous: o.synchronous })
+  return composeBound(
+    `2 × (noble sign + node:crypto verify) + ${CHANNEL_COMMITS_PER_PAYMENT} SQLite ${o.synchronous} commits`,
+    [sv, { run: sqliteCommit(store.db), times: CHANNEL_COMMITS_PER_PAYMENT }],
+    () => store.close(),
+  )
 }
 
 /** The store line of a design that keeps SQLite (or memory) stores in `dir`. */

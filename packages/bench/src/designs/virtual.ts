@@ -45,12 +45,10 @@ import {
   VirtualNode,
   type VirtualStore,
 } from '@l2bench/virtual-channel'
-import { composeBound, signVerify, sqliteCommit } from '../bounds.ts'
 import type { CapacityInputs, Design, PaymentBound, PaymentResult, User, World } from '../design.ts'
-import { maximumMatching } from '../matching.ts'
 import type { StoreJson } from '../results.ts'
 import { type Payment, depositFor } from '../workload.ts'
-import { CHANNEL_COMMITS_PER_PAYMENT, channelStoreJson, turns } from './channel.ts'
+import { channelStoreJson, pairCapacityInputs, turns, updateBound } from './channel.ts'
 import { type VirtualOptions, designOptions } from './options.ts'
 
 /** The hub's index in the node table. */
@@ -365,21 +363,8 @@ export class VirtualDesign implements Design {
   }
 
   capacityInputs(): CapacityInputs {
-    const w = this.world.workload
-    const used = new Set(w.payments.map((p) => p.pair))
-    const m = maximumMatching([...used].map((k) => w.pairs[k]!))
-    const perPair = new Map<number, number>()
-    for (const p of w.payments) perPair.set(p.pair, (perPair.get(p.pair) ?? 0) + 1)
-    const hottest = Math.max(0, ...perPair.values())
     return {
-      model: 'channels',
-      concurrentPairs: {
-        value: m.size,
-        unit: 'pairs',
-        source: 'parameter',
-        how: `${m.exact ? 'maximum' : 'greedy (≥ half the maximum)'} matching of the ${m.edges} virtual channels over ${m.vertices} parties: no party in two updates at once (the hub is in no payment)`,
-      },
-      hottestPairShare: { value: hottest / Math.max(1, w.payments.length), unit: 'share of payments', source: 'parameter', how: 'payments of the busiest pair ÷ payments (the workload)' },
+      ...pairCapacityInputs(this.world.workload, 'virtual channels', ' (the hub is in no payment)'),
       hubUpdatesPerPayment: {
         value: this.hubUpdates / Math.max(1, this.paid),
         unit: 'updates/payment',
@@ -390,13 +375,6 @@ export class VirtualDesign implements Design {
   }
 
   bound(): PaymentBound {
-    const sv = { run: signVerify('virtual'), times: 2 }
-    if (this.options.store !== 'sqlite') return composeBound('2 × (noble sign + node:crypto verify), memory store', [sv])
-    const store = new SqliteStore(join(this.dir!, 'bound.db'), { synchronous: this.options.synchronous })
-    return composeBound(
-      `2 × (noble sign + node:crypto verify) + ${CHANNEL_COMMITS_PER_PAYMENT} SQLite ${this.options.synchronous} commits`,
-      [sv, { run: sqliteCommit(store.db), times: CHANNEL_COMMITS_PER_PAYMENT }],
-      () => store.close(),
-    )
+    return updateBound('virtual', this.options, this.dir)
   }
 }
