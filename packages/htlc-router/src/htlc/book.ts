@@ -12,6 +12,11 @@
  * at most `maxAcceptedHtlcs` lock ids per channel (the oldest is dropped
  * first: only the peer that flooded loses its own instructions), and a
  * failure reason is kept only for an unresolved HTLC we offered.
+ *
+ * Indexed: the unresolved records of each channel and the records of each
+ * payment hash, so the per-block checks and a preimage learnt cost what is
+ * open, not everything the node ever forwarded. Lock ids are taken from a
+ * block reserved durably ahead (`LOCK_ID_RESERVE`), one write per block.
  */
 import { type Address, type Amount, decode, encode, toHex } from '@l2bench/core'
 import { type LockedEntry, type PartyIndex, channelIdHex } from '@l2bench/payment-channel'
@@ -97,6 +102,9 @@ type Optional<T> = { [K in keyof T]?: T[K] | undefined }
 type NewRecord = Pick<HtlcRecord, 'channelId' | 'entry' | 'incoming' | 'status'> &
   Optional<Pick<HtlcRecord, 'onChain' | 'processed' | 'onward' | 'finalAmount' | 'from' | 'payment' | 'failure' | 'releasedUpstream'>>
 
+/** Lock ids reserved per durable write of the counter: a restart continues after the reserved block (unused ids are skipped, never reused). */
+export const LOCK_ID_RESERVE = 64
+
 export function htlcKey(chanKey: string, lockId: Uint8Array): string {
   return `${chanKey}:${channelIdHex(lockId)}`
 }
@@ -113,7 +121,13 @@ export class Book {
   /** chanKey → (htlc key → instructions), oldest first. */
   private readonly instructions = new Map<string, Map<string, Instructions>>()
   private readonly failures = new Map<string, PaymentFailure>()
+  /** chanKey → keys of its unresolved records. */
+  private readonly open = new Map<string, Set<string>>()
+  /** payment hash (hex) → keys of its records. */
+  private readonly byHash = new Map<string, Set<string>>()
   private counter = 0
+  /** Lock ids below this are covered by the counter on disk. */
+  private reserved = 0
 
   constructor(
     readonly store: HtlcStore,
@@ -130,14 +144,55 @@ export class Book {
     for (const [k, v] of st.all('instructions')) this.instructionsOf(k.split(':')[0] as string).set(k, decode(instructionsCodec, v))
     for (const [k, v] of st.all('failure')) this.failures.set(k, decode(failureCodec, v))
     for (const [k, v] of st.all('meta')) if (k === 'counter') this.counter = Number(decode(counterCodec, v))
+    this.reserved = this.counter
     for (const [key, v] of st.all('htlc')) {
       const d = decode(htlcRecordCodec, v)
-      this.htlcs.set(key, this.build(key, d))
+      this.index(this.build(key, d))
     }
+  }
+
+  private index(rec: HtlcRecord): void {
+    this.htlcs.set(rec.key, rec)
+    const h = toHex(rec.entry.hash)
+    let byHash = this.byHash.get(h)
+    if (byHash === undefined) {
+      byHash = new Set()
+      this.byHash.set(h, byHash)
+    }
+    byHash.add(rec.key)
+    this.reindex(rec)
+  }
+
+  /** Keeps the open index in step with the record's status. */
+  private reindex(rec: HtlcRecord): void {
+    let open = this.open.get(rec.chanKey)
+    if (isResolved(rec)) {
+      open?.delete(rec.key)
+      return
+    }
+    if (open === undefined) {
+      open = new Set()
+      this.open.set(rec.chanKey, open)
+    }
+    open.add(rec.key)
+  }
+
+  private unindex(rec: HtlcRecord): void {
+    this.htlcs.delete(rec.key)
+    this.open.get(rec.chanKey)?.delete(rec.key)
+    const h = toHex(rec.entry.hash)
+    const byHash = this.byHash.get(h)
+    byHash?.delete(rec.key)
+    if (byHash?.size === 0) this.byHash.delete(h)
   }
 
   private put(kind: HtlcStoreKind, key: string, value: Uint8Array | undefined): void {
     if (!this.stopped()) this.store.put(kind, key, value)
+  }
+
+  /** Makes every write so far durable (a store that defers puts commits them; others have nothing to do). */
+  flush(): void {
+    if (!this.stopped()) this.store.flush?.()
   }
 
   private build(key: string, d: NewRecord): HtlcRecord {
@@ -164,14 +219,14 @@ export class Book {
   /** The one record constructor: adds it to the book and persists it. */
   create(chanKey: string, d: NewRecord): HtlcRecord {
     const rec = this.build(htlcKey(chanKey, d.entry.id), d)
-    this.htlcs.set(rec.key, rec)
+    this.index(rec)
     this.save(rec)
     return rec
   }
 
   /** Forgets a record whose add never made it into a signed state. */
   drop(rec: HtlcRecord): void {
-    this.htlcs.delete(rec.key)
+    this.unindex(rec)
     this.put('htlc', rec.key, undefined)
   }
 
@@ -206,6 +261,7 @@ export class Book {
       rec.proposing = false
       rec.adding = false
     }
+    this.reindex(rec)
     this.save(rec)
     // The reason is in the record now.
     if (isResolved(rec)) this.clearFailure(rec.key)
@@ -215,8 +271,17 @@ export class Book {
   /** Unresolved records, of one channel or all. */
   unresolved(chanKey?: string): HtlcRecord[] {
     const out: HtlcRecord[] = []
-    for (const r of this.htlcs.values()) if (!isResolved(r) && (chanKey === undefined || r.chanKey === chanKey)) out.push(r)
+    const add = (keys: Set<string> | undefined) => {
+      for (const k of keys ?? []) out.push(this.htlcs.get(k) as HtlcRecord)
+    }
+    if (chanKey !== undefined) add(this.open.get(chanKey))
+    else for (const keys of this.open.values()) add(keys)
     return out
+  }
+
+  /** Every record (resolved or not) of the payment hash `hash`. */
+  withHash(hash: Uint8Array): HtlcRecord[] {
+    return [...(this.byHash.get(toHex(hash)) ?? [])].map((k) => this.htlcs.get(k) as HtlcRecord)
   }
 
   // ---------------------------------------------------------------- preimages and invoices
@@ -302,10 +367,12 @@ export class Book {
 
   // ---------------------------------------------------------------- lock ids
 
-  /** A fresh lock id for an HTLC we offer; the counter is durable before the id is used. */
+  /** A fresh lock id for an HTLC we offer; the counter covering it is durable before the id is used. */
   nextLockId(offerer: Address): Uint8Array {
-    const id = lockIdFor(offerer, this.counter++)
-    this.put('meta', 'counter', encode(counterCodec, BigInt(this.counter)))
-    return id
+    if (this.counter >= this.reserved) {
+      this.reserved = this.counter + LOCK_ID_RESERVE
+      this.put('meta', 'counter', encode(counterCodec, BigInt(this.reserved)))
+    }
+    return lockIdFor(offerer, this.counter++)
   }
 }

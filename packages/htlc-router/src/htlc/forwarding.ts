@@ -69,6 +69,8 @@ export interface HtlcContext {
   height(): number
   record(err: unknown): void
   send(peer: Address, msg: HtlcWireMessage): void
+  /** Both links to `peer` are up and authenticated (an HTLC is offered only to a peer that can answer). */
+  peerOnline(peer: Address): boolean
   stopped(): boolean
   /** Receiver: the preimage of `hash` is withheld for now (test hook, ATTACKS 12). */
   withholds(hash: Uint8Array): boolean
@@ -168,6 +170,8 @@ export class Forwarding {
     const { ctx } = this
     const status = ctx.channel.status(ch.channelId)
     if (!this.offChain(ch)) return 'permanent_channel_failure'
+    // An offline peer could not countersign: nothing is recorded or proposed (BOLT 4: the link is down).
+    if (!ctx.peerOnline(ch.peer)) return 'unknown_next_peer'
     if (status.myBalance < h.amount) return 'temporary_channel_failure'
     const id = ctx.book.nextLockId(ctx.address)
     if (out !== undefined) out.lockId = id
@@ -383,8 +387,8 @@ export class Forwarding {
     const { book } = this.ctx
     const hash = sha256(preimage)
     book.setPreimage(hash, preimage)
-    for (const rec of book.htlcs.values()) {
-      if (rec.incoming || rec.from === undefined || !bytesEqual(rec.entry.hash, hash)) continue
+    for (const rec of book.withHash(hash)) {
+      if (rec.incoming || rec.from === undefined) continue
       const up = book.htlcs.get(rec.from)
       if (up !== undefined) this.settleIncoming(up)
     }
@@ -393,7 +397,7 @@ export class Forwarding {
   /** Stops withholding: settles pending HTLCs paying our invoices (all, or those for `hash`). */
   releaseInvoices(hash: Uint8Array | undefined): void {
     const { book } = this.ctx
-    for (const rec of book.htlcs.values()) {
+    for (const rec of book.unresolved()) {
       if (!rec.incoming || rec.status !== 'pending' || rec.onward === undefined || rec.onward.length > 0) continue
       if (hash !== undefined && !bytesEqual(hash, rec.entry.hash)) continue
       const inv = book.invoice(rec.entry.hash)

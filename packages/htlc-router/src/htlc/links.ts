@@ -66,7 +66,10 @@ export class Links {
   }
 
   send(peer: Address, msg: HtlcWireMessage): void {
-    if (!this.ctx.stopped()) this.peers.send(peer, encodeHtlcMessage(msg))
+    if (this.ctx.stopped()) return
+    // What the message rests on (the record of an HTLC offered, a learnt preimage) is durable before it leaves.
+    this.ctx.book.flush()
+    this.peers.send(peer, encodeHtlcMessage(msg))
   }
 
   /** The authenticated link that reaches `peer` (what this node sends HTLC messages on). */
@@ -91,7 +94,7 @@ export class Links {
   /** A peer (re)connected: repeat the fulfil messages of settles still in flight on our open channels with it. */
   private resendFulfils(peer: Address): void {
     const { ctx, fw } = this
-    for (const rec of ctx.book.htlcs.values()) {
+    for (const rec of ctx.book.unresolved()) {
       if (!rec.incoming || rec.status !== 'pending' || !rec.proposing) continue
       const ch = ctx.book.channels.get(rec.chanKey)
       const pre = ctx.book.preimage(rec.entry.hash)

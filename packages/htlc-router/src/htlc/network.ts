@@ -16,6 +16,7 @@ import { type Address, type Amount, InvalidInputError, NodeSigner, NobleSigner, 
 import { MockL1, type MockL1Options, type Receipt, Wallet } from '@l2bench/l1-mock'
 import { type MemoryLink, memoryLinkPair } from '@l2bench/payment-channel'
 import { CapacityError, NoRouteError } from '../errors.ts'
+import { feeMsat } from '../graph/fees.ts'
 import { type ChannelGraph, ChannelGraphBuilder } from '../graph/graph.ts'
 import { MissionControl } from '../routing/mission-control.ts'
 import { Pathfinder } from '../routing/pathfinder.ts'
@@ -33,6 +34,13 @@ export interface NetworkChannelSpec {
   policyBA?: Partial<ForwardingPolicy>
 }
 
+/** A participant brought by the caller: its own key and an L1 wallet on the network's L1. */
+export interface NetworkParty {
+  name?: string
+  signer: Signer
+  wallet: Wallet
+}
+
 export interface HtlcNetworkOptions {
   /** Node names (or a count). */
   nodes: readonly string[] | number
@@ -43,7 +51,30 @@ export interface HtlcNetworkOptions {
   l1Funds?: Amount
   /** 'node' (OpenSSL, default) or 'noble' signing. */
   signer?: 'node' | 'noble'
+  /** Options of the MockL1 the network creates (ignored with `onL1`). */
   l1?: MockL1Options
+  /**
+   * An existing L1 to run on (e.g. a benchmark harness's metered one) instead
+   * of a new MockL1. The HtlcAdjudicator is deployed on it unless `adjudicator`
+   * is given.
+   */
+  onL1?: MockL1
+  adjudicator?: HtlcAdjudicator
+  /**
+   * The nodes' own keys and wallets (their wallets must be on the network's
+   * L1, and funded: nothing is minted for them). Default: keys derived from
+   * `seed`, each funded with `l1Funds`.
+   */
+  parties?: readonly NetworkParty[]
+  /**
+   * Node amounts per pathfinder unit (default 1). The pathfinder searches in
+   * float64, exact below 2^53 units: wei-denominated channels route in gwei
+   * (10^9). The route's amounts are then rebuilt in node units from the
+   * delivered amount and each hop's fee policy, so every hop gets exactly its fee.
+   */
+  graphUnit?: bigint
+  /** Called after each channel opened (progress of a big network's setup). */
+  onChannelOpen?: (done: number, total: number) => void
   /** Extra options per node. */
   nodeOptions?: (index: number) => Partial<HtlcNodeOptions>
   /** Seed prefix for the deterministic keys. */
@@ -79,6 +110,11 @@ export class HtlcNetwork {
   /** Node index by address. */
   private readonly index = new Map<Address, number>()
   private readonly links = new Map<string, { channel: [MemoryLink, MemoryLink]; htlc: [MemoryLink, MemoryLink] }>()
+  /** Forwarding policy per directed edge (2·channel + direction), in node units: what each hop charges. */
+  private readonly policies: ForwardingPolicy[] = []
+  /** Node units per pathfinder unit. */
+  readonly graphUnit: bigint
+  private readonly window: number
 
   private constructor(
     readonly l1: MockL1,
@@ -86,40 +122,60 @@ export class HtlcNetwork {
     readonly nodes: readonly HtlcNode[],
     readonly names: readonly string[],
     readonly graph: ChannelGraph,
-    /** Channel id per graph channel index. */
+    /** Channel id per graph channel index (a reopened channel gets the new id). */
     readonly channelIds: readonly Uint8Array[],
     /** Every receipt of every node's L1 transactions (gas accounting), by tx hash. */
     readonly receipts: readonly Map<string, Receipt>[],
+    options: { graphUnit: bigint; disputeWindow: number },
   ) {
     this.pathfinder = new Pathfinder(graph)
+    this.graphUnit = options.graphUnit
+    this.window = options.disputeWindow
     for (const [i, n] of nodes.entries()) this.index.set(n.address, i)
   }
 
   static async create(o: HtlcNetworkOptions): Promise<HtlcNetwork> {
-    const names = typeof o.nodes === 'number' ? Array.from({ length: o.nodes }, (_, i) => `n${i}`) : [...o.nodes]
+    const parties = o.parties
+    if (parties !== undefined && (!Array.isArray(parties) || (typeof o.nodes === 'number' ? o.nodes : o.nodes.length) !== parties.length))
+      throw new InvalidInputError('parties', 'expected one party per node')
+    const names = typeof o.nodes === 'number' ? Array.from({ length: o.nodes }, (_, i) => parties?.[i]?.name ?? `n${i}`) : [...o.nodes]
     if (names.length < 2) throw new InvalidInputError('nodes', 'a network needs at least two nodes')
     const window = o.disputeWindow ?? 6
     if (!Number.isSafeInteger(window) || window < 1) throw new InvalidInputError('disputeWindow', `expected a positive integer, got ${describe(window)}`)
-    const l1 = new MockL1(o.l1)
-    const adjudicator = l1.deploy(new HtlcAdjudicator())
+    const unit = o.graphUnit ?? 1n
+    if (typeof unit !== 'bigint' || unit < 1n) throw new InvalidInputError('graphUnit', `expected a bigint ≥ 1, got ${describe(unit)}`)
+    const l1 = o.onL1 ?? new MockL1(o.l1)
+    const adjudicator = o.adjudicator ?? l1.deploy(new HtlcAdjudicator())
     const funds = o.l1Funds ?? 10n ** 21n
     const seed = o.seed ?? 'htlc-net'
     let maxDepositB = 0n
     for (const c of o.channels) if (typeof c?.depositB === 'bigint' && c.depositB > maxDepositB) maxDepositB = c.depositB
     const receipts: Map<string, Receipt>[] = []
     const nodes = names.map((name, i) => {
-      const sk = secretKeyFromSeed(`${seed}:${name}`)
-      const signer: Signer = o.signer === 'noble' ? new NobleSigner(sk) : new NodeSigner(sk)
-      l1.mint(signer.address, funds)
+      const party = parties?.[i]
+      let signer: Signer
+      let gasPrice: bigint | undefined
+      if (party === undefined) {
+        const sk = secretKeyFromSeed(`${seed}:${name}`)
+        signer = o.signer === 'noble' ? new NobleSigner(sk) : new NodeSigner(sk)
+        l1.mint(signer.address, funds)
+      } else {
+        if (party.wallet?.l1 !== l1)
+          throw new InvalidInputError(`parties[${i}].wallet`, "the party's wallet is not on the network's L1")
+        if (party.wallet.address !== party.signer.address) throw new InvalidInputError(`parties[${i}].signer`, "the signer is not the wallet's")
+        signer = party.signer
+        gasPrice = party.wallet.gasPrice
+      }
       const sink = new Map<string, Receipt>()
       receipts.push(sink)
-      const wallet = new Wallet(signer, recordingL1(l1, sink))
+      // The same key and gas price, on the same L1, through a proxy that records the node's receipts (gas accounting).
+      const wallet = new Wallet(signer, recordingL1(l1, sink), gasPrice)
       // Every node agrees to the deposits the network's channels ask of it (a node deposits nothing for a stranger by default).
       return new HtlcNode({ signer, wallet, adjudicator, acceptLimits: { maxDeposit: maxDepositB }, ...o.nodeOptions?.(i) })
     })
     const builder = new ChannelGraphBuilder({ minCltvExpiryDelta: 1 })
     for (const name of names) builder.addNode(name)
-    const net = new HtlcNetwork(l1, adjudicator, nodes, names, builderStub(), [], receipts)
+    const net = new HtlcNetwork(l1, adjudicator, nodes, names, builderStub(), [], receipts, { graphUnit: unit, disputeWindow: window })
     const ids: Uint8Array[] = []
     for (let c = 0; c < o.channels.length; c++) {
       const spec = o.channels[c] as NetworkChannelSpec
@@ -129,33 +185,56 @@ export class HtlcNetwork {
         if (!Number.isSafeInteger(v) || v < 0 || v >= names.length) throw new InvalidInputError(`${f}.${side}`, `expected a node index, got ${describe(v)}`)
       }
       if (spec.a === spec.b) throw new InvalidInputError(`${f}.b`, 'a channel needs two distinct nodes')
-      const a = nodes[spec.a] as HtlcNode
-      const b = nodes[spec.b] as HtlcNode
-      await net.connect(spec.a, spec.b)
       const pAB = { ...DEFAULT_FORWARDING, ...spec.policyAB }
       const pBA = { ...DEFAULT_FORWARDING, ...spec.policyBA }
-      const id = await a.openChannel({
-        peer: b.address,
-        peerPublicKey: b.channel.signer.publicKey,
-        deposit: spec.depositA,
-        peerDeposit: spec.depositB ?? 0n,
-        disputeWindow: window,
-        nonce: BigInt(c + 1),
-        forwarding: pAB,
-      })
-      b.setForwardingPolicy(id, pBA)
-      ids.push(Uint8Array.from(Buffer.from(id.slice(2), 'hex')))
+      ids.push(await net.openPair(spec.a, spec.b, spec.depositA, spec.depositB ?? 0n, BigInt(c + 1), pAB, pBA))
+      net.policies.push(pAB, pBA)
+      const capacity = spec.depositA + (spec.depositB ?? 0n)
       builder.addChannel({
         a: spec.a,
         b: spec.b,
-        capacityMsat: spec.depositA + (spec.depositB ?? 0n),
-        policyAB: { baseFeeMsat: pAB.baseFee, feeRatePpm: Number(pAB.feeRatePpm), cltvExpiryDelta: pAB.cltvDelta, htlcMinimumMsat: 1n },
-        policyBA: { baseFeeMsat: pBA.baseFee, feeRatePpm: Number(pBA.feeRatePpm), cltvExpiryDelta: pBA.cltvDelta, htlcMinimumMsat: 1n },
+        capacityMsat: capacity / unit,
+        policyAB: { baseFeeMsat: pAB.baseFee / unit, feeRatePpm: Number(pAB.feeRatePpm), cltvExpiryDelta: pAB.cltvDelta, htlcMinimumMsat: 1n },
+        policyBA: { baseFeeMsat: pBA.baseFee / unit, feeRatePpm: Number(pBA.feeRatePpm), cltvExpiryDelta: pBA.cltvDelta, htlcMinimumMsat: 1n },
       })
+      o.onChannelOpen?.(c + 1, o.channels.length)
     }
-    const built = new HtlcNetwork(l1, adjudicator, nodes, names, builder.build(), ids, receipts)
+    const built = new HtlcNetwork(l1, adjudicator, nodes, names, builder.build(), ids, receipts, { graphUnit: unit, disputeWindow: window })
     for (const [k, v] of net.links) built.links.set(k, v)
+    built.policies.push(...net.policies)
     return built
+  }
+
+  /** Connects a and b if needed and opens a channel between them (a opens), each side's forwarding policy set. */
+  private async openPair(a: number, b: number, depositA: Amount, depositB: Amount, nonce: bigint, pAB: ForwardingPolicy, pBA: ForwardingPolicy): Promise<Uint8Array> {
+    const na = this.nodes[a] as HtlcNode
+    const nb = this.nodes[b] as HtlcNode
+    await this.connect(a, b)
+    const id = await na.openChannel({
+      peer: nb.address,
+      peerPublicKey: nb.channel.signer.publicKey,
+      deposit: depositA,
+      peerDeposit: depositB,
+      disputeWindow: this.window,
+      nonce,
+      forwarding: pAB,
+    })
+    nb.setForwardingPolicy(id, pBA)
+    return Uint8Array.from(Buffer.from(id.slice(2), 'hex'))
+  }
+
+  /**
+   * Opens a fresh channel in place of graph channel `c` (after it closed on
+   * L1): same two nodes and policies, the given deposits, a new nonce; the
+   * graph keeps the channel's original capacity as its bound. Returns the new id.
+   */
+  async reopen(c: number, depositA: Amount, depositB: Amount, nonce: bigint): Promise<Uint8Array> {
+    this.graph.assertChannel('c', c)
+    const pAB = this.policies[2 * c] as ForwardingPolicy
+    const pBA = this.policies[2 * c + 1] as ForwardingPolicy
+    const id = await this.openPair(this.graph.chanA[c] as number, this.graph.chanB[c] as number, depositA, depositB, nonce, pAB, pBA)
+    ;(this.channelIds as Uint8Array[])[c] = id
+    return id
   }
 
   /** Connects two nodes (channel and HTLC links), once per pair. */
@@ -206,30 +285,68 @@ export class HtlcNetwork {
     for (const link of [l.channel[0], l.htlc[0]]) up ? link.reconnect() : link.disconnect()
   }
 
+  /** Takes node `i` off the network (every link to it cut) or brings it back; it stays on L1 and keeps its state. */
+  setOnline(i: number, up: boolean): void {
+    if (this.nodes[i] === undefined) throw new InvalidInputError('i', `no node ${describe(i)}`)
+    for (const [k, l] of this.links) {
+      const [x, y] = k.split('-').map(Number) as [number, number]
+      if (x !== i && y !== i) continue
+      for (const link of [l.channel[0], l.htlc[0]]) up ? link.reconnect() : link.disconnect()
+    }
+  }
+
+  /** Graph channel index of channel id `id` (undefined: not one of the network's current channels). */
+  channelOf(id: Uint8Array): number | undefined {
+    const k = Buffer.from(id).toString('hex')
+    const c = this.channelIds.findIndex((x) => Buffer.from(x).toString('hex') === k)
+    return c < 0 ? undefined : c
+  }
+
   nodeOf(address: Address): number {
     const i = this.index.get(address)
     if (i === undefined) throw new InvalidInputError('address', `${address} is not a node of this network`)
     return i
   }
 
-  /** The sender's HTLC route for a graph route (channel ids, amounts, expiries as L1 heights). */
-  toHtlcRoute(route: Route): HtlcRouteHop[] {
-    return route.hops.map((h) => ({ channelId: this.channelIds[h.channel] as Uint8Array, amount: h.amountMsat, expiry: BigInt(h.expiry) }))
+  /**
+   * The sender's HTLC route for a graph route (channel ids, amounts, expiries
+   * as L1 heights). With `amount` (node units, what the receiver gets), the
+   * amounts are rebuilt from it backwards with each hop's fee policy in node
+   * units (needed when `graphUnit` > 1: the graph's amounts are rounded);
+   * without it the route's amounts are used as they are.
+   */
+  toHtlcRoute(route: Route, amount?: Amount): HtlcRouteHop[] {
+    const hops = route.hops.map((h) => ({ channelId: this.channelIds[h.channel] as Uint8Array, amount: h.amountMsat, expiry: BigInt(h.expiry) }))
+    if (amount === undefined) return hops
+    let a = amount
+    for (let i = hops.length - 1; i >= 0; i--) {
+      ;(hops[i] as HtlcRouteHop).amount = a
+      if (i > 0) {
+        const p = this.policies[(route.hops[i] as Route['hops'][number]).edge] as ForwardingPolicy
+        a += feeMsat(p.baseFee, p.feeRatePpm, a)
+      }
+    }
+    return hops
   }
 
   /** A route from the package's pathfinder, counted from the current L1 height. */
   findRoute(sender: number, receiver: number, amount: Amount, options: { missionControl?: MissionControl; finalCltvDelta?: number } = {}): Route {
     const s = this.nodes[sender]
     if (s === undefined) throw new InvalidInputError('sender', `no node ${describe(sender)}`)
+    const unit = this.graphUnit
     return this.pathfinder.findRoute({
       source: sender,
       target: receiver,
-      amountMsat: amount,
+      amountMsat: (amount + unit - 1n) / unit,
       currentHeight: this.l1.head().height,
       finalCltvDelta: options.finalCltvDelta ?? 40,
       ...(options.missionControl === undefined ? {} : { missionControl: options.missionControl }),
       now: Date.now(),
-      localLiquidityMsat: (e) => s.balance(this.channelIds[e >> 1] as Uint8Array),
+      // The sender knows its own channels: their balance, and whether the peer is reachable (lnd's link bandwidth).
+      localLiquidityMsat: (e) => {
+        const peer = this.nodes[this.graph.edgeTo[e] as number] as HtlcNode
+        return s.peerOnline(peer.address) ? s.balance(this.channelIds[e >> 1] as Uint8Array) / unit : 0n
+      },
     })
   }
 
@@ -252,7 +369,7 @@ export class HtlcNetwork {
         if (err instanceof NoRouteError || err instanceof CapacityError) return { success: false, attempts, reason: attempts.length === 0 ? 'no_route' : reason }
         throw err
       }
-      const outcome = await s.sendPayment(invoice.hash, this.toHtlcRoute(route))
+      const outcome = await s.sendPayment(invoice.hash, this.toHtlcRoute(route, this.graphUnit === 1n ? undefined : amount))
       const attempt: PayAttempt = { route, outcome }
       attempts.push(attempt)
       if (outcome.status === 'settled') return { success: true, preimage: outcome.preimage, attempts }

@@ -174,6 +174,7 @@ export class HtlcNode {
       height: () => this.height(),
       record: (err) => this.record(err),
       send: (peer, msg) => this.links.send(peer, msg),
+      peerOnline: (peer) => this.peerOnline(peer),
       stopped: () => this.stopped,
       withholds: (hash) => this.withholding && !this.released.has(toHex(hash)),
     }
@@ -251,6 +252,11 @@ export class HtlcNode {
     return this.links.attach(link)
   }
 
+  /** Both links to `peer` (the channel protocol's and the HTLC messages') are up and authenticated: it can take an HTLC. */
+  peerOnline(peer: Address): boolean {
+    return this.channel.isConnected(peer) && this.links.linkTo(peer) !== undefined
+  }
+
   /** The authenticated HTLC link that reaches `peer` (what this node sends HTLC messages on). */
   linkTo(peer: Address): SecureLink | undefined {
     return this.links.linkTo(peer)
@@ -291,6 +297,7 @@ export class HtlcNode {
     checkPreimage('preimage', preimage)
     const hash = sha256(preimage)
     this.book.addInvoice(hash, preimage, amount)
+    this.book.flush() // the hash leaves the node: its preimage must not be lost
     return { hash, preimage: preimage.slice() }
   }
 
@@ -413,6 +420,7 @@ export class HtlcNode {
     if (proposal !== undefined) return proposal
     const ch = this.fw.channelOf(rec)
     if ((await this.channel.onChain(ch.channelId))?.phase === 'closed') {
+      this.book.flush()
       this.receipts.push(await this.channel.client.resolveLocked(ch.channelId, rec.entry.id, preimage))
       return
     }
@@ -435,6 +443,7 @@ export class HtlcNode {
   /** Refunds an expired HTLC we offered on a closed channel (on L1). */
   async refundOnChain(channelId: `0x${string}` | Uint8Array, lockId: Uint8Array): Promise<void> {
     const ch = this.fw.track(channelId)
+    this.book.flush()
     this.receipts.push(await this.channel.client.resolveLocked(ch.channelId, lockId))
   }
 

@@ -83,6 +83,8 @@ export class OnChain {
     const { book } = ctx
     if (ctx.stopped()) return
     const hb = BigInt(ctx.height())
+    // Durable before any transaction below reveals or relies on it.
+    book.flush()
     const toChain = new Set<TrackedChannel>()
     for (const rec of book.unresolved()) {
       const ch = fw.channelOf(rec)

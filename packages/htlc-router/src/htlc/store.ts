@@ -27,9 +27,19 @@ export const HTLC_STORE_KINDS = ['htlc', 'preimage', 'invoice', 'instructions', 
 export type HtlcStoreKind = (typeof HTLC_STORE_KINDS)[number]
 
 export interface HtlcStore {
-  /** Writes (or, with undefined, deletes) one value; durable when it returns. */
+  /**
+   * Writes (or, with undefined, deletes) one value: durable when it returns —
+   * or, for a store with `flush`, by the time `flush` returns.
+   */
   put(kind: HtlcStoreKind, key: string, value: Uint8Array | undefined): void
   all(kind: HtlcStoreKind): [string, Uint8Array][]
+  /**
+   * A store that defers puts (SqliteNodeStore) makes them durable here. The
+   * node calls it before anything that may depend on them leaves it: an HTLC
+   * message, an L1 transaction (a channel save commits them too, when the
+   * node's ChannelStore is the same store). Absent: every put is durable at once.
+   */
+  flush?(): void
   close(): void
 }
 
