@@ -104,7 +104,7 @@ test('parties are checked: one per node, each wallet on the network L1 and signe
   await assert.rejects(HtlcNetwork.create({ nodes: 2, parties: ps, onL1: l1, channels, graphUnit: 0n }), (e: Error & { field?: string }) => e.field === 'graphUnit')
 })
 
-test('an offline peer: the sender routes around it and its node offers nothing to it (unknown_next_peer), a hop fails back the same way, and everyone keeps serving', async () => {
+test('an offline peer: the sender routes around it and its node offers nothing to it (unknown_next_peer), a hop fails back the same way, no attempt starts past the payment timeout, and everyone keeps serving', async () => {
   // alice → bob → dave and alice → carol → dave; bob's policy is cheaper, so the first route goes through bob.
   const cheap = { baseFee: 0n, feeRatePpm: 1n, cltvDelta: 18 }
   const dear = { baseFee: 0n, feeRatePpm: 5000n, cltvDelta: 18 }
@@ -142,6 +142,12 @@ test('an offline peer: the sender routes around it and its node offers nothing t
     assert.equal(r2.attempts[0]!.failedHop, 1)
     assert.equal(r2.attempts[0]!.outcome.status === 'failed' && r2.attempts[0]!.outcome.failure.code, 'unknown_next_peer')
     assert.equal(r2.reason, 'unknown_next_peer')
+    assert.ok(r2.attempts.length >= 2, 'retried through carol')
+    // Past the payment timeout no new attempt starts (the clock is the caller's).
+    let clock = 0
+    const r2b = await net.pay(0, 3, 10_000n, { maxAttempts: 3, timeoutMs: 60_000, now: () => (clock += 60_000) })
+    assert.equal(r2b.attempts.length, 1)
+    assert.equal(r2b.reason, 'unknown_next_peer')
     for (const n of net.nodes) assert.deepEqual(n.pendingHtlcs(), [], 'nothing left pending')
     net.setOnline(3, true)
     await drainEventLoop()

@@ -31,26 +31,59 @@ export const paychOptions = z.strictObject({
 })
 
 export const htlcOptions = z.strictObject({
-  hopLatencyMs: z.number().min(0).max(60_000).default(50).describe('Simulated latency of one hop, ms.'),
+  forwarding: z
+    .enum(['auto', 'real', 'simulated'])
+    .default('auto')
+    .describe(
+      "'real': every node an HtlcNode, every payment signed HTLCs added, forwarded and settled inside channel states; 'simulated': the router's NetworkSimulator moves abstract balances (no signatures), labelled so in every report; 'auto': real up to maxRealChannels channels.",
+    ),
+  maxRealChannels: z
+    .number()
+    .int()
+    .min(0)
+    .default(5_000)
+    .describe("With forwarding 'auto', the most channels run with real nodes; bigger graphs are simulated (the 16,500-node network: ~33,000 channels)."),
+  store: channelOptions.shape.store.describe(
+    'Real forwarding: where each node keeps its channel states and HTLC book — SQLite (one group-committing database per node) or memory. Same choices and default as the channel design.',
+  ),
+  synchronous: channelOptions.shape.synchronous.describe('SQLite synchronous pragma of the nodes\' databases (same default as the channel design).'),
+  disputeWindow: z
+    .number()
+    .int()
+    .min(1)
+    .max(1_000)
+    .default(40)
+    .describe('Dispute window of every channel, blocks. Each hop asks an expiry delta of window + 6 (the forwarding rule), the receiver window + 12.'),
+  hopLatencyMs: z.number().min(0).max(60_000).default(50).describe('Simulated one-way network delay of one hop, ms (added to the measured compute time).'),
   feeRatePpm: z.number().int().min(0).max(100_000).default(100).describe('Proportional routing fee, parts per million.'),
-  baseFeeMsat: z.number().int().min(0).max(1_000_000).default(0).describe('Base routing fee per hop, msat.'),
+  baseFeeMsat: z.number().int().min(0).max(1_000_000).default(0).describe('Base routing fee per hop in gwei (the router\'s msat: 1 msat here = 1 gwei).'),
   cost: z.enum(['fee', 'probability']).default('fee').describe('Pathfinding cost: cheapest fee, or fee weighted by success probability.'),
   maxAttempts: z.number().int().min(1).max(1000).default(16).describe('Routes a sender tries before the payment fails.'),
+  paymentTimeoutMs: z
+    .number()
+    .min(0)
+    .max(86_400_000)
+    .default(60_000)
+    .describe("A sender starts no new attempt once this much simulated time has passed since the payment began (lnd's payment timeout)."),
   missionControl: z
     .enum(['per-sender', 'per-payment', 'shared'])
     .default('per-payment')
     .describe(
       "Whose failures a sender learns from. lnd keeps them per sender for about an hour, which in a short simulated run turns one transient failure into 'no route' for the rest of the run; the default forgets between payments.",
     ),
-  maxOnchainChannels: z.number().int().min(0).default(1500).describe('Channels opened and closed on the L1 for real; beyond this the L1 cost is extrapolated from a sample.'),
-  sampleChannels: z.number().int().min(1).default(100).describe('Channels in the sample used for that extrapolation.'),
+  maxOnchainChannels: z
+    .number()
+    .int()
+    .min(0)
+    .default(1500)
+    .describe('Simulated forwarding only: channels opened and closed on the L1 for real; beyond this the L1 cost is extrapolated from a sample.'),
+  sampleChannels: z.number().int().min(1).default(100).describe('Simulated forwarding only: channels in the sample used for that extrapolation.'),
   batchWindowMs: z
     .number()
     .min(0)
     .max(86_400_000)
     .default(5_000)
-    .describe('Payments are simulated in batches spanning this much arrival time, so they overlap in the network as they would.'),
-  gasPerHtlcResolution: z.number().int().min(0).default(60_000).describe('Gas per HTLC resolved on chain after a force-close (modelled, not run).'),
+    .describe('Simulated forwarding only: payments are simulated in batches spanning this much arrival time, so they overlap in the network as they would.'),
 })
 
 export const virtualOptions = z.strictObject({

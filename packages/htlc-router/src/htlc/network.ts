@@ -88,6 +88,13 @@ export interface PayOptions {
   /** Shared across payments to let a sender remember failures (default: one per call). */
   missionControl?: MissionControl
   preimage?: Uint8Array
+  /**
+   * No new attempt starts once `now() − start ≥ timeoutMs` (lnd's payment
+   * timeout, 60 s by default there; default here: none). `now` defaults to
+   * Date.now; a simulation passes its own clock.
+   */
+  timeoutMs?: number
+  now?: () => number
 }
 
 export interface PayAttempt {
@@ -360,8 +367,11 @@ export class HtlcNetwork {
     const mc = options.missionControl ?? new MissionControl(this.graph)
     const attempts: PayAttempt[] = []
     const max = options.maxAttempts ?? 5
+    const now = options.now ?? Date.now
+    const start = now()
     let reason = 'no_route'
     for (let k = 0; k < max; k++) {
+      if (k > 0 && options.timeoutMs !== undefined && now() - start >= options.timeoutMs) break
       let route: Route
       try {
         route = this.findRoute(sender, receiver, amount, { missionControl: mc, ...(options.finalCltvDelta === undefined ? {} : { finalCltvDelta: options.finalCltvDelta }) })
