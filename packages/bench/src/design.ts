@@ -117,6 +117,8 @@ export interface Design {
   capacityInputs?(): CapacityInputs
   /** Which store and sync mode its parties keep state in (after setup). Without it: "none (in memory)". */
   store?(): StoreJson
+  /** What ran, when it is not the design's full form (after setup; e.g. 'simulated forwarding'): reports show it with the name. */
+  variant?(): string | undefined
   /**
    * The least work one payment of this design costs on this machine — its
    * signatures, verifications and durable commits, with the same primitives

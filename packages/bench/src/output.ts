@@ -5,6 +5,7 @@
 import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve, sep } from 'node:path'
 import { UsageError } from './errors.ts'
+import { designLabel } from './report/format.ts'
 import { ghaEntries } from './report/gha.ts'
 import { renderHtml } from './report/html.ts'
 import { SUMMARY_HEAD, summaryRows } from './report/markdown.ts'
@@ -93,14 +94,14 @@ export function terminalSummary(r: ResultsJson): string {
   const rows = summaryRows(r).map((row) => row.slice(0, 10))
   const lines = [terminalTable(head, rows)]
   for (const d of r.designs) {
-    if (!d.ran) lines.push(`  ${d.name}: not run — ${d.error}`)
-    else if (!d.conservation.ok) lines.push(`  ${d.name}: FUNDS NOT CONSERVED`)
+    if (!d.ran) lines.push(`  ${designLabel(d)}: not run — ${d.error}`)
+    else if (!d.conservation.ok) lines.push(`  ${designLabel(d)}: FUNDS NOT CONSERVED`)
   }
   for (const c of r.crossovers) lines.push(`  † ${c.a} beats ${c.b} on L1 gas above ${c.paymentsPerPair} payments per pair (extrapolated from fits)`)
   lines.push('', "Seed 003's table, answered ((m) measured, (c) computed from measured, (M) modelled, † partly extrapolated):", terminalTable(seedHead(r), seedRows(r)))
   lines.push('', 'Capacity (G block gas, T block time, g L1 gas per payment):')
   for (const f of capacityFormulas(r)) lines.push(`  ${f.design}: ${f.line}`)
   lines.push('  (inputs, their sources and the limits of the model: report.md)')
-  for (const d of r.designs) if (d.notes.some((n) => n.startsWith('BUG:'))) lines.push(`  ${d.name}: ${d.notes.find((n) => n.startsWith('BUG:'))}`)
+  for (const d of r.designs) if (d.notes.some((n) => n.startsWith('BUG:'))) lines.push(`  ${designLabel(d)}: ${d.notes.find((n) => n.startsWith('BUG:'))}`)
   return lines.join('\n')
 }

@@ -115,6 +115,12 @@ export interface BoundRatioJson {
 
 export interface DesignResultJson {
   name: string
+  /**
+   * What ran when it is not the design's full form (the HTLC design's
+   * "simulated forwarding" on graphs too big for real nodes): every table and
+   * chart shows it with the name (report/format.ts `designLabel`).
+   */
+  variant?: string
   /** False when the adapter is missing or failed; `error` says why. */
   ran: boolean
   error?: string
@@ -166,6 +172,8 @@ export interface SweepPointJson {
   dimension: 'payments' | 'users' | 'pairs' | 'paymentsPerPair'
   value: number
   design: string
+  /** As DesignResultJson.variant. */
+  variant?: string
   ran: boolean
   error?: string
   payments: number

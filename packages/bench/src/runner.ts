@@ -227,6 +227,7 @@ export async function runDesign(design: Design, workload: Workload, options: Run
     }
   }
   const store = design.store?.() ?? { ...NO_STORE }
+  const variant = design.variant?.()
   bar.end(`${Math.round((total * 1000) / Math.max(paymentsMs, 1e-6))}/s wall`)
   // Harness speed counts work the design extrapolated (e.g. proving it did not run) as if it had run.
   const throughputMs = paymentsMs + (design.extraPaymentWallMs?.() ?? 0)
@@ -278,6 +279,7 @@ export async function runDesign(design: Design, workload: Workload, options: Run
   const simSeconds = endMs / 1000
   return {
     name: design.name,
+    ...(variant === undefined ? {} : { variant }),
     ran: true,
     payments: total,
     succeeded,

@@ -12,8 +12,8 @@ import { randomBytes } from 'node:crypto'
 import fc from 'fast-check'
 import type { HtlcNetwork } from '@l2bench/htlc-router'
 import type { Receipt } from '@l2bench/l1-mock'
-import type { PaymentResult } from '../src/design.ts'
-import type { RealHtlc } from '../src/designs/htlc-real.ts'
+import type { CapacityInputs, PaymentResult } from '../src/design.ts'
+import { HTLC_COMMITS_PER_PAYMENT, type RealHtlc } from '../src/designs/htlc-real.ts'
 import { HtlcDesign, KeyRing, generateWorkload, parseScenario, runDesign } from '../src/index.ts'
 import type { Payment } from '../src/workload.ts'
 
@@ -243,4 +243,39 @@ test('bad input on the harness path — a fee or timelock delta too small, an un
   assert.equal(r.succeeded, 10, JSON.stringify(r.failureReasons))
   assert.equal(r.conservation.ok, true)
   checkEveryNode(real(design).network, (i) => (i === 2 ? s.capital.userBalance * 1000n : s.capital.userBalance))
+})
+
+test('capacity inputs from the real nodes: one hub (H = 1), its forwarding rate measured inside its own signer, verifier and store', async () => {
+  const s = parseScenario({ name: 'hcap', seed: 2, users: 5, payments: 20 })
+  let inputs: CapacityInputs | undefined
+  const r = await runDesign(new HtlcDesign(), generateWorkload(s), { keys, capacityInputs: (i) => (inputs = i) })
+  assert.ok(inputs !== undefined && inputs.model === 'hub')
+  assert.equal(inputs.hubs.value, 1)
+  assert.match(inputs.hubs.how, /20 payments that succeeded ÷ 20 forwarded by the busiest node \(the hub\)/)
+  assert.equal(inputs.forwardRate.source, 'measured')
+  assert.match(inputs.forwardRate.how, /^20 payments forwarded by the hub ÷ [\d.]+ s .*signing \(80 × .*verifying \(\d+ × .*commits \(\d+ × [\d.]+ ms, SQLite FULL\)/)
+  assert.ok(inputs.forwardRate.value > 0 && Number.isFinite(inputs.forwardRate.value))
+  assert.equal(r.store.kind, 'sqlite')
+  assert.equal(r.store.synchronous, 'FULL', 'the channel design’s default')
+})
+
+/** Counts every node's commits around each payment. */
+class Counting extends HtlcDesign {
+  readonly perPayment: number[] = []
+  override async pay(p: Payment): Promise<PaymentResult> {
+    const inner = this.inner as RealHtlc
+    const before = inner.commits
+    const r = await super.pay(p)
+    this.perPayment.push(inner.commits - before)
+    return r
+  }
+}
+
+test(`the bound's ${HTLC_COMMITS_PER_PAYMENT} commits per payment are a floor: every two-hop payment through the hub commits at least that many (group commit)`, async () => {
+  const s = parseScenario({ name: 'commits', seed: 4, users: 2, payments: 40, pairs: { count: 1, direction: 'both' } })
+  const design = new Counting()
+  const r = await runDesign(design, generateWorkload(s), { keys })
+  assert.equal(r.succeeded, 40)
+  assert.equal(design.perPayment.length, 40)
+  for (const n of design.perPayment) assert.ok(n >= HTLC_COMMITS_PER_PAYMENT && n <= HTLC_COMMITS_PER_PAYMENT + 3, `${n} commits`)
 })

@@ -259,3 +259,22 @@ test('the headline uses capacity, not the harness speed: making one design’s h
   assert.match(atAGlance(r).join('\n'), new RegExp(`Highest capacity: \\*\\*${best.name}\\*\\*`))
   assert.doesNotMatch(renderMarkdown(r), /Highest throughput/)
 })
+
+test('a design that ran as a variant (the HTLC design\'s simulated forwarding) is labelled so in every table and chart', () => {
+  const r = readResults(fixture)
+  const htlc = r.designs.find((d) => d.name === 'htlc')!
+  htlc.variant = 'simulated forwarding'
+  for (const s of r.sweeps) if (s.design === 'htlc') s.variant = 'simulated forwarding'
+  const label = 'htlc (simulated forwarding)'
+  const md = renderMarkdown(r)
+  // Summary, store, failures, breakdown heading, capacity and seed tables: never the bare name in a table cell or heading.
+  assert.match(md, /\| htlc \(simulated forwarding\) \| \d+\/\d+/)
+  assert.match(md, /### htlc \(simulated forwarding\)/)
+  assert.doesNotMatch(md, /\| htlc \|/)
+  assert.doesNotMatch(md, /^### htlc$/m)
+  const html = renderHtml(r)
+  assert.doesNotMatch(html, />htlc</)
+  for (const c of chartFiles(r)) if (c.svg.includes('htlc')) assert.ok(c.svg.includes(label) || !/>htlc\b(?! \()/.test(c.svg), `${c.file} names htlc without its variant`)
+  assert.ok(chartFiles(r).some((c) => c.svg.includes(label)), 'at least one chart shows the label')
+  for (const row of seedRows(r)) if (String(row[0]).startsWith('htlc')) assert.match(String(row[0]), /^htlc \(simulated forwarding\)/)
+})

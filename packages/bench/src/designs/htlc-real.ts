@@ -100,7 +100,10 @@ class TimedNodeStore extends SqliteNodeStore {
   }
 
   private timed(f: () => void): void {
-    if (!this.on()) return f()
+    if (!this.on()) {
+      f()
+      return
+    }
     const before = this.commits
     const t = performance.now()
     f()
@@ -592,6 +595,13 @@ export class RealHtlc implements Design {
         how: `${fmt(succeeded)} payments that succeeded ÷ ${fmt(w.forwards)} forwarded by the busiest node (${who})`,
       },
     }
+  }
+
+  /** SQLite commits made so far by every node's store (tests: the bound's count). */
+  get commits(): number {
+    let n = 0
+    for (const s of this.stores) if (s instanceof SqliteNodeStore) n += s.commits
+    return n
   }
 
   /** Whether settle ran (tests). */

@@ -127,6 +127,11 @@ export class HtlcDesign implements Design {
     return (this.engine as { forwarding?: 'real' | 'simulated' } | undefined)?.forwarding
   }
 
+  /** "simulated forwarding" when the simulator ran: every table and chart shows it with the name. */
+  variant(): string | undefined {
+    return this.forwarding === 'simulated' ? 'simulated forwarding' : undefined
+  }
+
   /** The engine itself (tests reach the real nodes through it). */
   get inner(): Design {
     return this.engine

@@ -1,5 +1,19 @@
 /** Number formatting shared by the Markdown, HTML and terminal renderers. */
 
+/** A design's name as every table and chart shows it: with what ran when that is not its full form ("htlc (simulated forwarding)"). */
+export function designLabel(d: { name: string; variant?: string | undefined }): string {
+  return d.variant === undefined ? d.name : `${d.name} (${d.variant})`
+}
+
+/** A design's series name in a sweep chart: with its variant, and at how many points it ran that way when not at all of them. */
+export function sweepLabel(points: readonly { design: string; variant?: string | undefined }[], design: string): string {
+  const mine = points.filter((p) => p.design === design)
+  const variants = [...new Set(mine.map((p) => p.variant).filter((v): v is string => v !== undefined))]
+  if (variants.length === 0) return design
+  const n = mine.filter((p) => p.variant !== undefined).length
+  return `${design} (${variants.join(', ')}${n === mine.length ? '' : ` at ${n} of ${mine.length} points`})`
+}
+
 export function fmtInt(n: number): string {
   return Math.round(n).toLocaleString('en-US')
 }

@@ -6,7 +6,7 @@
  */
 import type { ResultsJson } from '../results.ts'
 import { cdf } from '../stats.ts'
-import { escapeHtml, fmtEth, fmtInt, fmtMs, fmtNum, pct } from './format.ts'
+import { escapeHtml, fmtEth, fmtInt, fmtMs, fmtNum, pct, designLabel, sweepLabel } from './format.ts'
 import { SUMMARY_HEAD, summaryRows } from './markdown.ts'
 import { type BarRow, PALETTE, type Series, barChart, colorFor, dashFor, fmtDuration, lineChart, markerFor, timeLogTicks, widthFor } from './svg.ts'
 import { rollupModel } from './models.ts'
@@ -33,10 +33,10 @@ export function crossoverChart(r: ResultsJson): string {
   for (let e = 0; e <= Math.log10(maxN) + 1e-9; e += 0.1) grid.push(10 ** e)
   designs.forEach((d, i) => {
     const mine = pts.filter((p) => p.design === d).sort((a, b) => a.value - b.value)
-    series.push({ name: `${d} (measured)`, color: colorFor(d, i), points: mine.map((p) => [p.value, p.gas / Math.max(1, p.payments)]), dots: markerFor(d, i), width: widthFor(d) })
+    series.push({ name: `${sweepLabel(pts, d)} (measured)`, color: colorFor(d, i), points: mine.map((p) => [p.value, p.gas / Math.max(1, p.payments)]), dots: markerFor(d, i), width: widthFor(d) })
     const fit = r.fits.find((f) => f.design === d)
     if (fit !== undefined)
-      series.push({ name: `${d} fit †`, color: colorFor(d, i), points: grid.map((n) => [n, Math.max(1, fit.intercept / n + fit.slope)]), dashed: dashFor(d, i) })
+      series.push({ name: `${sweepLabel(pts, d)} fit †`, color: colorFor(d, i), points: grid.map((n) => [n, Math.max(1, fit.intercept / n + fit.slope)]), dashed: dashFor(d, i) })
   })
   const rm = rollupModel(r)
   if (rm !== undefined && !designs.includes('rollup'))
@@ -59,8 +59,8 @@ export function latencyCdfChart(r: ResultsJson): string {
     const soft = cdf(d.samples.softMs)
     const final = cdf(d.samples.finalMs)
     const same = JSON.stringify(soft) === JSON.stringify(final)
-    if (soft.length > 0) series.push({ name: same ? `${d.name} soft = final` : `${d.name} soft`, color: colorFor(d.name, i), points: soft })
-    if (final.length > 0 && !same) series.push({ name: `${d.name} final`, color: colorFor(d.name, i), points: final, dashed: dashFor(d.name, i) })
+    if (soft.length > 0) series.push({ name: same ? `${designLabel(d)} soft = final` : `${designLabel(d)} soft`, color: colorFor(d.name, i), points: soft })
+    if (final.length > 0 && !same) series.push({ name: `${designLabel(d)} final`, color: colorFor(d.name, i), points: final, dashed: dashFor(d.name, i) })
   })
   if (series.length === 0) return '<p class="empty">No latency samples.</p>'
   return lineChart(series, {
@@ -81,8 +81,8 @@ export function capacityChart(r: ResultsJson): string {
     .map((d, i) => {
       const marks = [d.capacity!.source === 'modelled' ? 'M' : '', d.extrapolated ? '†' : ''].filter((x) => x !== '').join(' ')
       return {
-        label: d.name,
-        segments: [{ name: d.name, value: d.capacity!.paymentsPerSecond, color: colorFor(d.name, i) }],
+        label: designLabel(d),
+        segments: [{ name: designLabel(d), value: d.capacity!.paymentsPerSecond, color: colorFor(d.name, i) }],
         ...(marks === '' ? {} : { note: marks }),
       }
     })
@@ -103,7 +103,7 @@ export function gasBreakdownChart(r: ResultsJson): string {
       return { name, value: v.gas / Math.max(1, d.payments), color: opColor.get(name)! }
     })
     if (rest > 0) segs.push({ name: 'other', value: rest / Math.max(1, d.payments), color: '#9ca3af' })
-    return { label: d.name, segments: segs }
+    return { label: designLabel(d), segments: segs }
   })
   return barChart(rows, { title: 'L1 gas per payment, by operation (stacked)', unit: 'gas', format: (v) => fmtInt(v) })
 }
@@ -117,7 +117,7 @@ export function sweepChartList(r: ResultsJson): { file: string; alt: string; svg
     const designs = [...new Set(pts.map((p) => p.design))]
     const line = (f: (p: (typeof pts)[number]) => number): Series[] =>
       designs.map((d, i) => ({
-        name: d,
+        name: sweepLabel(pts, d),
         color: colorFor(d, i),
         dots: markerFor(d, i),
         points: pts
@@ -197,7 +197,7 @@ export function renderHtml(r: ResultsJson): string {
     body.push(`<p class="meta">${escapeHtml(rm.formula)}.</p>`)
   if (r.crossovers.length > 0)
     body.push(
-      `<ul>${r.crossovers.map((c) => `<li>† ${escapeHtml(c.a)} is cheaper on L1 than ${escapeHtml(c.b)} above <b>${fmtNum(c.paymentsPerPair)}</b> payments per pair (${escapeHtml(c.from)})</li>`).join('')}</ul>`,
+      `<ul>${r.crossovers.map((c) => `<li>† ${escapeHtml(sweepLabel(r.sweeps, c.a))} is cheaper on L1 than ${escapeHtml(sweepLabel(r.sweeps, c.b))} above <b>${fmtNum(c.paymentsPerPair)}</b> payments per pair (${escapeHtml(c.from)})</li>`).join('')}</ul>`,
     )
   body.push('<h2>Latency</h2>')
   body.push(latencyCdfChart(r))
@@ -207,7 +207,7 @@ export function renderHtml(r: ResultsJson): string {
   body.push(gasBreakdownChart(r))
   for (const d of r.designs.filter((x) => x.ran)) {
     const ops = Object.entries(d.l1.byOperation).sort((a, b) => b[1].gas - a[1].gas)
-    body.push(`<h3>${escapeHtml(d.name)}</h3>`)
+    body.push(`<h3>${escapeHtml(designLabel(d))}</h3>`)
     body.push(
       table(
         ['operation', 'txs', 'gas', 'gas / tx', 'bytes', 'share'],
@@ -222,18 +222,18 @@ export function renderHtml(r: ResultsJson): string {
   const fails = r.designs.filter((d) => d.ran && Object.keys(d.failureReasons).length > 0)
   if (fails.length > 0) {
     body.push('<h2>Failures</h2>')
-    body.push(table(['design', 'reason', 'payments'], fails.flatMap((d) => Object.entries(d.failureReasons).map(([k, v]) => [d.name, k, String(v)]))))
+    body.push(table(['design', 'reason', 'payments'], fails.flatMap((d) => Object.entries(d.failureReasons).map(([k, v]) => [designLabel(d), k, String(v)]))))
   }
-  const faults = r.designs.flatMap((d) => d.faults.map((f) => ({ design: d.name, ...f })))
+  const faults = r.designs.flatMap((d) => d.faults.map((f) => ({ design: designLabel(d), ...f })))
   if (faults.length > 0) {
     body.push('<h2>Adversarial events</h2>')
     body.push(table(['design', 'payment', 'fault', 'outcome', 'safe'], faults.map((f) => [f.design, String(f.paymentId), f.kind, f.outcome, f.safe ? 'yes' : 'NO'])))
   }
   const notes = r.designs.flatMap((d) => [
-    ...(d.error ? [`${d.name}: ${d.error}`] : []),
-    ...d.notes.map((n) => `${d.name}: ${n}`),
-    ...d.extrapolations.map((e) => `${d.name} †: ${e.what} — fit ${e.fit}; measured at ${e.measuredAt}`),
-    ...(d.ran && !d.conservation.ok ? [`${d.name}: FUNDS NOT CONSERVED`] : []),
+    ...(d.error ? [`${designLabel(d)}: ${d.error}`] : []),
+    ...d.notes.map((n) => `${designLabel(d)}: ${n}`),
+    ...d.extrapolations.map((e) => `${designLabel(d)} †: ${e.what} — fit ${e.fit}; measured at ${e.measuredAt}`),
+    ...(d.ran && !d.conservation.ok ? [`${designLabel(d)}: FUNDS NOT CONSERVED`] : []),
   ])
   if (notes.length > 0) body.push(`<h2>Notes</h2><ul>${notes.map((n) => `<li>${escapeHtml(n)}</li>`).join('')}</ul>`)
   body.push('<h2>Diagnostics: rate against bound, harness speed</h2>')

@@ -4,7 +4,7 @@
  * extrapolated ones are marked with † and their fit is printed.
  */
 import type { DesignResultJson, ResultsJson } from '../results.ts'
-import { fmtEth, fmtEthHours, fmtInt, fmtMs, fmtNum, mdTable, pct } from './format.ts'
+import { fmtEth, fmtEthHours, fmtInt, fmtMs, fmtNum, mdTable, pct, designLabel, sweepLabel } from './format.ts'
 import { rollupModel } from './models.ts'
 import { DIAGNOSTIC_HEAD, LEGEND, STORE_HEAD, bindingPhrase, capacityFormulas, diagnosticRows, fmtRate, modelLimits, seedHead, seedRows, storeRows } from './seed.ts'
 import { verdictMarkdown } from './verdict.ts'
@@ -15,7 +15,7 @@ export function summaryRows(r: ResultsJson): string[][] {
   return r.designs.map((d) =>
     d.ran
       ? [
-          `${d.name}${mark(d)}`,
+          `${designLabel(d)}${mark(d)}`,
           `${d.succeeded}/${d.payments} (${pct(d.successRate)})`,
           d.capacity === undefined ? '–' : fmtRate(d.capacity.paymentsPerSecond),
           `${fmtMs(d.latencyMs.soft.p50)} / ${fmtMs(d.latencyMs.soft.p95)} / ${fmtMs(d.latencyMs.soft.p99)}`,
@@ -27,7 +27,7 @@ export function summaryRows(r: ResultsJson): string[][] {
           d.store.kind === 'sqlite' ? `sqlite ${d.store.synchronous}` : d.store.kind,
           d.conservation.ok ? 'ok' : 'FAILED',
         ]
-      : [d.name, 'not run', '–', '–', '–', '–', '–', '–', '–', '–', d.error ?? ''],
+      : [designLabel(d), 'not run', '–', '–', '–', '–', '–', '–', '–', '–', d.error ?? ''],
   )
 }
 
@@ -50,7 +50,7 @@ export function atAGlance(r: ResultsJson): string[] {
   const ran = r.designs.filter((d) => d.ran && d.succeeded > 0)
   if (ran.length < 2) return []
   const best = (f: (d: DesignResultJson) => number, lower: boolean) => [...ran].sort((a, b) => (lower ? f(a) - f(b) : f(b) - f(a)))[0]!
-  const name = (d: DesignResultJson) => `**${d.name}**${mark(d)}`
+  const name = (d: DesignResultJson) => `**${designLabel(d)}**${mark(d)}`
   const gas = best((d) => d.l1.gasPerPayment, true)
   const soft = best((d) => d.latencyMs.soft.p50, true)
   const final = best((d) => d.latencyMs.final.count > 0 ? d.latencyMs.final.p50 : Number.POSITIVE_INFINITY, true)
@@ -116,7 +116,7 @@ export function renderMarkdown(r: ResultsJson): string {
     out.push(
       mdTable(
         ['design', 'reason', 'payments'],
-        failed.flatMap((d) => Object.entries(d.failureReasons).map(([k, v]) => [d.name, k, String(v)])),
+        failed.flatMap((d) => Object.entries(d.failureReasons).map(([k, v]) => [designLabel(d), k, String(v)])),
       ),
     )
     out.push('')
@@ -125,7 +125,7 @@ export function renderMarkdown(r: ResultsJson): string {
   out.push('## L1 cost breakdown')
   out.push('')
   for (const d of r.designs.filter((x) => x.ran)) {
-    out.push(`### ${d.name}`)
+    out.push(`### ${designLabel(d)}`)
     out.push('')
     const ops = Object.entries(d.l1.byOperation).sort((a, b) => b[1].gas - a[1].gas)
     out.push(
@@ -147,7 +147,7 @@ export function renderMarkdown(r: ResultsJson): string {
     out.push('')
   }
 
-  const faults = r.designs.flatMap((d) => d.faults.map((f) => ({ design: d.name, ...f })))
+  const faults = r.designs.flatMap((d) => d.faults.map((f) => ({ design: designLabel(d), ...f })))
   if (faults.length > 0) {
     out.push('## Adversarial events')
     out.push('')
@@ -164,7 +164,7 @@ export function renderMarkdown(r: ResultsJson): string {
         r.sweeps.map((s) => [
           s.dimension,
           String(s.value),
-          s.design,
+          designLabel({ name: s.design, variant: s.variant }),
           s.ran ? `${s.succeeded}/${s.payments}` : 'not run',
           fmtNum(s.harnessPaymentsPerSecond),
           fmtInt(s.gasPerPayment),
@@ -182,13 +182,13 @@ export function renderMarkdown(r: ResultsJson): string {
     out.push(
       mdTable(
         ['design', 'model', 'a (fixed gas)', 'b (gas per payment)', 'R²', 'points'],
-        r.fits.map((f) => [f.design, f.model, fmtInt(f.intercept), fmtNum(f.slope), f.r2.toFixed(4), String(f.points)]),
+        r.fits.map((f) => [sweepLabel(r.sweeps, f.design), f.model, fmtInt(f.intercept), fmtNum(f.slope), f.r2.toFixed(4), String(f.points)]),
       ),
     )
     out.push('')
     if (r.crossovers.length > 0)
       for (const c of r.crossovers)
-        out.push(`- † ${c.a} costs less L1 gas per payment than ${c.b} above **${fmtNum(c.paymentsPerPair)} payments per pair** (${c.from}).`)
+        out.push(`- † ${sweepLabel(r.sweeps, c.a)} costs less L1 gas per payment than ${sweepLabel(r.sweeps, c.b)} above **${fmtNum(c.paymentsPerPair)} payments per pair** (${c.from}).`)
     else out.push('No crossover between the fitted designs.')
     const rm = rollupModel(r)
     if (rm !== undefined && !r.fits.some((f) => f.design === 'rollup')) out.push(`- ${rm.formula} (drawn on the crossover chart).`)
@@ -199,7 +199,7 @@ export function renderMarkdown(r: ResultsJson): string {
   if (extra.length > 0) {
     out.push('## Extrapolated figures')
     out.push('')
-    for (const d of extra) for (const e of d.extrapolations) out.push(`- † ${d.name}: ${e.what} — fit: ${e.fit}; measured at ${e.measuredAt}.`)
+    for (const d of extra) for (const e of d.extrapolations) out.push(`- † ${designLabel(d)}: ${e.what} — fit: ${e.fit}; measured at ${e.measuredAt}.`)
     out.push('')
   }
 
@@ -208,10 +208,10 @@ export function renderMarkdown(r: ResultsJson): string {
     out.push('## Notes')
     out.push('')
     for (const d of notes) {
-      if (d.error) out.push(`- ${d.name}: ${d.error}`)
-      for (const n of d.notes) out.push(`- ${d.name}: ${n}`)
+      if (d.error) out.push(`- ${designLabel(d)}: ${d.error}`)
+      for (const n of d.notes) out.push(`- ${designLabel(d)}: ${n}`)
       if (!d.conservation.ok && d.ran)
-        out.push(`- ${d.name}: FUNDS NOT CONSERVED: ${d.conservation.mismatches.map((m) => `user ${m.user} expected ${m.expected} got ${m.actual}`).join('; ')}`)
+        out.push(`- ${designLabel(d)}: FUNDS NOT CONSERVED: ${d.conservation.mismatches.map((m) => `user ${m.user} expected ${m.expected} got ${m.actual}`).join('; ')}`)
     }
     out.push('')
   }

@@ -8,7 +8,7 @@
  */
 import { capacityLine } from '../capacity.ts'
 import type { DesignResultJson, FigureJson, ResultsJson, Source } from '../results.ts'
-import { fmtInt, fmtMs, fmtNum } from './format.ts'
+import { fmtInt, fmtMs, fmtNum, designLabel } from './format.ts'
 
 export interface SeedClaim {
   system: string
@@ -136,7 +136,7 @@ export function seedRows(r: ResultsJson): string[][] {
   for (const d of r.designs) {
     const s = claim(SEED_ROW[d.name] ?? 'Lightning Network')
     if (!d.ran) {
-      rows.push([d.name, s.system, 'not run', s.tps, '–', s.finality, '–', s.cost, '–', s.capital])
+      rows.push([designLabel(d), s.system, 'not run', s.tps, '–', s.finality, '–', s.cost, '–', s.capital])
       continue
     }
     const x = d.extrapolated
@@ -146,7 +146,7 @@ export function seedRows(r: ResultsJson): string[][] {
     const c = costPerPayment(r, d)
     const capital = capitalPerThroughput(d)
     rows.push([
-      `${d.name}${x ? ' †' : ''}`,
+      `${designLabel(d)}${x ? ' †' : ''}`,
       s.system,
       cap,
       s.tps,
@@ -179,11 +179,11 @@ export function capacityFormulas(r: ResultsJson): { design: string; line: string
   for (const d of r.designs) {
     if (!d.ran) continue
     if (d.capacity === undefined) {
-      out.push({ design: d.name, line: `no capacity figure: ${d.capacityError ?? 'no capacity inputs'}`, inputs: [] })
+      out.push({ design: designLabel(d), line: `no capacity figure: ${d.capacityError ?? 'no capacity inputs'}`, inputs: [] })
       continue
     }
     out.push({
-      design: d.name,
+      design: designLabel(d),
       line: `${WHAT[d.name] ?? d.name}: ${capacityLine(d.capacity)}`,
       inputs: Object.entries(d.capacity.inputs).map(([k, f]) => figure(k, f)),
     })
@@ -203,7 +203,7 @@ export function modelLimits(r: ResultsJson): string[] {
         const rp = d.capacity!.inputs.r_pair?.value ?? 0
         const M = d.capacity!.inputs.M?.value ?? 0
         const withRtt = M / (rttMs / 1000 + 1 / Math.max(rp, 1e-9))
-        return `${d.name} ${fmtRate(withRtt)}`
+        return `${designLabel(d)} ${fmtRate(withRtt)}`
       })
       .join(', ')
     out.push(
@@ -213,7 +213,7 @@ export function modelLimits(r: ResultsJson): string[] {
       .map((d) => {
         const share = d.capacity!.inputs.hottestPairShare?.value
         const rp = d.capacity!.inputs.r_pair?.value ?? 0
-        return share === undefined || share <= 0 ? undefined : `${d.name}: the busiest pair carries ${(share * 100).toFixed(1)} % of the payments, so this mix saturates that pair at ${fmtRate(rp / share)} payments/s`
+        return share === undefined || share <= 0 ? undefined : `${designLabel(d)}: the busiest pair carries ${(share * 100).toFixed(1)} % of the payments, so this mix saturates that pair at ${fmtRate(rp / share)} payments/s`
       })
       .filter((x) => x !== undefined)
     out.push(
@@ -243,14 +243,14 @@ export function modelLimits(r: ResultsJson): string[] {
   const disk = r.designs.filter((d) => d.ran && d.store.kind === 'sqlite')
   if (disk.length > 0)
     out.push(
-      `**Disk.** The channel and voucher rates include this machine's SQLite commits (${disk.map((d) => `${d.name}: synchronous=${d.store.synchronous}`).join(', ')}${disk[0]!.store.filesystem === undefined ? '' : `, ${disk[0]!.store.filesystem}`}); another disk changes them.`,
+      `**Disk.** The channel and voucher rates include this machine's SQLite commits (${disk.map((d) => `${designLabel(d)}: synchronous=${d.store.synchronous}`).join(', ')}${disk[0]!.store.filesystem === undefined ? '' : `, ${disk[0]!.store.filesystem}`}); another disk changes them.`,
     )
   return out
 }
 
 /** Per design, which store and sync mode produced its figures. */
 export function storeRows(r: ResultsJson): string[][] {
-  return r.designs.filter((d) => d.ran).map((d) => [d.name, d.store.kind, d.store.synchronous ?? '–', d.store.description])
+  return r.designs.filter((d) => d.ran).map((d) => [designLabel(d), d.store.kind, d.store.synchronous ?? '–', d.store.description])
 }
 
 export const STORE_HEAD = ['design', 'store', 'synchronous', 'what produced these figures']
@@ -262,7 +262,7 @@ export function diagnosticRows(r: ResultsJson): string[][] {
     .map((d) => {
       const b = d.boundRatio
       return [
-        d.name,
+        designLabel(d),
         b === undefined ? 'none (no crypto on its payment path)' : b.bound,
         b === undefined ? '–' : `${b.cpu.median.toFixed(3)} (${b.cpu.min.toFixed(3)}–${b.cpu.max.toFixed(3)})`,
         b === undefined ? '–' : `${b.wall.median.toFixed(3)} (${b.wall.min.toFixed(3)}–${b.wall.max.toFixed(3)})`,

@@ -12,7 +12,7 @@
  * renderer turns it into <b>).
  */
 import type { DesignResultJson, ResultsJson } from '../results.ts'
-import { escapeHtml, fmtInt, fmtMs, fmtNum, pct } from './format.ts'
+import { designLabel, escapeHtml, fmtInt, fmtMs, fmtNum, pct, sweepLabel } from './format.ts'
 import { bindingPhrase, fmtRate } from './seed.ts'
 
 export interface Verdict {
@@ -36,9 +36,9 @@ export function verdict(r: ResultsJson): Verdict {
   const tail: string[] = []
   if (excluded.length > 0)
     tail.push(
-      `Not in the running: ${excluded.map((d) => `${d.name} (${!d.conservation.ok ? 'funds not conserved' : `${pct(d.successRate)} of payments succeeded`})`).join(', ')}.`,
+      `Not in the running: ${excluded.map((d) => `${designLabel(d)} (${!d.conservation.ok ? 'funds not conserved' : `${pct(d.successRate)} of payments succeeded`})`).join(', ')}.`,
     )
-  if (notRun.length > 0) tail.push(`Did not run: ${notRun.map((d) => d.name).join(', ')} — see the notes.`)
+  if (notRun.length > 0) tail.push(`Did not run: ${notRun.map((d) => designLabel(d)).join(', ')} — see the notes.`)
   if (eligible.length === 0) return { headline: 'No verdict: no design completed the workload with funds conserved.', reasons: tail }
   const byGas = [...eligible].sort((a, b) => a.l1.gasPerPayment - b.l1.gasPerPayment)
   const win = byGas[0]!
@@ -47,13 +47,13 @@ export function verdict(r: ResultsJson): Verdict {
   const perPair = w.payments / Math.max(1, w.pairs)
   if (eligible.length === 1)
     return {
-      headline: `Only **${win.name}**${dag(win)} completed the workload: ${fmtInt(win.l1.gasPerPayment)} L1 gas per payment, nothing to compare it with.`,
+      headline: `Only **${designLabel(win)}**${dag(win)} completed the workload: ${fmtInt(win.l1.gasPerPayment)} L1 gas per payment, nothing to compare it with.`,
       reasons: tail,
     }
 
   const vsL1 = l1 !== undefined && win !== l1 ? `, ${times(ratio(win.l1.gasPerPayment, l1.l1.gasPerPayment))} the L1 baseline's ${fmtInt(l1.l1.gasPerPayment)}` : ''
   const headline =
-    `**${win.name}**${dag(win)} wins this workload on L1 cost: ${fmtInt(win.l1.gasPerPayment)} gas per payment${vsL1}, ` +
+    `**${designLabel(win)}**${dag(win)} wins this workload on L1 cost: ${fmtInt(win.l1.gasPerPayment)} gas per payment${vsL1}, ` +
     `with ${pct(win.successRate)} of its payments succeeding.`
 
   const reasons: string[] = []
@@ -66,19 +66,19 @@ export function verdict(r: ResultsJson): Verdict {
   } else {
     const share = win.l1.gas > 0 ? fixed / win.l1.gas : 0
     reasons.push(
-      `${shape} ${pct(share)} of ${win.name}'s L1 gas is fixed cost (setup and settlement: ${fmtInt(win.l1.byPhase.setup.txs + win.l1.byPhase.settle.txs)} transactions) ` +
+      `${shape} ${pct(share)} of ${designLabel(win)}'s L1 gas is fixed cost (setup and settlement: ${fmtInt(win.l1.byPhase.setup.txs + win.l1.byPhase.settle.txs)} transactions) ` +
         `shared by all ${fmtInt(win.payments)} payments${win.l1.byPhase.payments.txs > 0 ? `; the payments themselves put ${fmtInt(win.l1.byPhase.payments.txs)} transactions on the L1` : '; the payments themselves put nothing on the L1'}.`,
     )
   }
   const second = byGas[1]
   if (second !== undefined)
     reasons.push(
-      `Runner-up: **${second.name}**${dag(second)} at ${fmtInt(second.l1.gasPerPayment)} gas per payment (${times(ratio(second.l1.gasPerPayment, Math.max(1, win.l1.gasPerPayment)))} the winner's).`,
+      `Runner-up: **${designLabel(second)}**${dag(second)} at ${fmtInt(second.l1.gasPerPayment)} gas per payment (${times(ratio(second.l1.gasPerPayment, Math.max(1, win.l1.gasPerPayment)))} the winner's).`,
     )
   const cross = r.crossovers.filter((c) => c.b === 'l1').sort((a, b) => a.paymentsPerPair - b.paymentsPerPair)
   if (cross.length > 0)
     reasons.push(
-      `Break-even against L1 for a single pair †: ${cross.map((c) => `${c.a} above ${fmtNum(c.paymentsPerPair)} payments per pair`).join(', ')} (fits over the payments-per-pair sweep).`,
+      `Break-even against L1 for a single pair †: ${cross.map((c) => `${sweepLabel(r.sweeps, c.a)} above ${fmtNum(c.paymentsPerPair)} payments per pair`).join(', ')} (fits over the payments-per-pair sweep).`,
     )
   const soft = [...eligible].sort((a, b) => a.latencyMs.soft.p50 - b.latencyMs.soft.p50)[0]!
   const finals = eligible.filter((d) => d.latencyMs.final.count > 0)
@@ -87,19 +87,19 @@ export function verdict(r: ResultsJson): Verdict {
   const cap = [...withCap].sort((a, b) => b.capacity!.paymentsPerSecond - a.capacity!.paymentsPerSecond)[0]
   const lat =
     soft === win && final === win
-      ? `${win.name} is also the fastest: ${fmtMs(win.latencyMs.soft.p50)} to acceptance and ${fmtMs(win.latencyMs.final.p50)} to finality (p50).`
+      ? `${designLabel(win)} is also the fastest: ${fmtMs(win.latencyMs.soft.p50)} to acceptance and ${fmtMs(win.latencyMs.final.p50)} to finality (p50).`
       : final === soft && soft.latencyMs.final.p50 === soft.latencyMs.soft.p50
-        ? `If latency matters more: **${soft.name}**${dag(soft)} accepts a payment and makes it final in ${fmtMs(soft.latencyMs.soft.p50)} (p50), against ${fmtMs(win.latencyMs.soft.p50)} / ${fmtMs(win.latencyMs.final.p50)} (soft / final) for ${win.name}.`
-        : `If latency matters more: **${soft.name}**${dag(soft)} accepts a payment in ${fmtMs(soft.latencyMs.soft.p50)} (p50)` +
-          (final === undefined ? '' : ` and **${final.name}**${dag(final)} makes it final in ${fmtMs(final.latencyMs.final.p50)}`) +
-          `, against ${fmtMs(win.latencyMs.soft.p50)} / ${fmtMs(win.latencyMs.final.p50)} (soft / final) for ${win.name}.`
+        ? `If latency matters more: **${designLabel(soft)}**${dag(soft)} accepts a payment and makes it final in ${fmtMs(soft.latencyMs.soft.p50)} (p50), against ${fmtMs(win.latencyMs.soft.p50)} / ${fmtMs(win.latencyMs.final.p50)} (soft / final) for ${designLabel(win)}.`
+        : `If latency matters more: **${designLabel(soft)}**${dag(soft)} accepts a payment in ${fmtMs(soft.latencyMs.soft.p50)} (p50)` +
+          (final === undefined ? '' : ` and **${designLabel(final)}**${dag(final)} makes it final in ${fmtMs(final.latencyMs.final.p50)}`) +
+          `, against ${fmtMs(win.latencyMs.soft.p50)} / ${fmtMs(win.latencyMs.final.p50)} (soft / final) for ${designLabel(win)}.`
   reasons.push(lat)
   if (cap !== undefined) {
     const how = (d: DesignResultJson) => `${fmtRate(d.capacity!.paymentsPerSecond)} payments/s, bound by ${bindingPhrase(d.capacity!.binding)}${d.capacity!.source === 'modelled' ? ', modelled' : ''}`
     reasons.push(
       cap === win
-        ? `${win.name} also has the highest capacity here (${how(win)}).`
-        : `Highest capacity: **${cap.name}**${dag(cap)} (${how(cap)})${win.capacity === undefined ? '' : `; ${win.name} ${how(win)}`}. Capacity is computed from the costs measured in this run (formulas with the seed-003 table).`,
+        ? `${designLabel(win)} also has the highest capacity here (${how(win)}).`
+        : `Highest capacity: **${designLabel(cap)}**${dag(cap)} (${how(cap)})${win.capacity === undefined ? '' : `; ${designLabel(win)} ${how(win)}`}. Capacity is computed from the costs measured in this run (formulas with the seed-003 table).`,
     )
   }
   if (eligible.some((d) => d.extrapolated)) reasons.push('† = partly extrapolated; the fits and what they rest on are listed with the figures.')
