@@ -67,8 +67,10 @@ export class Links {
 
   send(peer: Address, msg: HtlcWireMessage): void {
     if (this.ctx.stopped()) return
-    // What the message rests on (the record of an HTLC offered, a learnt preimage) is durable before it leaves.
-    this.ctx.book.flush()
+    // What a fulfil or fail rests on (a learnt preimage, a record) is durable before it leaves. Route
+    // instructions commit nothing by themselves: the HTLC they describe goes out in a proposal, which a
+    // channel save precedes (with a group-committing store, that save commits the HTLC's record too).
+    if (msg.type !== 'add') this.ctx.book.flush()
     this.peers.send(peer, encodeHtlcMessage(msg))
   }
 

@@ -6,15 +6,17 @@
  * them in the same transaction as the channel record (one WAL commit, one
  * fsync under synchronous=FULL, instead of one per put), and `flush` commits
  * them alone. The node flushes before anything that may depend on them
- * leaves it — an HTLC message (route instructions, a fulfil, a fail reason)
- * or an L1 transaction — and every signature it sends follows a channel
- * save. So "durable before anyone relies on it" holds as with a store that
- * commits each put: a crash loses only writes nothing outside the node
- * depended on, which is a crash a moment earlier. Everything is atomic: the
- * HTLC records and the channel state they belong to land together or not at all.
+ * leaves it — a fulfil or fail message, an L1 transaction, an invoice's hash
+ * — and every signature it sends follows a channel save (route instructions
+ * go unflushed: the HTLC they describe is only offered by a proposal, whose
+ * save commits its record). So "durable before anyone relies on it" holds as
+ * with a store that commits each put: a crash loses only writes nothing
+ * outside the node depended on, which is a crash a moment earlier. Everything
+ * is atomic: the HTLC records and the channel state they belong to land
+ * together or not at all.
  *
- * About half the commits of two separate stores on a payment's path (a
- * two-hop payment: 16 instead of 34; counted in test/htlc-node-store.test.ts).
+ * Under half the commits of two separate stores on a payment's path (a
+ * two-hop payment: 15 instead of 34, counted in test/htlc-network.test.ts).
  */
 import { InvalidInputError } from '@l2bench/core'
 import { type ChannelStore, type Machine, SqliteStore, type SqliteStatement, type SyncMode } from '@l2bench/payment-channel'
