@@ -102,6 +102,17 @@ export class WorkerProver implements Prover {
     })
   }
 
+  /** Ends the worker at once: a proof in progress is abandoned and its caller gets a PROVER error (a timeout's way out). */
+  async terminate(): Promise<void> {
+    const w = this.worker
+    this.worker = undefined
+    this.readyPromise = undefined
+    const err = new RollupError('PROVER', 'the prover was terminated', { details: { stage: 'prove' } })
+    for (const p of this.pending.values()) p.reject(err)
+    this.pending.clear()
+    if (w !== undefined) await w.terminate()
+  }
+
   async close(): Promise<void> {
     if (this.readyPromise === undefined) return
     await this.readyPromise.catch(() => undefined)
