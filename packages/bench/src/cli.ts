@@ -2,6 +2,10 @@
  * The `l2bench` command line.
  *
  *   l2bench run [--scenario <name|file>] [--designs a,b] [--quick] [--seed n] [--out dir] [--no-sweeps]
+ *               [--prove-all] [--prover-redis url [--prover-farm name] [--circuit-cache dir]]
+ *               [--seeds list] [--shard i/n]
+ *   l2bench merge <partial.json|dir>... [--out dir]
+ *   l2bench prover --redis url [--farm name] [--circuit-cache dir] [--circuit id] [--build]
  *   l2bench micro [--filter text] [--out file]
  *   l2bench report <results.json> [--out dir]
  *   l2bench gate --baseline <baseline.json> <results.json> [--update] [--tolerance-scale x]
@@ -12,12 +16,14 @@
  * did not run, funds not conserved, gate regression, suite crashed), 2 bad
  * usage or input (nothing is run and nothing written).
  */
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { type ParseArgsConfig, parseArgs } from 'node:util'
 import { L2Error } from '@l2bench/core'
 import { DESIGN_FACTORIES, MISSING_REASONS } from './designs/index.ts'
+import { designOptions } from './designs/options.ts'
 import { UsageError } from './errors.ts'
+import { type FarmOptions, checkFarm, farmProverFactory } from './farm.ts'
 import { baselineFrom, compareGate, readBaseline } from './gate.ts'
 import { type MicroResult, findSuites, runSuite } from './micro.ts'
 import { OUTPUT_FILES, prepareOutDir, terminalSummary, terminalTable, writeRunDir } from './output.ts'
@@ -26,8 +32,9 @@ import { streamProgress } from './progress.ts'
 import { optionsMarkdown, optionsText } from './reference.ts'
 import { writeResultsDocs } from './report/docs.ts'
 import { fmtMs, fmtNum } from './report/format.ts'
-import { readResults } from './results.ts'
-import { runScenario } from './run.ts'
+import { type ResultsJson, readResults } from './results.ts'
+import { type RunOptions, mergePartials, runScenario, runShard } from './run.ts'
+import { findPartials, parseSeeds, parseShard, partialFileName, readPartial } from './shard.ts'
 import { DESIGN_NAMES, type DesignName, listScenarioNames, loadScenario } from './scenario.ts'
 import { didYouMean } from './suggest.ts'
 
@@ -67,13 +74,23 @@ const HELP = { type: 'boolean', short: 'h' } as const
 const COMMANDS: Record<string, Command> = {
   run: {
     summary: 'run a scenario through the designs and write a report directory',
-    usage: 'l2bench run [--scenario <name|file.yaml>] [--designs a,b] [--quick] [--seed n] [--out dir] [--no-sweeps]',
+    usage: 'l2bench run [--scenario <name|file.yaml>] [--designs a,b] [--quick] [--seed n | --seeds list] [--shard i/n] [--out dir] [--no-sweeps] [--prove-all] [--prover-redis <url>]',
     help: `  -s, --scenario <name|file>  a scenario in benchmarks/ by name, or a YAML file (default: default)
   -d, --designs <a,b,...>     subset of: ${DESIGN_NAMES.join(', ')}
   -q, --quick                 apply the scenario's quick: overrides (CI-sized)
       --seed <n>              override the scenario seed
   -o, --out <dir>             output directory, checked before the run (default: out/<scenario>-<timestamp>/)
       --no-sweeps             skip the growth sweeps
+      --seeds <list>          a multi-seed run, e.g. 1-5 or 1,7,9: each figure with its mean and 95 % interval
+                              over the seeds (the first seed's run is the headline); not with --seed
+      --shard <i/n>           run shard i of n (1-based) and write <out>/partial-i-of-n.json instead of
+                              the reports; \`l2bench merge\` joins the n partial files (see docs/scale.md)
+      --prove-all             the rollup proves every batch (designOptions.rollup.proveAll)
+      --prover-redis <url>    the rollup's proofs come from a BullMQ prover farm at this Redis (workers:
+                              \`l2bench prover --redis <url>\`) instead of worker threads here; see docs/scale.md
+      --prover-farm <name>    the farm's name on that Redis (default: default)
+      --circuit-cache <dir>   where the run publishes its circuit for the workers (a directory they share;
+                              default: this machine's circuit cache)
   -h, --help                  this help
 
 Exit status: 0 every design ran and conserved funds; 1 a design (or a sweep point) did not run, or lost funds;
@@ -85,6 +102,51 @@ Exit status: 0 every design ran and conserved funds; 1 a design (or a sweep poin
       seed: { type: 'string' },
       out: { type: 'string', short: 'o' },
       'no-sweeps': { type: 'boolean' },
+      seeds: { type: 'string' },
+      shard: { type: 'string' },
+      'prove-all': { type: 'boolean' },
+      'prover-redis': { type: 'string' },
+      'prover-farm': { type: 'string' },
+      'circuit-cache': { type: 'string' },
+      help: HELP,
+    },
+  },
+  merge: {
+    summary: 'join the partial results of a sharded run (run --shard i/n) into results.json and the reports',
+    usage: 'l2bench merge <partial.json | dir>... [--out dir]',
+    help: `  <partial.json | dir>  the n partial files, or directories holding partial-<i>-of-<n>.json
+  -o, --out <dir>        where to write results.json and the reports (default: the first directory given,
+                         or the first file's directory)
+  -h, --help             this help
+
+Refuses (exit 2, naming the cause) partial files from another scenario, seed set, code version or
+gas schedule, and a shard missing or given twice: nothing is written then. Exit status otherwise as run's.`,
+    options: { out: { type: 'string', short: 'o' }, help: HELP },
+  },
+  prover: {
+    summary: 'a rollup prover worker: proves batches from a BullMQ farm in Redis until stopped',
+    usage: 'l2bench prover --redis <url> [--farm <name>] [--circuit-cache <dir>] [--circuit <id>] [--build] [--name <n>] [--lock-ms <ms>]',
+    help: `  -r, --redis <url>        the farm's Redis, e.g. redis://10.0.0.5:6379 (required)
+      --farm <name>        the farm's name on that Redis (default: default)
+      --circuit-cache <dir> where runs publish their circuits, by content hash (default: this machine's
+                           circuit cache); each circuit is checked against its hash before use
+      --circuit <id>       serve this circuit only (from --circuit-cache); refuse every other
+      --build              a needed circuit missing from --circuit-cache is built with the local pipeline
+                           (served only if it comes out identical: a Groth16 setup is random per build)
+      --name <n>           this worker's name in the farm (default: host:pid)
+      --lock-ms <ms>       BullMQ lock: a dead worker's job moves to another after about this long (default 30000)
+  -h, --help               this help
+
+Runs until SIGINT/SIGTERM (the job in hand finishes first). Exit status: 0 stopped, 1 Redis went away,
+2 bad usage or Redis unreachable. See docs/scale.md.`,
+    options: {
+      redis: { type: 'string', short: 'r' },
+      farm: { type: 'string' },
+      'circuit-cache': { type: 'string' },
+      circuit: { type: 'string' },
+      build: { type: 'boolean' },
+      name: { type: 'string' },
+      'lock-ms': { type: 'string' },
       help: HELP,
     },
   },
@@ -175,6 +237,9 @@ async function cmdRun(args: string[]): Promise<number> {
   const quick = values.quick === true
   const scenarioFile = scenarioArg.endsWith('.yaml') || scenarioArg.endsWith('.yml') ? userPath(scenarioArg) : scenarioArg
   const scenario = loadScenario(scenarioFile, { quick })
+  if (values.seed !== undefined && values.seeds !== undefined) throw new UsageError('--seeds', 'give --seed or --seeds, not both')
+  const seeds = values.seeds !== undefined ? parseSeeds(values.seeds as string) : undefined
+  const shard = values.shard !== undefined ? parseShard(values.shard as string) : undefined
   if (values.seed !== undefined) {
     const seed = Number(values.seed)
     if (!Number.isSafeInteger(seed) || seed < 0 || seed > 2 ** 32 - 1) throw new UsageError('--seed', `expected an integer 0..4294967295, got ${JSON.stringify(values.seed)}`)
@@ -192,41 +257,147 @@ async function cmdRun(args: string[]): Promise<number> {
     }
     if (designs.length === 0) throw new UsageError('--designs', 'expected at least one design')
   }
+  if (values['prove-all'] === true) scenario.designOptions = { ...scenario.designOptions, rollup: { ...designOptions(scenario, 'rollup'), proveAll: true } }
+  const farm = farmOptions(values)
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')
-  const defaultOut = join(inWorkspace ? repoRoot : userCwd, 'out', `${scenario.name}${quick ? '-quick' : ''}-${stamp}`)
+  // Shards of one run share a directory by default, so a shell loop's partial files end up together.
+  const defaultOut = join(inWorkspace ? repoRoot : userCwd, 'out', `${scenario.name}${quick ? '-quick' : ''}-${shard !== undefined ? `shards-of-${shard.count}` : stamp}`)
   const outDir = values.out !== undefined ? userPath(values.out as string) : defaultOut
-  // Before any work: a run that cannot write its reports is not worth starting.
+  // Before any work: a run that cannot write its reports (or reach its prover farm) is not worth starting.
   prepareOutDir(outDir)
+  let factories: RunOptions['factories']
+  if (farm !== undefined) {
+    await checkFarm(farm)
+    const prover = farmProverFactory(farm)
+    factories = { ...DESIGN_FACTORIES, rollup: async () => new (await import('./designs/rollup.ts')).RollupDesign({ prover }) }
+  }
 
   const progress = streamProgress({ write: io.err, isTTY: io.isTTY, columns: io.columns })
-  progress.line(`l2bench run: scenario ${scenario.name}${quick ? ' (quick)' : ''}, seed ${scenario.seed}, designs ${(designs ?? scenario.designs).join(', ')}`)
-  const results = await runScenario(scenario, {
+  progress.line(
+    `l2bench run: scenario ${scenario.name}${quick ? ' (quick)' : ''}, ${seeds === undefined ? `seed ${scenario.seed}` : `seeds ${seeds.join(', ')}`}, designs ${(designs ?? scenario.designs).join(', ')}` +
+      (shard === undefined ? '' : `, shard ${shard.index} of ${shard.count}`),
+  )
+  const runOptions: RunOptions = {
     ...(designs === undefined ? {} : { designs }),
+    ...(seeds === undefined ? {} : { seeds }),
     quick,
     sweeps: values['no-sweeps'] !== true,
     progress,
-  })
+    ...(factories === undefined ? {} : { factories }),
+  }
+  if (shard !== undefined) {
+    const partial = await runShard(scenario, shard, runOptions)
+    const file = join(outDir, partialFileName(shard))
+    writeFileSync(file, `${JSON.stringify(partial, null, 1)}\n`)
+    io.out(`\nshard ${shard.index} of ${shard.count}: ${partial.units.length} of ${partial.plan.length} units in ${fmtMs(partial.run.durationMs)}\nwrote ${file.replace(`${userCwd}/`, '')}\n`)
+    io.out(`merge the ${shard.count} partial files with: l2bench merge ${dirname(file).replace(`${userCwd}/`, '')}\n`)
+    const failed = partial.units.filter((u) => (u.design !== undefined && !u.design.ran) || (u.sweep !== undefined && !u.sweep.ran))
+    if (failed.length > 0) io.err(`error: ${failed.length} unit${failed.length === 1 ? '' : 's'} did not run: ${failed.map((u) => u.id).join(', ')}\n`)
+    return failed.length > 0 ? 1 : 0
+  }
+  const results = await runScenario(scenario, runOptions)
+  return reportRun(outDir, results)
+}
+
+/** Writes a run directory and prints the summary; the exit status of `run` and `merge`. */
+function reportRun(outDir: string, results: ResultsJson): number {
   const files = writeRunDir(outDir, results)
   io.out(`\n${terminalSummary(results)}\n\n`)
   io.out(`wrote ${files.map((f) => f.replace(`${userCwd}/`, '')).join(', ')}\n`)
   io.out(`run took ${fmtMs(results.durationMs)}\n`)
   let code = 0
-  const notRun = results.designs.filter((d) => !d.ran)
+  // Every seed of a multi-seed run counts, not only the headline one.
+  const runs = [{ seed: results.seed, designs: results.designs, sweeps: results.sweeps }, ...(results.seedRuns ?? [])]
+  const at = (seed: number) => (runs.length > 1 ? ` (seed ${seed})` : '')
+  const notRun = runs.flatMap((r) => r.designs.filter((d) => !d.ran).map((d) => `${d.name}${at(r.seed)} (${d.error})`))
   if (notRun.length > 0) {
-    io.err(`error: ${notRun.length} design${notRun.length === 1 ? '' : 's'} did not run: ${notRun.map((d) => `${d.name} (${d.error})`).join('; ')}\n`)
+    io.err(`error: ${notRun.length} design${notRun.length === 1 ? '' : 's'} did not run: ${notRun.join('; ')}\n`)
     code = 1
   }
-  const missing = results.sweeps.filter((p) => !p.ran)
+  const missing = runs.flatMap((r) => r.sweeps.filter((p) => !p.ran).map((p) => `${p.design} at ${p.dimension}=${p.value}${at(r.seed)} (${p.error})`))
   if (missing.length > 0) {
-    io.err(`error: ${missing.length} sweep point${missing.length === 1 ? '' : 's'} did not run: ${missing.map((p) => `${p.design} at ${p.dimension}=${p.value} (${p.error})`).join('; ')}\n`)
+    io.err(`error: ${missing.length} sweep point${missing.length === 1 ? '' : 's'} did not run: ${missing.join('; ')}\n`)
     code = 1
   }
-  const broken = results.designs.filter((d) => d.ran && !d.conservation.ok)
+  const broken = runs.flatMap((r) => r.designs.filter((d) => d.ran && !d.conservation.ok).map((d) => `${d.name}${at(r.seed)}`))
   if (broken.length > 0) {
-    io.err(`error: funds not conserved by ${broken.map((d) => d.name).join(', ')}\n`)
+    io.err(`error: funds not conserved by ${broken.join(', ')}\n`)
     code = 1
   }
   return code
+}
+
+async function cmdMerge(args: string[]): Promise<number> {
+  const parsed = parse('merge', args)
+  if (parsed === undefined) return 0
+  const { values, positionals } = parsed
+  if (positionals.length === 0) throw new UsageError('partials', 'give the partial files (or their directory) of every shard')
+  const paths = positionals.map(userPath)
+  const files = findPartials(paths)
+  const parts = files.map((file) => ({ file: file.replace(`${userCwd}/`, ''), partial: readPartial(file) }))
+  const results = mergePartials(parts)
+  const first = paths[0]!
+  const outDir = values.out !== undefined ? userPath(values.out as string) : existsSync(first) && statSync(first).isDirectory() ? first : dirname(first)
+  prepareOutDir(outDir)
+  io.out(`merged ${parts.length} shards of ${results.scenario} (${results.shards?.map((s) => `${s.index}: ${s.units} units in ${fmtMs(s.durationMs)}`).join(', ') ?? 'one'})\n`)
+  return reportRun(outDir, results)
+}
+
+/** The --prover-* flags of `run`, or undefined without --prover-redis. */
+function farmOptions(values: Record<string, unknown>): FarmOptions | undefined {
+  const redis = values['prover-redis'] as string | undefined
+  if (redis === undefined) {
+    for (const f of ['prover-farm', 'circuit-cache'])
+      if (values[f] !== undefined) throw new UsageError(`--${f}`, 'only with --prover-redis')
+    return undefined
+  }
+  return {
+    redis,
+    ...(values['prover-farm'] !== undefined ? { farm: values['prover-farm'] as string } : {}),
+    ...(values['circuit-cache'] !== undefined ? { circuitCache: userPath(values['circuit-cache'] as string) } : {}),
+  }
+}
+
+async function cmdProver(args: string[]): Promise<number> {
+  const parsed = parse('prover', args)
+  if (parsed === undefined) return 0
+  const { values, positionals } = parsed
+  if (positionals.length > 0) throw new UsageError(positionals[0]!, 'unexpected argument')
+  if (values.redis === undefined) throw new UsageError('--redis', 'required: the Redis URL of the farm, e.g. redis://127.0.0.1:6379')
+  const farm = await import('@l2bench/zk-rollup/farm')
+  farm.checkRedisUrl(values.redis, '--redis')
+  if (values.farm !== undefined) farm.checkFarmName(values.farm, '--farm')
+  let lockMs: number | undefined
+  if (values['lock-ms'] !== undefined) {
+    lockMs = Number(values['lock-ms'])
+    if (!Number.isSafeInteger(lockMs) || lockMs < 1_000 || lockMs > 3_600_000)
+      throw new UsageError('--lock-ms', `expected an integer 1000..3600000, got ${JSON.stringify(values['lock-ms'])}`)
+  }
+  const circuitCache = values['circuit-cache'] !== undefined ? userPath(values['circuit-cache'] as string) : farm.defaultCircuitCache()
+  const pinned = values.circuit !== undefined ? await farm.fetchCircuit(circuitCache, farm.checkCircuitId(values.circuit, '--circuit')) : undefined
+  const worker = await farm.ProverFarmWorker.start({
+    redis: values.redis as string,
+    circuitCache,
+    ...(values.farm !== undefined ? { farm: values.farm as string } : {}),
+    ...(pinned !== undefined ? { pinned } : {}),
+    ...(values.build === true ? { build: true } : {}),
+    ...(values.name !== undefined ? { name: values.name as string } : {}),
+    ...(lockMs !== undefined ? { lockMs } : {}),
+    log: (line) => io.err(`${new Date().toISOString()} ${line}\n`),
+  })
+  const stop = () => void worker.close()
+  process.once('SIGINT', stop)
+  process.once('SIGTERM', stop)
+  const err = await worker.done
+  process.off('SIGINT', stop)
+  process.off('SIGTERM', stop)
+  const s = worker.stats
+  io.out(`prover ${worker.name}: ${s.proved} proofs, ${s.witnesses} witness checks, ${s.failed} failed (${s.timedOut} timed out)\n`)
+  if (err !== undefined) {
+    io.err(`l2bench: ${err.message}\n`)
+    return 1
+  }
+  return 0
 }
 
 async function cmdMicro(args: string[]): Promise<number> {
@@ -370,6 +541,10 @@ export async function main(argv: string[], streams: CliIo = processIo): Promise<
     switch (command) {
       case 'run':
         return await cmdRun(rest)
+      case 'merge':
+        return await cmdMerge(rest)
+      case 'prover':
+        return await cmdProver(rest)
       case 'micro':
         return await cmdMicro(rest)
       case 'report':

@@ -36,3 +36,11 @@ export class InvariantError extends L2Error {
     super('INVARIANT', message, { ...options, field })
   }
 }
+
+/** Partial results of a sharded run that cannot be merged (another scenario, seed set, code version or gas schedule; a shard missing or twice). */
+export class ShardError extends L2Error {
+  override name = 'ShardError'
+  constructor(field: string, message: string, options: Omit<L2ErrorOptions, 'field'> = {}) {
+    super('SHARD', message, { ...options, field })
+  }
+}

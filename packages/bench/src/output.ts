@@ -11,6 +11,7 @@ import { renderHtml } from './report/html.ts'
 import { SUMMARY_HEAD, summaryRows } from './report/markdown.ts'
 import { renderMarkdown } from './report/markdown.ts'
 import { capacityFormulas, seedHead, seedRows } from './report/seed.ts'
+import { shardsLine, spreadIntro, spreadTable } from './report/spread.ts'
 import type { ResultsJson } from './results.ts'
 
 export const OUTPUT_FILES = {
@@ -93,6 +94,10 @@ export function terminalSummary(r: ResultsJson): string {
   const head = SUMMARY_HEAD.slice(0, 10)
   const rows = summaryRows(r).map((row) => row.slice(0, 10))
   const lines = [terminalTable(head, rows)]
+  const spread = spreadTable(r)
+  if (spread !== undefined) lines.push('', spreadIntro(r), terminalTable(spread.head, spread.rows))
+  const shards = shardsLine(r)
+  if (shards !== undefined) lines.push('', shards)
   for (const d of r.designs) {
     if (!d.ran) lines.push(`  ${designLabel(d)}: not run — ${d.error}`)
     else if (!d.conservation.ok) lines.push(`  ${designLabel(d)}: FUNDS NOT CONSERVED`)

@@ -7,6 +7,8 @@
 import { readFileSync } from 'node:fs'
 import { z } from 'zod'
 import { ResultsError } from './errors.ts'
+import type { ShardRunJson } from './shard.ts'
+import type { SpreadJson } from './spread.ts'
 
 export const RESULTS_SCHEMA = 2
 
@@ -242,6 +244,17 @@ export interface ResultsJson {
   fits: FitJson[]
   crossovers: { a: string; b: string; paymentsPerPair: number; extrapolated: true; from: string }[]
   gate: GateMetricJson[]
+  /**
+   * A multi-seed run (--seeds): every seed, the headline `seed` first. The
+   * tables above (designs, sweeps, fits, gate) are the headline seed's;
+   * `seedRuns` holds the other seeds' results and `spread` each figure's mean
+   * and 95 % interval over all of them.
+   */
+  seeds?: number[]
+  seedRuns?: { seed: number; designs: DesignResultJson[]; sweeps: SweepPointJson[] }[]
+  spread?: SpreadJson
+  /** A run merged from shards (l2bench merge): where and when each shard ran; `machine` and `calibration` above are shard 1's. */
+  shards?: ShardRunJson[]
 }
 
 /** Minimal structural check when reading a file back; the full shape is ours. */

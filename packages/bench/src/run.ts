@@ -14,10 +14,26 @@ import type { CapacityInputs, Design } from './design.ts'
 import { type ProbeOptions, fasterText, fasterThanBound, probeDesign } from './probe.ts'
 import type { DesignResultJson, FitJson, GateMetricJson, ResultsJson, SweepPointJson } from './results.ts'
 import { type Progress, toProgress } from './progress.ts'
+import {
+  PARTIAL_KIND,
+  PARTIAL_SCHEMA,
+  type PartialJson,
+  type ResultsHeader,
+  type RunPlan,
+  type ShardRunJson,
+  type ShardSpec,
+  type Unit,
+  type UnitResult,
+  checkPartials,
+  fingerprint,
+  planRun,
+  shardUnits,
+} from './shard.ts'
+import { spreadOverSeeds } from './spread.ts'
 import { KeyRing, notRun, runDesign } from './runner.ts'
 import type { DesignName, Scenario } from './scenario.ts'
 import { linearFit } from './stats.ts'
-import { generateWorkload } from './workload.ts'
+import { type Workload, generateWorkload } from './workload.ts'
 
 export interface RunOptions {
   /** Subset of the scenario's designs to run. */
@@ -30,6 +46,8 @@ export interface RunOptions {
   sweeps?: boolean
   /** Calibration time box per measurement, ms (default 300). */
   calibrationMs?: number
+  /** Seeds of a multi-seed run, headline first (default: the scenario's seed alone). */
+  seeds?: readonly number[]
   /** The interleaved probe of each design's rate against its bound (default: 9 rounds of 80 ms); false skips it. */
   probe?: false | Pick<ProbeOptions, 'rounds' | 'roundMs'>
 }
@@ -184,74 +202,131 @@ export function sweepScenario(base: Scenario, dimension: SweepPointJson['dimensi
   }
 }
 
+/** Every unit of the run `runScenario` would do, in its order (shard.ts). */
+export function planScenario(scenario: Scenario, options: RunOptions = {}): RunPlan {
+  const factories = options.factories ?? DESIGN_FACTORIES
+  return planRun(scenario, {
+    designs: options.designs ?? scenario.designs,
+    ...(options.seeds !== undefined ? { seeds: options.seeds } : {}),
+    sweeps: options.sweeps !== false,
+    quick: options.quick ?? false,
+    sweepable: (d) => factories[d] !== undefined,
+  })
+}
+
 export async function runScenario(scenario: Scenario, options: RunOptions = {}): Promise<ResultsJson> {
+  const plan = planScenario(scenario, options)
+  const { units, run } = await runUnits(plan, plan.units, options)
+  return assembleResults(resultsHeader(plan), plan.units, new Map(units.map((u) => [u.id, u])), [run])
+}
+
+/** Runs shard `shard` of the run: its units, as the content of its partial results file (`l2bench merge` joins them). */
+export async function runShard(scenario: Scenario, shard: ShardSpec, options: RunOptions = {}): Promise<PartialJson> {
+  const plan = planScenario(scenario, options)
+  const { units, run } = await runUnits(plan, shardUnits(plan, shard), options, shard)
+  return { kind: PARTIAL_KIND, schema: PARTIAL_SCHEMA, shard, fingerprint: fingerprint(plan), plan: plan.units, header: resultsHeader(plan), run, units }
+}
+
+/** One results.json from the partial files of every shard of a run; ShardError when they are not that (shard.ts). */
+export function mergePartials(parts: readonly { file: string; partial: PartialJson }[]): ResultsJson {
+  const { header, plan, units, runs } = checkPartials(parts)
+  return assembleResults(header, plan, units, runs)
+}
+
+/** Runs the given units of a plan in plan order (all of them, or one shard's). */
+export async function runUnits(plan: RunPlan, units: readonly Unit[], options: RunOptions = {}, shard: ShardSpec = { index: 1, count: 1 }): Promise<{ units: UnitResult[]; run: ShardRunJson }> {
   const started = new Date()
   const t0 = performance.now()
   const progress = toProgress(options.progress)
   const factories = options.factories ?? DESIGN_FACTORIES
-  const designs = options.designs ?? scenario.designs
   const keys = new KeyRing()
+  const headline = plan.seeds[0]
 
   progress.line('calibrating sign/verify throughput')
   const cal = calibrate(options.calibrationMs ?? 300)
 
-  progress.line(`generating workload (seed ${scenario.seed})`)
-  const workload = generateWorkload(scenario)
-
-  const results: DesignResultJson[] = []
-  for (const name of designs) results.push(await runOne(name, scenario, factories, keys, progress, { samples: true, workload, probe: options.probe ?? {} }))
-
-  // Sweeps: the same design on resized workloads.
-  const sweeps: SweepPointJson[] = []
-  if (options.sweeps !== false) {
-    const sweepDesigns = (scenario.sweeps.designs ?? designs).filter((d) => designs.includes(d) && factories[d] !== undefined)
-    const dims: SweepPointJson['dimension'][] = ['payments', 'users', 'pairs', 'paymentsPerPair']
-    const points = dims.reduce((a, d) => a + scenario.sweeps[d].length, 0) * sweepDesigns.length
-    const bar = points > 0 ? progress.task('sweeps', points) : undefined
-    const quiet = toProgress(undefined)
-    for (const dimension of dims) {
-      for (const value of scenario.sweeps[dimension]) {
-        const s = sweepScenario(scenario, dimension, value)
-        for (const name of sweepDesigns) {
-          const r = await runOne(name, s, factories, keys, quiet, { samples: false, probe: false })
-          bar?.update(sweeps.length + 1)
-          if (!r.ran) progress.line(`sweep ${dimension}=${value} [${name}] not run: ${r.error}`)
-          sweeps.push({
-            dimension,
-            value,
-            design: name,
-            ...(r.variant === undefined ? {} : { variant: r.variant }),
-            ran: r.ran,
-            ...(r.error === undefined ? {} : { error: r.error }),
-            payments: r.payments,
-            succeeded: r.succeeded,
-            harnessPaymentsPerSecond: r.harness.paymentsPerSecond,
-            gas: r.l1.gas,
-            gasPerPayment: r.l1.gasPerPayment,
-            bytesPerPayment: r.l1.bytesPerPayment,
-            txsPerPayment: r.l1.txsPerPayment,
-            finalP50Ms: r.latencyMs.final.p50,
-            lockedWeiSeconds: r.capital.lockedWeiSeconds,
-          })
-        }
-      }
+  const workloads = new Map<number, Workload>()
+  const workloadOf = (seed: number): Workload => {
+    let w = workloads.get(seed)
+    if (w === undefined) {
+      progress.line(`generating workload (seed ${seed})`)
+      w = generateWorkload({ ...plan.scenario, seed })
+      workloads.set(seed, w)
     }
-    bar?.end()
+    return w
   }
+  const out: UnitResult[] = []
+  const sweepCount = units.filter((u) => u.kind === 'sweep').length
+  let sweepsDone = 0
+  let bar: ReturnType<Progress['task']> | undefined
+  const quiet = toProgress(undefined)
+  for (const u of units) {
+    const scenario = { ...plan.scenario, seed: u.seed }
+    if (u.kind === 'design') {
+      if (plan.seeds.length > 1) progress.line(`seed ${u.seed}: ${u.design}`)
+      const r = await runOne(u.design, scenario, factories, keys, progress, { samples: u.seed === headline, workload: workloadOf(u.seed), probe: options.probe ?? {} })
+      out.push({ id: u.id, design: r })
+      continue
+    }
+    // Sweeps: the same design on resized workloads.
+    bar ??= progress.task('sweeps', sweepCount)
+    const { dimension, value } = u as Required<Unit>
+    const r = await runOne(u.design, sweepScenario(scenario, dimension, value), factories, keys, quiet, { samples: false, probe: false })
+    bar.update(++sweepsDone)
+    if (!r.ran) progress.line(`sweep ${dimension}=${value} [${u.design}] not run: ${r.error}`)
+    out.push({
+      id: u.id,
+      sweep: {
+        dimension,
+        value,
+        design: u.design,
+        ...(r.variant === undefined ? {} : { variant: r.variant }),
+        ran: r.ran,
+        ...(r.error === undefined ? {} : { error: r.error }),
+        payments: r.payments,
+        succeeded: r.succeeded,
+        harnessPaymentsPerSecond: r.harness.paymentsPerSecond,
+        gas: r.l1.gas,
+        gasPerPayment: r.l1.gasPerPayment,
+        bytesPerPayment: r.l1.bytesPerPayment,
+        txsPerPayment: r.l1.txsPerPayment,
+        finalP50Ms: r.latencyMs.final.p50,
+        lockedWeiSeconds: r.capital.lockedWeiSeconds,
+      },
+    })
+  }
+  bar?.end()
+  return {
+    units: out,
+    run: {
+      ...shard,
+      units: units.length,
+      startedAt: started.toISOString(),
+      durationMs: Math.round(performance.now() - t0),
+      machine: machineInfo(),
+      calibration: {
+        signVerifyPerSecond: Math.round(cal.signVerifyPerSecond),
+        nodeSignVerifyPerSecond: Math.round(cal.nodeSignVerifyPerSecond),
+        nobleSignVerifyPerSecond: Math.round(cal.nobleSignVerifyPerSecond),
+        sha256PerSecond: Math.round(cal.sha256PerSecond),
+        measured: 'wall-clock',
+      },
+    },
+  }
+}
 
-  const fits = fitCrossover(sweeps)
-  const crossovers = findCrossovers(fits)
-
-  const res: ResultsJson = {
+/** The parts of results.json fixed by the plan alone (the headline seed's workload). */
+export function resultsHeader(plan: RunPlan): ResultsHeader {
+  const scenario = plan.scenario
+  const workload = generateWorkload(scenario)
+  return {
     schema: 2,
     tool: { name: '@l2bench/bench', version: packageVersions()['@l2bench/bench'] ?? '0.0.0' },
     scenario: scenario.name,
     description: scenario.description,
-    seed: scenario.seed,
-    quick: options.quick ?? false,
-    startedAt: started.toISOString(),
-    durationMs: Math.round(performance.now() - t0),
-    machine: machineInfo(),
+    seed: plan.seeds[0]!,
+    ...(plan.seeds.length > 1 ? { seeds: [...plan.seeds] } : {}),
+    quick: plan.quick,
     packages: packageVersions(),
     gasSchedule: { ...GAS_SCHEDULE },
     workload: {
@@ -268,19 +343,42 @@ export async function runScenario(scenario: Scenario, options: RunOptions = {}):
       l1: { blockTime: scenario.l1.blockTime, blockGasLimit: scenario.l1.blockGasLimit, gasPriceWei: scenario.l1.gasPrice.toString() },
     },
     model: { provers: scenario.model.provers, ethPriceUsd: scenario.model.ethPriceUsd },
-    calibration: {
-      signVerifyPerSecond: Math.round(cal.signVerifyPerSecond),
-      nodeSignVerifyPerSecond: Math.round(cal.nodeSignVerifyPerSecond),
-      nobleSignVerifyPerSecond: Math.round(cal.nobleSignVerifyPerSecond),
-      sha256PerSecond: Math.round(cal.sha256PerSecond),
-      measured: 'wall-clock',
-    },
-    designs: results,
-    sweeps,
+  }
+}
+
+/**
+ * results.json from the units' results, the same way for a whole run and for
+ * merged shards: the headline seed's designs and sweep points in plan order,
+ * fits, crossovers and gate from them; the other seeds in `seedRuns`, every
+ * figure's spread over the seeds; and, for shards, where each ran.
+ */
+export function assembleResults(header: ResultsHeader, plan: readonly Unit[], units: ReadonlyMap<string, UnitResult>, runs: readonly ShardRunJson[]): ResultsJson {
+  const seeds = header.seeds ?? [header.seed]
+  const of = (seed: number) => ({
+    designs: plan.filter((u) => u.seed === seed && u.kind === 'design').map((u) => units.get(u.id)?.design as DesignResultJson),
+    sweeps: plan.filter((u) => u.seed === seed && u.kind === 'sweep').map((u) => units.get(u.id)?.sweep as SweepPointJson),
+  })
+  const head = of(seeds[0]!)
+  const fits = fitCrossover(head.sweeps)
+  const first = runs[0]!
+  const res: ResultsJson = {
+    ...header,
+    startedAt: runs.map((r) => r.startedAt).sort()[0]!,
+    durationMs: Math.max(...runs.map((r) => r.durationMs)),
+    machine: first.machine,
+    calibration: first.calibration,
+    designs: head.designs,
+    sweeps: head.sweeps,
     fits,
-    crossovers,
+    crossovers: findCrossovers(fits),
     gate: [],
   }
+  if (seeds.length > 1) {
+    const rest = seeds.slice(1).map((seed) => ({ seed, ...of(seed) }))
+    res.seedRuns = rest
+    res.spread = spreadOverSeeds(seeds, [head.designs, ...rest.map((r) => r.designs)])
+  }
+  if (first.count > 1) res.shards = [...runs]
   res.gate = gateMetrics(res)
   return res
 }

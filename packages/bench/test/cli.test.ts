@@ -182,7 +182,7 @@ test('every subcommand takes -h/--help, and npm run bench -- --help works as the
 test('misspelt commands, flags and designs get a did-you-mean', async () => {
   const cases: [string[], RegExp][] = [
     [['rn'], /unknown command "rn" \(did you mean "run"\?\)/],
-    [['run', '--seeds', '3'], /--seeds.*\(did you mean --seed\?\)/],
+    [['run', '--sede', '3'], /--sede.*\(did you mean --seed\?\)/],
     [['run', '--designs', 'l1,chanel'], /unknown design "chanel" \(did you mean "channel"\?\)/],
     [['run', '--scenario', 'defualt'], /no scenario "defualt" \(did you mean "default"\?\)/],
   ]
@@ -216,4 +216,29 @@ test('a run that deadlocks (the event loop empties before it finishes) exits 1 w
   const r = spawnSync(process.execPath, ['--conditions=@l2bench/source', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' })
   assert.equal(r.status, 1, r.stderr)
   assert.match(r.stderr, /l2bench: internal error: the command stopped before it finished/)
+})
+
+test('prover-farm flags: bad or unreachable input exits 2 at once, naming the flag or the Redis, and writes nothing', async () => {
+  const { freePort } = await import('@l2bench/zk-rollup/farm')
+  const closed = `redis://127.0.0.1:${await freePort()}`
+  const out = join(tmp, 'farm-unreachable')
+  const cases: [string[], RegExp][] = [
+    [['prover'], /--redis: required/],
+    [['prover', '--redis', 'http://x'], /--redis: expected a redis:\/\/ or rediss:\/\/ URL/],
+    [['prover', '--redis', closed, '--lock-ms', '5'], /--lock-ms: expected an integer 1000\.\.3600000/],
+    [['prover', '--redis', closed, '--farm', 'a/b'], /--farm: expected 1-64 letters/],
+    [['prover', '--redis', closed, '--circuit', '../etc'], /--circuit: expected a circuit id of 32 hex digits/],
+    [['prover', '--redis', closed], new RegExp(`redis: cannot reach Redis at ${closed.replace(/[/.]/g, '\\$&')}/? within 5000 ms: connect ECONNREFUSED`)],
+    [['run', '--scenario', tiny, '--prover-farm', 'x'], /--prover-farm: only with --prover-redis/],
+    [['run', '--scenario', tiny, '--prover-redis', 'redis:'], /--prover-redis: /],
+    [['run', '--scenario', tiny, '--designs', 'l1', '--prover-redis', closed, '--out', out], /redis: cannot reach Redis at .* ECONNREFUSED/],
+  ]
+  for (const [args, re] of cases) {
+    const t0 = Date.now()
+    const r = await l2bench(...args)
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`)
+    assert.match(r.stderr, re)
+    assert.ok(Date.now() - t0 < 15_000, `${args.join(' ')} took ${Date.now() - t0} ms`)
+  }
+  assert.ok(!existsSync(join(out, 'results.json')), 'nothing written')
 })

@@ -29,6 +29,7 @@ import { calldataGas } from '@l2bench/l1-mock'
 import {
   type BatchReport,
   L2Key,
+  type Prover,
   RollupContract,
   RollupNode,
   SyncGroth16Verifier,
@@ -42,6 +43,7 @@ import {
   verifyOpSignature,
 } from '@l2bench/zk-rollup'
 import type { CapacityInputs, Design, ExtraCost, PaymentBound, PaymentResult, World } from '../design.ts'
+import type { RollupProverFactory } from '../farm.ts'
 import type { StoreJson } from '../results.ts'
 import { type ProgressTask, stageEvents } from '../progress.ts'
 import type { Payment } from '../workload.ts'
@@ -61,11 +63,13 @@ interface PendingOp {
 
 export class RollupDesign implements Design {
   readonly name = 'rollup' as const
+  /** `prover`: where proofs are made (default: a WorkerProver in this process; the CLI's --prover-redis gives a BullMQ farm). */
+  constructor(private readonly options: { prover?: RollupProverFactory } = {}) {}
   private world!: World
   private o!: RollupOptions
   private node!: RollupNode
   private contract!: RollupContract
-  private prover!: WorkerProver
+  private prover!: Prover
   private verifier!: SyncGroth16Verifier
   private depth = 0
   private keys = new Map<number, L2Key>()
@@ -123,7 +127,8 @@ export class RollupDesign implements Design {
     )
     this.planned = this.o.proveAll || this.reused ? 0 : this.o.provedBatches
     if (this.planned > 0) this.proving = world.task('proving batches (Groth16, then verified on L1)', this.planned)
-    this.prover = new WorkerProver({ wasm: built.compiled.wasm, zkey: built.setup.zkey })
+    this.prover =
+      this.options.prover !== undefined ? await this.options.prover(built, params, world) : new WorkerProver({ wasm: built.compiled.wasm, zkey: built.setup.zkey })
     this.verifier = new SyncGroth16Verifier()
     await this.verifier.ready()
     this.contract = world.l1.deploy(new RollupContract({ params, vkey: built.setup.vkey, verifier: this.verifier }))

@@ -4,6 +4,7 @@
  * against payments per pair (the crossover), latency CDFs, capacity bars,
  * the stacked gas breakdown and the sweeps.
  */
+import { shardsLine, spreadIntro, spreadTable } from './spread.ts'
 import type { ResultsJson } from '../results.ts'
 import { cdf } from '../stats.ts'
 import { escapeHtml, fmtEth, fmtInt, fmtMs, fmtNum, pct, designLabel, sweepLabel } from './format.ts'
@@ -177,13 +178,21 @@ export function renderHtml(r: ResultsJson): string {
   body.push(`<h1>l2bench — ${escapeHtml(r.scenario)}${r.quick ? ' (quick)' : ''}</h1>`)
   if (r.description) body.push(`<p>${escapeHtml(r.description)}</p>`)
   body.push(
-    `<p class="meta">Seed ${r.seed} · ${w.users} users · ${w.pairs} pairs · ${w.payments} payments over ${fmtMs(w.durationSimSeconds * 1000)} simulated · volume ${escapeHtml(fmtEth(w.totalVolumeWei))} · ` +
+    `<p class="meta">${r.seeds === undefined ? `Seed ${r.seed}` : `Seeds ${r.seeds.join(', ')} (headline ${r.seed})`} · ${w.users} users · ${w.pairs} pairs · ${w.payments} payments over ${fmtMs(w.durationSimSeconds * 1000)} simulated · volume ${escapeHtml(fmtEth(w.totalVolumeWei))} · ` +
       `L1 block ${w.l1.blockTime} s · ${escapeHtml(r.machine.os)}, ${r.machine.cpus} × ${escapeHtml(r.machine.cpuModel)}, Node ${escapeHtml(r.machine.node)} · ` +
       `calibration ${fmtInt(r.calibration.signVerifyPerSecond)} sign+verify/s · run ${escapeHtml(r.startedAt)} in ${fmtMs(r.durationMs)}</p>`,
   )
+  const shards = shardsLine(r)
+  if (shards !== undefined) body.push(`<p class="meta">${escapeHtml(shards)}</p>`)
   body.push(verdictHtml(r))
   body.push('<h2>Summary</h2>')
   body.push(table(SUMMARY_HEAD, summaryRows(r)))
+  const spread = spreadTable(r)
+  if (spread !== undefined) {
+    body.push('<h2>Over the seeds</h2>')
+    body.push(`<p class="meta">${escapeHtml(spreadIntro(r))}</p>`)
+    body.push(table(spread.head, spread.rows))
+  }
   body.push(
     '<p class="meta">Capacity: what the design sustains as a system, computed from costs measured in this run (formulas below). Latency: wall-clock computation + simulated L1 waiting; soft = accepted off-chain, final = enforceable on L1. † = partly extrapolated.</p>',
   )

@@ -7,6 +7,7 @@ import type { DesignResultJson, ResultsJson } from '../results.ts'
 import { fmtEth, fmtEthHours, fmtInt, fmtMs, fmtNum, mdTable, pct, designLabel, sweepLabel } from './format.ts'
 import { rollupModel } from './models.ts'
 import { DIAGNOSTIC_HEAD, LEGEND, STORE_HEAD, bindingPhrase, capacityFormulas, diagnosticRows, fmtRate, modelLimits, seedHead, seedRows, storeRows } from './seed.ts'
+import { shardsLine, spreadIntro, spreadTable } from './spread.ts'
 import { verdictMarkdown } from './verdict.ts'
 
 const mark = (d: DesignResultJson) => (d.extrapolated ? ' †' : '')
@@ -71,7 +72,7 @@ export function renderMarkdown(r: ResultsJson): string {
   out.push('')
   if (r.description) out.push(`${r.description}`, '')
   out.push(
-    `Seed ${r.seed} · ${w.users} users · ${w.pairs} pairs · ${w.payments} payments over ${fmtMs(w.durationSimSeconds * 1000)} simulated · ` +
+    `${r.seeds === undefined ? `Seed ${r.seed}` : `Seeds ${r.seeds.join(', ')} (headline ${r.seed})`} · ${w.users} users · ${w.pairs} pairs · ${w.payments} payments over ${fmtMs(w.durationSimSeconds * 1000)} simulated · ` +
       `volume ${fmtEth(w.totalVolumeWei)} · L1 block ${w.l1.blockTime} s, ${fmtInt(w.l1.blockGasLimit)} gas · run ${r.startedAt} in ${fmtMs(r.durationMs)}`,
   )
   out.push('')
@@ -81,11 +82,22 @@ export function renderMarkdown(r: ResultsJson): string {
       `${fmtInt(r.calibration.nodeSignVerifyPerSecond ?? 0)}/s (node:crypto both), ${fmtInt(r.calibration.nobleSignVerifyPerSecond)}/s (noble both), ${fmtInt(r.calibration.sha256PerSecond)} sha256/s.`,
   )
   out.push('')
+  const shards = shardsLine(r)
+  if (shards !== undefined) out.push(shards, '')
   out.push(verdictMarkdown(r))
   out.push('## Summary')
   out.push('')
   out.push(mdTable(SUMMARY_HEAD, summaryRows(r)))
   out.push('')
+  const spread = spreadTable(r)
+  if (spread !== undefined) {
+    out.push('## Over the seeds')
+    out.push('')
+    out.push(spreadIntro(r))
+    out.push('')
+    out.push(mdTable(spread.head, spread.rows))
+    out.push('')
+  }
   const glance = atAGlance(r)
   if (glance.length > 0) {
     out.push(...glance.map((g) => `- ${g}`))
