@@ -385,9 +385,18 @@ async function cmdProver(args: string[]): Promise<number> {
     ...(lockMs !== undefined ? { lockMs } : {}),
     log: (line) => io.err(`${new Date().toISOString()} ${line}\n`),
   })
-  const stop = () => void worker.close()
-  process.once('SIGINT', stop)
-  process.once('SIGTERM', stop)
+  // The first SIGINT/SIGTERM lets the job in hand finish; one more, a moment later, stops at once (a
+  // terminal's Ctrl-C reaches both the bin shim and this process, which forwards it: that one is the same).
+  let stopping = 0
+  const stop = () => {
+    if (stopping === 0) {
+      stopping = Date.now()
+      io.err('stopping: the job in hand finishes first (signal again to stop now)\n')
+      void worker.close()
+    } else if (Date.now() - stopping > 1_000) process.exit(130)
+  }
+  process.on('SIGINT', stop)
+  process.on('SIGTERM', stop)
   const err = await worker.done
   process.off('SIGINT', stop)
   process.off('SIGTERM', stop)
