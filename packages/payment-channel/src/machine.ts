@@ -26,6 +26,7 @@ import {
   stateCodec,
   stateDigestFromBytes,
 } from './state.ts'
+import type { Part } from './merge.ts'
 import type { WireMessage } from './wire.ts'
 
 export type { Phase } from './phase.ts'
@@ -55,9 +56,16 @@ export interface Proposal {
   kind: UpdateKind
   topUp: Amount
   ref: number
+  /** The updates a merged proposal carries, in order (empty: a single update, `ref`). */
+  parts: Part[]
   sentAt: number
   attempts: number
   timedOut: boolean
+}
+
+/** The requests a proposal serves: its parts', or its own. */
+export function refsOf(p: Proposal): number[] {
+  return p.parts.length === 0 ? [p.ref] : p.parts.map((x) => x.ref)
 }
 
 export interface Received {
@@ -109,10 +117,20 @@ export interface StepContext {
   policyReplacesDefault?: boolean
 }
 
+/** An update to propose: the next state and what it is for (merged: the parts it carries). */
+export interface PlannedUpdate {
+  next: ChannelState
+  kind: UpdateKind
+  ref: number
+  topUp?: Amount
+  /** Two or more queued updates carried by this one state (see merge.ts). */
+  parts?: Part[]
+}
+
 export type Event =
   /** A new machine: A sends her open request; B countersigns A's version 0 (`peerSig`). Repeating it on B resends the ack. */
   | { type: 'begin'; peerSig?: Uint8Array; now: number }
-  | { type: 'update'; next: ChannelState; kind: UpdateKind; ref: number; topUp?: Amount; now: number }
+  | ({ type: 'update'; now: number } & PlannedUpdate)
   | { type: 'message'; msg: WireMessage; now: number; next?: NextUpdate }
   | { type: 'tick'; now: number }
   | { type: 'connected'; now: number }
@@ -123,30 +141,30 @@ export type Event =
   | { type: 'closed'; now: number }
 
 /**
- * The shell's next queued update, offered with an incoming message. When the
- * message is the countersignature of our proposal, the machine builds the next
- * proposal on the new state at once and persists both in one write (one
- * commit instead of two on the proposer's side); otherwise it is ignored.
+ * The shell's next queued update(s), offered with an incoming message. When
+ * the message is the countersignature of our proposal, the machine asks
+ * `plan` for the next proposal on the new state at once and persists both in
+ * one write (one commit instead of two on the proposer's side); otherwise it
+ * is ignored.
  */
 export interface NextUpdate {
-  build: (latest: ChannelState) => ChannelState
-  kind: UpdateKind
-  ref: number
-  topUp?: Amount
+  plan: (latest: ChannelState) => PlannedUpdate | undefined
 }
 
 export type Effect =
   | { type: 'persist'; machine: Machine }
   | { type: 'send'; msg: WireMessage }
-  | { type: 'completed'; ref: number; version: bigint; kind: UpdateKind }
+  /** Our proposal is countersigned: every request it serves (`refs`, in order) is done at `version`. */
+  | { type: 'completed'; refs: number[]; version: bigint; kind: UpdateKind }
   | { type: 'received'; version: bigint; amount: Amount }
-  | { type: 'retry'; ref: number; kind: UpdateKind; reason: 'conflict' | 'rejected'; code?: string }
-  | { type: 'timeout'; ref: number; version: bigint }
+  /** Our proposal lost a crossing or was refused; `entry` is the part the peer blamed (index into `refs`). */
+  | { type: 'retry'; refs: number[]; kind: UpdateKind; reason: 'conflict' | 'rejected'; code?: string; entry?: number }
+  | { type: 'timeout'; refs: number[]; version: bigint }
   | { type: 'final'; signed: SignedState }
   /** We signed a top-up that we must deposit: make the L1 deposits match `awaitingDeposit`. */
   | { type: 'topUpSigned'; ref: number; amount: Amount; version: bigint }
-  /** A newly countersigned state (for watchtowers and other observers). */
-  | { type: 'signed'; signed: SignedState }
+  /** A newly countersigned state (for watchtowers and other observers); `steps`: a merged state's intermediate states, in order. */
+  | { type: 'signed'; signed: SignedState; steps?: ChannelState[] }
   /** Funding: do our part on L1 now (A deposits, B confirms once A's deposit is there, either notices it is done). */
   | { type: 'fund' }
   /** Funding is complete: the channel is open. */

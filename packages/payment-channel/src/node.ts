@@ -41,9 +41,10 @@ import { Chain } from './chain.ts'
 import { AdjudicatorClient } from './client.ts'
 import { ChannelError } from './errors.ts'
 import { type AcceptLimits, Funding, acceptLimits } from './funding.ts'
+import { DEFAULT_MAX_MERGE, EntryError, MAX_MERGE } from './merge.ts'
 import { PeerTable } from './peers.ts'
 import { isFullySigned } from './phase.ts'
-import { type ChannelParams, type Machine, type StepContext, type UpdatePolicy, countersignV0, createMachine } from './protocol.ts'
+import { type ChannelParams, type Machine, type StepContext, type UpdatePolicy, countersignV0, createMachine, digestOf } from './protocol.ts'
 import { type PaymentEvent, type RetryLimits, Runtime, newRef } from './runtime.ts'
 import type { SecureLink } from './secure-link.ts'
 import { type ChannelState, type LockedEntry, type PartyIndex, type Penalty, type SignedState, applyPayment, channelIdHex, deriveChannelId, stateTotal } from './state.ts'
@@ -79,8 +80,19 @@ export interface ChannelNodeOptions {
   retryLimits?: Partial<RetryLimits>
   /** Link handshake and idle timeouts (ms; defaults 10,000 and 60,000). */
   links?: { helloTimeoutMs?: number; idleTimeoutMs?: number }
-  /** Receives every fully signed state (e.g. a Watchtower's `watch`). */
-  onSignedState?: (signed: SignedState) => void
+  /** Receives every fully signed state (e.g. a Watchtower's `watch`); `steps`: a merged state's intermediate states, one per update it carries. */
+  onSignedState?: (signed: SignedState, steps?: ChannelState[]) => void
+  /**
+   * Most queued requests one proposal carries (merged updates; default
+   * DEFAULT_MAX_MERGE = 64, at most MAX_MERGE; 1 turns merging off).
+   */
+  maxMerge?: number
+  /**
+   * Group commit: the records of every channel updated in one event-loop turn
+   * are written in one store transaction (one fsync), and nothing that
+   * depends on them leaves before (default true).
+   */
+  groupCommit?: boolean
   /** Runs `tick` on a timer (default true; tests drive time themselves with false). */
   timers?: boolean
   now?: () => number
@@ -172,14 +184,14 @@ export class ChannelNode {
           this.finalWaiters.delete(key)
           w?.(signed)
         },
-        signed: (s) => this.options.onSignedState?.(s),
+        signed: (s, steps) => this.options.onSignedState?.(s, steps),
         payment: (e) => {
           for (const l of this.listeners) queueMicrotask(() => l(e))
         },
         failed: (err) => this.fail(err),
       },
       this.now,
-      retryLimits(options.retryLimits),
+      { ...retryLimits(options.retryLimits), maxMerge: maxMerge(options.maxMerge), groupCommit: options.groupCommit !== false },
     )
     this.peers = new PeerTable({
       signer: options.signer,
@@ -287,7 +299,7 @@ export class ChannelNode {
       } catch (err) {
         this.record(err)
         // Tell the opener, so it does not wait to learn it (it has deposited nothing yet).
-        if (isRejection(err)) this.sendTo(peer, { type: 'reject', channelId: msg.params.channelId, version: 0n, code: err.code.slice(0, 64) })
+        if (isRejection(err)) this.sendTo(peer, { type: 'reject', channelId: msg.params.channelId, version: 0n, code: err.code.slice(0, 64), digest: undefined, entry: undefined })
       }
       return
     }
@@ -297,15 +309,18 @@ export class ChannelNode {
       const [key, slot] = this.rt.slot(id, field)
       if (this.rt.peerOf(slot.machine) !== peer) throw new ChannelError('UNKNOWN_CHANNEL', field, 'channel is not with this peer')
       try {
-        // Offer the next queued request with a countersignature: it is proposed in the same write.
-        const head = msg.type === 'accept' && slot.inFlight !== undefined ? slot.queue[0] : undefined
-        const now = this.now()
-        if (head === undefined) this.rt.dispatch(key, { type: 'message', msg, now })
-        else this.rt.dispatch(key, { type: 'message', msg, now, next: { build: head.build, kind: head.kind, ref: head.ref, topUp: head.topUp } }, head)
+        this.rt.deliver(key, msg)
       } catch (err) {
-        // Tell an honest proposer its proposal is refused, so it can retry or close.
+        // Tell an honest proposer its proposal is refused (naming the entry of a merged one), so it can retry or close.
         if (msg.type === 'propose' && isRejection(err) && msg.state.version === slot.machine.latest.state.version + 1n)
-          this.sendTo(peer, { type: 'reject', channelId: id, version: msg.state.version, code: (err as L2Error).code.slice(0, 64) })
+          this.sendTo(peer, {
+            type: 'reject',
+            channelId: id,
+            version: msg.state.version,
+            code: err.code.slice(0, 64),
+            digest: digestOf(slot.machine.params, msg.state),
+            entry: err instanceof EntryError ? err.entry : undefined,
+          })
         throw err
       }
     } catch (err) {
@@ -556,6 +571,13 @@ export class ChannelNode {
     this.start()
     this.peers.resume()
   }
+}
+
+/** The merge bound: an integer in 1..MAX_MERGE. */
+function maxMerge(given: number | undefined): number {
+  const n = given ?? DEFAULT_MAX_MERGE
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_MERGE) throw new InvalidInputError('maxMerge', `expected an integer in 1..${MAX_MERGE}, got ${describe(n)}`)
+  return n
 }
 
 /** The retry defaults with `given` on top, each a non-negative integer. */

@@ -57,6 +57,7 @@ import {
   MAX_DEFERRED,
   type Machine,
   type NextUpdate,
+  type PlannedUpdate,
   type Proposal,
   type Received,
   type StepContext,
@@ -65,8 +66,10 @@ import {
   defaultPolicy,
   digestOf,
   persisted,
+  refsOf,
   to,
 } from './machine.ts'
+import { type Change, type Part, changeFromWire, changeToWire, replay, sameState } from './merge.ts'
 import { fundingResync, onBegin, onFundingTick, onOpenAck, onOpenRejected } from './opening.ts'
 import { acceptsUpdates, isFullySigned } from './phase.ts'
 import { type ChannelState, type PartyIndex, type SignedState, checkState, other, stateTotal } from './state.ts'
@@ -114,7 +117,7 @@ function syncEffects(m: Machine): Effect[] {
 }
 
 function proposeMsg(p: Proposal): WireMessage {
-  return { type: 'propose', state: p.state, sig: p.sig, topUp: p.topUp }
+  return { type: 'propose', state: p.state, sig: p.sig, topUp: p.topUp, entries: p.parts.map((x) => changeToWire(x.change)) }
 }
 
 function requireOpen(m: Machine, field: string): void {
@@ -134,10 +137,20 @@ function onUpdate(ctx: StepContext, m: Machine, ev: Extract<Event, { type: 'upda
   checkState('state', next, stateTotal(prev) + topUp)
   if (topUp > 0n && next.balances[other(m.me)] !== prev.balances[other(m.me)])
     throw new ChannelError('POLICY', 'topUp', 'a top-up may only add to our own balance')
+  const parts = ev.parts ?? []
+  if (parts.length > 0) checkParts(prev, next, parts, ev.kind, topUp)
   const digest = digestOf(m.params, next)
   const sig = ctx.signer.sign(digest)
-  const pending: Proposal = { state: next, digest, sig, kind: ev.kind, topUp, ref: ev.ref, sentAt: ev.now, attempts: 1, timedOut: false }
+  const pending: Proposal = { state: next, digest, sig, kind: ev.kind, topUp, ref: ev.ref, parts, sentAt: ev.now, attempts: 1, timedOut: false }
   return persisted({ ...m, pending }, [{ type: 'send', msg: proposeMsg(pending) }])
+}
+
+/** Our own merged proposal must be what its parts say: each applies and conserves, and together they make `next`. */
+function checkParts(prev: ChannelState, next: ChannelState, parts: readonly Part[], kind: string, topUp: bigint): void {
+  if (kind !== 'pay' && kind !== 'update') throw new InvalidInputError('parts', `a ${kind} is never merged`)
+  if (topUp !== 0n || next.isFinal) throw new InvalidInputError('parts', 'a merged proposal carries no top-up and is not final')
+  const steps = replay(prev, parts.map((x) => x.change), next.version, stateTotal(prev))
+  if (!sameState(steps[steps.length - 1] as ChannelState, next)) throw new InvalidInputError('parts', 'the parts do not produce the proposed state')
 }
 
 function onTick(ctx: StepContext, m: Machine, now: number): StepResult {
@@ -156,7 +169,7 @@ function onTick(ctx: StepContext, m: Machine, now: number): StepResult {
     effects.push({ type: 'send', msg: proposeMsg(p) })
     return { machine: { ...machine, pending: { ...p, sentAt: now, attempts: p.attempts + 1 } }, effects }
   }
-  effects.push({ type: 'timeout', ref: p.ref, version: p.state.version })
+  effects.push({ type: 'timeout', refs: refsOf(p), version: p.state.version })
   return { machine: { ...machine, pending: { ...p, timedOut: true } }, effects }
 }
 
@@ -171,7 +184,7 @@ function onMessage(ctx: StepContext, m: Machine, msg: WireMessage, now: number, 
       return onOpenAck(ctx, m, msg.sig, now)
     case 'propose':
       checkChannel(m, msg.state.channelId, 'state.channelId')
-      return onPropose(ctx, m, msg.state, msg.sig, msg.topUp, now)
+      return onPropose(ctx, m, msg.state, msg.sig, msg.topUp, msg.entries.map(changeFromWire), now)
     case 'accept':
       checkChannel(m, msg.channelId, 'channelId')
       return onAccept(ctx, m, msg.version, msg.sig, now, next)
@@ -183,7 +196,7 @@ function onMessage(ctx: StepContext, m: Machine, msg: WireMessage, now: number, 
     case 'reject':
       checkChannel(m, msg.channelId, 'channelId')
       if (m.phase === 'funding' && msg.version === 0n) return onOpenRejected(m, msg.code)
-      return onReject(m, msg.version, msg.code)
+      return onReject(m, msg.version, msg.code, msg.digest, msg.entry)
     case 'sync':
       checkChannel(m, msg.channelId, 'channelId')
       return onSync(m, msg.version)
@@ -195,7 +208,7 @@ function onMessage(ctx: StepContext, m: Machine, msg: WireMessage, now: number, 
   }
 }
 
-function onPropose(ctx: StepContext, m: Machine, next: ChannelState, sig: Uint8Array, topUp: Amount, now: number): StepResult {
+function onPropose(ctx: StepContext, m: Machine, next: ChannelState, sig: Uint8Array, topUp: Amount, entries: Change[], now: number): StepResult {
   const prev = m.latest.state
   const peer = other(m.me)
   if (next.version <= prev.version) {
@@ -210,9 +223,22 @@ function onPropose(ctx: StepContext, m: Machine, next: ChannelState, sig: Uint8A
   const digest = digestOf(m.params, next)
   if (!ctx.verifier.verify(sig, digest, m.params.publicKeys[peer] as Uint8Array))
     throw new SignatureError('sig', 'proposer signature invalid for this chain, contract, channel, version and state')
-  checkState('state', next, stateTotal(prev) + topUp)
-  if (ctx.policy === undefined || ctx.policyReplacesDefault !== true) defaultPolicy(prev, next, m.me, topUp)
-  ctx.policy?.(prev, next, m.me, topUp)
+  const policy = (before: ChannelState, after: ChannelState, up: Amount) => {
+    if (ctx.policy === undefined || ctx.policyReplacesDefault !== true) defaultPolicy(before, after, m.me, up)
+    ctx.policy?.(before, after, m.me, up)
+  }
+  let steps: ChannelState[] | undefined
+  if (entries.length === 0) {
+    checkState('state', next, stateTotal(prev) + topUp)
+    policy(prev, next, topUp)
+  } else {
+    // A merged proposal: every update it carries is checked as if proposed alone, on the state before it.
+    if (topUp !== 0n) throw new InvalidInputError('topUp', 'a merged proposal carries no top-up')
+    if (next.isFinal) throw new InvalidInputError('state.isFinal', 'a merged proposal is not a closing state')
+    steps = replay(prev, entries, next.version, stateTotal(prev), (before, after) => policy(before, after, 0n))
+    if (!sameState(steps[steps.length - 1] as ChannelState, next))
+      throw new ChannelError('CONSERVATION', 'entries', 'the entries do not add up to the proposed state')
+  }
   // Crossed proposals for the same version: the winner ignores the other one.
   if (m.pending !== undefined && crossingWinner(next.version) === m.me) return { machine: m, effects: [] }
   const mySig = ctx.signer.sign(digest)
@@ -220,7 +246,7 @@ function onPropose(ctx: StepContext, m: Machine, next: ChannelState, sig: Uint8A
   sigs[m.me] = mySig
   sigs[peer] = sig
   const reply: Effect = { type: 'send', msg: { type: 'accept', channelId: m.params.channelId, version: next.version, sig: mySig } }
-  return adopt(ctx, m, { state: next, digest, sigs }, { reply, unconfirmed: true, now })
+  return adopt(ctx, m, { state: next, digest, sigs }, { reply, unconfirmed: true, now, ...(steps === undefined ? {} : { steps }) })
 }
 
 function onAccept(ctx: StepContext, m: Machine, version: bigint, sig: Uint8Array, now: number, next?: NextUpdate): StepResult {
@@ -264,6 +290,8 @@ interface AdoptOptions {
   now: number
   /** A queued request to chain onto the countersignature of our own proposal. */
   next?: NextUpdate
+  /** The peer's merged proposal: its intermediate states (one payment report per step). */
+  steps?: ChannelState[]
 }
 
 /**
@@ -284,9 +312,9 @@ function adopt(ctx: StepContext, m: Machine, latest: SignedState, o: AdoptOption
   if (pending !== undefined && pending.state.version <= v) {
     if (bytesEqual(pending.digest, latest.digest)) {
       mine = pending
-      effects.push({ type: 'completed', ref: pending.ref, version: v, kind: pending.kind })
+      effects.push({ type: 'completed', refs: refsOf(pending), version: v, kind: pending.kind })
     } else {
-      effects.push({ type: 'retry', ref: pending.ref, kind: pending.kind, reason: 'conflict' })
+      effects.push({ type: 'retry', refs: refsOf(pending), kind: pending.kind, reason: 'conflict' })
       forkVersion = forkVersion === undefined || pending.state.version > forkVersion ? pending.state.version : forkVersion
     }
     pending = undefined
@@ -296,8 +324,12 @@ function adopt(ctx: StepContext, m: Machine, latest: SignedState, o: AdoptOption
   const received: Received[] = []
   const gained = latest.state.balances[m.me] - m.latest.state.balances[m.me]
   if (mine === undefined && gained > 0n) {
-    if (forkVersion !== undefined && v <= forkVersion) deferred = deferMore(deferred, { version: v, amount: gained })
-    else received.push({ version: v, amount: gained })
+    // One report per payment: a merged state's steps each, unless a step took from us (then the sum, once).
+    const parts = o.steps === undefined ? [gained] : gainsOf(m.latest.state, o.steps, m.me, gained)
+    for (const amount of parts) {
+      if (forkVersion !== undefined && v <= forkVersion) deferred = deferMore(deferred, { version: v, amount })
+      else received.push({ version: v, amount })
+    }
   }
   if (forkVersion !== undefined && v > forkVersion && deferred.length > 0) {
     received.unshift(...deferred)
@@ -329,10 +361,25 @@ function adopt(ctx: StepContext, m: Machine, latest: SignedState, o: AdoptOption
   }
   const out: Effect[] = [{ type: 'persist', machine: persistedMachine }, o.reply, ...chained, ...effects]
   for (const r of received) out.push({ type: 'received', version: r.version, amount: r.amount })
-  out.push({ type: 'signed', signed: latest })
+  // A merged state's intermediate states, for observers that follow every update (the HTLC router's book).
+  const steps = o.steps ?? (mine !== undefined && mine.parts.length > 0 ? replay(m.latest.state, mine.parts.map((x) => x.change), v, stateTotal(m.latest.state)) : undefined)
+  out.push(steps === undefined ? { type: 'signed', signed: latest } : { type: 'signed', signed: latest, steps })
   if (added > 0n && topUpParty === m.me) out.push({ type: 'topUpSigned', ref: mine?.ref ?? 0, amount: added, version: v })
   if (latest.state.isFinal) out.push({ type: 'final', signed: latest })
   return { machine: persistedMachine, effects: out }
+}
+
+/** What each step of a merged state gave `me` (only the positive ones; the whole gain once if any step took from us). */
+function gainsOf(prev: ChannelState, steps: readonly ChannelState[], me: PartyIndex, total: Amount): Amount[] {
+  const out: Amount[] = []
+  let before = prev.balances[me]
+  for (const s of steps) {
+    const d = s.balances[me] - before
+    if (d < 0n) return [total]
+    if (d > 0n) out.push(d)
+    before = s.balances[me]
+  }
+  return out
 }
 
 /** Appends a deferred report; past MAX_DEFERRED the two oldest become one (same total, the later version). */
@@ -348,7 +395,9 @@ function deferMore(list: readonly Received[], r: Received): Received[] {
 /** Builds and signs the next proposal on top of `m` (already idle), or undefined if it does not apply. */
 function tryChain(ctx: StepContext, m: Machine, next: NextUpdate, now: number): Machine | undefined {
   try {
-    const r = onUpdate(ctx, m, { type: 'update', next: next.build(m.latest.state), kind: next.kind, ref: next.ref, topUp: next.topUp ?? 0n, now })
+    const plan: PlannedUpdate | undefined = next.plan(m.latest.state)
+    if (plan === undefined) return undefined
+    const r = onUpdate(ctx, m, { type: 'update', ...plan, now })
     return r.machine
   } catch {
     // The shell will run the request on its own and report the error.
@@ -356,11 +405,15 @@ function tryChain(ctx: StepContext, m: Machine, next: NextUpdate, now: number): 
   }
 }
 
-function onReject(m: Machine, version: bigint, code: string): StepResult {
+function onReject(m: Machine, version: bigint, code: string, digest: Uint8Array | undefined, entry: number | undefined): StepResult {
   const p = m.pending
   if (p === undefined || p.state.version !== version) return { machine: m, effects: [] }
+  // A refusal of another proposal at this version (a late duplicate, after ours was rebuilt) is not about this one.
+  if (digest !== undefined && !bytesEqual(digest, p.digest)) return { machine: m, effects: [] }
   // Our signature on the rejected state is out: treat its version as forked.
-  return persisted({ ...m, pending: undefined, forkVersion: version }, [{ type: 'retry', ref: p.ref, kind: p.kind, reason: 'rejected', code }])
+  const refs = refsOf(p)
+  const blamed = entry !== undefined && p.parts.length > 0 && entry < refs.length ? { entry } : {}
+  return persisted({ ...m, pending: undefined, forkVersion: version }, [{ type: 'retry', refs, kind: p.kind, reason: 'rejected', code, ...blamed }])
 }
 
 function onSync(m0: Machine, peerVersion: bigint): StepResult {

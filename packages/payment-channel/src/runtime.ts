@@ -9,14 +9,38 @@
  * transaction, leaves the process. Network, chain and API work is done
  * through the hooks the node installs, so this file imports neither.
  *
- * Requests (pay, update, top-up, close) queue per channel and run one at a
- * time. A request whose proposal loses a crossing or is rejected is retried
- * on top of the new state, at most `maxConflicts` / `maxRejections` times;
- * then it fails with a typed error (CONFLICT / REJECTED) instead of re-signing
- * forever against a peer that refuses everything.
+ * Requests (pay, update, top-up, close) queue per channel. One proposal is in
+ * flight per channel; when requests queue behind it, the next proposal
+ * carries up to `maxMerge` of them (merged: one state, one pair of
+ * signatures, one commit per side; see merge.ts). Each request is built on
+ * the state the ones before it leave, so one that does not apply fails alone
+ * with its own error and the rest go out; each resolves with the version of
+ * the state that carries it, once that state is countersigned. A request
+ * whose proposal loses a crossing or is rejected is retried on top of the new
+ * state, at most `maxConflicts` / `maxRejections` times; then it fails with a
+ * typed error (CONFLICT / REJECTED) instead of re-signing forever against a
+ * peer that refuses everything. When the peer refuses a merged proposal
+ * naming one entry, that request alone counts the rejection and is retried on
+ * its own; the others are proposed again without it.
+ *
+ * Group commit (`groupCommit`): the updates of the protocol's hot path
+ * (incoming messages and our own proposals) do not write at once. Their
+ * machines are installed in memory and their effects wait; at the end of the
+ * event-loop turn (setImmediate) the records of every channel that changed
+ * are written in one store transaction (`saveMany`: one fsync under SQLite
+ * FULL), and only then do the waiting effects run, in order. So no signature,
+ * no L1 transaction and no result leaves before the state it depends on is
+ * durable — the persistence contract of protocol.ts holds per state — and a
+ * failed (or crashed) commit runs none of them. A channel takes one step per
+ * batch (its next event commits the batch first), so every effect runs right
+ * after the commit of the very record its step wrote. Any other event
+ * (timers, reconnections, L1, opening) also commits what waits first, so
+ * effects never overtake each other. (Effects never dispatch synchronously:
+ * links deliver, listeners and promises run asynchronously.)
  */
 import type { Address, Amount } from '@l2bench/core'
 import { ChannelError } from './errors.ts'
+import { type ProposalPlan, planProposal } from './merge.ts'
 import { acceptsUpdates, isSettled } from './phase.ts'
 import { type Effect, type Event, type Machine, type StepContext, type UpdateKind, step } from './protocol.ts'
 import { type ChannelState, type SignedState, channelIdHex, other } from './state.ts'
@@ -32,15 +56,20 @@ export interface Request {
   reject: (e: Error) => void
   conflicts: number
   rejections: number
+  /** The peer refused a merged proposal because of this request: it goes alone from now on. */
+  solo?: boolean
 }
 
 export interface ChannelSlot {
   machine: Machine
   queue: Request[]
-  inFlight: Request | undefined
-  /** A request the machine proposed together with the previous one's completion (see NextUpdate). */
-  chained?: Request | undefined
+  /** The requests our pending proposal serves (empty: none in flight). */
+  inFlight: Request[]
+  /** Requests the machine proposed together with the previous proposal's completion (see NextUpdate). */
+  chained: Request[]
 }
+
+type Plan = ProposalPlan<Request>
 
 export interface PaymentEvent {
   channelId: `0x${string}`
@@ -56,7 +85,7 @@ export interface RuntimeHooks {
   opened(key: string): void
   openFailed(key: string, code: string): void
   final(key: string, signed: SignedState): void
-  signed(signed: SignedState): void
+  signed(signed: SignedState, steps?: ChannelState[]): void
   payment(e: PaymentEvent): void
   /** The store failed: the node must stop. */
   failed(err: unknown): void
@@ -69,6 +98,13 @@ export interface RetryLimits {
   maxRejections: number
 }
 
+export interface RuntimeOptions extends RetryLimits {
+  /** Most queued requests one proposal carries (1: no merging). */
+  maxMerge: number
+  /** Commit the records of all channels changed in one event-loop turn in one store transaction. */
+  groupCommit: boolean
+}
+
 let nextRef = 1
 export function newRef(): number {
   return nextRef++ >>> 0
@@ -77,20 +113,31 @@ export function newRef(): number {
 export class Runtime {
   readonly channels = new Map<string, ChannelSlot>()
   stopped = false
+  /** Group commit: records written by the next commit (newest per channel), effects waiting for it, channels to pump after. */
+  private readonly dirty = new Map<string, Machine>()
+  private waiting: (() => void)[] = []
+  private readonly touched = new Set<string>()
+  /** Channels whose step in the waiting batch wrote or has effects: their next event commits the batch first. */
+  private readonly batched = new Set<string>()
+  private scheduled = false
+  private flushing = false
+  /** Store transactions and records written (a transaction may hold several channels' records). */
+  readonly commits = { transactions: 0, records: 0 }
 
   constructor(
     readonly ctx: StepContext,
     readonly store: ChannelStore,
     private readonly hooks: RuntimeHooks,
     private readonly now: () => number,
-    private readonly limits: RetryLimits,
+    private readonly limits: RuntimeOptions,
   ) {}
 
   /** (Re)loads every channel from the store; queued requests of an earlier life are gone. */
   load(): Machine[] {
+    this.discard()
     this.channels.clear()
     const all = this.store.loadAll()
-    for (const m of all) this.channels.set(channelIdHex(m.params.channelId), { machine: m, queue: [], inFlight: undefined })
+    for (const m of all) this.channels.set(channelIdHex(m.params.channelId), { machine: m, queue: [], inFlight: [], chained: [] })
     return all
   }
 
@@ -109,7 +156,7 @@ export class Runtime {
   install(machine: Machine, ev: Event): string {
     const key = channelIdHex(machine.params.channelId)
     if (this.channels.has(key)) throw new ChannelError('UNKNOWN_CHANNEL', 'params.channelId', 'channel already known')
-    this.channels.set(key, { machine, queue: [], inFlight: undefined })
+    this.channels.set(key, { machine, queue: [], inFlight: [], chained: [] })
     const slot = this.channels.get(key) as ChannelSlot
     try {
       this.dispatch(key, ev)
@@ -121,16 +168,60 @@ export class Runtime {
     return key
   }
 
-  /** Runs one event through `step` and executes its effects in order. Throws what step throws. */
-  dispatch(key: string, ev: Event, offered?: Request): void {
+  /**
+   * A message from the peer. When it may be the countersignature of our
+   * proposal and requests wait, the next proposal is offered with it (built
+   * on the new state, persisted in the same write).
+   */
+  deliver(key: string, msg: WireMessage): void {
+    const slot = this.channels.get(key)
+    if (slot === undefined) throw new ChannelError('UNKNOWN_CHANNEL', 'channelId', 'unknown channel')
+    const now = this.now()
+    if (msg.type !== 'accept' || slot.inFlight.length === 0 || slot.queue.length === 0) {
+      this.dispatch(key, { type: 'message', msg, now })
+      return
+    }
+    let plan: Plan | undefined
+    const next = {
+      plan: (latest: ChannelState) => {
+        plan = this.plan(slot, latest)
+        return plan.taken.length === 0 ? undefined : plan
+      },
+    }
+    this.dispatch(key, { type: 'message', msg, now, next }, () => plan)
+  }
+
+  /** Runs one event through `step` and executes its effects in order (or after the group commit). Throws what step throws. */
+  dispatch(key: string, ev: Event, offered?: () => Plan | undefined): void {
     const slot = this.channels.get(key)
     if (slot === undefined) throw new ChannelError('UNKNOWN_CHANNEL', 'channelId', 'unknown channel')
     if (this.stopped) throw new ChannelError('STOPPED', 'node', 'node stopped')
+    const deferred = this.limits.groupCommit && (ev.type === 'message' || ev.type === 'update')
+    // Anything else first commits what waits, so its effects stay behind theirs; so does a second step of one
+    // channel in one batch (each step's effects run right after the commit of its own record, never a later one).
+    if (!deferred || this.batched.has(key)) this.flush()
     const { machine, effects } = step(this.ctx, slot.machine, ev)
-    if (offered !== undefined && machine.pending?.ref === offered.ref && slot.queue[0] === offered) {
-      // The machine took the offered request: it is in flight once its 'completed' for the previous one has run.
-      slot.queue.shift()
-      slot.chained = offered
+    const plan = offered?.()
+    let failed: [Request, unknown][] = []
+    if (plan !== undefined && plan.taken.length > 0 && machine.pending?.ref === plan.ref) {
+      // The machine took the offered requests: in flight once its 'completed' for the previous proposal has run.
+      this.take(slot, plan)
+      slot.chained = plan.taken
+      failed = plan.failed
+    }
+    if (deferred) {
+      slot.machine = machine
+      for (const eff of effects) {
+        if (eff.type === 'persist') this.dirty.set(key, eff.machine)
+        else this.waiting.push(() => this.runEffect(key, slot, eff))
+      }
+      if (failed.length > 0) this.waiting.push(() => this.fail(failed))
+      this.touched.add(key)
+      if (effects.length > 0) this.batched.add(key)
+      if (this.dirty.size > 0) this.schedule()
+      else this.flush()
+      this.pump(key, slot)
+      return
     }
     // A failing persist stops everything after it. The new machine is
     // installed before any outward effect runs, so a re-entrant call (a
@@ -138,7 +229,7 @@ export class Runtime {
     let installed = false
     for (const eff of effects) {
       if (eff.type === 'persist') {
-        this.persist(eff.machine)
+        this.persist([eff.machine])
         continue
       }
       if (!installed) {
@@ -148,7 +239,61 @@ export class Runtime {
       this.runEffect(key, slot, eff)
     }
     if (!installed) slot.machine = machine
+    this.fail(failed)
     this.pump(key, slot)
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return
+    this.scheduled = true
+    setImmediate(() => {
+      this.scheduled = false
+      this.flush()
+    })
+  }
+
+  /**
+   * The group commit: writes every changed record in one transaction, then
+   * runs the effects that waited for it, in order, and pumps the channels
+   * involved. A failed write runs none of them (the node stops).
+   */
+  flush(): void {
+    if (this.flushing) return
+    this.flushing = true
+    try {
+      while (!this.stopped && (this.dirty.size > 0 || this.waiting.length > 0)) {
+        const records = [...this.dirty.values()]
+        const waiting = this.waiting
+        this.dirty.clear()
+        this.batched.clear()
+        this.waiting = []
+        if (records.length > 0) {
+          try {
+            this.persist(records)
+          } catch {
+            this.discard()
+            return
+          }
+        }
+        for (const run of waiting) if (!this.stopped) run()
+        const touched = [...this.touched]
+        this.touched.clear()
+        for (const key of touched) {
+          const slot = this.channels.get(key)
+          if (slot !== undefined) this.pump(key, slot)
+        }
+      }
+    } finally {
+      this.flushing = false
+    }
+  }
+
+  /** Drops what waits for a commit that will not happen (stop, crash, reload): nothing of it was durable or sent. */
+  private discard(): void {
+    this.dirty.clear()
+    this.waiting = []
+    this.touched.clear()
+    this.batched.clear()
   }
 
   /** Feeds `ev` and records instead of throwing (timers, resyncs, L1 events). */
@@ -160,14 +305,34 @@ export class Runtime {
     }
   }
 
-  private persist(machine: Machine): void {
+  /** Durably writes `records` (one transaction when the store can, one fsync under SQLite FULL). */
+  private persist(records: Machine[]): void {
     if (this.stopped) throw new ChannelError('STOPPED', 'node', 'node stopped')
     try {
-      this.store.save(machine)
+      if (records.length === 1) this.store.save(records[0] as Machine)
+      else if (this.store.saveMany !== undefined) this.store.saveMany(records)
+      else for (const m of records) this.store.save(m)
     } catch (err) {
       this.hooks.failed(err)
       throw err
     }
+    this.commits.transactions++
+    this.commits.records += records.length
+  }
+
+  /** Rejects requests that failed on their own while a proposal was built (after its persist). */
+  private fail(failed: [Request, unknown][]): void {
+    for (const [r, err] of failed) r.reject(err instanceof Error ? err : new Error(String(err)))
+  }
+
+  /** Removes a plan's taken and failed requests from the queue. */
+  private take(slot: ChannelSlot, plan: Plan): void {
+    const gone = new Set<Request>([...plan.taken, ...plan.failed.map(([r]) => r)])
+    slot.queue = slot.queue.filter((r) => !gone.has(r))
+  }
+
+  private plan(slot: ChannelSlot, latest: ChannelState): Plan {
+    return planProposal(slot.queue, latest, this.limits.maxMerge)
   }
 
   private runEffect(key: string, slot: ChannelSlot, eff: Exclude<Effect, { type: 'persist' }>): void {
@@ -177,11 +342,11 @@ export class Runtime {
         h.send(this.peerOf(slot.machine), eff.msg)
         return
       case 'completed': {
-        const r = slot.inFlight
-        if (r !== undefined && r.ref === eff.ref) {
+        const done = slot.inFlight
+        if (done[0] !== undefined && done[0].ref === eff.refs[0]) {
           slot.inFlight = slot.chained
-          slot.chained = undefined
-          r.resolve(eff.version)
+          slot.chained = []
+          for (const r of done) r.resolve(eff.version)
         }
         return
       }
@@ -189,23 +354,32 @@ export class Runtime {
         h.payment({ channelId: `0x${key}`, amount: eff.amount, version: eff.version })
         return
       case 'retry': {
-        const r = slot.inFlight
-        if (r === undefined || r.ref !== eff.ref) return
-        slot.inFlight = undefined
-        if (eff.reason === 'rejected') r.rejections++
-        else r.conflicts++
-        if (r.rejections > this.limits.maxRejections)
-          r.reject(new ChannelError('REJECTED', 'channelId', `peer refused the update ${r.rejections} times (${eff.code ?? 'no reason'})`))
-        else if (r.conflicts > this.limits.maxConflicts)
-          r.reject(new ChannelError('CONFLICT', 'channelId', `the update lost ${r.conflicts} crossings in a row`))
-        else slot.queue.unshift(r)
+        const rs = slot.inFlight
+        if (rs[0] === undefined || rs[0].ref !== eff.refs[0]) return
+        slot.inFlight = []
+        // The peer blamed one entry of a merged proposal: only that request counts the refusal, and goes alone next.
+        const blamed = eff.entry === undefined ? undefined : rs[eff.entry]
+        if (blamed !== undefined) blamed.solo = true
+        const again: Request[] = []
+        for (const r of rs) {
+          if (blamed === undefined || r === blamed) {
+            if (eff.reason === 'rejected') r.rejections++
+            else r.conflicts++
+          }
+          if (r.rejections > this.limits.maxRejections)
+            r.reject(new ChannelError('REJECTED', 'channelId', `peer refused the update ${r.rejections} times (${eff.code ?? 'no reason'})`))
+          else if (r.conflicts > this.limits.maxConflicts) r.reject(new ChannelError('CONFLICT', 'channelId', `the update lost ${r.conflicts} crossings in a row`))
+          else again.push(r)
+        }
+        slot.queue.unshift(...again)
         return
       }
       case 'timeout': {
-        const r = slot.inFlight
-        if (r !== undefined && r.ref === eff.ref) {
-          slot.inFlight = undefined
-          r.reject(new ChannelError('TIMEOUT', 'channelId', `no countersignature for v${eff.version}; close with the latest state if the peer stays silent`))
+        const rs = slot.inFlight
+        if (rs[0] !== undefined && rs[0].ref === eff.refs[0]) {
+          slot.inFlight = []
+          for (const r of rs)
+            r.reject(new ChannelError('TIMEOUT', 'channelId', `no countersignature for v${eff.version}; close with the latest state if the peer stays silent`))
         }
         return
       }
@@ -214,7 +388,7 @@ export class Runtime {
         for (const r of slot.queue.splice(0)) r.reject(new ChannelError('CHANNEL_CLOSED', 'channelId', 'channel is closing'))
         return
       case 'signed':
-        h.signed(eff.signed)
+        h.signed(eff.signed, eff.steps)
         return
       case 'opened':
         h.opened(key)
@@ -229,30 +403,29 @@ export class Runtime {
     }
   }
 
-  /** Starts the next queued request when the machine is idle. */
+  /** Proposes the next queued request(s) when the machine is idle. */
   pump(key: string, slot: ChannelSlot): void {
     const m = slot.machine
-    if (slot.inFlight !== undefined || slot.queue.length === 0 || this.stopped) return
+    if (slot.inFlight.length > 0 || slot.queue.length === 0 || this.stopped) return
     if (m.pending !== undefined || m.unconfirmed !== undefined || m.awaitingDeposit !== undefined || !acceptsUpdates(m.phase)) {
       if (m.phase === 'closing' || isSettled(m.phase))
         for (const r of slot.queue.splice(0)) r.reject(new ChannelError('CHANNEL_CLOSED', 'channelId', `channel is ${m.phase}`))
       return
     }
-    const r = slot.queue.shift() as Request
-    let next: ChannelState
-    try {
-      next = r.build(m.latest.state)
-    } catch (err) {
-      r.reject(err as Error)
-      this.pump(key, slot)
+    const plan = this.plan(slot, m.latest.state)
+    this.take(slot, plan)
+    this.fail(plan.failed)
+    if (plan.taken.length === 0) {
+      if (slot.queue.length > 0) this.pump(key, slot)
       return
     }
-    slot.inFlight = r
+    slot.inFlight = plan.taken
+    const { taken, failed: _, ...update } = plan
     try {
-      this.dispatch(key, { type: 'update', next, kind: r.kind, ref: r.ref, topUp: r.topUp, now: this.now() })
+      this.dispatch(key, { type: 'update', ...update, now: this.now() })
     } catch (err) {
-      if (slot.inFlight === r) slot.inFlight = undefined
-      r.reject(err as Error)
+      if (slot.inFlight === taken) slot.inFlight = []
+      for (const r of taken) r.reject(err as Error)
     }
   }
 
@@ -266,13 +439,14 @@ export class Runtime {
     })
   }
 
-  /** Rejects every waiting request (the node stops). */
+  /** Rejects every waiting request and drops what waits for a commit (the node stops). */
   rejectAll(err: Error): void {
+    this.discard()
     for (const slot of this.channels.values()) {
-      const all = [slot.inFlight, slot.chained, ...slot.queue].filter((r): r is Request => r !== undefined)
-      slot.chained = undefined
+      const all = [...slot.inFlight, ...slot.chained, ...slot.queue]
+      slot.chained = []
       slot.queue = []
-      slot.inFlight = undefined
+      slot.inFlight = []
       for (const r of all) r.reject(err)
     }
   }

@@ -26,8 +26,9 @@
  * part of its API this store uses). Node's built-in `node:sqlite` would need
  * no install at all, but it is not in Node 20 (the supported floor, ≥ 20.19).
  */
-import { type Amount, InvalidInputError, L2Error, codec, decode, encode } from '@l2bench/core'
+import { type Amount, type Codec, InvalidInputError, L2Error, codec, decode, encode } from '@l2bench/core'
 import { createRequire } from 'node:module'
+import { MAX_MERGE, changeCodec, changeFromWire, changeToWire } from './merge.ts'
 import { PHASES } from './phase.ts'
 import type { ChannelParams, Machine, Proposal, UpdateKind } from './protocol.ts'
 import { digestOf } from './protocol.ts'
@@ -37,40 +38,55 @@ import { channelParamsCodec, paramsFromWire, paramsToWire } from './wire.ts'
 export interface ChannelStore {
   /** Durably writes the whole record of a channel (atomic: all or nothing). */
   save(machine: Machine): void
+  /** Durably writes several channels' records in one transaction (atomic: all or none; one fsync). Without it they are saved one by one. */
+  saveMany?(machines: readonly Machine[]): void
   load(channelId: Uint8Array): Machine | undefined
   loadAll(): Machine[]
   close(): void
 }
 
 const KINDS = ['pay', 'update', 'close', 'topUp'] as const satisfies readonly UpdateKind[]
+const PART_KINDS = ['pay', 'update'] as const
 
-
-const recordCodec = codec.struct({
-  schema: codec.u8,
-  params: channelParamsCodec,
-  me: partyIndex,
-  phase: codec.enumeration(PHASES),
+const pendingFields = {
   state: stateCodec,
-  sigA: codec.bytes(64),
-  sigB: codec.bytes(64),
-  pending: codec.optional(
-    codec.struct({
-      state: stateCodec,
-      sig: codec.fixedBytes(64),
-      kind: codec.enumeration(KINDS),
-      topUp: codec.amount,
-      ref: codec.u32,
-    }),
-  ),
+  sig: codec.fixedBytes(64),
+  kind: codec.enumeration(KINDS),
+  topUp: codec.amount,
+  ref: codec.u32,
+}
+
+/** The record up to the pending proposal, which schema 2 extends with the parts of a merged proposal. */
+function recordCodecWith<P>(pending: Codec<P>) {
+  return codec.struct({
+    schema: codec.u8,
+    params: channelParamsCodec,
+    me: partyIndex,
+    phase: codec.enumeration(PHASES),
+    state: stateCodec,
+    sigA: codec.bytes(64),
+    sigB: codec.bytes(64),
+    pending: codec.optional(pending),
+    ...tailFields,
+  })
+}
+
+const tailFields = {
   unconfirmed: codec.optional(codec.u64),
   forkVersion: codec.optional(codec.u64),
   deferred: codec.list(codec.struct({ version: codec.u64, amount: codec.amount }), 1024),
   awaitingDeposit: codec.optional(codec.amount),
   topUpFallback: codec.optional(codec.struct({ state: stateCodec, sigA: codec.fixedBytes(64), sigB: codec.fixedBytes(64) })),
   topUpParty: codec.optional(partyIndex),
-})
+}
 
-const RECORD_SCHEMA = 1
+/** Schema 1: no merged proposals (still read). */
+const recordCodecV1 = recordCodecWith(codec.struct(pendingFields))
+const recordCodec = recordCodecWith(
+  codec.struct({ ...pendingFields, parts: codec.list(codec.struct({ ref: codec.u32, kind: codec.enumeration(PART_KINDS), change: changeCodec }), MAX_MERGE) }),
+)
+
+const RECORD_SCHEMA = 2
 
 export function encodeRecord(m: Machine): Uint8Array {
   const p = m.params
@@ -85,7 +101,14 @@ export function encodeRecord(m: Machine): Uint8Array {
     pending:
       m.pending === undefined
         ? undefined
-        : { state: m.pending.state, sig: m.pending.sig, kind: m.pending.kind, topUp: m.pending.topUp, ref: m.pending.ref >>> 0 },
+        : {
+            state: m.pending.state,
+            sig: m.pending.sig,
+            kind: m.pending.kind,
+            topUp: m.pending.topUp,
+            ref: m.pending.ref >>> 0,
+            parts: m.pending.parts.map((x) => ({ ref: x.ref >>> 0, kind: x.kind, change: changeToWire(x.change) })),
+          },
     unconfirmed: m.unconfirmed,
     forkVersion: m.forkVersion,
     deferred: m.deferred,
@@ -99,8 +122,15 @@ export function encodeRecord(m: Machine): Uint8Array {
 }
 
 export function decodeRecord(bytes: Uint8Array): Machine {
-  const r = decode(recordCodec, bytes, { maxSize: 1 << 24 })
-  if (r.schema !== RECORD_SCHEMA) throw new InvalidInputError('schema', `unknown record schema ${r.schema}`)
+  const schema = bytes[0]
+  if (schema !== 1 && schema !== RECORD_SCHEMA) throw new InvalidInputError('schema', `unknown record schema ${String(schema)}`)
+  const r =
+    schema === 1
+      ? (() => {
+          const v1 = decode(recordCodecV1, bytes, { maxSize: 1 << 24 })
+          return { ...v1, pending: v1.pending === undefined ? undefined : { ...v1.pending, parts: [] } }
+        })()
+      : decode(recordCodec, bytes, { maxSize: 1 << 24 })
   const params: ChannelParams = paramsFromWire(r.params)
   const state: ChannelState = r.state
   let pending: Proposal | undefined
@@ -113,6 +143,7 @@ export function decodeRecord(bytes: Uint8Array): Machine {
       kind: ps.kind,
       topUp: ps.topUp,
       ref: ps.ref,
+      parts: ps.parts.map((x) => ({ ref: x.ref, kind: x.kind, change: changeFromWire(x.change) })),
       sentAt: 0,
       attempts: 1,
       timedOut: false,
@@ -142,6 +173,11 @@ export class MemoryStore implements ChannelStore {
   saves = 0
   save(machine: Machine): void {
     this.records.set(channelIdHex(machine.params.channelId), encodeRecord(machine))
+    this.saves++
+  }
+  saveMany(machines: readonly Machine[]): void {
+    const encoded = machines.map((m) => [channelIdHex(m.params.channelId), encodeRecord(m)] as const)
+    for (const [k, r] of encoded) this.records.set(k, r)
     this.saves++
   }
   load(channelId: Uint8Array): Machine | undefined {
@@ -220,12 +256,18 @@ function openDatabase(path: string): SqliteDatabase {
   return openSqlite(path)
 }
 
+function row(m: Machine): unknown[] {
+  return [channelIdHex(m.params.channelId), encodeRecord(m), Number(m.latest.state.version), m.phase, Date.now()]
+}
+
 export class SqliteStore implements ChannelStore {
   readonly db: SqliteDatabase
   readonly synchronous: SyncMode
   private readonly upsert: SqliteStatement
   private readonly selectOne: SqliteStatement
   private readonly selectAll: SqliteStatement
+  private readonly upsertMany: (rows: readonly (readonly unknown[])[]) => void
+  /** Commits (transactions): one per save, one per saveMany. */
   saves = 0
 
   constructor(readonly path: string, options: SqliteStoreOptions = {}) {
@@ -242,6 +284,9 @@ export class SqliteStore implements ChannelStore {
     )
     this.selectOne = this.db.prepare('SELECT record FROM channels WHERE id = ?')
     this.selectAll = this.db.prepare('SELECT record FROM channels ORDER BY id')
+    this.upsertMany = this.db.transaction((rows: readonly (readonly unknown[])[]) => {
+      for (const row of rows) this.upsert.run(...row)
+    })
   }
 
   schemaVersion(): number {
@@ -261,13 +306,13 @@ export class SqliteStore implements ChannelStore {
 
   save(machine: Machine): void {
     // Autocommit: one statement is one transaction, one WAL commit (one fsync under FULL).
-    this.upsert.run(
-      channelIdHex(machine.params.channelId),
-      encodeRecord(machine),
-      Number(machine.latest.state.version),
-      machine.phase,
-      Date.now(),
-    )
+    this.upsert.run(...row(machine))
+    this.saves++
+  }
+
+  /** The group commit: every record in one transaction, one WAL commit (one fsync under FULL); on error none is written. */
+  saveMany(machines: readonly Machine[]): void {
+    this.upsertMany(machines.map(row))
     this.saves++
   }
 

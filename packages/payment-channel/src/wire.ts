@@ -6,7 +6,7 @@
  *
  *   open     A → B: channel parameters and A's signature on version 0
  *   openAck  B → A: B's signature on version 0 (B has confirmed on L1)
- *   propose  the next state and the proposer's signature
+ *   propose  the next state and the proposer's signature (and, when merged, the updates it carries)
  *   accept   the responder's countersignature on that state
  *   confirm  the proposer holds the countersigned state (the responder may propose again)
  *   reject   the responder refuses a proposal (code says why)
@@ -14,6 +14,7 @@
  *   state    a fully signed state (resync of a peer that is behind)
  */
 import { codec, decode, encode } from '@l2bench/core'
+import { MAX_MERGE, changeCodec } from './merge.ts'
 import type { ChannelParams } from './protocol.ts'
 import { PENALTIES, balancesCodec, stateCodec } from './state.ts'
 
@@ -75,10 +76,15 @@ export type WireChannelParams = codec.Infer<typeof channelParamsCodec>
 export const wireCodec = codec.messages({
   open: [2, codec.struct({ params: channelParamsCodec, sig })],
   openAck: [3, codec.struct({ channelId: id, sig })],
-  propose: [4, codec.struct({ state: stateCodec, sig, topUp: codec.amount })],
+  /** `entries`: the updates a merged proposal carries (empty: a single update). */
+  propose: [4, codec.struct({ state: stateCodec, sig, topUp: codec.amount, entries: codec.list(changeCodec, MAX_MERGE) })],
   accept: [5, codec.struct({ channelId: id, version: codec.u64, sig })],
   confirm: [6, codec.struct({ channelId: id, version: codec.u64 })],
-  reject: [7, codec.struct({ channelId: id, version: codec.u64, code: codec.string(64) })],
+  /**
+   * `digest`: the refused proposal's state digest (a late duplicate refusal of an earlier proposal at the same
+   * version must not refuse the new one); `entry`: the update of a merged proposal the refusal is about.
+   */
+  reject: [7, codec.struct({ channelId: id, version: codec.u64, code: codec.string(64), digest: codec.optional(id), entry: codec.optional(codec.u16) })],
   sync: [8, codec.struct({ channelId: id, version: codec.u64 })],
   state: [9, codec.struct({ state: stateCodec, sigA: sig, sigB: sig })],
 })

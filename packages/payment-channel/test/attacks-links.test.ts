@@ -175,7 +175,7 @@ describe('ATTACKS 35: every frame that changes what a node believes is authentic
   test('item 9: frames injected on the wire (forged tags, flipped bits) never reach the node', async () => {
     const p = await nodePair()
     const { alice, bob, channelId, links } = p
-    const fake: WireMessage = { type: 'reject', channelId: bob.machine(channelId).params.channelId, version: 1n, code: 'POLICY' }
+    const fake: WireMessage = { type: 'reject', channelId: bob.machine(channelId).params.channelId, version: 1n, code: 'POLICY', digest: undefined, entry: undefined }
     const payload = encodeMessage(fake)
     const frame = new Uint8Array(25 + payload.length)
     frame[0] = 3
@@ -224,7 +224,7 @@ describe('ATTACKS 35: every frame that changes what a node believes is authentic
     ms.send = (f) => {
       send(f)
       const msg = decodeMessage(f)
-      if (msg.type === 'openAck') send(encodeMessage({ type: 'reject', channelId: msg.channelId, version: 0n, code: 'POLICY' }))
+      if (msg.type === 'openAck') send(encodeMessage({ type: 'reject', channelId: msg.channelId, version: 0n, code: 'POLICY', digest: undefined, entry: undefined }))
     }
     await alice.whenConnected(m.address)
     const id = await alice.open({ peer: m.address, peerPublicKey: m.signer.publicKey, deposit: ETH, disputeWindow: 10 })
@@ -361,7 +361,7 @@ describe('ATTACKS 36/13: a node whose store failed closes its links and restarts
 
 describe('ATTACKS 37: channel messages decode canonically', () => {
   test('item 14: a reject code with a leading BOM round-trips byte for byte', () => {
-    const msg: WireMessage = { type: 'reject', channelId: new Uint8Array(32).fill(1), version: 3n, code: '\uFEFFPOLICY' }
+    const msg: WireMessage = { type: 'reject', channelId: new Uint8Array(32).fill(1), version: 3n, code: '\uFEFFPOLICY', digest: undefined, entry: undefined }
     const bytes = encodeMessage(msg)
     const back = decode(wireCodec, bytes) as Extract<WireMessage, { type: 'reject' }>
     assert.equal(back.code, '\uFEFFPOLICY')

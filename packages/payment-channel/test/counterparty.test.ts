@@ -40,18 +40,18 @@ describe('counterparty rejects bad proposals', () => {
     const mallory = new NodeSigner(secretKeyFromSeed('mallory'))
     const otherId = new Uint8Array(32).fill(9)
     const cases: [string, WireMessage, (e: unknown) => boolean][] = [
-      ['high-s', { type: 'propose', state: next, sig: toHighS(sign(world.domain, next)), topUp: 0n }, (e) => e instanceof SignatureError && (e as L2Error).field === 'sig'],
-      ['other chain', { type: 'propose', state: next, sig: sign({ ...world.domain, chainId: 5n }, next), topUp: 0n }, (e) => e instanceof SignatureError],
-      ['other contract', { type: 'propose', state: next, sig: sign({ ...world.domain, adjudicator: mallory.address }, next), topUp: 0n }, (e) => e instanceof SignatureError],
-      ['other channel', { type: 'propose', state: next, sig: sign(world.domain, { ...next, channelId: otherId }), topUp: 0n }, (e) => e instanceof SignatureError],
-      ['other version', { type: 'propose', state: next, sig: sign(world.domain, { ...next, version: next.version + 1n }), topUp: 0n }, (e) => e instanceof SignatureError],
-      ['wrong party', { type: 'propose', state: next, sig: sign(world.domain, next, mallory), topUp: 0n }, (e) => e instanceof SignatureError],
-      ['signed by Bob himself', { type: 'propose', state: next, sig: sign(world.domain, next, b.signer), topUp: 0n }, (e) => e instanceof SignatureError],
+      ['high-s', { type: 'propose', state: next, sig: toHighS(sign(world.domain, next)), topUp: 0n, entries: [] }, (e) => e instanceof SignatureError && (e as L2Error).field === 'sig'],
+      ['other chain', { type: 'propose', state: next, sig: sign({ ...world.domain, chainId: 5n }, next), topUp: 0n, entries: [] }, (e) => e instanceof SignatureError],
+      ['other contract', { type: 'propose', state: next, sig: sign({ ...world.domain, adjudicator: mallory.address }, next), topUp: 0n, entries: [] }, (e) => e instanceof SignatureError],
+      ['other channel', { type: 'propose', state: next, sig: sign(world.domain, { ...next, channelId: otherId }), topUp: 0n, entries: [] }, (e) => e instanceof SignatureError],
+      ['other version', { type: 'propose', state: next, sig: sign(world.domain, { ...next, version: next.version + 1n }), topUp: 0n, entries: [] }, (e) => e instanceof SignatureError],
+      ['wrong party', { type: 'propose', state: next, sig: sign(world.domain, next, mallory), topUp: 0n, entries: [] }, (e) => e instanceof SignatureError],
+      ['signed by Bob himself', { type: 'propose', state: next, sig: sign(world.domain, next, b.signer), topUp: 0n, entries: [] }, (e) => e instanceof SignatureError],
       [
         'overspending (breaks conservation)',
         (() => {
           const st = { ...next, balances: [0n, latest.balances[1] + latest.balances[0] + 1n] as const }
-          return { type: 'propose', state: st, sig: sign(world.domain, st), topUp: 0n } as WireMessage
+          return { type: 'propose', state: st, sig: sign(world.domain, st), topUp: 0n, entries: [] } as WireMessage
         })(),
         (e) => e instanceof ChannelError && e.code === 'CONSERVATION' && e.field === 'state.balances',
       ],
@@ -59,7 +59,7 @@ describe('counterparty rejects bad proposals', () => {
         'takes money from Bob',
         (() => {
           const st = { ...next, balances: [latest.balances[0] + 1n, latest.balances[1] - 1n] as const }
-          return { type: 'propose', state: st, sig: sign(world.domain, st), topUp: 0n } as WireMessage
+          return { type: 'propose', state: st, sig: sign(world.domain, st), topUp: 0n, entries: [] } as WireMessage
         })(),
         (e) => e instanceof ChannelError && e.code === 'POLICY' && e.field === 'state.balances',
       ],
@@ -67,7 +67,7 @@ describe('counterparty rejects bad proposals', () => {
         'version skips',
         (() => {
           const st = { ...next, version: next.version + 1n }
-          return { type: 'propose', state: st, sig: sign(world.domain, st), topUp: 0n } as WireMessage
+          return { type: 'propose', state: st, sig: sign(world.domain, st), topUp: 0n, entries: [] } as WireMessage
         })(),
         (e) => e instanceof ChannelError && e.code === 'VERSION_GAP' && e.field === 'state.version',
       ],
@@ -75,7 +75,7 @@ describe('counterparty rejects bad proposals', () => {
         'version goes back',
         (() => {
           const st = { ...next, version: latest.version - 1n }
-          return { type: 'propose', state: st, sig: sign(world.domain, st), topUp: 0n } as WireMessage
+          return { type: 'propose', state: st, sig: sign(world.domain, st), topUp: 0n, entries: [] } as WireMessage
         })(),
         (e) => e instanceof ChannelError && e.code === 'STALE_VERSION',
       ],
@@ -83,7 +83,7 @@ describe('counterparty rejects bad proposals', () => {
         'unknown channel',
         (() => {
           const st = { ...next, channelId: otherId }
-          return { type: 'propose', state: st, sig: sign(world.domain, st), topUp: 0n } as WireMessage
+          return { type: 'propose', state: st, sig: sign(world.domain, st), topUp: 0n, entries: [] } as WireMessage
         })(),
         (e) => e instanceof ChannelError && e.code === 'UNKNOWN_CHANNEL' && e.field === 'state.channelId',
       ],
@@ -92,7 +92,7 @@ describe('counterparty rejects bad proposals', () => {
         'top-up claimed for Bob’s side',
         (() => {
           const st = { ...next, balances: [latest.balances[0], latest.balances[1] + 5n] as const }
-          return { type: 'propose', state: st, sig: sign(world.domain, st), topUp: 5n } as WireMessage
+          return { type: 'propose', state: st, sig: sign(world.domain, st), topUp: 5n, entries: [] } as WireMessage
         })(),
         (e) => e instanceof ChannelError && e.code === 'POLICY',
       ],

@@ -7,7 +7,9 @@
  * sending, against the SQLite file through a second connection: the signed
  * state must already be committed. After the restart both sides converge on
  * one state, every payment that resolved is in it, and the L1 payout equals it.
- * The same harness crashes the open handshake and a top-up at each of their saves.
+ * The same harness crashes the open handshake and a top-up at each of their saves,
+ * merged updates (several queued payments in one state) at each of theirs, and a
+ * group commit (two channels' records in one transaction) before and after it.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -17,6 +19,7 @@ import { describe, test } from 'node:test'
 import { bytesEqual } from '@l2bench/core'
 import {
   ChannelNode,
+  type ChannelNodeOptions,
   type ChannelStore,
   CrashError,
   type Machine,
@@ -27,8 +30,12 @@ import {
 } from '../src/index.ts'
 import { ETH, type Party, makeWorld, settle, until } from './fixtures.ts'
 
+/** Crashes at its `crashAt`-th commit (a save, or a group commit of several records), before or after the write. */
 class CrashingStore implements ChannelStore {
   saves = 0
+  /** Commits that wrote several channels' records in one transaction, and the largest. */
+  groupCommits = 0
+  largestGroup = 0
   crashed = false
   constructor(
     public inner: SqliteStore,
@@ -36,13 +43,21 @@ class CrashingStore implements ChannelStore {
     readonly mode: 'before' | 'after' | 'lazy',
   ) {}
   save(m: Machine): void {
+    this.commit(() => this.inner.save(m))
+  }
+  saveMany(ms: readonly Machine[]): void {
+    this.commit(() => this.inner.saveMany(ms))
+    this.groupCommits++
+    this.largestGroup = Math.max(this.largestGroup, ms.length)
+  }
+  private commit(write: () => void): void {
     if (this.crashed) throw new CrashError('dead')
     this.saves++
     if (this.saves === this.crashAt && this.mode === 'before') {
       this.crashed = true
       throw new CrashError(`save ${this.saves} (before write)`)
     }
-    this.inner.save(m)
+    write()
     if (this.saves === this.crashAt && this.mode === 'after') {
       this.crashed = true
       throw new CrashError(`save ${this.saves} (after write)`)
@@ -82,7 +97,7 @@ function checkDurable(file: string, me: 0 | 1, frame: Uint8Array, violations: st
   if (msg.type === 'propose') {
     const d = digestOf(rec.params, msg.state)
     const ok = (rec.pending !== undefined && bytesEqual(rec.pending.digest, d)) || bytesEqual(rec.latest.digest, d) || rec.latest.state.version > msg.state.version
-    if (!ok) violations.push(`propose v${msg.state.version} not durable`)
+    if (!ok) violations.push(`propose v${msg.state.version} not durable (party ${me}, ${msg.entries.length} entries; record latest v${rec.latest.state.version}, pending ${rec.pending?.state.version})`)
   } else if (msg.type === 'accept') {
     const ok = rec.latest.state.version > msg.version || (rec.latest.state.version === msg.version && bytesEqual(rec.latest.sigs[me] as Uint8Array, msg.sig))
     if (!ok) violations.push(`accept v${msg.version} not durable`)
@@ -104,7 +119,11 @@ class Harness {
   links: ReturnType<typeof memoryLinkPair>
   private reopened: SqliteStore | undefined
 
-  constructor(mode: 'before' | 'after' | 'lazy', crashAt: readonly [number, number] = [0, 0]) {
+  constructor(
+    mode: 'before' | 'after' | 'lazy',
+    crashAt: readonly [number, number] = [0, 0],
+    readonly options: Partial<ChannelNodeOptions> = {},
+  ) {
     this.stores = [new CrashingStore(new SqliteStore(this.files[0]), crashAt[0], mode), new CrashingStore(new SqliteStore(this.files[1]), crashAt[1], mode)]
     this.nodes = [this.node(0, this.stores[0]), this.node(1, this.stores[1])]
     this.links = this.connect()
@@ -112,7 +131,7 @@ class Harness {
 
   private node(i: 0 | 1, store: ChannelStore): ChannelNode {
     const p = this.parties[i]
-    return new ChannelNode({ signer: p.signer, wallet: p.wallet, adjudicator: this.world.adj, store, timers: false, acceptLimits: { maxDeposit: 5n * ETH } })
+    return new ChannelNode({ signer: p.signer, wallet: p.wallet, adjudicator: this.world.adj, store, timers: false, acceptLimits: { maxDeposit: 5n * ETH }, ...this.options })
   }
 
   private connect(): ReturnType<typeof memoryLinkPair> {
@@ -129,9 +148,9 @@ class Harness {
     return links
   }
 
-  open(): Promise<`0x${string}`> {
+  open(nonce?: bigint): Promise<`0x${string}`> {
     const [, b] = this.parties
-    return this.nodes[0].open({ peer: b.address, peerPublicKey: b.signer.publicKey, deposit: 10n * ETH, peerDeposit: 5n * ETH, disputeWindow: 10 })
+    return this.nodes[0].open({ peer: b.address, peerPublicKey: b.signer.publicKey, deposit: 10n * ETH, peerDeposit: 5n * ETH, disputeWindow: 10, ...(nonce === undefined ? {} : { nonce }) })
   }
 
   /** The victim process dies and restarts from its SQLite file; a new connection resyncs. */
@@ -153,13 +172,14 @@ class Harness {
   }
 
   /** Closes cooperatively and checks the payout against the final state, conservation and the durability log. */
-  async closeAndCheck(channelId: `0x${string}`): Promise<void> {
+  async closeAndCheck(channelId: `0x${string}`, end = true): Promise<void> {
     const { world, parties, nodes } = this
     const final = nodes[0].latest(channelId).state.balances
     const before = [world.l1.balanceOf(parties[0].address), world.l1.balanceOf(parties[1].address)]
     const r = await nodes[0].closeCooperative({ channelId })
     assert.equal(world.l1.balanceOf(parties[0].address), (before[0] as bigint) + final[0] - r.fee)
     assert.equal(world.l1.balanceOf(parties[1].address), (before[1] as bigint) + final[1])
+    if (!end) return
     assert.equal(world.l1.balanceOf(world.adj.address), 0n)
     this.checkEnd()
   }
@@ -188,8 +208,8 @@ const PAYS: [0 | 1, bigint][] = [
   [1, 1n],
 ]
 
-async function crashRun(victim: 0 | 1, k: number, mode: 'before' | 'after' | 'lazy', queued = false) {
-  const h = new Harness(mode)
+async function crashRun(victim: 0 | 1, k: number, mode: 'before' | 'after' | 'lazy', queued = false, maxMerge = 1) {
+  const h = new Harness(mode, [0, 0], { maxMerge })
   const { stores, nodes, parties } = h
   if (mode === 'lazy') {
     // A broken store that commits after the caller moved on: the instrumentation must catch the early sends.
@@ -256,12 +276,20 @@ describe('crash at every persistence point, restart from SQLite (ATTACKS 7)', ()
         test(`${victim === 0 ? 'alice' : 'bob'} crashes at save ${k} ${mode} the write`, async () => {
           await crashRun(victim, k, mode)
         })
-  // Queued payments from Alice: her saves are pending(v1), then latest(v1)+pending(v2) merged, … (5 saves), Bob's one per update.
+  // Queued payments from Alice, one update each: her saves are pending(v1), then latest(v1)+pending(v2) in one write, … (5 saves), Bob's one per update.
   for (const victim of [0, 1] as const)
     for (const mode of ['before', 'after'] as const)
       for (let k = 1; k <= (victim === 0 ? 5 : 4); k++)
         test(`queued payments: ${victim === 0 ? 'alice' : 'bob'} crashes at save ${k} ${mode} the write`, async () => {
           await crashRun(victim, k, mode, true)
+        })
+  // The same payments merged: v1 carries the first, v2 the three that queued behind it. Alice: pending(v1),
+  // latest(v1)+pending(v2 merged), latest(v2); Bob: v1, v2.
+  for (const victim of [0, 1] as const)
+    for (const mode of ['before', 'after'] as const)
+      for (let k = 1; k <= (victim === 0 ? 3 : 2); k++)
+        test(`merged queued payments: ${victim === 0 ? 'alice' : 'bob'} crashes at save ${k} ${mode} the write`, async () => {
+          await crashRun(victim, k, mode, true, 64)
         })
   test('the durability check fails for a store that commits after the send (the instrumentation can fail)', async () => {
     const violations = await crashRun(0, 0, 'lazy')
@@ -355,5 +383,75 @@ describe('crash during a top-up, restart from SQLite', () => {
       for (const mode of ['before', 'after'] as const)
         test(`${victim === 0 ? 'alice' : 'bob'} crashes at top-up save ${k} ${mode} the write`, async () => {
           await topUpCrashRun(victim, k, mode)
+        })
+})
+
+/**
+ * Group commit: Alice and Bob share two channels and pay on both at once, so
+ * each node writes both channels' records in one transaction. Each side
+ * crashes at each of its first commits, before and after the write; every
+ * signed frame was durable when sent, both channels converge after the
+ * restart with every resolved payment kept, and both pay out exactly.
+ */
+async function groupCrashRun(victim: 0 | 1, k: number, mode: 'before' | 'after') {
+  const h = new Harness(mode)
+  const { stores, nodes, parties } = h
+  await nodes[0].whenConnected(parties[1].address)
+  const ids = [await h.open(1n), await h.open(2n)] as const
+  await until(() => ids.every((id) => nodes[1].status(id).phase === 'open'))
+  const groupsBefore = stores[victim].groupCommits
+  stores[victim].crashAt = stores[victim].saves + k
+  const resolved = new Map<string, bigint>()
+  let settled = 0
+  let n = 0
+  for (const [from, amount] of PAYS)
+    for (const channelId of ids) {
+      n++
+      nodes[from]
+        .pay({ channelId, amount })
+        .then((v) => resolved.set(channelId, v > (resolved.get(channelId) ?? 0n) ? v : (resolved.get(channelId) as bigint)))
+        .catch(() => {})
+        .finally(() => {
+          settled++
+        })
+    }
+  await until(() => settled === n || stores[victim].crashed)
+  assert.ok(stores[victim].crashed, `crash point ${k} reached`)
+  assert.ok(stores[victim].groupCommits > groupsBefore || k === 1, 'both channels were written in one transaction')
+  h.restart(victim)
+  for (const channelId of ids) {
+    await h.converged(channelId)
+    const [ma, mb] = [nodes[0].machine(channelId), nodes[1].machine(channelId)]
+    assert.ok(bytesEqual(ma.latest.digest, mb.latest.digest), 'converged on one state')
+    assert.ok(ma.latest.state.version >= (resolved.get(channelId) ?? 0n), 'resolved payments kept')
+  }
+  for (const channelId of ids) await nodes[1].pay({ channelId, amount: 4n })
+  await h.closeAndCheck(ids[0], false)
+  await h.closeAndCheck(ids[1])
+  h.teardown()
+}
+
+describe('crash at a group commit (several channels in one transaction), restart from SQLite', () => {
+  test('the group commit writes both channels in one transaction', async () => {
+    const h = new Harness('before')
+    await h.nodes[0].whenConnected(h.parties[1].address)
+    const ids = [await h.open(1n), await h.open(2n)] as const
+    await until(() => ids.every((id) => h.nodes[1].status(id).phase === 'open'))
+    const before = h.stores.map((s) => s.saves)
+    await Promise.all(ids.map((channelId) => h.nodes[0].pay({ channelId, amount: 1n })))
+    await settle()
+    for (const i of [0, 1] as const) {
+      assert.equal(h.stores[i].largestGroup, 2, 'two records in one transaction')
+      // Alice: proposals (1 commit), then both countersignatures (1); Bob: both accepts (1).
+      assert.equal(h.stores[i].saves - (before[i] as number), i === 0 ? 2 : 1)
+    }
+    h.checkEnd()
+    h.teardown()
+  })
+  for (const victim of [0, 1] as const)
+    for (const mode of ['before', 'after'] as const)
+      for (let k = 1; k <= 3; k++)
+        test(`${victim === 0 ? 'alice' : 'bob'} crashes at commit ${k} ${mode} the write`, async () => {
+          await groupCrashRun(victim, k, mode)
         })
 })

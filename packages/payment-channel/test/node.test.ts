@@ -35,22 +35,39 @@ describe('ChannelNode', () => {
     await assert.rejects(alice.pay({ channelId, amount: 1n }), (e: ChannelError) => e.code === 'CHANNEL_CLOSED')
   })
 
-  test('many queued payments from both sides at once: one history, no fork, sums match', async () => {
-    const p = await nodePair()
-    const { alice, bob, channelId } = p
-    await until(() => bob.status(channelId).phase === 'open')
-    const jobs: Promise<bigint>[] = []
-    for (let i = 0; i < 30; i++) {
-      jobs.push(alice.pay({ channelId, amount: 3n }))
-      jobs.push(bob.pay({ channelId, amount: 2n }))
-    }
-    const versions = await Promise.all(jobs)
-    assert.equal(new Set(versions).size, 60, 'every update got its own version')
-    await settle()
-    assert.equal(alice.status(channelId).version, 60n)
-    assert.deepEqual(alice.latest(channelId).digest, bob.latest(channelId).digest)
-    assert.deepEqual(alice.status(channelId).balances, [10n * ETH - 30n, 5n * ETH + 30n])
-  })
+  for (const maxMerge of [1, 64])
+    test(`many queued payments from both sides at once: one history, no fork, sums match (maxMerge ${maxMerge})`, async () => {
+      const p = await nodePair({ node: { maxMerge } })
+      const { alice, bob, channelId } = p
+      await until(() => bob.status(channelId).phase === 'open')
+      const got: [PaymentEvent[], PaymentEvent[]] = [[], []]
+      alice.on('payment', (e) => got[0].push(e))
+      bob.on('payment', (e) => got[1].push(e))
+      const jobs: Promise<bigint>[] = []
+      for (let i = 0; i < 30; i++) {
+        jobs.push(alice.pay({ channelId, amount: 3n }))
+        jobs.push(bob.pay({ channelId, amount: 2n }))
+      }
+      const versions = await Promise.all(jobs)
+      await settle()
+      const final = alice.status(channelId).version
+      if (maxMerge === 1) {
+        assert.equal(new Set(versions).size, 60, 'every update got its own version')
+        assert.equal(final, 60n)
+      } else {
+        // Merged: a handful of states carry the 60 payments; each payment resolves with its state's version.
+        assert.ok(final < 20n, `${final} versions for 60 payments`)
+        for (const v of versions) assert.ok(v >= 1n && v <= final)
+      }
+      assert.deepEqual(alice.latest(channelId).digest, bob.latest(channelId).digest)
+      assert.deepEqual(alice.status(channelId).balances, [10n * ETH - 30n, 5n * ETH + 30n])
+      // Each payment is reported on its own (or still deferred while our own signature at its version is out).
+      for (const [i, amount] of [[0, 2n], [1, 3n]] as const) {
+        const reports = [...got[i], ...[alice, bob][i]!.machine(channelId).deferred]
+        assert.equal(reports.length, 30)
+        assert.ok(reports.every((r) => r.amount === amount))
+      }
+    })
 
   test('top-up: both sign the new split first, then the deposit lands and payments continue', async () => {
     const p = await nodePair()

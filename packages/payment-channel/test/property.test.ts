@@ -99,10 +99,10 @@ function simulate(ops: Op[], da: bigint, db: bigint): void {
         checkDurable(i, e.msg)
         inbox[i === 0 ? 1 : 0].push(e.msg)
       } else if (e.type === 'completed') {
-        completed[i] += refs.get(e.ref) as bigint
+        completed[i] += refs.get(e.refs[0] as number) as bigint
         inFlight[i] = undefined
       } else if (e.type === 'retry') {
-        queued[i].unshift(refs.get(e.ref) as bigint)
+        queued[i].unshift(refs.get(e.refs[0] as number) as bigint)
         inFlight[i] = undefined
       } else if (e.type === 'received') received[i] += e.amount
     }
@@ -142,7 +142,7 @@ function simulate(ops: Op[], da: bigint, db: bigint): void {
     const next =
       offered === undefined
         ? undefined
-        : { build: (latest: ChannelState) => applyPayment(latest, i, (offered as { amount: bigint }).amount), kind: 'pay' as const, ref: offered.ref }
+        : { plan: (latest: ChannelState) => ({ next: applyPayment(latest, i, (offered as { amount: bigint }).amount), kind: 'pay' as const, ref: (offered as { ref: number }).ref }) }
     const res = step(ctxs[i], m[i], next === undefined ? { type: 'message', msg, now: 0 } : { type: 'message', msg, now: 0, next })
     m[i] = res.machine
     run(i, res.effects)

@@ -70,7 +70,8 @@ describe('two processes over TCP', () => {
       assert.equal(na + nb, 85)
       const sa = await alice.call<{ version: bigint; balances: [bigint, bigint]; digest: Uint8Array; received: bigint; reconnects: number }>('status')
       const sb = await bob.call<{ version: bigint; balances: [bigint, bigint]; digest: Uint8Array; received: bigint }>('status')
-      assert.equal(sa.version, 85n)
+      // Queued payments are merged: at most one version per payment.
+      assert.ok(sa.version >= 1n && sa.version <= 85n)
       assert.deepEqual(sa.digest, sb.digest)
       assert.deepEqual(sa.balances, [10n * ETH - 180n + 25n, 5n * ETH + 180n - 25n])
       assert.equal(sb.received, 180n)

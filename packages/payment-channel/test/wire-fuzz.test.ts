@@ -42,10 +42,21 @@ export const SAMPLES: WireMessage[] = [
     sig,
   },
   { type: 'openAck', channelId: id, sig },
-  { type: 'propose', state, sig, topUp: 0n },
+  { type: 'propose', state, sig, topUp: 0n, entries: [] },
+  {
+    type: 'propose',
+    state,
+    sig,
+    topUp: 0n,
+    entries: [
+      { dA: -7n, dB: 7n, removed: [], added: [] },
+      { dA: 0n, dB: -5n, removed: [new Uint8Array(32).fill(3)], added: [{ id: new Uint8Array(32).fill(4), amount: 5n, direction: 1, hash: new Uint8Array(32).fill(5), expiry: 99n }] },
+    ],
+  },
   { type: 'accept', channelId: id, version: 42n, sig },
   { type: 'confirm', channelId: id, version: 42n },
-  { type: 'reject', channelId: id, version: 42n, code: 'POLICY' },
+  { type: 'reject', channelId: id, version: 42n, code: 'POLICY', digest: undefined, entry: undefined },
+  { type: 'reject', channelId: id, version: 42n, code: 'HTLC_EXPIRY', digest: new Uint8Array(32).fill(8), entry: 3 },
   { type: 'sync', channelId: id, version: 41n },
   { type: 'state', state, sigA: sig, sigB: sig },
 ]

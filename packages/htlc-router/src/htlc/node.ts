@@ -43,7 +43,7 @@ import {
   toHex,
 } from '@l2bench/core'
 import type { Head, L1, L1Event, Receipt, Unsubscribe, Wallet } from '@l2bench/l1-mock'
-import { type AcceptLimits, ChannelNode, type ChannelStore, type Link, MemoryStore, type SecureLink, type SignedState, channelIdHex } from '@l2bench/payment-channel'
+import { type AcceptLimits, ChannelNode, type ChannelState, type ChannelStore, type Link, MemoryStore, type SecureLink, type SignedState, channelIdHex } from '@l2bench/payment-channel'
 import { MIN_FINAL_CLTV_EXPIRY_DELTA } from '../routing/route.ts'
 import type { FailureCode } from '../sim/hop.ts'
 import type { HtlcAdjudicator, RevealedPreimage } from './adjudicator.ts'
@@ -152,8 +152,8 @@ export class HtlcNode {
       timers: false,
       ...(options.links === undefined ? {} : { links: options.links }),
       ...(options.acceptLimits === undefined ? {} : { acceptLimits: options.acceptLimits }),
-      onSignedState: (s) => {
-        this.onSignedState(s)
+      onSignedState: (s, steps) => {
+        this.onSignedState(s, steps)
         options.onSignedState?.(s)
       },
     })
@@ -213,10 +213,13 @@ export class HtlcNode {
     })
   }
 
-  private onSignedState(s: SignedState): void {
+  /** A countersigned state; a merged one comes with its steps (one per HTLC update it carries), reconciled in order. */
+  private onSignedState(s: SignedState, steps: readonly ChannelState[] = []): void {
     if (this.stopped) return
     try {
-      reconcile(this.ctx, this.fw, this.fw.track(s.state.channelId), s.state)
+      const ch = this.fw.track(s.state.channelId)
+      // The last step holds what the signed state holds.
+      for (const state of steps.length > 0 ? steps : [s.state]) reconcile(this.ctx, this.fw, ch, state)
     } catch (err) {
       this.record(err)
     }
