@@ -29,6 +29,7 @@ import { MockL1, Wallet } from '@l2bench/l1-mock'
 import { Adjudicator } from './adjudicator.ts'
 import { AdjudicatorClient } from './client.ts'
 import { ChannelNode } from './node.ts'
+import { type DurableBenchResult, formatDurableBench, runDurableBench } from './bench-durable.ts'
 import { type ChannelState, stateDigest } from './state.ts'
 import { type ChannelStore, MemoryStore, SqliteStore } from './store.ts'
 import { memoryLinkPair } from './transport.ts'
@@ -73,6 +74,8 @@ export interface ChannelBenchResult {
   machine: { cpus: number; model: string; node: string }
   throughput: ThroughputRow[]
   scaling: ScalingRow[]
+  /** Durable (SQLite FULL) payments/s under a saturating load: one pair and eight channels, merging and group commit off and on. */
+  durable?: DurableBenchResult
   gas: GasRow[]
 }
 
@@ -87,6 +90,8 @@ export interface ChannelBenchOptions {
   workers?: number[]
   pairsPerWorker?: number
   updatesPerPair?: number
+  /** Run the durable saturating-load section (default true). */
+  durable?: boolean
 }
 
 const ETH = 10n ** 18n
@@ -331,9 +336,10 @@ export async function runChannelBench(options: ChannelBenchOptions = {}): Promis
     const r = await measureScaling(w, pairsPerWorker, updatesPerPair)
     scaling.push({ ...r, speedup: scaling.length === 0 ? 1 : r.updatesPerSec / (scaling[0] as ScalingRow).updatesPerSec })
   }
+  const durable = options.durable === false ? undefined : await runDurableBench(quick ? { rounds: 3, roundMs: 400 } : {})
   const gas = await measureGas()
   const cpu = os.cpus()[0]
-  return { machine: { cpus: os.cpus().length, model: cpu?.model ?? 'unknown', node: process.version }, throughput, scaling, gas }
+  return { machine: { cpus: os.cpus().length, model: cpu?.model ?? 'unknown', node: process.version }, throughput, scaling, ...(durable === undefined ? {} : { durable }), gas }
 }
 
 /** Plain-text tables of a result. */
@@ -353,6 +359,10 @@ export function formatChannelBench(r: ChannelBenchResult): string {
   lines.push('workers  pairs  updates   upd/s  speedup')
   for (const s of r.scaling)
     lines.push(`${String(s.workers).padStart(7)} ${String(s.pairs).padStart(6)} ${String(s.updates).padStart(8)} ${s.updatesPerSec.toFixed(0).padStart(7)} ${s.speedup.toFixed(2).padStart(8)}`)
+  if (r.durable !== undefined) {
+    lines.push('')
+    lines.push(formatDurableBench(r.durable))
+  }
   lines.push('')
   lines.push('adjudicator gas (mock L1 schedule)')
   lines.push('operation               gas  calldata B')

@@ -94,6 +94,14 @@ export interface Machine {
   topUpFallback?: SignedState | undefined
   /** While a top-up is in flight: the party that must deposit. */
   topUpParty?: PartyIndex | undefined
+  /**
+   * Turn-taking under two-way load (not persisted): the version we leave to the peer, which said it has updates
+   * waiting (`accept.more`), and since when; we propose it only if the peer passes or stays silent for a timeout.
+   */
+  yieldTo?: bigint | undefined
+  yieldAt?: number | undefined
+  /** The version we told the peer we would propose (our `accept.more`); if we end up with nothing, we pass. */
+  promised?: bigint | undefined
   /** Funding (not persisted): when our open request or L1 check last went out, and how often. */
   fundingSentAt?: number | undefined
   fundingAttempts?: number | undefined
@@ -131,7 +139,10 @@ export type Event =
   /** A new machine: A sends her open request; B countersigns A's version 0 (`peerSig`). Repeating it on B resends the ack. */
   | { type: 'begin'; peerSig?: Uint8Array; now: number }
   | ({ type: 'update'; now: number } & PlannedUpdate)
-  | { type: 'message'; msg: WireMessage; now: number; next?: NextUpdate }
+  /** `queued`: the shell has updates of ours waiting (told to the peer with our accept). */
+  | { type: 'message'; msg: WireMessage; now: number; next?: NextUpdate; queued?: boolean }
+  /** We promised the peer the next version but have nothing to propose after all: let it go on. */
+  | { type: 'pass'; now: number }
   | { type: 'tick'; now: number }
   | { type: 'connected'; now: number }
   /** L1: both deposits are in (phase open on the adjudicator). */

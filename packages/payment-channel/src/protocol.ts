@@ -85,12 +85,17 @@ export function step(ctx: StepContext, m: Machine, ev: Event): StepResult {
     case 'update':
       return onUpdate(ctx, m, ev)
     case 'message':
-      return onMessage(ctx, m, ev.msg, ev.now, ev.next)
+      return onMessage(ctx, m, ev.msg, ev.now, ev.next, ev.queued === true)
+    case 'pass':
+      // Nothing of ours to propose after all: the sync tells the peer (at our version) to go on.
+      if (m.promised === undefined || m.promised !== m.latest.state.version + 1n || m.pending !== undefined) return { machine: m, effects: [] }
+      return { machine: { ...m, promised: undefined }, effects: [{ type: 'send', msg: { type: 'sync', channelId: m.params.channelId, version: m.latest.state.version } }] }
     case 'tick':
       return m.phase === 'funding' ? onFundingTick(ctx, m, ev.now) : onTick(ctx, m, ev.now)
     case 'connected':
       if (m.phase === 'funding') return fundingResync(m, ev.now)
-      return { machine: m, effects: m.phase === 'closed' ? [] : syncEffects(m) }
+      // A new connection: turns start over.
+      return { machine: { ...m, yieldTo: undefined, yieldAt: undefined, promised: undefined }, effects: m.phase === 'closed' ? [] : syncEffects(m) }
     case 'funded':
       if (m.phase !== 'funding' || !isFullySigned(m.latest)) return { machine: m, effects: [] }
       return persisted(to(m, 'open', { fundingSentAt: undefined, fundingAttempts: undefined }), [{ type: 'opened' }])
@@ -129,6 +134,7 @@ function onUpdate(ctx: StepContext, m: Machine, ev: Extract<Event, { type: 'upda
   if (m.pending !== undefined) throw new ChannelError('BUSY', 'channelId', `proposal v${m.pending.state.version} in flight`)
   if (m.unconfirmed !== undefined) throw new ChannelError('BUSY', 'channelId', `waiting for the confirm of v${m.unconfirmed}`)
   if (m.awaitingDeposit !== undefined) throw new ChannelError('BUSY', 'channelId', 'waiting for a top-up to land on L1')
+  if (yielding(m)) throw new ChannelError('BUSY', 'channelId', `version ${m.yieldTo} is the peer's turn`)
   const next = ev.next
   const prev = m.latest.state
   if (!bytesEqual(next.channelId, m.params.channelId)) throw new ChannelError('UNKNOWN_CHANNEL', 'state.channelId', 'state is for another channel')
@@ -142,6 +148,8 @@ function onUpdate(ctx: StepContext, m: Machine, ev: Extract<Event, { type: 'upda
   const digest = digestOf(m.params, next)
   const sig = ctx.signer.sign(digest)
   const pending: Proposal = { state: next, digest, sig, kind: ev.kind, topUp, ref: ev.ref, parts, sentAt: ev.now, attempts: 1, timedOut: false }
+  // (A promised turn lasts until a state at that version is signed: if this proposal is refused and nothing else
+  // of ours is left, we still pass.)
   return persisted({ ...m, pending }, [{ type: 'send', msg: proposeMsg(pending) }])
 }
 
@@ -157,6 +165,8 @@ function onTick(ctx: StepContext, m: Machine, now: number): StepResult {
   const timeout = ctx.timeoutMs ?? DEFAULT_TIMEOUT_MS
   const effects: Effect[] = []
   let machine = m
+  // The peer said it would propose, and did not: our turn again.
+  if (m.yieldTo !== undefined && now - (m.yieldAt ?? now) >= timeout) machine = { ...machine, yieldTo: undefined, yieldAt: undefined }
   if (m.unconfirmed !== undefined && now - (m.unconfirmedAt ?? now) >= timeout) {
     // The confirm may be lost: ask where the peer is (it answers with a confirm or a state).
     machine = { ...machine, unconfirmedAt: now }
@@ -177,17 +187,17 @@ function checkChannel(m: Machine, id: Uint8Array, field: string): void {
   if (!bytesEqual(id, m.params.channelId)) throw new ChannelError('UNKNOWN_CHANNEL', field, 'message is for another channel')
 }
 
-function onMessage(ctx: StepContext, m: Machine, msg: WireMessage, now: number, next?: NextUpdate): StepResult {
+function onMessage(ctx: StepContext, m: Machine, msg: WireMessage, now: number, next: NextUpdate | undefined, queued: boolean): StepResult {
   switch (msg.type) {
     case 'openAck':
       checkChannel(m, msg.channelId, 'channelId')
       return onOpenAck(ctx, m, msg.sig, now)
     case 'propose':
       checkChannel(m, msg.state.channelId, 'state.channelId')
-      return onPropose(ctx, m, msg.state, msg.sig, msg.topUp, msg.entries.map(changeFromWire), now)
+      return onPropose(ctx, m, msg.state, msg.sig, msg.topUp, msg.entries.map(changeFromWire), now, queued)
     case 'accept':
       checkChannel(m, msg.channelId, 'channelId')
-      return onAccept(ctx, m, msg.version, msg.sig, now, next)
+      return onAccept(ctx, m, msg.version, msg.sig, msg.more, now, next)
     case 'confirm':
       checkChannel(m, msg.channelId, 'channelId')
       if (m.unconfirmed !== undefined && msg.version >= m.unconfirmed && msg.version <= m.latest.state.version)
@@ -208,18 +218,20 @@ function onMessage(ctx: StepContext, m: Machine, msg: WireMessage, now: number, 
   }
 }
 
-function onPropose(ctx: StepContext, m: Machine, next: ChannelState, sig: Uint8Array, topUp: Amount, entries: Change[], now: number): StepResult {
+function onPropose(ctx: StepContext, m: Machine, next: ChannelState, sig: Uint8Array, topUp: Amount, entries: Change[], now: number, queued: boolean): StepResult {
   const prev = m.latest.state
   const peer = other(m.me)
   if (next.version <= prev.version) {
     // A replay of the proposal we countersigned last: answer it again (idempotent), else refuse.
     if (next.version === prev.version && m.latest.sigs[m.me]!.length === 64 && bytesEqual(digestOf(m.params, next), m.latest.digest))
-      return { machine: m, effects: [{ type: 'send', msg: { type: 'accept', channelId: m.params.channelId, version: prev.version, sig: m.latest.sigs[m.me]! } }] }
+      return { machine: m, effects: [{ type: 'send', msg: { type: 'accept', channelId: m.params.channelId, version: prev.version, sig: m.latest.sigs[m.me]!, more: m.promised === prev.version + 1n } }] }
     throw new ChannelError('STALE_VERSION', 'state.version', `version ${next.version} is not above ${prev.version}`)
   }
   if (next.version !== prev.version + 1n) throw new ChannelError('VERSION_GAP', 'state.version', `expected ${prev.version + 1n}, got ${next.version}`)
   requireOpen(m, 'state.channelId')
   if (m.awaitingDeposit !== undefined) throw new ChannelError('POLICY', 'topUp', 'waiting for the previous top-up to land on L1')
+  // Crossed proposals for the same version: the winner ignores the other one, unread (checking it would change nothing).
+  if (m.pending !== undefined && crossingWinner(next.version) === m.me) return { machine: m, effects: [] }
   const digest = digestOf(m.params, next)
   if (!ctx.verifier.verify(sig, digest, m.params.publicKeys[peer] as Uint8Array))
     throw new SignatureError('sig', 'proposer signature invalid for this chain, contract, channel, version and state')
@@ -239,17 +251,18 @@ function onPropose(ctx: StepContext, m: Machine, next: ChannelState, sig: Uint8A
     if (!sameState(steps[steps.length - 1] as ChannelState, next))
       throw new ChannelError('CONSERVATION', 'entries', 'the entries do not add up to the proposed state')
   }
-  // Crossed proposals for the same version: the winner ignores the other one.
-  if (m.pending !== undefined && crossingWinner(next.version) === m.me) return { machine: m, effects: [] }
   const mySig = ctx.signer.sign(digest)
   const sigs: [Uint8Array, Uint8Array] = [new Uint8Array(), new Uint8Array()]
   sigs[m.me] = mySig
   sigs[peer] = sig
-  const reply: Effect = { type: 'send', msg: { type: 'accept', channelId: m.params.channelId, version: next.version, sig: mySig } }
-  return adopt(ctx, m, { state: next, digest, sigs }, { reply, unconfirmed: true, now, ...(steps === undefined ? {} : { steps }) })
+  // Updates of ours wait (or our crossed proposal will be retried): we ask for the next version, so the peer does not cross us.
+  const more = queued || m.pending !== undefined
+  const reply: Effect = { type: 'send', msg: { type: 'accept', channelId: m.params.channelId, version: next.version, sig: mySig, more } }
+  const r = adopt(ctx, m, { state: next, digest, sigs }, { reply, unconfirmed: true, now, ...(steps === undefined ? {} : { steps }) })
+  return more ? promise(r, next.version + 1n) : r
 }
 
-function onAccept(ctx: StepContext, m: Machine, version: bigint, sig: Uint8Array, now: number, next?: NextUpdate): StepResult {
+function onAccept(ctx: StepContext, m: Machine, version: bigint, sig: Uint8Array, more: boolean, now: number, next?: NextUpdate): StepResult {
   const p = m.pending
   if (p === undefined || version !== p.state.version) {
     if (version === m.latest.state.version && m.latest.sigs[other(m.me)]!.length === 64 && bytesEqual(sig, m.latest.sigs[other(m.me)]!))
@@ -262,7 +275,27 @@ function onAccept(ctx: StepContext, m: Machine, version: bigint, sig: Uint8Array
   sigs[m.me] = p.sig
   sigs[peer] = sig
   const reply: Effect = { type: 'send', msg: { type: 'confirm', channelId: m.params.channelId, version } }
+  // The peer has updates waiting: the next version is its turn (no chained proposal of ours to cross it).
+  if (more) {
+    const r = adopt(ctx, m, { state: p.state, digest: p.digest, sigs }, { reply, unconfirmed: false, now })
+    if (!acceptsUpdates(r.machine.phase)) return r
+    return withMachine(r, { ...r.machine, yieldTo: version + 1n, yieldAt: now })
+  }
   return adopt(ctx, m, { state: p.state, digest: p.digest, sigs }, { reply, unconfirmed: false, now, ...(next === undefined ? {} : { next }) })
+}
+
+/** While the peer has the next version: we do not propose it. */
+export function yielding(m: Machine): boolean {
+  return m.yieldTo !== undefined && m.yieldTo === m.latest.state.version + 1n
+}
+
+/** The same step result with `machine`, which differs only in fields that are not persisted. */
+function withMachine(r: StepResult, machine: Machine): StepResult {
+  return { machine, effects: r.effects }
+}
+
+function promise(r: StepResult, version: bigint): StepResult {
+  return withMachine(r, { ...r.machine, promised: version })
 }
 
 /** A state signed by both, newer than ours, sent by a peer that is ahead (resync). */
@@ -344,6 +377,10 @@ function adopt(ctx: StepContext, m: Machine, latest: SignedState, o: AdoptOption
     pending,
     unconfirmed: o.unconfirmed ? v : undefined,
     unconfirmedAt: o.unconfirmed ? o.now : undefined,
+    // A turn left to the peer (or promised to it) ends once a state at that version is signed.
+    yieldTo: m.yieldTo !== undefined && v < m.yieldTo ? m.yieldTo : undefined,
+    yieldAt: m.yieldTo !== undefined && v < m.yieldTo ? m.yieldAt : undefined,
+    promised: m.promised !== undefined && v < m.promised ? m.promised : undefined,
     forkVersion,
     deferred,
     awaitingDeposit: added > 0n ? stateTotal(latest.state) : m.awaitingDeposit,
@@ -419,7 +456,9 @@ function onReject(m: Machine, version: bigint, code: string, digest: Uint8Array 
 function onSync(m0: Machine, peerVersion: bigint): StepResult {
   const effects: Effect[] = []
   // The peer holds peerVersion fully signed: a countersignature of ours at or below it is confirmed.
-  const m = m0.unconfirmed !== undefined && peerVersion >= m0.unconfirmed ? { ...m0, unconfirmed: undefined } : m0
+  let m = m0.unconfirmed !== undefined && peerVersion >= m0.unconfirmed ? { ...m0, unconfirmed: undefined } : m0
+  // A peer whose turn it is syncs at our version: it passes (nothing to propose after all).
+  if (m.yieldTo !== undefined && m.yieldTo === peerVersion + 1n) m = { ...m, yieldTo: undefined, yieldAt: undefined }
   const latest = m.latest
   if (latest.state.version > peerVersion && isFullySigned(latest))
     effects.push({ type: 'send', msg: { type: 'state', state: latest.state, sigA: latest.sigs[0]!, sigB: latest.sigs[1]! } })

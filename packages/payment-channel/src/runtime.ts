@@ -36,13 +36,15 @@
  * after the commit of the very record its step wrote. Any other event
  * (timers, reconnections, L1, opening) also commits what waits first, so
  * effects never overtake each other. (Effects never dispatch synchronously:
- * links deliver, listeners and promises run asynchronously.)
+ * links deliver, listeners and promises run asynchronously.) A step without
+ * effects (a confirm, a crossed proposal we win, a stale message) needs no
+ * commit and never splits a batch.
  */
 import type { Address, Amount } from '@l2bench/core'
 import { ChannelError } from './errors.ts'
 import { type ProposalPlan, planProposal } from './merge.ts'
 import { acceptsUpdates, isSettled } from './phase.ts'
-import { type Effect, type Event, type Machine, type StepContext, type UpdateKind, step } from './protocol.ts'
+import { type Effect, type Event, type Machine, type StepContext, type UpdateKind, step, yielding } from './protocol.ts'
 import { type ChannelState, type SignedState, channelIdHex, other } from './state.ts'
 import type { ChannelStore } from './store.ts'
 import type { WireMessage } from './wire.ts'
@@ -70,6 +72,10 @@ export interface ChannelSlot {
 }
 
 type Plan = ProposalPlan<Request>
+/** The plan the machine asked for while taking a step (set by NextUpdate.plan). */
+interface Offered {
+  plan?: Plan | undefined
+}
 
 export interface PaymentEvent {
   channelId: `0x${string}`
@@ -178,30 +184,37 @@ export class Runtime {
     if (slot === undefined) throw new ChannelError('UNKNOWN_CHANNEL', 'channelId', 'unknown channel')
     const now = this.now()
     if (msg.type !== 'accept' || slot.inFlight.length === 0 || slot.queue.length === 0) {
-      this.dispatch(key, { type: 'message', msg, now })
+      // With a proposal, the peer learns whether updates of ours wait (it then leaves us the next version).
+      this.dispatch(key, msg.type === 'propose' && slot.queue.length > 0 ? { type: 'message', msg, now, queued: true } : { type: 'message', msg, now })
       return
     }
-    let plan: Plan | undefined
+    const offered: Offered = {}
     const next = {
       plan: (latest: ChannelState) => {
-        plan = this.plan(slot, latest)
-        return plan.taken.length === 0 ? undefined : plan
+        offered.plan = this.plan(slot, latest)
+        return offered.plan.taken.length === 0 ? undefined : offered.plan
       },
     }
-    this.dispatch(key, { type: 'message', msg, now, next }, () => plan)
+    this.dispatch(key, { type: 'message', msg, now, next }, offered)
   }
 
   /** Runs one event through `step` and executes its effects in order (or after the group commit). Throws what step throws. */
-  dispatch(key: string, ev: Event, offered?: () => Plan | undefined): void {
+  dispatch(key: string, ev: Event, offered?: Offered): void {
     const slot = this.channels.get(key)
     if (slot === undefined) throw new ChannelError('UNKNOWN_CHANNEL', 'channelId', 'unknown channel')
     if (this.stopped) throw new ChannelError('STOPPED', 'node', 'node stopped')
     const deferred = this.limits.groupCommit && (ev.type === 'message' || ev.type === 'update')
-    // Anything else first commits what waits, so its effects stay behind theirs; so does a second step of one
-    // channel in one batch (each step's effects run right after the commit of its own record, never a later one).
-    if (!deferred || this.batched.has(key)) this.flush()
-    const { machine, effects } = step(this.ctx, slot.machine, ev)
-    const plan = offered?.()
+    // Anything else first commits what waits, so its effects stay behind theirs.
+    if (!deferred) this.flush()
+    let { machine, effects } = step(this.ctx, slot.machine, ev)
+    if (deferred && effects.length > 0 && this.batched.has(key)) {
+      // A second step with effects on one channel in one batch: commit the batch first and take the step again
+      // on what the commit left (each step's effects run right after the commit of its own record, never a later one).
+      this.flush()
+      if (offered !== undefined) offered.plan = undefined
+      ;({ machine, effects } = step(this.ctx, slot.machine, ev))
+    }
+    const plan = offered?.plan
     let failed: [Request, unknown][] = []
     if (plan !== undefined && plan.taken.length > 0 && machine.pending?.ref === plan.ref) {
       // The machine took the offered requests: in flight once its 'completed' for the previous proposal has run.
@@ -403,11 +416,15 @@ export class Runtime {
     }
   }
 
-  /** Proposes the next queued request(s) when the machine is idle. */
+  /** Proposes the next queued request(s) when the machine is idle (and the next version is not the peer's turn). */
   pump(key: string, slot: ChannelSlot): void {
     const m = slot.machine
-    if (slot.inFlight.length > 0 || slot.queue.length === 0 || this.stopped) return
-    if (m.pending !== undefined || m.unconfirmed !== undefined || m.awaitingDeposit !== undefined || !acceptsUpdates(m.phase)) {
+    if (slot.inFlight.length > 0 || this.stopped) return
+    if (slot.queue.length === 0) {
+      this.pass(key, m)
+      return
+    }
+    if (m.pending !== undefined || m.unconfirmed !== undefined || m.awaitingDeposit !== undefined || yielding(m) || !acceptsUpdates(m.phase)) {
       if (m.phase === 'closing' || isSettled(m.phase))
         for (const r of slot.queue.splice(0)) r.reject(new ChannelError('CHANNEL_CLOSED', 'channelId', `channel is ${m.phase}`))
       return
@@ -416,7 +433,7 @@ export class Runtime {
     this.take(slot, plan)
     this.fail(plan.failed)
     if (plan.taken.length === 0) {
-      if (slot.queue.length > 0) this.pump(key, slot)
+      this.pump(key, slot)
       return
     }
     slot.inFlight = plan.taken
@@ -426,6 +443,16 @@ export class Runtime {
     } catch (err) {
       if (slot.inFlight === taken) slot.inFlight = []
       for (const r of taken) r.reject(err as Error)
+    }
+  }
+
+  /** We promised the peer the next version and have nothing to propose: tell it to go on. */
+  private pass(key: string, m: Machine): void {
+    if (m.promised === undefined || m.promised !== m.latest.state.version + 1n || m.pending !== undefined || m.unconfirmed !== undefined) return
+    try {
+      this.dispatch(key, { type: 'pass', now: this.now() })
+    } catch {
+      // A stopped node passes nothing; the peer's turn times out.
     }
   }
 

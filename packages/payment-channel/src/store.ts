@@ -269,6 +269,8 @@ export class SqliteStore implements ChannelStore {
   private readonly upsertMany: (rows: readonly (readonly unknown[])[]) => void
   /** Commits (transactions): one per save, one per saveMany. */
   saves = 0
+  /** Records written (a saveMany writes several in one commit). */
+  written = 0
 
   constructor(readonly path: string, options: SqliteStoreOptions = {}) {
     this.synchronous = options.synchronous ?? 'FULL'
@@ -308,12 +310,14 @@ export class SqliteStore implements ChannelStore {
     // Autocommit: one statement is one transaction, one WAL commit (one fsync under FULL).
     this.upsert.run(...row(machine))
     this.saves++
+    this.written++
   }
 
   /** The group commit: every record in one transaction, one WAL commit (one fsync under FULL); on error none is written. */
   saveMany(machines: readonly Machine[]): void {
     this.upsertMany(machines.map(row))
     this.saves++
+    this.written += machines.length
   }
 
   load(channelId: Uint8Array): Machine | undefined {

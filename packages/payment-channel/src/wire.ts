@@ -7,7 +7,7 @@
  *   open     A → B: channel parameters and A's signature on version 0
  *   openAck  B → A: B's signature on version 0 (B has confirmed on L1)
  *   propose  the next state and the proposer's signature (and, when merged, the updates it carries)
- *   accept   the responder's countersignature on that state
+ *   accept   the responder's countersignature on that state (and whether it has updates of its own waiting)
  *   confirm  the proposer holds the countersigned state (the responder may propose again)
  *   reject   the responder refuses a proposal (code says why)
  *   sync     after (re)connecting: my latest fully signed version
@@ -78,7 +78,8 @@ export const wireCodec = codec.messages({
   openAck: [3, codec.struct({ channelId: id, sig })],
   /** `entries`: the updates a merged proposal carries (empty: a single update). */
   propose: [4, codec.struct({ state: stateCodec, sig, topUp: codec.amount, entries: codec.list(changeCodec, MAX_MERGE) })],
-  accept: [5, codec.struct({ channelId: id, version: codec.u64, sig })],
+  /** `more`: the responder has updates of its own waiting; the proposer lets it propose the next version. */
+  accept: [5, codec.struct({ channelId: id, version: codec.u64, sig, more: codec.bool })],
   confirm: [6, codec.struct({ channelId: id, version: codec.u64 })],
   /**
    * `digest`: the refused proposal's state digest (a late duplicate refusal of an earlier proposal at the same

@@ -87,7 +87,7 @@ describe('counterparty rejects bad proposals', () => {
         })(),
         (e) => e instanceof ChannelError && e.code === 'UNKNOWN_CHANNEL' && e.field === 'state.channelId',
       ],
-      ['accept for no proposal', { type: 'accept', channelId: id, version: 7n, sig: new Uint8Array(64) }, (e) => e instanceof ChannelError && e.code === 'STALE_VERSION'],
+      ['accept for no proposal', { type: 'accept', channelId: id, version: 7n, sig: new Uint8Array(64), more: false }, (e) => e instanceof ChannelError && e.code === 'STALE_VERSION'],
       [
         'top-up claimed for Bob’s side',
         (() => {

@@ -23,6 +23,7 @@ import {
   deriveChannelId,
   step,
   stateTotal,
+  yielding,
 } from '../src/index.ts'
 
 const signers = [new NodeSigner(secretKeyFromSeed('prop-a')), new NodeSigner(secretKeyFromSeed('prop-b'))] as const
@@ -118,7 +119,15 @@ function simulate(ops: Op[], da: bigint, db: bigint): void {
   }
   const pump = (i: PartyIndex) => {
     const mm = m[i]
-    if (inFlight[i] !== undefined || mm.pending !== undefined || mm.unconfirmed !== undefined || queued[i].length === 0) return
+    if (inFlight[i] !== undefined || mm.pending !== undefined || mm.unconfirmed !== undefined) return
+    if (queued[i].length === 0) {
+      // As the shell: a turn we promised but have nothing for is passed.
+      const res = step(ctxs[i], mm, { type: 'pass', now: 0 })
+      m[i] = res.machine
+      run(i, res.effects)
+      return
+    }
+    if (yielding(mm)) return
     const amount = queued[i].shift() as bigint
     if (mm.latest.state.balances[i] < amount) return // would overspend: the shell rejects it locally
     const r = ref++
@@ -143,7 +152,8 @@ function simulate(ops: Op[], da: bigint, db: bigint): void {
       offered === undefined
         ? undefined
         : { plan: (latest: ChannelState) => ({ next: applyPayment(latest, i, (offered as { amount: bigint }).amount), kind: 'pay' as const, ref: (offered as { ref: number }).ref }) }
-    const res = step(ctxs[i], m[i], next === undefined ? { type: 'message', msg, now: 0 } : { type: 'message', msg, now: 0, next })
+    const queuedFlag = msg.type === 'propose' && queued[i].length > 0
+    const res = step(ctxs[i], m[i], next === undefined ? { type: 'message', msg, now: 0, queued: queuedFlag } : { type: 'message', msg, now: 0, next })
     m[i] = res.machine
     run(i, res.effects)
     if (offered !== undefined && res.machine.pending?.ref === offered.ref) {
