@@ -5,7 +5,7 @@
  */
 import { ProverFarmWorker, fetchCircuit } from '../src/farm/index.ts'
 
-const o = JSON.parse(process.argv[2] ?? '{}') as { redis: string; farm: string; cache: string; lockMs: number; name: string; pin?: string }
+const o = JSON.parse(process.argv[2] ?? '{}') as { redis: string; farm: string; cache: string; lockMs: number; name: string; pin?: string; idleMs?: number }
 const pinned = o.pin !== undefined ? await fetchCircuit(o.cache, o.pin) : undefined
 const worker = await ProverFarmWorker.start({
   redis: o.redis,
@@ -14,6 +14,7 @@ const worker = await ProverFarmWorker.start({
   lockMs: o.lockMs,
   name: o.name,
   giveUpMs: 2_000,
+  ...(o.idleMs !== undefined ? { idleMs: o.idleMs } : {}),
   ...(pinned !== undefined ? { pinned } : {}),
   log: (line) => process.stdout.write(`${line}\n`),
 })

@@ -69,9 +69,17 @@ interface WorkerProc {
   waitFor(re: RegExp, timeoutMs?: number): Promise<string>
 }
 
-function startWorker(o: { farm: string; name: string; pin?: string; redis?: string }): WorkerProc {
+function startWorker(o: { farm: string; name: string; pin?: string; redis?: string; idleMs?: number }): WorkerProc {
   const args = ['--conditions=@l2bench/source', '--import', 'tsx', join(import.meta.dirname, 'farm-worker-main.ts')]
-  const opts = JSON.stringify({ redis: o.redis ?? redis.url, farm: o.farm, cache, lockMs: LOCK_MS, name: o.name, ...(o.pin !== undefined ? { pin: o.pin } : {}) })
+  const opts = JSON.stringify({
+    redis: o.redis ?? redis.url,
+    farm: o.farm,
+    cache,
+    lockMs: LOCK_MS,
+    name: o.name,
+    ...(o.pin !== undefined ? { pin: o.pin } : {}),
+    ...(o.idleMs !== undefined ? { idleMs: o.idleMs } : {}),
+  })
   const child = spawn(process.execPath, [...args, opts], { stdio: ['ignore', 'pipe', 'pipe'] })
   children.add(child)
   const out: string[] = []
@@ -267,9 +275,9 @@ describe('prover farm on BullMQ (real Redis, worker processes, real proofs)', ()
     }
   })
 
-  it('a witness the circuit refuses is the node\'s circuit rejection (witness stage), not retried', async () => {
+  it('a witness the circuit refuses is the node\'s circuit rejection (witness stage), not retried; a circuit no run needs any more is let go', async () => {
     const farm = `witness${++farmSeq}`
-    const w = startWorker({ farm, name: 'witness-worker' })
+    const w = startWorker({ farm, name: 'witness-worker', idleMs: 3_000 })
     const p = prover(circuit, farm)
     try {
       const b = depositInput('w')
@@ -282,6 +290,8 @@ describe('prover farm on BullMQ (real Redis, worker processes, real proofs)', ()
         })
       await p.witness(b.input) // the honest input passes
       assert.equal(p.stats.witnesses, 1)
+      await p.close() // the run is done: its need is withdrawn
+      await w.waitFor(new RegExp(`circuit ${circuit.id} .* not needed for \\d+ s: no longer served`), 30_000)
     } finally {
       await p.close()
       w.child.kill('SIGTERM')

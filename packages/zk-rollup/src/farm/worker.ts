@@ -46,6 +46,8 @@ export interface ProverFarmWorkerOptions {
   lockMs?: number
   /** How often to look for circuits runs need (default 1,000 ms). */
   discoverMs?: number
+  /** Stop serving a circuit (other than `pinned`) no run has announced or used for this long (default 600,000 ms). */
+  idleMs?: number
   connectTimeoutMs?: number
   /** Give up on a Redis that went away after this long (default 20,000 ms). */
   giveUpMs?: number
@@ -56,6 +58,9 @@ interface Served {
   circuit: FarmCircuit
   bull: Worker<ProveJobData, ProveJobResult>
   prover: WorkerProver
+  /** When a run last announced it needs this circuit, or a job of it ended. */
+  lastUsed: number
+  busy: boolean
 }
 
 export class ProverFarmWorker {
@@ -174,9 +179,13 @@ export class ProverFarmWorker {
 
   private async discover(): Promise<void> {
     if (this.closing !== undefined) return
-    for (const need of await listNeeds(this.link.client, this.farm)) {
+    const needs = await listNeeds(this.link.client, this.farm)
+    const now = Date.now()
+    for (const need of needs) {
       const id = need.circuit.id
-      if (this.served.has(id) || this.loading.has(id)) continue
+      const served = this.served.get(id)
+      if (served !== undefined) served.lastUsed = now
+      if (served !== undefined || this.loading.has(id)) continue
       const refused = this.refused.get(id)
       if (refused !== undefined && (this.o.pinned !== undefined || Date.now() - refused.at < 15_000)) continue
       this.loading.add(id)
@@ -184,6 +193,17 @@ export class ProverFarmWorker {
         .catch((err: Error) => this.refuse(id, err.message))
         .finally(() => this.loading.delete(id))
     }
+    // A circuit no run has needed for a while is let go (its prover thread holds the zkey in memory).
+    for (const [id, s] of this.served)
+      if (id !== this.o.pinned?.id && !s.busy && now - s.lastUsed > (this.o.idleMs ?? 600_000)) {
+        this.served.delete(id)
+        this.log(`circuit ${id} (${s.circuit.name}) not needed for ${Math.round((now - s.lastUsed) / 1000)} s: no longer served`)
+        void s.bull
+          .close()
+          .then(() => s.prover.close())
+          .catch(() => {})
+        void this.heartbeat().catch(() => {})
+      }
   }
 
   private async load(need: NeedEntry): Promise<void> {
@@ -221,7 +241,8 @@ export class ProverFarmWorker {
     if (this.served.has(circuit.id) || this.closing !== undefined) return
     const prover = new WorkerProver({ wasm: circuit.wasm, zkey: circuit.zkey })
     await prover.ready()
-    const bull = new Worker<ProveJobData, ProveJobResult>(proveQueueName(circuit.id), (job) => this.process(circuit, job), {
+    const entry = { circuit, prover, lastUsed: Date.now(), busy: false } as Served
+    entry.bull = new Worker<ProveJobData, ProveJobResult>(proveQueueName(circuit.id), (job) => this.process(entry, job), {
       connection: this.link.client,
       prefix: farmPrefix(this.farm),
       name: this.name,
@@ -231,14 +252,15 @@ export class ProverFarmWorker {
       maxStalledCount: 2,
       autorun: true,
     })
-    bull.on('error', (err) => this.warn(err.message))
-    this.served.set(circuit.id, { circuit, bull, prover })
+    entry.bull.on('error', (err) => this.warn(err.message))
+    this.served.set(circuit.id, entry)
     this.refused.delete(circuit.id)
     this.log(`serving circuit ${circuit.id} (${circuit.name})`)
     await this.heartbeat().catch(() => {})
   }
 
-  private async process(circuit: FarmCircuit, job: Job<ProveJobData, ProveJobResult>): Promise<ProveJobResult> {
+  private async process(served: Served, job: Job<ProveJobData, ProveJobResult>): Promise<ProveJobResult> {
+    const { circuit } = served
     const d = job.data
     if (d?.circuit !== circuit.id)
       throw new UnrecoverableError(`${CIRCUIT_MISMATCH}worker ${this.name} serves circuit ${circuit.id} (${circuit.name}) on this queue; the job is for ${String(d?.circuit)}`)
@@ -251,7 +273,7 @@ export class ProverFarmWorker {
     const timeoutMs = Number.isSafeInteger(d.timeoutMs) && d.timeoutMs > 0 ? d.timeoutMs : 600_000
     const kind = job.name === 'witness' ? 'witness' : 'prove'
     this.log(`job ${job.id} ${d.label}: ${kind} (attempt ${job.attemptsStarted}${job.stalledCounter > 0 ? `, taken over after ${job.stalledCounter} stall(s)` : ''})`)
-    const served = this.served.get(circuit.id) as Served
+    served.busy = true
     let timer: ReturnType<typeof setTimeout> | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new ProverFarmError('JOB_TIMEOUT', `${kind} of ${d.label} timed out after ${timeoutMs} ms on worker ${this.name}`)), timeoutMs)
@@ -280,6 +302,8 @@ export class ProverFarmWorker {
       throw err
     } finally {
       clearTimeout(timer)
+      served.busy = false
+      served.lastUsed = Date.now()
     }
   }
 }
