@@ -23,8 +23,18 @@ export class EventBus {
 
   constructor(private readonly isOffline: (account: Address) => boolean) {}
 
+  /** The log is in block order: the first event at `fromHeight` or above is found by bisection (a caught-up reader pays for what is new). */
   events(filter: EventFilter = {}, fromHeight = 0): L1Event[] {
-    return this.log.filter((e) => e.height >= fromHeight && matchesFilter(filter, e))
+    let lo = 0
+    let hi = this.log.length
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1
+      if ((this.log[mid] as L1Event).height < fromHeight) lo = mid + 1
+      else hi = mid
+    }
+    const out: L1Event[] = []
+    for (let i = lo; i < this.log.length; i++) if (matchesFilter(filter, this.log[i] as L1Event)) out.push(this.log[i] as L1Event)
+    return out
   }
 
   subscribe(filter: EventFilter, onEvent: (e: L1Event) => void, options: SubscribeOptions = {}): Unsubscribe {

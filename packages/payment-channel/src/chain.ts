@@ -5,7 +5,9 @@
  *   Opened      → B's funding check (confirm if the terms are the signed ones)
  *   Funded      → `funded` (the channel is open)
  *   Registered, Challenged → `disputed`; refute a stale registration with the
- *                 newest enforceable state (unless autoChallenge is off)
+ *                 newest enforceable state (unless autoChallenge is off), and
+ *                 again on every block until it landed or the window closed
+ *                 (a challenge dropped, delayed or sent while offline is retried)
  *   ToppedUp    → compare deposits (ensureDeposit)
  *   Concluded, Refunded → `closed`
  *
@@ -15,6 +17,9 @@
  * `enforceable` picks between the two by reading the deposits, and
  * `ensureDeposit` is the one place that compares them with a top-up in
  * flight: it notices a landed deposit, or makes it when it is ours.
+ *
+ * Events come from an EventCursor (cursor.ts): each exactly once, in order,
+ * including those emitted while this node was offline or down.
  */
 import type { L1Event, Receipt } from '@l2bench/l1-mock'
 import type { ChannelInfo } from './adjudicator.ts'
@@ -41,6 +46,10 @@ export function onChainTotal(info: ChannelInfo | undefined): bigint {
 
 export class Chain {
   private readonly depositing = new Set<string>()
+  /** Channels registered on L1 that may still need refuting: checked on every block until the window closes. */
+  private readonly disputes = new Set<string>()
+  /** A refutation (read, then challenge) under way. */
+  private readonly refuting = new Set<string>()
 
   constructor(
     private readonly rt: Runtime,
@@ -48,9 +57,14 @@ export class Chain {
     private readonly hooks: ChainHooks,
   ) {}
 
-  /** L1 listener: handled after the transaction that emitted the event returns (the mock delivers synchronously). */
+  /** One adjudicator event, in order (the EventCursor runs it after the transaction that emitted it returned). */
   readonly onEvent = (e: L1Event): void => {
-    queueMicrotask(() => this.handle(e))
+    this.handle(e)
+  }
+
+  /** Every new block: refute again where our challenge has not landed (dropped, delayed, sent while offline). */
+  readonly onBlock = (): void => {
+    for (const key of this.disputes) this.refute(key)
   }
 
   private handle(e: L1Event): void {
@@ -71,13 +85,10 @@ export class Chain {
           return
         case 'Registered':
         case 'Challenged': {
-          const version = e.data.version as bigint
           this.rt.dispatch(key, { type: 'disputed', now })
-          const m = slot.machine
-          if (this.hooks.autoChallenge() && version < m.latest.state.version && isFullySigned(m.latest))
-            this.enforceable(m)
-              .then((s) => (s.state.version > version ? this.client.challenge(s) : undefined))
-              .catch((err) => this.hooks.record(err))
+          if (slot.machine.phase === 'closed' || !this.hooks.autoChallenge()) return
+          this.disputes.add(key)
+          this.refute(key)
           return
         }
         case 'Concluded':
@@ -91,6 +102,36 @@ export class Chain {
     } catch (err) {
       this.hooks.record(err)
     }
+  }
+
+  /**
+   * Challenges a registration older than our newest enforceable state while
+   * a transaction sent now can still land (height < deadline); forgets the
+   * dispute once it is refuted, over, or not ours to refute.
+   */
+  private refute(key: string): void {
+    if (this.refuting.has(key) || this.hooks.stopped()) return
+    const m = this.rt.channels.get(key)?.machine
+    if (m === undefined || m.phase === 'closed' || !isFullySigned(m.latest)) {
+      this.disputes.delete(key)
+      return
+    }
+    this.refuting.add(key)
+    this.refuteOnce(key, m)
+      .catch((err) => this.hooks.record(err))
+      .finally(() => this.refuting.delete(key))
+  }
+
+  private async refuteOnce(key: string, m: Machine): Promise<void> {
+    const info = await this.client.info(m.params.channelId)
+    const d = info?.dispute
+    if (info?.phase !== 'disputed' || d === undefined || this.client.l1.head().height >= d.deadline) {
+      this.disputes.delete(key)
+      return
+    }
+    if (d.version >= m.latest.state.version) return
+    const s = await this.enforceable(m)
+    if (s.state.version > d.version) await this.client.challenge(s)
   }
 
   /** With a top-up in flight: notice that its deposit landed, or make it if it is ours. */

@@ -35,10 +35,11 @@ import {
   toHex,
   toPositiveAmount,
 } from '@l2bench/core'
-import type { L1, Receipt, Unsubscribe, Wallet } from '@l2bench/l1-mock'
+import type { L1, Receipt, Wallet } from '@l2bench/l1-mock'
 import type { Adjudicator, ChannelInfo } from './adjudicator.ts'
 import { Chain } from './chain.ts'
 import { AdjudicatorClient } from './client.ts'
+import { EventCursor } from './cursor.ts'
 import { ChannelError } from './errors.ts'
 import { type AcceptLimits, Funding, acceptLimits } from './funding.ts'
 import { DEFAULT_MAX_MERGE, EntryError, MAX_MERGE } from './merge.ts'
@@ -148,7 +149,7 @@ export class ChannelNode {
   private readonly listeners = new Set<(e: PaymentEvent) => void>()
   private readonly openWaiters = new Map<string, { resolve: () => void; reject: (e: Error) => void }>()
   private readonly finalWaiters = new Map<string, (s: SignedState) => void>()
-  private unsubscribe: Unsubscribe | undefined
+  private readonly cursor: EventCursor
   private timer: NodeJS.Timeout | undefined
   private stopped = false
   private readonly now: () => number
@@ -216,6 +217,13 @@ export class ChannelNode {
       autoChallenge: () => this.options.autoChallenge !== false,
       fund: (key) => this.funding.fund(key).catch(record),
     })
+    this.cursor = new EventCursor(this.l1, {
+      filter: { address: options.adjudicator.address },
+      owner: options.wallet.address,
+      onEvent: this.chain.onEvent,
+      onBlock: () => this.onBlock(),
+      onError: record,
+    })
     this.start()
   }
 
@@ -229,7 +237,7 @@ export class ChannelNode {
       const key = channelIdHex(m.params.channelId)
       if (m.awaitingDeposit !== undefined) queueMicrotask(() => this.chain.ensureDeposit(key).catch((err) => this.record(err)))
     }
-    this.unsubscribe = this.l1.subscribe({ address: this.options.adjudicator.address }, this.chain.onEvent, { owner: this.options.wallet.address })
+    this.cursor.start()
     if (this.options.timers !== false) {
       const period = Math.max(10, Math.floor((this.options.timeoutMs ?? 2_000) / 4))
       this.timer = setInterval(() => this.tick(), period)
@@ -530,6 +538,13 @@ export class ChannelNode {
   tick(now: number = this.now()): void {
     if (this.stopped) return
     for (const key of this.rt.channels.keys()) this.rt.tryDispatch(key, { type: 'tick', now }, (err) => this.record(err))
+    // L1 events we did not hear (offline, no block listener) and challenges still to land.
+    this.cursor.pull()
+  }
+
+  /** Every new L1 block (and tick): refutations still to land. */
+  private onBlock(): void {
+    if (!this.stopped) this.chain.onBlock()
   }
 
   /** A node that cannot persist must not go on: it stops (and sends nothing more). */
@@ -548,8 +563,7 @@ export class ChannelNode {
     this.rt.stopped = true
     if (this.timer !== undefined) clearInterval(this.timer)
     this.timer = undefined
-    this.unsubscribe?.()
-    this.unsubscribe = undefined
+    this.cursor.stop()
     const err = new ChannelError('STOPPED', 'node', 'node stopped')
     this.rt.rejectAll(err)
     for (const w of this.openWaiters.values()) w.reject(err)

@@ -14,13 +14,19 @@
  * it was handed (at most MAX_TOTALS of them; totals below the deposits on L1
  * can never be valid again and are dropped) and challenges with the newest
  * state whose total matches the deposits on L1 at that moment.
+ *
+ * Events come from an EventCursor: a registration made while the tower was
+ * offline is caught up from the log, and a challenge that did not land
+ * (dropped, delayed, sent while offline) is sent again on every block until
+ * it does or the window closes.
  */
 import { type Address, SignatureError, type Verifier, nodeVerifier } from '@l2bench/core'
-import type { L1, L1Event, Receipt, Unsubscribe, Wallet } from '@l2bench/l1-mock'
+import type { L1, L1Event, Receipt, Wallet } from '@l2bench/l1-mock'
 import type { Adjudicator, ChannelInfo } from './adjudicator.ts'
 import { AdjudicatorClient } from './client.ts'
 import { ChannelError } from './errors.ts'
 import { onChainTotal } from './chain.ts'
+import { EventCursor } from './cursor.ts'
 import { type SignedState, channelIdHex, checkState, stateDigest, stateTotal } from './state.ts'
 
 /** Distinct totals (deposit levels) kept per channel: the current one and top-ups not landed yet. */
@@ -40,7 +46,9 @@ export class Watchtower {
   private readonly states = new Map<string, Map<bigint, SignedState>>()
   private readonly keys = new Map<string, ChannelInfo>()
   private readonly inFlight = new Set<string>()
-  private readonly unsubscribe: Unsubscribe
+  /** Registrations of watched channels whose window is open: refuted again on every block until they are. */
+  private readonly disputes = new Map<string, { version: bigint; deadline: number }>()
+  private readonly cursor: EventCursor
   /** Receipts of challenges sent (tests and reports read them). */
   readonly challenges: Receipt[] = []
   readonly errors: Error[] = []
@@ -49,7 +57,14 @@ export class Watchtower {
     this.client = new AdjudicatorClient(options.wallet, options.adjudicator)
     this.address = options.wallet.address
     this.verifier = options.verifier ?? nodeVerifier
-    this.unsubscribe = this.l1.subscribe({ address: options.adjudicator.address }, (e) => this.onEvent(e), { owner: this.address })
+    this.cursor = new EventCursor(this.l1, {
+      filter: { address: options.adjudicator.address },
+      owner: this.address,
+      onEvent: (e) => this.onEvent(e),
+      onBlock: (height) => this.onBlock(height),
+      onError: (err) => this.errors.push(err as Error),
+    })
+    this.cursor.start()
   }
 
   get l1(): L1 {
@@ -101,7 +116,10 @@ export class Watchtower {
     const now = await this.client.info(signed.state.channelId)
     this.prune(byTotal, onChainTotal(now))
     const d = now?.dispute
-    if (now?.phase === 'disputed' && d !== undefined) this.react(key, d.version, d.deadline)
+    if (now?.phase === 'disputed' && d !== undefined) {
+      this.disputes.set(key, { version: d.version, deadline: d.deadline })
+      this.react(key, d.version, d.deadline)
+    }
   }
 
   /** Deposits only grow: states below them are void for good. Past MAX_TOTALS the lowest totals go. */
@@ -120,7 +138,19 @@ export class Watchtower {
     if (e.name !== 'Registered' && e.name !== 'Challenged') return
     const id = e.data.channelId
     if (!(id instanceof Uint8Array)) return
-    this.react(channelIdHex(id), e.data.version as bigint, e.data.deadline as number)
+    const key = channelIdHex(id)
+    if (!this.states.has(key)) return
+    const d = { version: e.data.version as bigint, deadline: e.data.deadline as number }
+    this.disputes.set(key, d)
+    this.react(key, d.version, d.deadline)
+  }
+
+  /** Every block: refute again what is still refutable (a challenge of ours lands as a Challenged event, which raises the version). */
+  private onBlock(height: number): void {
+    for (const [key, d] of this.disputes) {
+      if (height >= d.deadline) this.disputes.delete(key)
+      else this.react(key, d.version, d.deadline)
+    }
   }
 
   /** Challenges when we hold a newer state that L1 accepts (its total = the deposits) and the window is open. */
@@ -146,6 +176,6 @@ export class Watchtower {
   }
 
   stop(): void {
-    this.unsubscribe()
+    this.cursor.stop()
   }
 }

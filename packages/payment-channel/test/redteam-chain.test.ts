@@ -1,0 +1,128 @@
+/**
+ * Red team: the chain at the worst moment. A registration made while the
+ * honest node was offline or down, or a challenge dropped for a few blocks,
+ * used to be refuted never: the node and the watchtower listened live only
+ * and sent one challenge. Each test ends with L1 paying the newest state.
+ */
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { NodeSigner, secretKeyFromSeed } from '@l2bench/core'
+import { Wallet } from '@l2bench/l1-mock'
+import { ChannelNode, type ChannelNodeOptions, Watchtower } from '../src/index.ts'
+import { ETH, nodePair, settle, until } from './fixtures.ts'
+
+/** Mallory (A, autoChallenge off) pays Bob 1 ETH five times and keeps v1, where she still had 9. */
+async function scenario(bobNode: Partial<ChannelNodeOptions> = {}) {
+  const p = await nodePair({ window: 10, nodes: [{ autoChallenge: false }, bobNode] })
+  const { alice: mallory, bob, channelId } = p
+  await until(() => bob.status(channelId).phase === 'open')
+  await mallory.pay({ channelId, amount: ETH })
+  const old = mallory.latest(channelId)
+  for (let i = 0; i < 4; i++) await mallory.pay({ channelId, amount: ETH })
+  await settle()
+  assert.equal(bob.status(channelId).version, 5n)
+  return { ...p, mallory, old }
+}
+
+type S = Awaited<ReturnType<typeof scenario>>
+
+/** After the deadline: finalize and check Bob got v5's 10 ETH (5 deposit + 5 paid). */
+async function paidPerV5(s: S, deadline: number): Promise<void> {
+  const { world, b, channelId } = s
+  world.l1.advanceTo(deadline + 1)
+  const before = world.l1.balanceOf(b.address)
+  await s.mallory.finalize({ channelId })
+  assert.equal(world.l1.balanceOf(b.address) - before, 10n * ETH, 'Bob is paid per v5')
+  assert.equal(world.l1.totalBalances() + world.l1.totalBurnt(), world.l1.totalMinted())
+}
+
+describe('red team: disputes when L1 is not reachable at the registration', () => {
+  test('a node offline on L1 when the stale state is registered refutes once it is back inside the window', async () => {
+    const s = await scenario()
+    const { world, bob, b } = s
+    world.l1.setOffline(b.address, true) // Bob hears no event and can send nothing
+    const reg = await s.mallory.client.register(s.old)
+    world.l1.mine(2)
+    await settle()
+    world.l1.setOffline(b.address, false)
+    world.l1.mine(1) // a new block: Bob catches up with the log
+    await until(() => world.l1.events({ name: 'Challenged' }).length === 1)
+    assert.equal(world.l1.events({ name: 'Challenged' })[0]?.data.version, 5n)
+    await paidPerV5(s, reg.events[0]?.data.deadline as number)
+    void bob
+  })
+
+  test('a challenge dropped for a few blocks is sent again on the next block and lands inside the window', async () => {
+    const s = await scenario()
+    const { world, b } = s
+    world.l1.dropSender(b.address, 3) // censored: Bob's first challenges are dropped
+    const reg = await s.mallory.client.register(s.old)
+    await settle(20)
+    assert.equal(world.l1.events({ name: 'Challenged' }).length, 0)
+    for (let i = 0; i < 4; i++) {
+      world.l1.mine(1)
+      await settle(10)
+    }
+    await until(() => world.l1.events({ name: 'Challenged' }).length === 1)
+    assert.equal(world.l1.events({ name: 'Challenged' })[0]?.data.by, b.address)
+    await paidPerV5(s, reg.events[0]?.data.deadline as number)
+  })
+
+  test('a node restarted from its store inside the window refutes a registration made while it was down', async () => {
+    const s = await scenario()
+    const { world, bob, b, stores, channelId } = s
+    bob.stop()
+    const reg = await s.mallory.client.register(s.old)
+    world.l1.mine(3)
+    const bob2 = new ChannelNode({ signer: b.signer, wallet: b.wallet, adjudicator: world.adj, store: stores[1], timers: false })
+    await until(() => world.l1.events({ name: 'Challenged' }).length === 1)
+    assert.equal(world.l1.events({ name: 'Challenged' })[0]?.data.version, 5n)
+    assert.equal(bob2.status(channelId).phase, 'closing')
+    await paidPerV5(s, reg.events[0]?.data.deadline as number)
+    bob2.stop()
+  })
+
+  test('a watchtower whose challenge is dropped for a few blocks sends it again and it lands inside the window', async () => {
+    const ref: { tower?: Watchtower } = {}
+    const s = await scenario({ autoChallenge: false, onSignedState: (x) => ref.tower?.handOff(x) })
+    const { world, bob, channelId } = s
+    const ts = new NodeSigner(secretKeyFromSeed('red-tower'))
+    world.l1.mint(ts.address, 10n * ETH)
+    const tower = new Watchtower({ wallet: new Wallet(ts, world.l1), adjudicator: world.adj })
+    ref.tower = tower
+    await tower.watch(bob.latest(channelId))
+    world.l1.dropSender(ts.address, 3)
+    const reg = await s.mallory.client.register(s.old)
+    await settle(20)
+    assert.equal(tower.challenges.length, 0)
+    for (let i = 0; i < 4; i++) {
+      world.l1.mine(1)
+      await settle(10)
+    }
+    await until(() => tower.challenges.length === 1)
+    assert.equal(tower.challenges[0]?.events[0]?.data.version, 5n)
+    await paidPerV5(s, reg.events[0]?.data.deadline as number)
+    tower.stop()
+  })
+
+  test('a watchtower offline when the stale state is registered refutes once it is back inside the window', async () => {
+    const ref: { tower?: Watchtower } = {}
+    const s = await scenario({ autoChallenge: false, onSignedState: (x) => ref.tower?.handOff(x) })
+    const { world, bob, channelId } = s
+    const ts = new NodeSigner(secretKeyFromSeed('red-tower-2'))
+    world.l1.mint(ts.address, 10n * ETH)
+    const tower = new Watchtower({ wallet: new Wallet(ts, world.l1), adjudicator: world.adj })
+    ref.tower = tower
+    await tower.watch(bob.latest(channelId))
+    world.l1.setOffline(ts.address, true)
+    const reg = await s.mallory.client.register(s.old)
+    world.l1.mine(2)
+    await settle(10)
+    world.l1.setOffline(ts.address, false)
+    world.l1.mine(1)
+    await until(() => tower.challenges.length === 1)
+    await paidPerV5(s, reg.events[0]?.data.deadline as number)
+    tower.stop()
+  })
+})
+
