@@ -542,9 +542,17 @@ export class ChannelNode {
     this.cursor.pull()
   }
 
-  /** Every new L1 block (and tick): refutations still to land. */
+  /**
+   * Every new L1 block (and tick): refutations still to land, and each
+   * channel's L1 part of funding — A's refund once the funding timeout
+   * passed is a matter of blocks, so it must not wait for a wall-clock timer
+   * an embedding node may not run (the HTLC router runs none).
+   */
   private onBlock(): void {
-    if (!this.stopped) this.chain.onBlock()
+    if (this.stopped) return
+    this.chain.onBlock()
+    for (const [key, slot] of this.rt.channels)
+      if (slot.machine.phase === 'funding' && isFullySigned(slot.machine.latest)) this.funding.fund(key).catch((err) => this.record(err))
   }
 
   /** A node that cannot persist must not go on: it stops (and sends nothing more). */

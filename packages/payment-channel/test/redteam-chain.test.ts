@@ -8,8 +8,8 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { NodeSigner, secretKeyFromSeed } from '@l2bench/core'
 import { Wallet } from '@l2bench/l1-mock'
-import { ChannelNode, type ChannelNodeOptions, Watchtower } from '../src/index.ts'
-import { ETH, nodePair, settle, until } from './fixtures.ts'
+import { type ChannelError, ChannelNode, type ChannelNodeOptions, MemoryStore, Watchtower, memoryLinkPair } from '../src/index.ts'
+import { ETH, makeWorld, nodePair, settle, until } from './fixtures.ts'
 
 /** Mallory (A, autoChallenge off) pays Bob 1 ETH five times and keeps v1, where she still had 9. */
 async function scenario(bobNode: Partial<ChannelNodeOptions> = {}) {
@@ -126,3 +126,33 @@ describe('red team: disputes when L1 is not reachable at the registration', () =
   })
 })
 
+describe('red team: funding is driven by L1 blocks, not by a wall-clock timer', () => {
+  test('the opener takes its deposit back by itself once the funding timeout passed, with no tick (a peer that signs v0 and never confirms)', async () => {
+    const world = makeWorld()
+    const a = world.party('alice')
+    const m = world.party('mallory')
+    // timers: false, as an embedding node (the HTLC router) runs them: only L1 blocks drive the node.
+    const mk = (p: typeof a) => new ChannelNode({ signer: p.signer, wallet: p.wallet, adjudicator: world.adj, store: new MemoryStore(), timers: false })
+    const alice = mk(a)
+    const mallory = mk(m)
+    const [la, lm] = memoryLinkPair()
+    alice.attach(la)
+    mallory.attach(lm)
+    await alice.whenConnected(m.address)
+    world.l1.setOffline(m.address, true) // Mallory countersigns v0 off chain but never confirms on L1
+    const before = world.l1.balanceOf(a.address)
+    const opened = alice.open({ peer: m.address, peerPublicKey: m.signer.publicKey, deposit: 5n * ETH, disputeWindow: 10, fundingTimeout: 5 })
+    const failed = assert.rejects(opened, (e: ChannelError) => e.code === 'CHANNEL_CLOSED')
+    await until(() => world.l1.events({ name: 'Opened' }).length === 1)
+    for (let i = 0; i < 8 && world.l1.events({ name: 'Refunded' }).length === 0; i++) {
+      world.l1.mine(1)
+      await settle(10)
+    }
+    await until(() => world.l1.events({ name: 'Refunded' }).length === 1)
+    await failed
+    assert.equal(world.l1.balanceOf(world.adj.address), 0n)
+    assert.equal(world.l1.balanceOf(a.address) + world.l1.totalBurnt() - before, 0n, 'Alice has her deposit back; only gas was spent')
+    alice.stop()
+    mallory.stop()
+  })
+})
