@@ -10,7 +10,9 @@ import {
   SignatureError,
   type Signer,
   type Verifier,
+  codec,
   encode,
+  publicKeyToAddress,
 } from '@l2bench/core'
 import { ChannelError } from './errors.ts'
 import { type Phase, canTransition } from './phase.ts'
@@ -27,7 +29,7 @@ import {
   stateDigestFromBytes,
 } from './state.ts'
 import type { Part } from './merge.ts'
-import type { WireMessage } from './wire.ts'
+import { type WireMessage, channelParamsCodec, paramsToWire } from './wire.ts'
 
 export type { Phase } from './phase.ts'
 
@@ -231,6 +233,7 @@ export function initialState(params: ChannelParams): ChannelState {
 /** A fresh machine in `funding` with our signature on version 0 (nothing persisted or sent: `begin` does that). */
 export function createMachine(ctx: StepContext, params: ChannelParams, me: PartyIndex): Machine {
   if (ctx.signer.address !== params.parties[me]) throw new InvalidInputError('signer', 'signer is not this party')
+  checkParams(params)
   const state = initialState(params)
   const digest = digestOf(params, state)
   const sigs: [Uint8Array, Uint8Array] = [new Uint8Array(), new Uint8Array()]
@@ -245,6 +248,27 @@ export function createMachine(ctx: StepContext, params: ChannelParams, me: Party
     forkVersion: undefined,
     deferred: [],
     awaitingDeposit: undefined,
+  }
+}
+
+const paramsRecord = codec.struct({ params: channelParamsCodec })
+
+/**
+ * Parameters a record can hold and the adjudicator accepts: every field in its
+ * wire range, each public key that of its party. Checked before anything is
+ * signed or stored — a value the store cannot encode used to surface as a
+ * store failure and stop the whole node.
+ */
+export function checkParams(params: ChannelParams): void {
+  encode(paramsRecord, { params: paramsToWire(params) })
+  for (const i of [0, 1] as const) {
+    let address: Address | undefined
+    try {
+      address = publicKeyToAddress(params.publicKeys[i] as Uint8Array)
+    } catch {
+      address = undefined
+    }
+    if (address !== params.parties[i]) throw new InvalidInputError(`params.publicKeys[${i}]`, `not the public key of ${params.parties[i]}`)
   }
 }
 

@@ -34,6 +34,7 @@ import {
   toAmount,
   toHex,
   toPositiveAmount,
+  publicKeyToAddress,
 } from '@l2bench/core'
 import type { L1, Receipt, Wallet } from '@l2bench/l1-mock'
 import type { Adjudicator, ChannelInfo } from './adjudicator.ts'
@@ -48,7 +49,7 @@ import { isFullySigned } from './phase.ts'
 import { type ChannelParams, type Machine, type StepContext, type UpdatePolicy, countersignV0, createMachine, digestOf } from './protocol.ts'
 import { type PaymentEvent, type RetryLimits, Runtime, newRef } from './runtime.ts'
 import type { SecureLink } from './secure-link.ts'
-import { type ChannelState, type LockedEntry, type PartyIndex, type Penalty, type SignedState, applyPayment, channelIdHex, deriveChannelId, stateTotal } from './state.ts'
+import { type ChannelState, type LockedEntry, PENALTIES, type PartyIndex, type Penalty, type SignedState, applyPayment, channelIdHex, deriveChannelId, stateTotal } from './state.ts'
 import type { ChannelStore } from './store.ts'
 import type { Link } from './transport.ts'
 import { type WireMessage, decodeMessage, encodeMessage } from './wire.ts'
@@ -353,6 +354,12 @@ export class ChannelNode {
     const fundingTimeout = p.fundingTimeout ?? 20
     if (!Number.isInteger(fundingTimeout) || fundingTimeout < 1 || fundingTimeout > 0xffffffff)
       throw new InvalidInputError('fundingTimeout', 'expected a positive number of blocks')
+    if (!(p.peerPublicKey instanceof Uint8Array) || !isKeyOf(p.peerPublicKey, peer))
+      throw new InvalidInputError('peerPublicKey', `expected the 33-byte public key of ${peer}, got ${describe(p.peerPublicKey)}`)
+    const penalty = p.penalty ?? 'none'
+    if (!PENALTIES.includes(penalty)) throw new InvalidInputError('penalty', `expected one of ${PENALTIES.join(', ')}, got ${describe(penalty)}`)
+    if (p.nonce !== undefined && (typeof p.nonce !== 'bigint' || p.nonce < 0n || p.nonce >= 1n << 64n))
+      throw new InvalidInputError('nonce', `expected a bigint in [0, 2^64), got ${describe(p.nonce)}`)
     if (this.stopped) throw new ChannelError('STOPPED', 'node', 'node stopped')
     if (!this.peers.isConnected(peer)) throw new ChannelError('UNKNOWN_CHANNEL', 'peer', 'not connected to this peer')
     const nonce = p.nonce ?? BigInt(this.now()) * 1000n + BigInt(newRef() % 1000)
@@ -369,7 +376,7 @@ export class ChannelNode {
       deposits: [deposit, peerDeposit],
       disputeWindow: p.disputeWindow,
       fundingTimeout,
-      penalty: p.penalty ?? 'none',
+      penalty,
     })
     // (The answer cannot arrive before this line: links deliver asynchronously.)
     await new Promise<void>((resolve, reject) => this.openWaiters.set(key, { resolve, reject }))
@@ -608,6 +615,15 @@ function retryLimits(given: Partial<RetryLimits> = {}): RetryLimits {
   for (const f of ['maxConflicts', 'maxRejections'] as const)
     if (!Number.isSafeInteger(l[f]) || l[f] < 0) throw new InvalidInputError(`retryLimits.${f}`, `expected a non-negative integer, got ${describe(l[f])}`)
   return l
+}
+
+/** Whether `pk` is a public key whose address is `address`. */
+function isKeyOf(pk: Uint8Array, address: Address): boolean {
+  try {
+    return publicKeyToAddress(pk) === address
+  } catch {
+    return false
+  }
 }
 
 /** Errors that mean "your proposal is invalid" (worth a reject), as opposed to local failures. */
