@@ -149,7 +149,6 @@ export class ChannelNode {
   private readonly chain: Chain
   private readonly listeners = new Set<(e: PaymentEvent) => void>()
   private readonly openWaiters = new Map<string, { resolve: () => void; reject: (e: Error) => void }>()
-  private readonly finalWaiters = new Map<string, (s: SignedState) => void>()
   private readonly cursor: EventCursor
   private timer: NodeJS.Timeout | undefined
   private stopped = false
@@ -181,11 +180,8 @@ export class ChannelNode {
         },
         opened: (key) => this.settleOpen(key),
         openFailed: (key, code) => this.settleOpen(key, openFailure(code)),
-        final: (key, signed) => {
-          const w = this.finalWaiters.get(key)
-          this.finalWaiters.delete(key)
-          w?.(signed)
-        },
+        // finalState reads the final state from the machine once its request settles.
+        final: () => undefined,
         signed: (s, steps) => this.options.onSignedState?.(s, steps),
         payment: (e) => {
           for (const l of this.listeners) queueMicrotask(() => l(e))
@@ -445,14 +441,24 @@ export class ChannelNode {
    * elsewhere (`openFunded`) is settled with it there.
    */
   async finalState(p: ChannelRef): Promise<SignedState> {
-    const [key, slot] = this.rt.slot(p.channelId)
+    const signedFinal = (): SignedState | undefined => {
+      const l = this.rt.slot(p.channelId)[1].machine.latest
+      return l.state.isFinal && isFullySigned(l) ? l : undefined
+    }
     // Already signed (e.g. before a restart): that one.
-    if (slot.machine.latest.state.isFinal && isFullySigned(slot.machine.latest)) return slot.machine.latest
-    const finalSigned = new Promise<SignedState>((resolve) => this.finalWaiters.set(key, resolve))
-    const version = await this.rt.enqueue(p.channelId, 'close', (latest) => ({ ...latest, version: latest.version + 1n, isFinal: true }))
-    const signed = await finalSigned
-    if (signed.state.version !== version) throw new ChannelError('STALE_VERSION', 'version', 'final state mismatch')
-    return signed
+    const done = signedFinal()
+    if (done !== undefined) return done
+    try {
+      await this.rt.enqueue(p.channelId, 'close', (latest) => ({ ...latest, version: latest.version + 1n, isFinal: true }))
+    } catch (err) {
+      // A final state signed meanwhile is as good: a second call's request, or the peer's final state won a crossing.
+      const f = signedFinal()
+      if (f !== undefined) return f
+      throw err
+    }
+    const f = signedFinal()
+    if (f === undefined) throw new ChannelError('STALE_VERSION', 'version', 'final state mismatch')
+    return f
   }
 
   /**
@@ -583,7 +589,6 @@ export class ChannelNode {
     this.rt.rejectAll(err)
     for (const w of this.openWaiters.values()) w.reject(err)
     this.openWaiters.clear()
-    this.finalWaiters.clear()
     this.peers.suspend()
   }
 

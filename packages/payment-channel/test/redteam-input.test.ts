@@ -1,13 +1,19 @@
 /**
  * Red team: bad local input and concurrent calls. A parameter the store
  * cannot encode used to surface as a store failure, which stops the whole
- * node (every channel).
+ * node (every channel); two concurrent closes used to leave one call waiting
+ * forever.
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { InvalidInputError, NodeSigner, secretKeyFromSeed } from '@l2bench/core'
 import { type ChannelParams, type OpenParameters, createMachine } from '../src/index.ts'
-import { ETH, nodePair } from './fixtures.ts'
+import { ETH, nodePair, settle } from './fixtures.ts'
+
+/** Resolves with 'pending' if `p` has not settled within `ms` (a hang guard). */
+function within<T>(p: Promise<T>, ms: number): Promise<PromiseSettledResult<T> | 'pending'> {
+  return Promise.race([Promise.allSettled([p]).then((r) => r[0] as PromiseSettledResult<T>), new Promise<'pending'>((r) => setTimeout(() => r('pending'), ms))])
+}
 
 describe('red team: bad input changes nothing and wedges nothing', () => {
   test('open with a key that is not the peer’s, a nonce outside u64 or an unknown penalty: a typed error naming the field; nothing stored, the node keeps serving', async () => {
@@ -57,4 +63,28 @@ describe('red team: bad input changes nothing and wedges nothing', () => {
     assert.equal(await alice.pay({ channelId, amount: ETH }), 1n)
   })
 
+  test('two concurrent cooperative closes: neither call hangs, the channel closes once and pays the final state', async () => {
+    const p = await nodePair()
+    const { alice, bob, channelId, world, b } = p
+    await alice.pay({ channelId, amount: ETH })
+    const before = world.l1.balanceOf(b.address)
+    const first = within(alice.closeCooperative({ channelId }), 5_000)
+    const second = within(alice.closeCooperative({ channelId }), 5_000)
+    const [r1, r2] = await Promise.all([first, second])
+    assert.notEqual(r1, 'pending', 'the first close settled')
+    assert.notEqual(r2, 'pending', 'the second close settled')
+    assert.equal(world.l1.events({ name: 'Concluded' }).length, 1)
+    assert.equal(world.l1.balanceOf(b.address) - before, 6n * ETH)
+    await settle()
+    assert.equal(bob.status(channelId).phase, 'closed')
+  })
+
+  test('two concurrent finalState calls return the same final state', async () => {
+    const p = await nodePair()
+    const { alice, channelId } = p
+    const [x, y] = await Promise.all([within(alice.finalState({ channelId }), 5_000), within(alice.finalState({ channelId }), 5_000)])
+    assert.ok(x !== 'pending' && x.status === 'fulfilled' && y !== 'pending' && y.status === 'fulfilled', 'both resolved')
+    assert.equal(x.value.state.version, y.value.state.version)
+    assert.equal(x.value.state.isFinal, true)
+  })
 })
