@@ -154,3 +154,19 @@ export async function until(cond: () => boolean, turns = 2000, maxMs = 30_000): 
   }
   throw new Error('condition not reached')
 }
+
+/**
+ * Mallory (A, autoChallenge off: her own node would refute her) pays Bob 1 ETH
+ * five times and keeps v1, where she still had 9 of her 10.
+ */
+export async function staleStateScenario(penalty: Penalty, bobNode: Partial<ChannelNodeOptions> = {}) {
+  const p = await nodePair({ penalty, window: 10, nodes: [{ autoChallenge: false }, bobNode] })
+  const { alice: mallory, bob, channelId } = p
+  await until(() => bob.status(channelId).phase === 'open')
+  await mallory.pay({ channelId, amount: ETH })
+  const old = mallory.latest(channelId)
+  for (let i = 0; i < 4; i++) await mallory.pay({ channelId, amount: ETH })
+  await settle()
+  if (bob.status(channelId).version !== 5n) throw new Error('scenario: Bob should hold v5')
+  return { ...p, mallory, old }
+}

@@ -9,21 +9,9 @@ import { describe, test } from 'node:test'
 import { Wallet } from '@l2bench/l1-mock'
 import { NodeSigner, secretKeyFromSeed } from '@l2bench/core'
 import { Watchtower } from '../src/index.ts'
-import { ETH, nodePair, settle, until } from './fixtures.ts'
+import { ETH, nodePair, settle, staleStateScenario, until } from './fixtures.ts'
 
-/** Mallory (A) pays Bob four times, keeping the v1 state where she still had most of her funds. */
-async function scenario(penalty: 'none' | 'slash', bobNode: { autoChallenge?: boolean } = {}) {
-  // Mallory's own node must not refute her (it would: it holds v5 too).
-  const p = await nodePair({ penalty, window: 10, nodes: [{ autoChallenge: false }, bobNode] })
-  const { alice: mallory, bob, channelId } = p
-  await until(() => bob.status(channelId).phase === 'open')
-  await mallory.pay({ channelId, amount: ETH })
-  const old = mallory.latest(channelId)
-  for (let i = 0; i < 4; i++) await mallory.pay({ channelId, amount: ETH })
-  await settle()
-  assert.equal(bob.status(channelId).version, 5n)
-  return { ...p, mallory, old }
-}
+const scenario = staleStateScenario
 
 describe('Mallory registers an old state (ATTACKS 1)', () => {
   test('penalty none: Bob refutes inside the window and the newest state is paid', async () => {

@@ -9,19 +9,21 @@ import { describe, test } from 'node:test'
 import { NodeSigner, secretKeyFromSeed } from '@l2bench/core'
 import { Wallet } from '@l2bench/l1-mock'
 import { type ChannelError, ChannelNode, type ChannelNodeOptions, MemoryStore, Watchtower, memoryLinkPair } from '../src/index.ts'
-import { ETH, makeWorld, nodePair, settle, until } from './fixtures.ts'
+import { ETH, makeWorld, settle, staleStateScenario, until } from './fixtures.ts'
 
-/** Mallory (A, autoChallenge off) pays Bob 1 ETH five times and keeps v1, where she still had 9. */
-async function scenario(bobNode: Partial<ChannelNodeOptions> = {}) {
-  const p = await nodePair({ window: 10, nodes: [{ autoChallenge: false }, bobNode] })
-  const { alice: mallory, bob, channelId } = p
-  await until(() => bob.status(channelId).phase === 'open')
-  await mallory.pay({ channelId, amount: ETH })
-  const old = mallory.latest(channelId)
-  for (let i = 0; i < 4; i++) await mallory.pay({ channelId, amount: ETH })
-  await settle()
-  assert.equal(bob.status(channelId).version, 5n)
-  return { ...p, mallory, old }
+const scenario = (bobNode: Partial<ChannelNodeOptions> = {}) => staleStateScenario('none', bobNode)
+
+/** A funded watchtower, and Bob's node options that hand it every countersigned state (Bob's autoChallenge off). */
+function withTower(seed: string) {
+  const ref: { tower?: Watchtower } = {}
+  const bobNode: Partial<ChannelNodeOptions> = { autoChallenge: false, onSignedState: (x) => ref.tower?.handOff(x) }
+  const start = (world: S['world']): Watchtower => {
+    const ts = new NodeSigner(secretKeyFromSeed(seed))
+    world.l1.mint(ts.address, 10n * ETH)
+    ref.tower = new Watchtower({ wallet: new Wallet(ts, world.l1), adjudicator: world.adj })
+    return ref.tower
+  }
+  return { bobNode, start }
 }
 
 type S = Awaited<ReturnType<typeof scenario>>
@@ -83,15 +85,12 @@ describe('red team: disputes when L1 is not reachable at the registration', () =
   })
 
   test('a watchtower whose challenge is dropped for a few blocks sends it again and it lands inside the window', async () => {
-    const ref: { tower?: Watchtower } = {}
-    const s = await scenario({ autoChallenge: false, onSignedState: (x) => ref.tower?.handOff(x) })
+    const t = withTower('red-tower')
+    const s = await scenario(t.bobNode)
     const { world, bob, channelId } = s
-    const ts = new NodeSigner(secretKeyFromSeed('red-tower'))
-    world.l1.mint(ts.address, 10n * ETH)
-    const tower = new Watchtower({ wallet: new Wallet(ts, world.l1), adjudicator: world.adj })
-    ref.tower = tower
+    const tower = t.start(world)
     await tower.watch(bob.latest(channelId))
-    world.l1.dropSender(ts.address, 3)
+    world.l1.dropSender(tower.address, 3)
     const reg = await s.mallory.client.register(s.old)
     await settle(20)
     assert.equal(tower.challenges.length, 0)
@@ -106,19 +105,16 @@ describe('red team: disputes when L1 is not reachable at the registration', () =
   })
 
   test('a watchtower offline when the stale state is registered refutes once it is back inside the window', async () => {
-    const ref: { tower?: Watchtower } = {}
-    const s = await scenario({ autoChallenge: false, onSignedState: (x) => ref.tower?.handOff(x) })
+    const t = withTower('red-tower-2')
+    const s = await scenario(t.bobNode)
     const { world, bob, channelId } = s
-    const ts = new NodeSigner(secretKeyFromSeed('red-tower-2'))
-    world.l1.mint(ts.address, 10n * ETH)
-    const tower = new Watchtower({ wallet: new Wallet(ts, world.l1), adjudicator: world.adj })
-    ref.tower = tower
+    const tower = t.start(world)
     await tower.watch(bob.latest(channelId))
-    world.l1.setOffline(ts.address, true)
+    world.l1.setOffline(tower.address, true)
     const reg = await s.mallory.client.register(s.old)
     world.l1.mine(2)
     await settle(10)
-    world.l1.setOffline(ts.address, false)
+    world.l1.setOffline(tower.address, false)
     world.l1.mine(1)
     await until(() => tower.challenges.length === 1)
     await paidPerV5(s, reg.events[0]?.data.deadline as number)
