@@ -46,10 +46,14 @@ export class EventCursor {
     private readonly options: EventCursorOptions,
   ) {}
 
-  /** Listens live and on every block; the first pull reads the whole log (what happened while we were down). */
-  start(): void {
+  /**
+   * Listens live and on every block; the first pull reads the log from
+   * `fromHeight` (0: the whole log, what happened while we were down; a
+   * listener with nothing to catch up on passes the next height).
+   */
+  start(fromHeight = 0): void {
     this.stop()
-    this.next = 0
+    this.next = fromHeight
     this.lastHead = -1
     this.heard = []
     const l1 = this.l1 as BlockSource

@@ -234,7 +234,8 @@ export class ChannelNode {
       const key = channelIdHex(m.params.channelId)
       if (m.awaitingDeposit !== undefined) queueMicrotask(() => this.chain.ensureDeposit(key).catch((err) => this.record(err)))
     }
-    this.cursor.start()
+    // A node with channels reads the whole log (what happened while it was down); a new one has nothing there yet.
+    this.cursor.start(this.rt.channels.size > 0 ? 0 : this.l1.head().height + 1)
     if (this.options.timers !== false) {
       const period = Math.max(10, Math.floor((this.options.timeoutMs ?? 2_000) / 4))
       this.timer = setInterval(() => this.tick(), period)

@@ -64,7 +64,8 @@ export class Watchtower {
       onBlock: (height) => this.onBlock(height),
       onError: (err) => this.errors.push(err as Error),
     })
-    this.cursor.start()
+    // Registrations made before a state is handed over are found by `watch` itself.
+    this.cursor.start(this.l1.head().height + 1)
   }
 
   get l1(): L1 {
