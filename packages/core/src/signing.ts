@@ -57,6 +57,18 @@ export function publicKeyToAddress(publicKey: Uint8Array): Address {
   return addressFromBytes(keccak_256(uncompressed.subarray(1)).subarray(12))
 }
 
+/**
+ * The 64 bytes x ‖ y of a public key (33 or 65 bytes), as an EVM contract
+ * hashes it into an address; undefined when the bytes are not a point.
+ */
+export function uncompressedPublicKey(publicKey: Uint8Array): Uint8Array | undefined {
+  try {
+    return secp.Point.fromBytes(publicKey).toBytes(false).subarray(1)
+  } catch {
+    return undefined
+  }
+}
+
 /** Validates a 32-byte secret key in [1, n). */
 export function assertSecretKey(field: string, secretKey: unknown): asserts secretKey is Uint8Array {
   assertBytes(field, secretKey, 32)

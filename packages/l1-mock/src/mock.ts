@@ -21,16 +21,19 @@ import {
   assertInt,
   keccakTagged,
   nodeVerifier,
+  toHex,
   toAddress,
   toAmount,
   utf8ToBytes,
 } from '@l2bench/core'
 import { type AdmissionView, admitTx } from './admission.ts'
-import type { CallContext, Contract, ReadContext } from './contract.ts'
+import type { AbiEnv as ContractAbiEnv, CallContext, Contract, ReadContext } from './contract.ts'
 import { OutOfGasError, RevertError, TxRejectedError } from './errors.ts'
 import { EventBus } from './events.ts'
 import { Faults } from './faults.ts'
-import { GAS_SCHEDULE, type GasOp, words } from './gas.ts'
+import { abiDecodedWords, encodeAbiCall } from './abi.ts'
+import { EVM_STEP, GAS_SCHEDULE, type GasOp, type ScheduleEntry, calldataFloorGas, sha256Gas } from './gas.ts'
+import { NO_SLOTS, type SlotLayout, slotWords } from './slots.ts'
 import { ReceiptBook } from './receipts.ts'
 import type { SignedTx, TxHash } from './tx.ts'
 import type { EventFilter, GasCharge, Head, L1, L1Event, Receipt, SubscribeOptions, Unsubscribe } from './types.ts'
@@ -76,7 +79,10 @@ export interface SimulateRequest {
 
 export interface SimulateResult {
   status: 'success' | 'reverted'
+  /** After refunds and the calldata floor: what the sender pays. */
   gasUsed: number
+  /** The most gas the execution held at once (before refunds): what the gas limit must cover. */
+  gasNeeded: number
   breakdown: GasCharge[]
   result?: unknown
   revertReason?: string
@@ -424,7 +430,7 @@ export class MockL1 implements L1, AdmissionView {
       gasUsed: outcome.gasUsed,
       gasPrice: body.gasPrice,
       fee,
-      calldataBytes: body.data.length,
+      calldataBytes: outcome.frame.calldataBytes,
       breakdown: outcome.breakdown,
       events,
       ...(outcome.result === undefined ? {} : { result: outcome.result }),
@@ -447,33 +453,53 @@ export class MockL1 implements L1, AdmissionView {
     height: number,
   ): Outcome {
     const frame = new Frame(this, from, to, value, gasLimit, hash, height)
+    const contract = this.contracts.get(to)
+    let call: { type: string } | undefined
+    let decodeError: unknown
+    if (contract !== undefined) {
+      try {
+        call = contract.decodeCall(data)
+      } catch (cause) {
+        decodeError = cause
+      }
+    }
+    // What a real EVM transaction carries: the port's ABI encoding when the contract has one.
+    const abi = contract !== undefined && call !== undefined ? abiCalldata(contract, call, { chainId: this.chainId, contract: to, from, txHash: hash }) : undefined
+    const calldata = abi?.data ?? data
+    frame.calldataBytes = calldata.length
+    let floor = 0
     try {
       frame.chargeGas('txBase', 'tx', GAS_SCHEDULE.txBase)
       let zero = 0
-      for (const b of data) if (b === 0) zero++
-      if (data.length - zero > 0) frame.chargeGas('calldataNonZeroByte', 'tx.calldata', (data.length - zero) * GAS_SCHEDULE.calldataNonZeroByte)
+      for (const b of calldata) if (b === 0) zero++
+      if (calldata.length - zero > 0) frame.chargeGas('calldataNonZeroByte', 'tx.calldata', (calldata.length - zero) * GAS_SCHEDULE.calldataNonZeroByte)
       if (zero > 0) frame.chargeGas('calldataZeroByte', 'tx.calldata', zero * GAS_SCHEDULE.calldataZeroByte)
+      floor = calldataFloorGas(calldata)
+      if (BigInt(floor) > gasLimit) throw new OutOfGasError(gasLimit, BigInt(floor))
       frame.moveValue(from, to, value, 'tx.value')
-      const contract = this.contracts.get(to)
       let result: unknown
       if (contract !== undefined) {
-        let call: { type: string }
-        try {
-          call = contract.decodeCall(data)
-        } catch (cause) {
-          const field = cause instanceof DecodeError ? cause.field : undefined
-          throw new RevertError(`malformed calldata: ${(cause as Error).message}`, { field, cause })
+        if (call === undefined) {
+          const field = decodeError instanceof DecodeError ? decodeError.field : undefined
+          throw new RevertError(`malformed calldata: ${(decodeError as Error).message}`, { field, cause: decodeError })
         }
+        frame.step('evm.dispatch', EVM_STEP.dispatch)
+        frame.step('evm.abiDecode', EVM_STEP.abiWord * (abi?.decodedWords ?? 0))
         result = contract.execute(frame, call)
       }
-      return { status: 'success', gasUsed: frame.gasUsed, breakdown: frame.charges, result, frame }
+      frame.settleRefund()
+      frame.applyFloor(floor)
+      return { status: 'success', gasUsed: frame.gasUsed, gasNeeded: frame.gasNeeded, breakdown: frame.charges, result, frame }
     } catch (err) {
-      const gasUsed = err instanceof OutOfGasError ? Number(gasLimit) : frame.gasUsed
+      const oog = err instanceof OutOfGasError
+      if (!oog) frame.applyFloor(floor)
+      const gasUsed = oog ? Number(gasLimit) : frame.gasUsed
       const reason = err instanceof L2Error ? err.message : `contract error: ${(err as Error)?.message ?? String(err)}`
       const field = err instanceof L2Error ? err.field : undefined
       return {
         status: 'reverted',
         gasUsed,
+        gasNeeded: Math.max(gasUsed, frame.gasNeeded),
         breakdown: frame.charges,
         revertReason: reason,
         revertCode: err instanceof L2Error ? err.code : 'CONTRACT_ERROR',
@@ -510,15 +536,49 @@ export class MockL1 implements L1, AdmissionView {
   }
 }
 
+/** The ABI calldata of `call` when the contract has an EVM port (see Contract.toAbiCall), and the words its port decodes. */
+function abiCalldata(
+  contract: Contract,
+  call: { type: string },
+  env: Omit<ContractAbiEnv, 'compactSignature'>,
+): { data: Uint8Array; decodedWords: number } | undefined {
+  if (contract.toAbiCall === undefined || contract.solidityAbi === undefined) return undefined
+  const abiCall = contract.toAbiCall(call, { ...env, compactSignature: placeholderCompact })
+  const data = encodeAbiCall(contract.solidityAbi, abiCall)
+  return { data, decodedWords: abiDecodedWords(contract.solidityAbi, abiCall, data.length) }
+}
+
+/** r and (1 << 255 | s): the bytes an EIP-2098 signature costs, with the parity the mock does not compute. */
+function placeholderCompact(signature: Uint8Array): { r: `0x${string}`; vs: `0x${string}` } {
+  const sig = signature instanceof Uint8Array && signature.length === 64 ? signature : new Uint8Array(64)
+  const vs = sig.slice(32)
+  vs[0] = (vs[0] as number) | 0x80
+  return { r: toHex(sig.subarray(0, 32)), vs: toHex(vs) }
+}
+
+const PRECOMPILE_LIMIT = 0x100n
+
+/** Addresses 0x01…0xff: the precompiles, always warm (EIP-2929). */
+function isPrecompile(a: Address): boolean {
+  return BigInt(a) < PRECOMPILE_LIMIT
+}
+
 /** The journal of one call: gas charges, balance and storage writes, events. */
 class Frame implements CallContext {
   readonly chainId: bigint
   readonly timestamp: number
   readonly charges: GasCharge[] = []
   gasUsed = 0
+  /** The highest gasUsed reached before refunds. */
+  gasNeeded = 0
+  calldataBytes = 0
+  private refund = 0
   private readonly balances = new Map<Address, bigint>()
   private readonly writes = new Map<string, unknown>()
-  private readonly warm = new Set<string>()
+  /** Slots accessed in this transaction (`key#i`). */
+  private readonly warmSlots = new Set<string>()
+  /** Accounts accessed in this transaction (the sender and the contract from the start, EIP-2929). */
+  private readonly warmAccounts = new Set<Address>()
   private readonly pendingEvents: Omit<L1Event, 'logIndex'>[] = []
 
   constructor(
@@ -532,18 +592,43 @@ class Frame implements CallContext {
   ) {
     this.chainId = l1.chainId
     this.timestamp = l1.genesisTimestamp + height * l1.blockTime
+    this.warmAccounts.add(sender)
+    this.warmAccounts.add(self)
   }
 
   chargeGas(op: GasOp, label: string, gas: number): void {
     this.gasUsed += gas
+    if (this.gasUsed > this.gasNeeded) this.gasNeeded = this.gasUsed
     const last = this.charges[this.charges.length - 1]
     if (last !== undefined && last.op === op && last.label === label) last.gas += gas
     else this.charges.push({ op, label, gas })
     if (BigInt(this.gasUsed) > this.gasLimit) throw new OutOfGasError(this.gasLimit, BigInt(this.gasUsed))
   }
 
-  charge(op: GasOp, label: string, count = 1): void {
+  charge(op: ScheduleEntry, label: string, count = 1): void {
     this.chargeGas(op, label, GAS_SCHEDULE[op] * count)
+  }
+
+  step(label: string, gas: number): void {
+    if (gas > 0) this.chargeGas('evmStep', label, gas)
+  }
+
+  /** EIP-3529: the refund counter, capped at a fifth of the gas used, comes off at the end of a successful call. */
+  settleRefund(): void {
+    const refund = Math.min(this.refund, Math.floor(this.gasUsed / GAS_SCHEDULE.refundQuotient))
+    if (refund > 0) {
+      this.gasUsed -= refund
+      this.charges.push({ op: 'storageRefund', label: 'tx.refund', gas: -refund })
+    }
+  }
+
+  /** EIP-7623: a transaction pays at least the calldata floor. */
+  applyFloor(floor: number): void {
+    if (this.gasUsed < floor) {
+      this.charges.push({ op: 'calldataFloor', label: 'tx.calldataFloor', gas: floor - this.gasUsed })
+      this.gasUsed = floor
+      if (this.gasUsed > this.gasNeeded) this.gasNeeded = this.gasUsed
+    }
   }
 
   balanceOf(address: Address): bigint {
@@ -558,11 +643,26 @@ class Frame implements CallContext {
     this.balances.set(to, this.balanceOf(to) + amount)
   }
 
-  sload<T>(key: string, label = 'sload'): T | undefined {
-    const k = key
-    this.charge(this.warm.has(k) ? 'storageWarmRead' : 'storageColdRead', label)
-    this.warm.add(k)
-    return this.peek<T>(key)
+  /** Cold or warm access to slot `i` of `key`. */
+  private accessSlot(key: string, i: number, label: string): void {
+    this.step('evm.storage', EVM_STEP.slot)
+    const id = `${key}#${i}`
+    if (this.warmSlots.has(id)) this.charge('storageWarmRead', label)
+    else {
+      this.warmSlots.add(id)
+      this.charge('storageColdRead', label)
+    }
+  }
+
+  sload<T>(key: string, label = 'sload', layout?: SlotLayout<T> | number, only?: readonly number[]): T | undefined {
+    const value = this.peek<T>(key)
+    if (only !== undefined) for (const i of only) this.accessSlot(key, i, label)
+    else {
+      const n =
+        layout === NO_SLOTS ? 0 : typeof layout === 'function' ? Math.max(1, slotWords(value, layout as SlotLayout<never>).length) : (layout ?? 1)
+      for (let i = 0; i < n; i++) this.accessSlot(key, i, label)
+    }
+    return value
   }
 
   private peek<T>(key: string): T | undefined {
@@ -570,18 +670,61 @@ class Frame implements CallContext {
     return this.l1.storageOf(this.self).get(key) as T | undefined
   }
 
-  sstore(key: string, value: unknown, label = 'sstore', slots = 1): void {
-    const existed = this.peek(key) !== undefined
-    this.charge(existed || value === undefined ? 'storageUpdate' : 'storageNew', label, slots)
-    this.warm.add(key)
+  sstore<T>(key: string, value: T | undefined, label = 'sstore', layout?: SlotLayout<T> | number): void {
+    const l = layout as SlotLayout<never> | number | undefined
+    const original = slotWords(this.l1.storageOf(this.self).get(key), l)
+    const current = slotWords(this.peek(key), l)
+    const next = slotWords(value, l)
+    const n = Math.max(original.length, current.length, next.length, typeof layout === 'function' ? 0 : 1)
+    for (let i = 0; i < n; i++) {
+      const o = original[i] ?? ''
+      const c = current[i] ?? ''
+      const v = next[i] ?? ''
+      // A layout's unchanged slots are not written (Solidity writes the fields a method assigns).
+      if (typeof layout === 'function' && v === c) continue
+      const id = `${key}#${i}`
+      this.step('evm.storage', EVM_STEP.slot)
+      if (!this.warmSlots.has(id)) {
+        this.warmSlots.add(id)
+        this.charge('storageColdRead', label)
+      }
+      if (v === c) this.charge('storageDirty', label)
+      else if (c === o) {
+        if (o === '') this.charge('storageNew', label)
+        else {
+          this.charge('storageUpdate', label)
+          if (v === '') this.refund += GAS_SCHEDULE.storageClearRefund
+        }
+      } else {
+        this.charge('storageDirty', label)
+        if (o !== '') {
+          if (c === '') this.refund -= GAS_SCHEDULE.storageClearRefund
+          else if (v === '') this.refund += GAS_SCHEDULE.storageClearRefund
+        }
+        if (v === o) this.refund += o === '' ? GAS_SCHEDULE.storageNew - GAS_SCHEDULE.storageDirty : GAS_SCHEDULE.storageUpdate - GAS_SCHEDULE.storageDirty
+      }
+    }
     this.writes.set(key, value)
   }
 
   transfer(to: Address, amount: bigint, label = 'transfer'): void {
     if (typeof amount !== 'bigint' || amount < 0n) throw new RevertError(`bad transfer amount ${amount}`, { field: 'amount' })
     if (amount === 0n) return
-    this.charge('valueTransfer', label)
+    this.step('evm.transfer', EVM_STEP.transfer)
+    if (this.warmAccounts.has(to) || isPrecompile(to)) this.charge('accountWarmAccess', label)
+    else {
+      this.warmAccounts.add(to)
+      this.charge('accountColdAccess', label)
+    }
+    this.chargeGas('valueTransfer', label, GAS_SCHEDULE.valueTransfer - GAS_SCHEDULE.callStipend)
+    if (this.isEmptyAccount(to)) this.charge('newAccount', label)
     this.moveValue(this.self, to, amount, label)
+  }
+
+  /** EIP-161: no balance, no nonce, no code. */
+  private isEmptyAccount(a: Address): boolean {
+    if (this.balanceOf(a) !== 0n) return false
+    return this.l1.accountState(a).nonce === 0n && this.l1.contractAt(a) === undefined
   }
 
   emit(name: string, data: Record<string, unknown>, options: { topics?: number; dataBytes?: number } = {}): void {
@@ -592,8 +735,9 @@ class Frame implements CallContext {
   }
 
   verifySignature(label: string, signature: Uint8Array, digest: Uint8Array, publicKey: Uint8Array): boolean {
-    this.charge('ecrecover', label)
-    this.chargeGas('sha256Base', label, GAS_SCHEDULE.sha256Base + GAS_SCHEDULE.sha256Word * words(digest.length))
+    this.step('evm.signature', EVM_STEP.signature)
+    this.chargeGas('sha256Base', label, sha256Gas(digest.length))
+    this.chargeGas('ecrecover', label, GAS_SCHEDULE.precompileCall + GAS_SCHEDULE.ecrecover)
     if (!(signature instanceof Uint8Array) || !(publicKey instanceof Uint8Array) || digest.length !== 32) return false
     try {
       return this.l1.verifier.verify(signature, digest, publicKey)
@@ -617,4 +761,3 @@ class Frame implements CallContext {
     return this.pendingEvents.map((e, i) => ({ ...e, logIndex: logOffset + i }))
   }
 }
-

@@ -74,7 +74,7 @@ export class Wallet {
     const mock = this.l1 as Partial<MockL1>
     if (typeof mock.simulate === 'function') {
       const sim = mock.simulate({ from: this.address, to, value, data })
-      return BigInt(Math.ceil(sim.gasUsed * 1.1) + 1000)
+      return BigInt(Math.ceil(sim.gasNeeded * 1.1) + 1000)
     }
     return BigInt(GAS_SCHEDULE.txBase + calldataGas(data) + 1_000_000)
   }
