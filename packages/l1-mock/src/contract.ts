@@ -90,8 +90,8 @@ export abstract class Contract<M extends { type: string } = { type: string }> {
   abstract execute(ctx: CallContext, call: M): unknown
   /** The Solidity port's ABI (methods and events), when the contract has one. */
   readonly solidityAbi?: readonly AbiItem[]
-  /** `call` as the Solidity port takes it (needs `solidityAbi`). */
-  toAbiCall?(call: M, env: AbiEnv): AbiCall
+  /** `call` as the Solidity port takes it (needs `solidityAbi`); undefined for a call the port lacks (charged as its codec bytes). */
+  toAbiCall?(call: M, env: AbiEnv): AbiCall | undefined
   /** View methods for `L1.read`; override to expose some. */
   view(_ctx: ReadContext, method: string, _args: unknown[]): unknown {
     throw new Error(`${this.name}: no view method ${method}`)

@@ -544,6 +544,7 @@ function abiCalldata(
 ): { data: Uint8Array; decodedWords: number } | undefined {
   if (contract.toAbiCall === undefined || contract.solidityAbi === undefined) return undefined
   const abiCall = contract.toAbiCall(call, { ...env, compactSignature: placeholderCompact })
+  if (abiCall === undefined) return undefined
   const data = encodeAbiCall(contract.solidityAbi, abiCall)
   return { data, decodedWords: abiDecodedWords(contract.solidityAbi, abiCall, data.length) }
 }

@@ -15,10 +15,14 @@
  *    12 hours of 12 s blocks), or waits until minSettleHeight if later.
  *  - collect {channel}: after settlingAt, `to` gets toSend and `from` the rest.
  *
- * Gas goes through the CallContext only: storage per channel (meta: 3 slots,
- * state: 2 slots) and per lane (1 slot: nonce and redeemed packed), keccak of
- * the voucher digest, one signature check, sha256 of a secret, value
- * transfers and events. Voucher `extra` (a call into another contract) is not
+ * Storage and gas mirror the Solidity port (packages/l1-evm/contracts/
+ * Paych.sol), slot for slot: per channel 3 slots (from, settle heights, lane
+ * count, closed; to, version; balance, toSend) and per lane 1 (nonce and
+ * redeemed packed). The sender's key is not stored on chain (the port logs it
+ * at create and recovers the voucher signer with ecrecover); the host keeps it
+ * beside the contract (no slots) for its own check. Reads charge the slots
+ * the port reads, writes the slots it changes; calls are charged as their
+ * ABI bytes (abi.ts). Voucher `extra` (a call into another contract) is not
  * supported.
  */
 import {
@@ -33,7 +37,22 @@ import {
   publicKeyToAddress,
   sha256,
 } from '@l2bench/core'
-import { type CallContext, Contract, GAS_SCHEDULE, type ReadContext, words } from '@l2bench/l1-mock'
+import {
+  type AbiCall,
+  type AbiEnv,
+  type AbiItem,
+  type CallContext,
+  Contract,
+  NO_SLOTS,
+  type ReadContext,
+  type SlotLayout,
+  findEvent,
+  codecStepGas,
+  keccakGas,
+  logShape,
+  sha256Gas,
+} from '@l2bench/l1-mock'
+import { PAYCH_ABI, paychAbiCall } from './abi.ts'
 import { PaychError } from './errors.ts'
 import { type ChannelState, type LaneState, applyVoucher } from './rules.ts'
 import { MAX_SECRET_BYTES, type SignedVoucher, signedVoucherCodec, voucherBody, voucherDigest, voucherSigningBytes } from './voucher.ts'
@@ -50,17 +69,26 @@ export const paychAbi = codec.messages({
 })
 export type PaychCall = codec.Infer<typeof paychAbi>
 
-interface ChannelMeta {
+/** A channel as the port's `Channel` struct holds it. */
+interface ChannelRecord extends ChannelState {
   from: Address
   to: Address
-  fromKey: Uint8Array
-}
-
-interface ChannelSlot extends ChannelState {
   closed: boolean
   /** Bumped on every state change, so readers can tell their snapshot is stale. */
   version: number
 }
+
+/** Slot 0: from, settlingAt, minSettleHeight, laneCount, closed; 1: to, version; 2: balance, toSend. */
+const CHANNEL_SLOTS: SlotLayout<ChannelRecord> = (c) => [
+  [c.from, c.settlingAt, c.minSettleHeight, c.laneCount, c.closed],
+  [c.to, c.version],
+  [c.balance, c.toSend],
+]
+const SLOT_HEAD = 0
+const SLOT_TO = 1
+const SLOT_MONEY = 2
+/** A lane: nonce and redeemed packed in one slot. */
+const LANE_SLOTS: SlotLayout<LaneState> = (l) => [[l.nonce, l.redeemed]]
 
 /** Everything the chain knows about one channel (the `channel` view). */
 export interface ChannelInfo extends ChannelState {
@@ -83,19 +111,28 @@ export function channelAddressFor(contract: Address, txHash: `0x${string}`): Add
   return addressFromBytes(keccakTagged(CHANNEL_TAG, addressToBytes('contract', contract), fromHex('txHash', txHash, 32)).subarray(12))
 }
 
-const metaKey = (ch: Address) => `c:${ch}:m`
-const slotKey = (ch: Address) => `c:${ch}:s`
+const channelKey = (ch: Address) => `c:${ch}`
+const keyKey = (ch: Address) => `k:${ch}`
 const laneKey = (ch: Address, lane: number) => `l:${ch}:${lane}`
 
 export class PaychContract extends Contract<PaychCall> {
   readonly name = 'Paych'
   readonly abi = paychAbi
+  override readonly solidityAbi: readonly AbiItem[] = PAYCH_ABI
   readonly settleDelay: number
 
   constructor(options: { settleDelay?: number } = {}) {
     super()
     this.settleDelay = options.settleDelay ?? DEFAULT_SETTLE_DELAY
     assertInt('settleDelay', this.settleDelay, 1, 2 ** 31)
+  }
+
+  override toAbiCall(call: PaychCall, env: AbiEnv): AbiCall {
+    return paychAbiCall(call, env)
+  }
+
+  private log(name: string): { topics: number; dataBytes: number } {
+    return logShape(findEvent(PAYCH_ABI, name))
   }
 
   execute(ctx: CallContext, call: PaychCall): unknown {
@@ -115,7 +152,7 @@ export class PaychContract extends Contract<PaychCall> {
 
   private create(ctx: CallContext, to: Address, fromKey: Uint8Array): Address {
     // Deriving the address of a key is a keccak over its 64-byte uncompressed form.
-    ctx.chargeGas('keccakBase', 'create.keyAddress', GAS_SCHEDULE.keccakBase + GAS_SCHEDULE.keccakWord * 2)
+    ctx.chargeGas('keccakBase', 'create.keyAddress', keccakGas(64))
     let keyAddress: Address
     try {
       keyAddress = publicKeyToAddress(fromKey)
@@ -125,13 +162,13 @@ export class PaychContract extends Contract<PaychCall> {
     if (keyAddress !== ctx.sender)
       throw new PaychError('BAD_PUBLIC_KEY', `fromPublicKey belongs to ${keyAddress}, not the sender ${ctx.sender}`, { field: 'fromPublicKey' })
     if (to === ctx.sender) throw new InvalidInputError('to', 'a channel to oneself is not allowed')
-    ctx.chargeGas('keccakBase', 'create.channelAddress', GAS_SCHEDULE.keccakBase + GAS_SCHEDULE.keccakWord * 2)
+    ctx.chargeGas('keccakBase', 'create.channelAddress', keccakGas(32 + 20 + 32))
     const channel = channelAddressFor(ctx.self, ctx.txHash)
-    if (ctx.sload(slotKey(channel), 'create.exists') !== undefined)
+    if (ctx.sload(channelKey(channel), 'create.exists', CHANNEL_SLOTS, [SLOT_HEAD]) !== undefined)
       throw new InvalidInputError('channel', `channel ${channel} already exists`)
-    const meta: ChannelMeta = { from: ctx.sender, to, fromKey: fromKey.slice() }
-    ctx.sstore(metaKey(channel), meta, 'create.meta', 3)
-    const slot: ChannelSlot = {
+    const record: ChannelRecord = {
+      from: ctx.sender,
+      to,
       balance: ctx.value,
       toSend: 0n,
       settlingAt: 0,
@@ -140,102 +177,108 @@ export class PaychContract extends Contract<PaychCall> {
       closed: false,
       version: 1,
     }
-    ctx.sstore(slotKey(channel), slot, 'create.state', 2)
-    ctx.emit('Create', { channel, from: ctx.sender, to, amount: ctx.value }, { topics: 3 })
+    ctx.sstore(channelKey(channel), record, 'create.channel', CHANNEL_SLOTS)
+    // The port stores no key (it logs it in Create); the host keeps it for its own signature check.
+    ctx.sstore(keyKey(channel), fromKey.slice(), 'create.key', NO_SLOTS)
+    ctx.emit('Create', { channel, from: ctx.sender, to, amount: ctx.value }, this.log('Create'))
     return channel
   }
 
-  /** Loads a live channel or reverts; the state slot is read as 2 slots. */
-  private load(ctx: CallContext, channel: Address, label: string): { meta: ChannelMeta; slot: ChannelSlot } {
-    const slot = ctx.sload<ChannelSlot>(slotKey(channel), `${label}.state`)
-    if (slot === undefined) throw new PaychError('UNKNOWN_CHANNEL', `no channel ${channel}`, { field: 'channel' })
-    ctx.charge('storageWarmRead', `${label}.state`)
-    if (slot.closed) throw new PaychError('CHANNEL_CLOSED', `channel ${channel} was collected`, { field: 'channel' })
-    const meta = ctx.sload<ChannelMeta>(metaKey(channel), `${label}.meta`) as ChannelMeta
-    ctx.charge('storageWarmRead', `${label}.meta`, 2)
-    return { meta, slot }
+  /** Loads a live channel or reverts, charging the slots `only` the caller reads (slot 0 always: from and closed). */
+  private load(ctx: CallContext, channel: Address, label: string, only: readonly number[]): ChannelRecord {
+    const c = ctx.sload<ChannelRecord>(channelKey(channel), `${label}.load`, CHANNEL_SLOTS, [SLOT_HEAD])
+    if (c === undefined) throw new PaychError('UNKNOWN_CHANNEL', `no channel ${channel}`, { field: 'channel' })
+    if (c.closed) throw new PaychError('CHANNEL_CLOSED', `channel ${channel} was collected`, { field: 'channel' })
+    ctx.sload(channelKey(channel), `${label}.load`, CHANNEL_SLOTS, only)
+    return c
   }
 
-  private requireParty(ctx: CallContext, meta: ChannelMeta): void {
-    if (ctx.sender !== meta.from && ctx.sender !== meta.to)
-      throw new PaychError('NOT_PARTY', `${ctx.sender} is neither from nor to`, { field: 'sender' })
+  /** from or to (the port reads `to`, slot 1, only when the sender is not `from`). */
+  private requireParty(ctx: CallContext, channel: Address, c: ChannelRecord, label: string): void {
+    if (ctx.sender === c.from) return
+    ctx.sload(channelKey(channel), `${label}.load`, CHANNEL_SLOTS, [SLOT_TO])
+    if (ctx.sender !== c.to) throw new PaychError('NOT_PARTY', `${ctx.sender} is neither from nor to`, { field: 'sender' })
   }
 
   private addFunds(ctx: CallContext, channel: Address): void {
     if (ctx.value === 0n) throw new PaychError('ZERO_AMOUNT', 'addFunds needs a positive value', { field: 'value' })
-    const { slot } = this.load(ctx, channel, 'addFunds')
-    if (slot.settlingAt !== 0 && ctx.height >= slot.settlingAt)
-      throw new PaychError('SETTLING_FINISHED', `settling finished at height ${slot.settlingAt}`, { field: 'channel' })
-    const balance = slot.balance + ctx.value
-    ctx.sstore(slotKey(channel), { ...slot, balance, version: slot.version + 1 }, 'addFunds.state', 1)
-    ctx.emit('AddFunds', { channel, amount: ctx.value, balance }, { topics: 2 })
+    const c = this.load(ctx, channel, 'addFunds', [SLOT_MONEY])
+    if (c.settlingAt !== 0 && ctx.height >= c.settlingAt)
+      throw new PaychError('SETTLING_FINISHED', `settling finished at height ${c.settlingAt}`, { field: 'channel' })
+    const balance = c.balance + ctx.value
+    ctx.sstore(channelKey(channel), { ...c, balance, version: c.version + 1 }, 'addFunds.channel', CHANNEL_SLOTS)
+    ctx.emit('AddFunds', { channel, amount: ctx.value, balance }, this.log('AddFunds'))
   }
 
   private update(ctx: CallContext, sv: SignedVoucher, secret: Uint8Array | undefined): { delta: bigint; toSend: bigint } {
-    const { meta, slot } = this.load(ctx, sv.channel, 'update')
-    this.requireParty(ctx, meta)
-    const effect = applyVoucher(sv.channel, slot, sv, {
+    const c = this.load(ctx, sv.channel, 'update', [])
+    this.requireParty(ctx, sv.channel, c, 'update')
+    const fromKey = ctx.sload<Uint8Array>(keyKey(sv.channel), 'update.key', NO_SLOTS) as Uint8Array
+    const effect = applyVoucher(sv.channel, c, sv, {
       height: ctx.height,
       locks: 'all',
       secret,
-      getLane: (lane) => ctx.sload<LaneState>(laneKey(sv.channel, lane), 'update.lane'),
+      getLane: (lane) => ctx.sload<LaneState>(laneKey(sv.channel, lane), 'update.lane', LANE_SLOTS),
       verifySignature: (v) => {
         const body = voucherBody(v)
         const n = voucherSigningBytes(body).length + 8 + 20 + 32
-        ctx.chargeGas('keccakBase', 'update.digest', GAS_SCHEDULE.keccakBase + GAS_SCHEDULE.keccakWord * words(n))
+        ctx.chargeGas('keccakBase', 'update.digest', keccakGas(n))
+        ctx.step('update.encode', codecStepGas(1))
         const digest = voucherDigest({ chainId: ctx.chainId, contract: ctx.self }, body)
-        return ctx.verifySignature('update.signature', v.signature, digest, meta.fromKey)
+        return ctx.verifySignature('update.signature', v.signature, digest, fromKey)
       },
       hashSecret: (s) => {
-        ctx.chargeGas('sha256Base', 'update.secret', GAS_SCHEDULE.sha256Base + GAS_SCHEDULE.sha256Word * words(s.length))
+        ctx.chargeGas('sha256Base', 'update.secret', sha256Gas(s.length))
         return sha256(s)
       },
     })
-    for (const [lane, state] of effect.laneWrites) ctx.sstore(laneKey(sv.channel, lane), state, 'update.lane')
-    const next: ChannelSlot = {
-      ...slot,
+    // toSend is checked against the balance (slot 2).
+    ctx.sload(channelKey(sv.channel), 'update.load', CHANNEL_SLOTS, [SLOT_MONEY])
+    for (const [lane, state] of effect.laneWrites) ctx.sstore(laneKey(sv.channel, lane), state, 'update.lane', LANE_SLOTS)
+    const next: ChannelRecord = {
+      ...c,
       toSend: effect.toSend,
       laneCount: effect.laneCount,
       settlingAt: effect.settlingAt,
       minSettleHeight: effect.minSettleHeight,
-      version: slot.version + 1,
+      version: c.version + 1,
     }
-    // toSend shares a slot with the balance; the heights and lane count share the second one.
-    const touchesSecond = next.settlingAt !== slot.settlingAt || next.minSettleHeight !== slot.minSettleHeight || effect.newLane
-    ctx.sstore(slotKey(sv.channel), next, 'update.state', touchesSecond ? 2 : 1)
+    ctx.sstore(channelKey(sv.channel), next, 'update.channel', CHANNEL_SLOTS)
     // A redeemed hash lock publishes its secret, so an intermediary paying on the same
     // hash (hub and spoke, seed 004 V1) can redeem its own incoming voucher with it.
     const revealed = sv.secretHash !== undefined && secret !== undefined ? secret.slice() : undefined
     ctx.emit(
       'Update',
       { channel: sv.channel, lane: sv.lane, nonce: sv.nonce, amount: sv.amount, toSend: effect.toSend, secret: revealed },
-      { topics: 2, dataBytes: 5 * 32 + (revealed?.length ?? 0) },
+      logShape(findEvent(PAYCH_ABI, 'Update'), { secret: revealed?.length ?? 0 }),
     )
     return { delta: effect.delta, toSend: effect.toSend }
   }
 
   private settle(ctx: CallContext, channel: Address): number {
-    const { meta, slot } = this.load(ctx, channel, 'settle')
-    this.requireParty(ctx, meta)
-    if (slot.settlingAt !== 0) throw new PaychError('ALREADY_SETTLING', `channel settles at height ${slot.settlingAt}`, { field: 'channel' })
-    const settlingAt = Math.max(ctx.height + this.settleDelay, slot.minSettleHeight)
-    ctx.sstore(slotKey(channel), { ...slot, settlingAt, version: slot.version + 1 }, 'settle.state', 1)
-    ctx.emit('Settle', { channel, settlingAt, from: meta.from, to: meta.to }, { topics: 2 })
+    const c = this.load(ctx, channel, 'settle', [])
+    this.requireParty(ctx, channel, c, 'settle')
+    if (c.settlingAt !== 0) throw new PaychError('ALREADY_SETTLING', `channel settles at height ${c.settlingAt}`, { field: 'channel' })
+    const settlingAt = Math.max(ctx.height + this.settleDelay, c.minSettleHeight)
+    ctx.sstore(channelKey(channel), { ...c, settlingAt, version: c.version + 1 }, 'settle.channel', CHANNEL_SLOTS)
+    ctx.sload(channelKey(channel), 'settle.load', CHANNEL_SLOTS, [SLOT_HEAD, SLOT_TO])
+    ctx.emit('Settle', { channel, settlingAt, from: c.from, to: c.to }, this.log('Settle'))
     return settlingAt
   }
 
   private collect(ctx: CallContext, channel: Address): { toTo: bigint; toFrom: bigint } {
-    const { meta, slot } = this.load(ctx, channel, 'collect')
-    this.requireParty(ctx, meta)
-    if (slot.settlingAt === 0) throw new PaychError('NOT_SETTLING', 'settle the channel first', { field: 'channel' })
-    if (ctx.height < slot.settlingAt)
-      throw new PaychError('SETTLE_NOT_DUE', `collect from height ${slot.settlingAt}, now ${ctx.height}`, { field: 'channel' })
-    const toTo = slot.toSend
-    const toFrom = slot.balance - slot.toSend
-    ctx.sstore(slotKey(channel), { ...slot, balance: 0n, toSend: 0n, closed: true, version: slot.version + 1 }, 'collect.state', 2)
-    ctx.transfer(meta.to, toTo, 'collect.toTo')
-    ctx.transfer(meta.from, toFrom, 'collect.toFrom')
-    ctx.emit('Collect', { channel, toTo, toFrom }, { topics: 2 })
+    const c = this.load(ctx, channel, 'collect', [SLOT_MONEY])
+    this.requireParty(ctx, channel, c, 'collect')
+    if (c.settlingAt === 0) throw new PaychError('NOT_SETTLING', 'settle the channel first', { field: 'channel' })
+    if (ctx.height < c.settlingAt)
+      throw new PaychError('SETTLE_NOT_DUE', `collect from height ${c.settlingAt}, now ${ctx.height}`, { field: 'channel' })
+    const toTo = c.toSend
+    const toFrom = c.balance - c.toSend
+    ctx.sstore(channelKey(channel), { ...c, balance: 0n, toSend: 0n, closed: true, version: c.version + 1 }, 'collect.channel', CHANNEL_SLOTS)
+    ctx.sload(channelKey(channel), 'collect.load', CHANNEL_SLOTS, [SLOT_HEAD, SLOT_TO])
+    ctx.transfer(c.to, toTo, 'collect.toTo')
+    ctx.transfer(c.from, toFrom, 'collect.toFrom')
+    ctx.emit('Collect', { channel, toTo, toFrom }, this.log('Collect'))
     return { toTo, toFrom }
   }
 
@@ -245,10 +288,10 @@ export class PaychContract extends Contract<PaychCall> {
         return { settleDelay: this.settleDelay } satisfies PaychConfig
       case 'channel': {
         const channel = args[0] as Address
-        const slot = ctx.sload<ChannelSlot>(slotKey(channel))
-        const meta = ctx.sload<ChannelMeta>(metaKey(channel))
-        if (slot === undefined || meta === undefined) return undefined
-        return { channel, ...meta, fromKey: meta.fromKey.slice(), ...slot } satisfies ChannelInfo
+        const c = ctx.sload<ChannelRecord>(channelKey(channel))
+        const fromKey = ctx.sload<Uint8Array>(keyKey(channel))
+        if (c === undefined || fromKey === undefined) return undefined
+        return { channel, ...c, fromKey: fromKey.slice() } satisfies ChannelInfo
       }
       case 'lanes': {
         const channel = args[0] as Address

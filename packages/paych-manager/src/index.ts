@@ -5,6 +5,7 @@
  * collect, a settler that redeems the best vouchers when the payer settles,
  * and durable state in SQLite.
  */
+export * from './abi.ts'
 export * from './contract.ts'
 export * from './errors.ts'
 export * from './rules.ts'

@@ -39,7 +39,7 @@ test('create: address known from the tx hash, key must be the sender’s, value 
   assert.equal(info.from, w.payer.address)
   assert.equal(info.to, w.payee.address)
   assert.equal(w.l1.balanceOf(w.contract.address), 7n * ETH)
-  assert.ok(r.breakdown.some((g) => g.label === 'create.meta' && g.op === 'storageNew'))
+  assert.ok(r.breakdown.some((g) => g.label === 'create.channel' && g.op === 'storageNew'))
   const bad = await w.mallory.call(w.contract, { type: 'create', to: w.payee.address, fromPublicKey: w.payer.signer.publicKey }, { value: 1n, gasLimit: 300_000n })
   assertReverted(bad, 'BAD_PUBLIC_KEY')
 })

@@ -28,11 +28,16 @@
  * router) override to release on a preimage, or split between both parties
  * by `splitWithWitness` (the virtual channel's lock).
  *
- * Storage is modelled on a compact EVM layout: per channel the two public keys
- * (2 slots each), one packed config/phase slot, one slot of deposits (two
- * u128), and while disputed one slot (version, deadline, flags) plus one of
- * balances plus two per locked entry. Every write and read is charged through
- * the CallContext; a value standing for k slots is charged k times.
+ * Storage and gas mirror the Solidity port (packages/l1-evm/contracts/
+ * PaymentChannelAdjudicator.sol), slot for slot: per channel a 4-slot record
+ * (parties, phase and parameters, deposits, B's declared deposit); while
+ * disputed 2 slots (version, deadline, flags; balances) and a dynamic array
+ * of locked entries (3 slots each); a kept entry 2 slots. Public keys are not
+ * stored on chain: the port logs them at open and recovers each signer with
+ * ecrecover; the host keeps them beside the contract (no slots) for its own
+ * signature check. Every read charges the slots the port reads, every write
+ * the slots it changes (gas.ts), and calls are charged as their ABI bytes
+ * (abi.ts).
  */
 import {
   type Address,
@@ -43,7 +48,21 @@ import {
   publicKeyToAddress,
   toHex,
 } from '@l2bench/core'
-import { type CallContext, Contract, GAS_SCHEDULE, type ReadContext, words } from '@l2bench/l1-mock'
+import {
+  type AbiCall,
+  type AbiEnv,
+  type AbiItem,
+  type CallContext,
+  Contract,
+  NO_SLOTS,
+  type ReadContext,
+  type SlotLayout,
+  findEvent,
+  codecStepGas,
+  keccakGas,
+  logShape,
+} from '@l2bench/l1-mock'
+import { ADJUDICATOR_ABI, adjudicatorAbiCall } from './abi.ts'
 import {
   type ChannelState,
   type LockedEntry,
@@ -89,33 +108,54 @@ export type AdjudicatorCall = codec.Infer<typeof adjudicatorAbi>
 
 export type OnChainPhase = 'funding' | 'open' | 'disputed' | 'closed'
 
-/** Immutable channel parameters as stored at open. */
-interface Params {
-  parties: readonly [Address, Address]
-  publicKeys: readonly [Uint8Array, Uint8Array]
-}
-
-/** The packed config/phase slot. */
-interface Config {
+/** The channel's record, as the Solidity port's `Channel` struct holds it (4 slots). */
+interface ChannelRecord {
+  a: Address
   phase: OnChainPhase
   disputeWindow: number
   penalty: Penalty
   /** Height after which A may refund an unconfirmed channel. */
   fundingDeadline: number
-  /** B's deposit as declared by A (B must confirm with exactly this). */
+  b: Address
+  depositA: Amount
   depositB: Amount
+  /** B's deposit as declared by A (B must confirm with exactly this). */
+  declaredDepositB: Amount
 }
+
+const PHASE_CODES: Record<OnChainPhase, number> = { funding: 1, open: 2, disputed: 3, closed: 4 }
+
+/** Slot 0: a, phase, disputeWindow, penalty, fundingDeadline; 1: b; 2: both deposits; 3: B's declared deposit. */
+const CHANNEL_SLOTS: SlotLayout<ChannelRecord> = (c) => [
+  [c.a, PHASE_CODES[c.phase], c.disputeWindow, PENALTIES.indexOf(c.penalty), c.fundingDeadline],
+  [c.b],
+  [c.depositA, c.depositB],
+  [c.declaredDepositB],
+]
+const SLOT_HEAD = 0
+const SLOT_B = 1
+const SLOT_DEPOSITS = 2
+const SLOT_DECLARED = 3
 
 interface Dispute {
   version: bigint
   deadline: number
   balances: readonly [Amount, Amount]
-  locked: readonly LockedEntry[]
   /** Party index that submitted the current registered state, or -1 for a third party (watchtower). */
   by: PartyIndex | -1
   /** Bit i set: party i registered a state later superseded by ≥ 2 versions. */
   cheaters: number
 }
+
+/** Slot 0: version, deadline, by, cheaters; slot 1: both balances. */
+const DISPUTE_SLOTS: SlotLayout<Dispute> = (d) => [[d.version, d.deadline, d.by, d.cheaters], [d.balances[0], d.balances[1]]]
+
+/** A dynamic array of locked entries: the length slot, then 3 slots per entry (id; hash; amount, expiry, direction). */
+const LOCKS_SLOTS: SlotLayout<readonly LockedEntry[]> = (ls) => [[ls.length], ...ls.flatMap((l) => [[l.id], [l.hash], [l.amount, l.expiry, l.direction]])]
+
+/** A locked entry kept apart on close: hash; amount, direction, expiry (2 slots). */
+type Kept = Omit<LockedEntry, 'id'>
+const KEPT_SLOTS: SlotLayout<Kept> = (k) => [[k.hash], [k.amount, k.direction, k.expiry]]
 
 /** Everything `view('channel', [id])` returns. */
 export interface ChannelInfo {
@@ -129,7 +169,7 @@ export interface ChannelInfo {
   /** B's deposit as declared at open (what confirm must pay). */
   declaredDepositB: Amount
   deposits: readonly [Amount, Amount]
-  dispute?: Readonly<Dispute>
+  dispute?: Readonly<Dispute & { locked: readonly LockedEntry[] }>
 }
 
 export interface StoredLock extends LockedEntry {
@@ -137,12 +177,25 @@ export interface StoredLock extends LockedEntry {
   parties: readonly [Address, Address]
 }
 
-/** Signature-bearing calls check both signatures against the stored keys. */
+/** Signature-bearing calls check both signatures against the parties. */
 const SIG_LABELS = ['sig.A', 'sig.B'] as const
+
+const K = {
+  channel: (key: string) => `ch:${key}`,
+  keys: (key: string) => `pk:${key}`,
+  dispute: (key: string) => `disp:${key}`,
+  locks: (key: string) => `locks:${key}`,
+  kept: (key: string, lockId: Uint8Array) => `kept:${key}:${channelIdHex(lockId)}`,
+}
 
 export class Adjudicator extends Contract<AdjudicatorCall> {
   readonly name: string = 'PaymentChannelAdjudicator'
   readonly abi = adjudicatorAbi
+  override readonly solidityAbi: readonly AbiItem[] = ADJUDICATOR_ABI
+
+  override toAbiCall(call: AdjudicatorCall, env: AbiEnv): AbiCall | undefined {
+    return adjudicatorAbiCall(call, env)
+  }
 
   execute(ctx: CallContext, call: AdjudicatorCall): unknown {
     switch (call.type) {
@@ -167,62 +220,64 @@ export class Adjudicator extends Contract<AdjudicatorCall> {
     }
   }
 
+  /** Gas of a LOG of the port's event `name`. */
+  protected log(name: string): { topics: number; dataBytes: number } {
+    return logShape(findEvent(this.solidityAbi, name))
+  }
+
   // ------------------------------------------------------------ funding
 
   private open(ctx: CallContext, call: Extract<AdjudicatorCall, { type: 'open' }>): `0x${string}` {
     const a = ctx.sender
     if (call.b === a) ctx.revert('a channel needs two distinct parties', 'b')
-    this.chargeKeccak(ctx, 'pk.address', 64)
+    ctx.chargeGas('keccakBase', 'pk.address', keccakGas(64))
     if (!safeAddress(call.pkA, a)) ctx.revert('pkA is not the sender’s public key', 'pkA')
-    this.chargeKeccak(ctx, 'pk.address', 64)
+    ctx.chargeGas('keccakBase', 'pk.address', keccakGas(64))
     if (!safeAddress(call.pkB, call.b)) ctx.revert('pkB is not B’s public key', 'pkB')
     if (call.disputeWindow < 1) ctx.revert('dispute window must be at least 1 block', 'disputeWindow')
     if (call.fundingTimeout < 1) ctx.revert('funding timeout must be at least 1 block', 'fundingTimeout')
-    this.chargeKeccak(ctx, 'channelId', 32 + 20 + 20 + 20 + 8 + 32)
+    ctx.chargeGas('keccakBase', 'channelId', keccakGas(32 + 8 + 20 + 20 + 20 + 8))
     const id = deriveChannelId({ chainId: ctx.chainId, adjudicator: ctx.self }, a, call.b, call.nonce)
     const key = channelIdHex(id)
-    if (ctx.sload(`cfg:${key}`, 'channel.exists') !== undefined) ctx.revert('channel already exists', 'nonce')
-    const params: Params = { parties: [a, call.b], publicKeys: [call.pkA.slice(), call.pkB.slice()] }
-    ctx.sstore(`pk:${key}`, params, 'channel.keys', 4)
-    const cfg: Config = {
+    if (ctx.sload(K.channel(key), 'channel.exists', CHANNEL_SLOTS, [SLOT_HEAD]) !== undefined) ctx.revert('channel already exists', 'nonce')
+    const record: ChannelRecord = {
+      a,
       phase: 'funding',
       disputeWindow: call.disputeWindow,
       penalty: call.penalty,
       fundingDeadline: ctx.height + call.fundingTimeout,
-      depositB: call.depositB,
+      b: call.b,
+      depositA: ctx.value,
+      depositB: 0n,
+      declaredDepositB: call.depositB,
     }
-    ctx.sstore(`cfg:${key}`, cfg, 'channel.config', 2)
-    ctx.sstore(`dep:${key}`, [ctx.value, 0n] as const, 'channel.deposits')
-    ctx.emit('Opened', { channelId: id, a, b: call.b, depositA: ctx.value, depositB: call.depositB }, { topics: 3 })
+    ctx.sstore(K.channel(key), record, 'channel.open', CHANNEL_SLOTS)
+    // The port stores no key: it logs both (Opened) and recovers signers with ecrecover. The host keeps them for its own check.
+    ctx.sstore(K.keys(key), [call.pkA.slice(), call.pkB.slice()] as const, 'channel.keys', NO_SLOTS)
+    ctx.emit('Opened', { channelId: id, a, b: call.b, depositA: ctx.value, depositB: call.depositB }, this.log('Opened'))
     return toHex(id)
   }
 
   private confirm(ctx: CallContext, channelId: Uint8Array): void {
     const key = channelIdHex(channelId)
-    const cfg = this.config(ctx, key)
-    if (cfg.phase !== 'funding') ctx.revert(`channel is ${cfg.phase}, not funding`, 'channelId')
-    const params = this.params(ctx, key)
-    if (ctx.sender !== params.parties[1]) ctx.revert('only B confirms', 'sender')
-    if (ctx.height > cfg.fundingDeadline) ctx.revert('funding timeout passed', 'channelId')
-    if (ctx.value !== cfg.depositB) ctx.revert(`deposit must be exactly ${cfg.depositB}`, 'value')
-    const dep = this.deposits(ctx, key)
-    ctx.sstore(`dep:${key}`, [dep[0], ctx.value] as const, 'channel.deposits')
-    ctx.sstore(`cfg:${key}`, { ...cfg, phase: 'open' }, 'channel.phase')
-    ctx.emit('Funded', { channelId, depositA: dep[0], depositB: ctx.value }, { topics: 2 })
+    const c = this.channel(ctx, key, [SLOT_HEAD, SLOT_B, SLOT_DECLARED])
+    if (c.phase !== 'funding') ctx.revert(`channel is ${c.phase}, not funding`, 'channelId')
+    if (ctx.sender !== c.b) ctx.revert('only B confirms', 'sender')
+    if (ctx.height > c.fundingDeadline) ctx.revert('funding timeout passed', 'channelId')
+    if (ctx.value !== c.declaredDepositB) ctx.revert(`deposit must be exactly ${c.declaredDepositB}`, 'value')
+    ctx.sstore(K.channel(key), { ...c, depositB: ctx.value, phase: 'open' }, 'channel.confirm', CHANNEL_SLOTS)
+    ctx.emit('Funded', { channelId, depositA: c.depositA, depositB: ctx.value }, this.log('Funded'))
   }
 
   private refund(ctx: CallContext, channelId: Uint8Array): void {
     const key = channelIdHex(channelId)
-    const cfg = this.config(ctx, key)
-    if (cfg.phase !== 'funding') ctx.revert(`channel is ${cfg.phase}, not funding`, 'channelId')
-    const params = this.params(ctx, key)
-    if (ctx.sender !== params.parties[0]) ctx.revert('only A refunds', 'sender')
-    if (ctx.height <= cfg.fundingDeadline) ctx.revert(`funding timeout runs until height ${cfg.fundingDeadline}`, 'channelId')
-    const dep = this.deposits(ctx, key)
-    ctx.sstore(`cfg:${key}`, { ...cfg, phase: 'closed' }, 'channel.phase')
-    ctx.sstore(`dep:${key}`, [0n, 0n] as const, 'channel.deposits')
-    ctx.transfer(params.parties[0], dep[0], 'refund')
-    ctx.emit('Refunded', { channelId, amount: dep[0] }, { topics: 2 })
+    const c = this.channel(ctx, key, [SLOT_HEAD, SLOT_DEPOSITS])
+    if (c.phase !== 'funding') ctx.revert(`channel is ${c.phase}, not funding`, 'channelId')
+    if (ctx.sender !== c.a) ctx.revert('only A refunds', 'sender')
+    if (ctx.height <= c.fundingDeadline) ctx.revert(`funding timeout runs until height ${c.fundingDeadline}`, 'channelId')
+    ctx.sstore(K.channel(key), { ...c, phase: 'closed', depositA: 0n, depositB: 0n }, 'channel.refund', CHANNEL_SLOTS)
+    ctx.transfer(c.a, c.depositA, 'refund')
+    ctx.emit('Refunded', { channelId, amount: c.depositA }, this.log('Refunded'))
   }
 
   /**
@@ -233,89 +288,73 @@ export class Adjudicator extends Contract<AdjudicatorCall> {
    */
   private topUp(ctx: CallContext, state: ChannelState, sigA: Uint8Array, sigB: Uint8Array): void {
     const key = channelIdHex(state.channelId)
-    const cfg = this.config(ctx, key)
-    if (cfg.phase !== 'open') ctx.revert(`channel is ${cfg.phase}, not open`, 'state.channelId')
+    const c = this.channel(ctx, key, [SLOT_HEAD])
+    if (c.phase !== 'open') ctx.revert(`channel is ${c.phase}, not open`, 'state.channelId')
     if (ctx.value <= 0n) ctx.revert('top-up must be positive', 'value')
-    const params = this.params(ctx, key)
-    const who = partyOf(params, ctx.sender)
+    const who = this.partyOf(ctx, key, c, ctx.sender)
     if (who === -1) ctx.revert('only a party tops up', 'sender')
-    const dep = this.deposits(ctx, key)
-    const next: [Amount, Amount] = [dep[0], dep[1]]
+    this.readSlots(ctx, key, [SLOT_DEPOSITS])
+    const next: [Amount, Amount] = [c.depositA, c.depositB]
     next[who] = addAmounts('value', next[who], ctx.value)
-    this.checkSigned(ctx, key, params, state, sigA, sigB, next)
-    ctx.sstore(`dep:${key}`, next, 'channel.deposits')
-    ctx.emit('ToppedUp', { channelId: state.channelId, party: who, amount: ctx.value, deposits: next, version: state.version }, { topics: 2 })
+    this.checkSigned(ctx, key, state, sigA, sigB, next)
+    ctx.sstore(K.channel(key), { ...c, depositA: next[0], depositB: next[1] }, 'channel.deposits', CHANNEL_SLOTS)
+    ctx.emit('ToppedUp', { channelId: state.channelId, party: who, amount: ctx.value, deposits: next, version: state.version }, this.log('ToppedUp'))
   }
 
   // ------------------------------------------------------------ closing
 
   private closeCooperative(ctx: CallContext, state: ChannelState, sigA: Uint8Array, sigB: Uint8Array): void {
     const key = channelIdHex(state.channelId)
-    const cfg = this.config(ctx, key)
-    if (cfg.phase !== 'open' && cfg.phase !== 'disputed') ctx.revert(`channel is ${cfg.phase}`, 'state.channelId')
+    const c = this.channel(ctx, key, [SLOT_HEAD])
+    if (c.phase !== 'open' && c.phase !== 'disputed') ctx.revert(`channel is ${c.phase}`, 'state.channelId')
     if (!state.isFinal) ctx.revert('cooperative close needs a final state', 'state.isFinal')
-    const params = this.params(ctx, key)
-    this.checkSigned(ctx, key, params, state, sigA, sigB)
-    if (cfg.phase === 'disputed') {
-      const d = this.dispute(ctx, key)
+    this.readSlots(ctx, key, [SLOT_DEPOSITS])
+    this.checkSigned(ctx, key, state, sigA, sigB, [c.depositA, c.depositB])
+    if (c.phase === 'disputed') {
+      const d = this.dispute(ctx, key, [0])
       if (state.version <= d.version) ctx.revert(`version ${state.version} not above registered ${d.version}`, 'state.version')
     }
-    this.payout(ctx, key, params, cfg, state.balances, state.locked, state.channelId, state.version, -1)
+    for (const e of state.locked) this.keep(ctx, key, e)
+    this.payout(ctx, key, c, state.balances, lockedTotal(state.locked), state.channelId, state.version, -1)
   }
 
   private register(ctx: CallContext, state: ChannelState, sigA: Uint8Array, sigB: Uint8Array): void {
     const key = channelIdHex(state.channelId)
-    const cfg = this.config(ctx, key)
-    if (cfg.phase !== 'open') ctx.revert(`channel is ${cfg.phase}, not open (use challenge while disputed)`, 'state.channelId')
-    const params = this.params(ctx, key)
-    const by = partyOf(params, ctx.sender)
+    const c = this.channel(ctx, key, [SLOT_HEAD])
+    if (c.phase !== 'open') ctx.revert(`channel is ${c.phase}, not open (use challenge while disputed)`, 'state.channelId')
+    const by = this.partyOf(ctx, key, c, ctx.sender)
     if (by === -1) ctx.revert('only a party registers', 'sender')
-    this.checkSigned(ctx, key, params, state, sigA, sigB)
-    const d: Dispute = {
-      version: state.version,
-      deadline: ctx.height + cfg.disputeWindow,
-      balances: state.balances,
-      locked: state.locked,
-      by,
-      cheaters: 0,
-    }
-    ctx.sstore(`disp:${key}`, d, 'dispute.state', 2 + 2 * state.locked.length)
-    ctx.sstore(`cfg:${key}`, { ...cfg, phase: 'disputed' }, 'channel.phase')
-    ctx.emit('Registered', { channelId: state.channelId, version: state.version, deadline: d.deadline, by: ctx.sender }, { topics: 2 })
+    this.readSlots(ctx, key, [SLOT_DEPOSITS])
+    this.checkSigned(ctx, key, state, sigA, sigB, [c.depositA, c.depositB])
+    const deadline = ctx.height + c.disputeWindow
+    this.storeDispute(ctx, key, state, { version: state.version, deadline, balances: state.balances, by, cheaters: 0 })
+    ctx.sstore(K.channel(key), { ...c, phase: 'disputed' }, 'channel.phase', CHANNEL_SLOTS)
+    ctx.emit('Registered', { channelId: state.channelId, version: state.version, deadline, by: ctx.sender }, this.log('Registered'))
   }
 
   private challenge(ctx: CallContext, state: ChannelState, sigA: Uint8Array, sigB: Uint8Array): void {
     const key = channelIdHex(state.channelId)
-    const cfg = this.config(ctx, key)
-    if (cfg.phase !== 'disputed') ctx.revert(`channel is ${cfg.phase}, not disputed`, 'state.channelId')
-    const old = this.dispute(ctx, key)
+    const c = this.channel(ctx, key, [SLOT_HEAD])
+    if (c.phase !== 'disputed') ctx.revert(`channel is ${c.phase}, not disputed`, 'state.channelId')
+    const old = this.dispute(ctx, key, [0])
     if (ctx.height > old.deadline) ctx.revert(`dispute window closed at height ${old.deadline}`, 'state')
     if (state.version <= old.version) ctx.revert(`version ${state.version} not above registered ${old.version}`, 'state.version')
-    const params = this.params(ctx, key)
-    this.checkSigned(ctx, key, params, state, sigA, sigB)
+    this.readSlots(ctx, key, [SLOT_DEPOSITS])
+    this.checkSigned(ctx, key, state, sigA, sigB, [c.depositA, c.depositB])
     let cheaters = old.cheaters
-    if (cfg.penalty === 'slash' && old.by !== -1 && state.version >= old.version + 2n) cheaters |= 1 << old.by
-    const d: Dispute = {
-      version: state.version,
-      // Perun's storeChallenge: the deadline is the registration's, never extended.
-      deadline: old.deadline,
-      balances: state.balances,
-      locked: state.locked,
-      by: partyOf(params, ctx.sender),
-      cheaters,
-    }
-    ctx.sstore(`disp:${key}`, d, 'dispute.state', 2 + 2 * state.locked.length)
-    ctx.emit('Challenged', { channelId: state.channelId, version: state.version, deadline: d.deadline, by: ctx.sender }, { topics: 2 })
+    if (c.penalty === 'slash' && old.by !== -1 && state.version >= old.version + 2n) cheaters |= 1 << old.by
+    // Perun's storeChallenge: the deadline is the registration's, never extended.
+    const by = this.partyOf(ctx, key, c, ctx.sender)
+    this.storeDispute(ctx, key, state, { version: state.version, deadline: old.deadline, balances: state.balances, by, cheaters })
+    ctx.emit('Challenged', { channelId: state.channelId, version: state.version, deadline: old.deadline, by: ctx.sender }, this.log('Challenged'))
   }
 
   private finalize(ctx: CallContext, channelId: Uint8Array): void {
     const key = channelIdHex(channelId)
-    const cfg = this.config(ctx, key)
-    if (cfg.phase !== 'disputed') ctx.revert(`channel is ${cfg.phase}, not disputed`, 'channelId')
+    const c = this.channel(ctx, key, [SLOT_HEAD])
+    if (c.phase !== 'disputed') ctx.revert(`channel is ${c.phase}, not disputed`, 'channelId')
     const d = this.dispute(ctx, key)
     if (ctx.height <= d.deadline) ctx.revert(`dispute window open until height ${d.deadline}`, 'channelId')
-    this.chargeSlots(ctx, 'storageColdRead', 'dispute.state', 1 + 2 * d.locked.length)
-    const params = this.params(ctx, key)
     let balances: readonly [Amount, Amount] = d.balances
     let slashed: PartyIndex | -1 = -1
     if (d.cheaters === 1 || d.cheaters === 2) {
@@ -326,41 +365,42 @@ export class Adjudicator extends Contract<AdjudicatorCall> {
       b[slashed] = 0n
       balances = b
     }
-    ctx.sstore(`disp:${key}`, undefined, 'dispute.clear', 2 + 2 * d.locked.length)
-    this.payout(ctx, key, params, cfg, balances, d.locked, channelId, d.version, slashed)
+    const locked = ctx.sload<readonly LockedEntry[]>(K.locks(key), 'dispute.locks', LOCKS_SLOTS) ?? []
+    for (const e of locked) this.keep(ctx, key, e)
+    ctx.sstore(K.locks(key), undefined, 'dispute.clear', LOCKS_SLOTS)
+    ctx.sstore(K.dispute(key), undefined, 'dispute.clear', DISPUTE_SLOTS)
+    this.payout(ctx, key, c, balances, lockedTotal(locked), channelId, d.version, slashed)
   }
 
+  /** Closes the channel: pays both balances; locked entries were kept apart by the caller. */
   private payout(
     ctx: CallContext,
     key: string,
-    params: Params,
-    cfg: Config,
+    c: ChannelRecord,
     balances: readonly [Amount, Amount],
-    locked: readonly LockedEntry[],
+    locked: Amount,
     channelId: Uint8Array,
     version: bigint,
     slashed: PartyIndex | -1,
   ): void {
-    ctx.sstore(`cfg:${key}`, { ...cfg, phase: 'closed' }, 'channel.phase')
-    ctx.sstore(`dep:${key}`, [0n, 0n] as const, 'channel.deposits')
-    for (const e of locked) {
-      const lock: StoredLock = { ...e, channelId, parties: params.parties }
-      ctx.sstore(`lk:${key}:${channelIdHex(e.id)}`, lock, 'locked.keep', 2)
-    }
-    ctx.transfer(params.parties[0], balances[0], 'payout.A')
-    ctx.transfer(params.parties[1], balances[1], 'payout.B')
-    ctx.emit(
-      'Concluded',
-      { channelId, version, balances, locked: lockedTotal(locked), slashed },
-      { topics: 2, dataBytes: 32 * 5 },
-    )
+    ctx.sstore(K.channel(key), { ...c, phase: 'closed', depositA: 0n, depositB: 0n }, 'channel.close', CHANNEL_SLOTS)
+    this.readSlots(ctx, key, [SLOT_HEAD, SLOT_B])
+    ctx.transfer(c.a, balances[0], 'payout.A')
+    ctx.transfer(c.b, balances[1], 'payout.B')
+    ctx.emit('Concluded', { channelId, version, balances, locked, slashed }, this.log('Concluded'))
+  }
+
+  /** Keeps a locked entry apart until resolveLocked pays it (2 slots). */
+  private keep(ctx: CallContext, key: string, e: LockedEntry): void {
+    ctx.sstore(K.kept(key, e.id), { amount: e.amount, direction: e.direction, hash: e.hash, expiry: e.expiry }, 'locked.keep', KEPT_SLOTS)
   }
 
   private resolveLocked(ctx: CallContext, channelId: Uint8Array, lockId: Uint8Array, witness: Uint8Array): void {
-    const key = `lk:${channelIdHex(channelId)}:${channelIdHex(lockId)}`
-    const lock = ctx.sload<StoredLock>(key, 'locked.load')
-    if (lock === undefined) ctx.revert('no such locked entry', 'lockId')
-    this.chargeSlots(ctx, 'storageColdRead', 'locked.load', 1)
+    const key = channelIdHex(channelId)
+    const k = ctx.sload<Kept>(K.kept(key, lockId), 'locked.load', KEPT_SLOTS)
+    if (k === undefined) ctx.revert('no such locked entry', 'lockId')
+    const c = ctx.sload<ChannelRecord>(K.channel(key), 'locked.parties', CHANNEL_SLOTS, []) as ChannelRecord
+    const lock: StoredLock = { ...k, id: lockId, channelId, parties: [c.a, c.b] }
     let split: readonly [Amount, Amount]
     if (witness.length === 0) {
       if (BigInt(ctx.height) < lock.expiry) ctx.revert(`locked until height ${lock.expiry}`, 'witness')
@@ -371,12 +411,13 @@ export class Adjudicator extends Contract<AdjudicatorCall> {
       if (s[0] < 0n || s[1] < 0n || s[0] + s[1] !== lock.amount) ctx.revert(`split ${s[0]} + ${s[1]} is not the locked ${lock.amount}`, 'witness')
       split = s
     }
-    ctx.sstore(key, undefined, 'locked.clear', 2)
+    ctx.sstore(K.kept(key, lockId), undefined, 'locked.clear', KEPT_SLOTS)
     // One LockedResolved per party paid (one for an HTLC; two when a subclass splits the entry).
     for (const i of [0, 1] as const) {
       if (split[i] === 0n) continue
+      this.readSlots(ctx, key, [i === 0 ? SLOT_HEAD : SLOT_B])
       ctx.transfer(lock.parties[i], split[i], 'locked.pay')
-      ctx.emit('LockedResolved', { channelId, lockId, to: lock.parties[i], amount: split[i] }, { topics: 3 })
+      ctx.emit('LockedResolved', { channelId, lockId, to: lock.parties[i], amount: split[i] }, this.log('LockedResolved'))
     }
   }
 
@@ -404,16 +445,15 @@ export class Adjudicator extends Contract<AdjudicatorCall> {
 
   // ------------------------------------------------------------ checks and storage
 
-  /** Verifies conservation against the deposits (stored, or those a top-up is about to make) and both signatures. */
+  /** Conservation against `dep` (the stored deposits, or those a top-up is about to make), unique positive locks, both signatures. */
   private checkSigned(
     ctx: CallContext,
     key: string,
-    params: Params,
     state: ChannelState,
     sigA: Uint8Array,
     sigB: Uint8Array,
-    dep: readonly [Amount, Amount] = this.deposits(ctx, key),
-  ): readonly [Amount, Amount] {
+    dep: readonly [Amount, Amount],
+  ): void {
     let total = state.balances[0] + state.balances[1]
     for (const e of state.locked) {
       if (e.amount === 0n) ctx.revert('locked amount must be positive', 'state.locked')
@@ -429,47 +469,48 @@ export class Adjudicator extends Contract<AdjudicatorCall> {
     }
     const stateBytes = encode(stateCodec, state)
     const domain = encodeDomain({ chainId: ctx.chainId, adjudicator: ctx.self })
-    this.chargeKeccak(ctx, 'state.digest', domain.length + stateBytes.length + 32)
+    ctx.chargeGas('keccakBase', 'state.digest', keccakGas(domain.length + stateBytes.length + 32))
+    ctx.step('state.encode', codecStepGas(2 + state.locked.length))
     const digest = stateDigestFromBytes(domain, stateBytes)
+    const keys = ctx.sload<readonly [Uint8Array, Uint8Array]>(K.keys(key), 'channel.keys', NO_SLOTS) as readonly [Uint8Array, Uint8Array]
+    // The port checks each signature against the stored party (slot 0: a, slot 1: b).
+    this.readSlots(ctx, key, [SLOT_HEAD, SLOT_B])
     const sigs = [sigA, sigB] as const
     for (const i of [0, 1] as const) {
-      if (!ctx.verifySignature(SIG_LABELS[i], sigs[i], digest, params.publicKeys[i] as Uint8Array))
+      if (!ctx.verifySignature(SIG_LABELS[i], sigs[i], digest, keys[i]))
         ctx.revert(`signature of ${i === 0 ? 'A' : 'B'} invalid`, i === 0 ? 'sigA' : 'sigB')
     }
-    return dep
   }
 
-  private config(ctx: CallContext, key: string): Config {
-    const cfg = ctx.sload<Config>(`cfg:${key}`, 'channel.config')
-    if (cfg === undefined) ctx.revert('unknown channel', 'channelId')
-    this.chargeSlots(ctx, 'storageColdRead', 'channel.config', 1)
-    return cfg
+  /** Stores a registered state: the dispute's two slots and its locked entries (entries beyond the new count are cleared). */
+  private storeDispute(ctx: CallContext, key: string, state: ChannelState, d: Dispute): void {
+    ctx.sstore(K.dispute(key), d, 'dispute.state', DISPUTE_SLOTS)
+    ctx.sload(K.locks(key), 'dispute.locks', LOCKS_SLOTS, [0])
+    ctx.sstore(K.locks(key), state.locked.length === 0 ? undefined : state.locked, 'dispute.locks', LOCKS_SLOTS)
   }
 
-  private params(ctx: CallContext, key: string): Params {
-    const p = ctx.sload<Params>(`pk:${key}`, 'channel.keys')
-    if (p === undefined) ctx.revert('unknown channel', 'channelId')
-    this.chargeSlots(ctx, 'storageColdRead', 'channel.keys', 3)
-    return p
+  /** The channel record; charges the slots `only` the caller reads (reverts for an unknown channel). */
+  private channel(ctx: CallContext, key: string, only: readonly number[]): ChannelRecord {
+    const c = ctx.sload<ChannelRecord>(K.channel(key), 'channel.load', CHANNEL_SLOTS, only)
+    if (c === undefined) ctx.revert('unknown channel', 'channelId')
+    return c
   }
 
-  private deposits(ctx: CallContext, key: string): readonly [Amount, Amount] {
-    return ctx.sload<readonly [Amount, Amount]>(`dep:${key}`, 'channel.deposits') ?? [0n, 0n]
+  /** Charges reading more slots of the channel record. */
+  private readSlots(ctx: CallContext, key: string, only: readonly number[]): void {
+    ctx.sload(K.channel(key), 'channel.load', CHANNEL_SLOTS, only)
   }
 
-  private dispute(ctx: CallContext, key: string): Dispute {
-    const d = ctx.sload<Dispute>(`disp:${key}`, 'dispute.state')
+  private partyOf(ctx: CallContext, key: string, c: ChannelRecord, who: Address): PartyIndex | -1 {
+    if (who === c.a) return 0
+    this.readSlots(ctx, key, [SLOT_B])
+    return who === c.b ? 1 : -1
+  }
+
+  private dispute(ctx: CallContext, key: string, only?: readonly number[]): Dispute {
+    const d = ctx.sload<Dispute>(K.dispute(key), 'dispute.state', DISPUTE_SLOTS, only)
     if (d === undefined) ctx.revert('no registered state', 'channelId')
     return d
-  }
-
-  /** Extra slots of a multi-slot value (sload charges the first). */
-  private chargeSlots(ctx: CallContext, op: 'storageColdRead', label: string, count: number): void {
-    if (count > 0) ctx.charge(op, label, count)
-  }
-
-  private chargeKeccak(ctx: CallContext, label: string, bytes: number): void {
-    ctx.chargeGas('keccakBase', label, GAS_SCHEDULE.keccakBase + GAS_SCHEDULE.keccakWord * words(bytes))
   }
 
   // ------------------------------------------------------------ views
@@ -479,29 +520,32 @@ export class Adjudicator extends Contract<AdjudicatorCall> {
       const id = args[0]
       if (!(id instanceof Uint8Array) || id.length !== 32) throw new TypeError('channel(id): id must be 32 bytes')
       const key = channelIdHex(id)
-      const cfg = ctx.sload<Config>(`cfg:${key}`)
-      const params = ctx.sload<Params>(`pk:${key}`)
-      if (cfg === undefined || params === undefined) return undefined
-      const dep = ctx.sload<readonly [Amount, Amount]>(`dep:${key}`) ?? [0n, 0n]
-      const d = ctx.sload<Dispute>(`disp:${key}`)
+      const c = ctx.sload<ChannelRecord>(K.channel(key))
+      const keys = ctx.sload<readonly [Uint8Array, Uint8Array]>(K.keys(key))
+      if (c === undefined || keys === undefined) return undefined
+      const d = ctx.sload<Dispute>(K.dispute(key))
       const info: ChannelInfo = {
         channelId: toHex(id),
-        parties: params.parties,
-        publicKeys: params.publicKeys,
-        phase: cfg.phase,
-        disputeWindow: cfg.disputeWindow,
-        penalty: cfg.penalty,
-        fundingDeadline: cfg.fundingDeadline,
-        declaredDepositB: cfg.depositB,
-        deposits: dep,
-        ...(d === undefined ? {} : { dispute: d }),
+        parties: [c.a, c.b],
+        publicKeys: keys,
+        phase: c.phase,
+        disputeWindow: c.disputeWindow,
+        penalty: c.penalty,
+        fundingDeadline: c.fundingDeadline,
+        declaredDepositB: c.declaredDepositB,
+        deposits: [c.depositA, c.depositB],
+        ...(d === undefined ? {} : { dispute: { ...d, locked: ctx.sload<readonly LockedEntry[]>(K.locks(key)) ?? [] } }),
       }
       return info
     }
     if (method === 'locked') {
       const [id, lockId] = args
       if (!(id instanceof Uint8Array) || !(lockId instanceof Uint8Array)) throw new TypeError('locked(id, lockId): bytes expected')
-      return ctx.sload<StoredLock>(`lk:${channelIdHex(id)}:${channelIdHex(lockId)}`)
+      const key = channelIdHex(id)
+      const k = ctx.sload<Kept>(K.kept(key, lockId))
+      const c = ctx.sload<ChannelRecord>(K.channel(key))
+      if (k === undefined || c === undefined) return undefined
+      return { ...k, id: lockId.slice(), channelId: id.slice(), parties: [c.a, c.b] } satisfies StoredLock
     }
     return super.view(ctx, method, args)
   }
@@ -510,10 +554,6 @@ export class Adjudicator extends Contract<AdjudicatorCall> {
 /** A split giving the whole amount to one party. */
 function whole(to: PartyIndex, amount: Amount): readonly [Amount, Amount] {
   return to === 0 ? [amount, 0n] : [0n, amount]
-}
-
-function partyOf(params: Params, who: Address): PartyIndex | -1 {
-  return who === params.parties[0] ? 0 : who === params.parties[1] ? 1 : -1
 }
 
 function safeAddress(pk: Uint8Array, expected: Address): boolean {

@@ -4,6 +4,7 @@
  * is signed by both, the newest one wins on L1, and safe termination needs
  * the honest side (or its watchtower) to reach L1 within the dispute window.
  */
+export * from './abi.ts'
 export * from './adjudicator.ts'
 export * from './client.ts'
 export * from './errors.ts'

@@ -16,13 +16,24 @@
  * by the `preimage` view — and claims its own incoming HTLC before that one
  * expires (ATTACKS 11).
  *
- * Gas: sha256 precompile over 32 bytes, a cold SLOAD of the registry slot,
- * an SSTORE (new slot) on first reveal, and a LOG with two topics.
+ * Gas, as the Solidity port (HtlcAdjudicator in packages/l1-evm/contracts/
+ * PaymentChannelAdjudicator.sol) spends it: the sha256 precompile over 32
+ * bytes, a cold SLOAD of the registry entry's height slot, two new slots
+ * (preimage; height) on first reveal, and the PreimageRevealed LOG.
  */
 import { bytesEqual, sha256, toHex } from '@l2bench/core'
-import { type CallContext, GAS_SCHEDULE, type ReadContext, words } from '@l2bench/l1-mock'
-import { Adjudicator, type PartyIndex, type StoredLock, other } from '@l2bench/payment-channel'
+import { type AbiItem, type CallContext, type ReadContext, type SlotLayout, parseAbiItem, sha256Gas } from '@l2bench/l1-mock'
+import { ADJUDICATOR_ABI, Adjudicator, type PartyIndex, type StoredLock, other } from '@l2bench/payment-channel'
 import { PREIMAGE_LENGTH } from './state.ts'
+
+/** The port's ABI: the adjudicator's, plus the preimage registry's event. */
+export const HTLC_ADJUDICATOR_ABI: readonly AbiItem[] = [
+  ...ADJUDICATOR_ABI,
+  parseAbiItem('event PreimageRevealed(bytes32 indexed hash, bytes32 preimage, bytes32 channelId)'),
+]
+
+/** Slot 0: the preimage; slot 1: the height that revealed it. */
+const REVEALED_SLOTS: SlotLayout<RevealedPreimage> = (r) => [[r.preimage], [r.height]]
 
 export interface RevealedPreimage {
   preimage: Uint8Array
@@ -32,18 +43,19 @@ export interface RevealedPreimage {
 
 export class HtlcAdjudicator extends Adjudicator {
   override readonly name: string = 'HtlcAdjudicator'
+  override readonly solidityAbi: readonly AbiItem[] = HTLC_ADJUDICATOR_ABI
 
   protected override resolveWithWitness(ctx: CallContext, lock: StoredLock, witness: Uint8Array): PartyIndex | undefined {
     if (witness.length !== PREIMAGE_LENGTH) return undefined
-    ctx.chargeGas('sha256Base', 'htlc.sha256', GAS_SCHEDULE.sha256Base + GAS_SCHEDULE.sha256Word * words(witness.length))
+    ctx.chargeGas('sha256Base', 'htlc.sha256', sha256Gas(witness.length))
     if (!bytesEqual(sha256(witness), lock.hash)) return undefined
     // After the expiry only the refund applies: the offerer may already have
     // failed its own upstream HTLC counting on it.
     if (BigInt(ctx.height) >= lock.expiry) return undefined
     const key = `pre:${toHex(lock.hash)}`
-    if (ctx.sload<RevealedPreimage>(key, 'preimage.lookup') === undefined)
-      ctx.sstore(key, { preimage: witness.slice(), height: ctx.height } satisfies RevealedPreimage, 'preimage.register')
-    ctx.emit('PreimageRevealed', { hash: lock.hash, preimage: witness.slice(), channelId: lock.channelId }, { topics: 2, dataBytes: 64 })
+    if (ctx.sload<RevealedPreimage>(key, 'preimage.lookup', REVEALED_SLOTS, [1]) === undefined)
+      ctx.sstore(key, { preimage: witness.slice(), height: ctx.height }, 'preimage.register', REVEALED_SLOTS)
+    ctx.emit('PreimageRevealed', { hash: lock.hash, preimage: witness.slice(), channelId: lock.channelId }, this.log('PreimageRevealed'))
     return other(lock.direction)
   }
 
