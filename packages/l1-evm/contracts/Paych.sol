@@ -80,7 +80,11 @@ contract Paych {
     function create(address to, bytes32 salt, bytes32 keyX, bytes32 keyY) external payable returns (address channel) {
         if (address(uint160(uint256(keccak256(abi.encodePacked(keyX, keyY))))) != msg.sender) revert Rejected("BAD_PUBLIC_KEY", "fromPublicKey");
         if (to == msg.sender) revert Rejected("INVALID_INPUT", "to");
-        channel = address(uint160(uint256(Codec.tagged(CHANNEL_TAG, abi.encodePacked(address(this), salt)))));
+        uint256 from = Codec.start();
+        uint256 p = Codec.put(from, uint256(CHANNEL_TAG), 32);
+        p = Codec.put(p, uint160(address(this)), 20);
+        p = Codec.put(p, uint256(salt), 32);
+        channel = address(uint160(uint256(Codec.hash(from, p))));
         Channel storage c = channels[channel];
         if (c.from != address(0)) revert Rejected("INVALID_INPUT", "channel");
         c.from = msg.sender;
@@ -111,20 +115,32 @@ contract Paych {
         emit AddFunds(channel, msg.value, balance);
     }
 
+    /// keccakTagged(VOUCHER_TAG, chainId ‖ contract ‖ encode(voucher body)) in the project's codec.
     function voucherDigest(Voucher calldata v) public view returns (bytes32) {
-        bytes memory body = abi.encodePacked(
-            v.channel,
-            v.timeLockMin,
-            v.timeLockMax,
-            v.hasSecretHash ? abi.encodePacked(uint8(1), v.secretHash) : abi.encodePacked(uint8(0)),
-            v.lane,
-            v.nonce,
-            Codec.amount(v.amount),
-            v.minSettleHeight,
-            uint32(v.merges.length)
-        );
-        for (uint256 i = 0; i < v.merges.length; i++) body = abi.encodePacked(body, v.merges[i].lane, v.merges[i].nonce);
-        return Codec.tagged(VOUCHER_TAG, abi.encodePacked(uint64(block.chainid), address(this), body));
+        uint256 from = Codec.start();
+        uint256 p = Codec.put(from, uint256(VOUCHER_TAG), 32);
+        p = Codec.put(p, block.chainid, 8);
+        p = Codec.put(p, uint160(address(this)), 20);
+        p = Codec.put(p, uint160(v.channel), 20);
+        p = Codec.put(p, v.timeLockMin, 4);
+        p = Codec.put(p, v.timeLockMax, 4);
+        if (v.hasSecretHash) {
+            p = Codec.put(p, 1, 1);
+            p = Codec.put(p, uint256(v.secretHash), 32);
+        } else {
+            p = Codec.put(p, 0, 1);
+        }
+        p = Codec.put(p, v.lane, 4);
+        p = Codec.put(p, v.nonce, 8);
+        p = Codec.putAmount(p, v.amount);
+        p = Codec.put(p, v.minSettleHeight, 4);
+        uint256 n = v.merges.length;
+        p = Codec.put(p, n, 4);
+        for (uint256 i = 0; i < n; i++) {
+            p = Codec.put(p, v.merges[i].lane, 4);
+            p = Codec.put(p, v.merges[i].nonce, 8);
+        }
+        return Codec.hash(from, p);
     }
 
     /// rules.ts 1–6: channel, settling, signature, time locks, secret.

@@ -89,6 +89,15 @@ contract PaymentChannelAdjudicator {
         uint128 balanceB;
     }
 
+    /// A locked entry of a registered state, as stored (3 slots; amounts fit 128 bits: they sum to the deposits).
+    struct StoredLock {
+        bytes32 id;
+        bytes32 hash;
+        uint128 amount;
+        uint64 expiry;
+        uint8 direction;
+    }
+
     /// A locked entry kept apart on close (its amount and parties' money stay here until resolved).
     struct Kept {
         bytes32 hash;
@@ -99,7 +108,7 @@ contract PaymentChannelAdjudicator {
 
     mapping(bytes32 => Channel) internal channels;
     mapping(bytes32 => Dispute) internal disputes;
-    mapping(bytes32 => Lock[]) internal disputeLocks;
+    mapping(bytes32 => StoredLock[]) internal disputeLocks;
     mapping(bytes32 => mapping(bytes32 => Kept)) internal kept;
 
     event Opened(bytes32 indexed channelId, address indexed a, address indexed b, uint256 depositA, uint256 depositB, bytes32[2] pkA, bytes32[2] pkB);
@@ -119,17 +128,19 @@ contract PaymentChannelAdjudicator {
         if (keyAddress(o.pkB) != o.b) revert Rejected("REVERT", "pkB");
         if (o.disputeWindow < 1) revert Rejected("REVERT", "disputeWindow");
         if (o.fundingTimeout < 1) revert Rejected("REVERT", "fundingTimeout");
-        id = Codec.tagged(CHANNEL_ID_TAG, abi.encodePacked(uint64(block.chainid), address(this), msg.sender, o.b, o.nonce));
+        uint256 from = Codec.start();
+        uint256 p = Codec.put(from, uint256(CHANNEL_ID_TAG), 32);
+        p = Codec.put(p, block.chainid, 8);
+        p = Codec.put(p, uint160(address(this)), 20);
+        p = Codec.put(p, uint160(msg.sender), 20);
+        p = Codec.put(p, uint160(o.b), 20);
+        p = Codec.put(p, o.nonce, 8);
+        id = Codec.hash(from, p);
         Channel storage c = channels[id];
         if (c.phase != 0) revert Rejected("REVERT", "nonce");
-        c.a = msg.sender;
-        c.phase = FUNDING;
-        c.disputeWindow = o.disputeWindow;
-        c.penalty = o.penalty;
-        c.fundingDeadline = uint32(block.number + o.fundingTimeout);
-        c.b = o.b;
-        c.depositA = uint128(msg.value);
-        c.declaredDepositB = uint128(o.depositB);
+        if (msg.value > type(uint128).max) revert Rejected("AMOUNT", "value");
+        if (o.depositB > type(uint128).max) revert Rejected("AMOUNT", "depositB");
+        channels[id] = Channel(msg.sender, FUNDING, o.disputeWindow, o.penalty, uint32(block.number + o.fundingTimeout), o.b, uint128(msg.value), 0, uint128(o.depositB));
         emit Opened(id, msg.sender, o.b, msg.value, o.depositB, o.pkA, o.pkB);
     }
 
@@ -232,11 +243,11 @@ contract PaymentChannelAdjudicator {
             balA += balB;
             balB = 0;
         }
-        Lock[] storage locks = disputeLocks[id];
+        StoredLock[] storage locks = disputeLocks[id];
         uint256 lockedSum = 0;
         for (uint256 i = 0; i < locks.length; i++) {
-            Lock storage l = locks[i];
-            kept[id][l.id] = Kept(l.hash, uint128(l.amount), l.direction, l.expiry);
+            StoredLock storage l = locks[i];
+            kept[id][l.id] = Kept(l.hash, l.amount, l.direction, l.expiry);
             lockedSum += l.amount;
         }
         delete disputeLocks[id];
@@ -304,13 +315,15 @@ contract PaymentChannelAdjudicator {
 
     function storeDispute(State calldata s, uint32 deadline, int8 by, uint8 cheaters) internal {
         disputes[s.channelId] = Dispute(s.version, deadline, by, cheaters, uint128(s.balanceA), uint128(s.balanceB));
-        Lock[] storage locks = disputeLocks[s.channelId];
-        // Writes only the slots that change: entries beyond the new length are cleared.
+        StoredLock[] storage locks = disputeLocks[s.channelId];
+        // Entries beyond the new length are cleared (refunded); the others overwritten.
         uint256 n = s.locked.length;
         while (locks.length > n) locks.pop();
         for (uint256 i = 0; i < n; i++) {
-            if (i < locks.length) locks[i] = s.locked[i];
-            else locks.push(s.locked[i]);
+            Lock calldata l = s.locked[i];
+            StoredLock memory stored = StoredLock(l.id, l.hash, uint128(l.amount), l.expiry, l.direction);
+            if (i < locks.length) locks[i] = stored;
+            else locks.push(stored);
         }
     }
 
@@ -333,14 +346,26 @@ contract PaymentChannelAdjudicator {
 
     /// keccakTagged(STATE_TAG, chainId ‖ adjudicator ‖ encode(state)) in the project's codec.
     function stateDigest(State calldata s) public view returns (bytes32) {
-        bytes memory body = abi.encodePacked(
-            uint64(block.chainid), address(this), s.channelId, s.version, Codec.amount(s.balanceA), Codec.amount(s.balanceB), uint32(s.locked.length)
-        );
-        for (uint256 i = 0; i < s.locked.length; i++) {
+        uint256 from = Codec.start();
+        uint256 p = Codec.put(from, uint256(STATE_TAG), 32);
+        p = Codec.put(p, block.chainid, 8);
+        p = Codec.put(p, uint160(address(this)), 20);
+        p = Codec.put(p, uint256(s.channelId), 32);
+        p = Codec.put(p, s.version, 8);
+        p = Codec.putAmount(p, s.balanceA);
+        p = Codec.putAmount(p, s.balanceB);
+        uint256 n = s.locked.length;
+        p = Codec.put(p, n, 4);
+        for (uint256 i = 0; i < n; i++) {
             Lock calldata l = s.locked[i];
-            body = abi.encodePacked(body, l.id, Codec.amount(l.amount), l.direction, l.hash, l.expiry);
+            p = Codec.put(p, uint256(l.id), 32);
+            p = Codec.putAmount(p, l.amount);
+            p = Codec.put(p, l.direction, 1);
+            p = Codec.put(p, uint256(l.hash), 32);
+            p = Codec.put(p, l.expiry, 8);
         }
-        return Codec.tagged(STATE_TAG, abi.encodePacked(body, s.isFinal));
+        p = Codec.put(p, s.isFinal ? 1 : 0, 1);
+        return Codec.hash(from, p);
     }
 
     function add128(uint128 a, uint256 b) internal pure returns (uint128) {
@@ -356,7 +381,7 @@ contract PaymentChannelAdjudicator {
 
     // ------------------------------------------------------------ views
 
-    function channel(bytes32 id) external view returns (Channel memory, Dispute memory, Lock[] memory) {
+    function channel(bytes32 id) external view returns (Channel memory, Dispute memory, StoredLock[] memory) {
         return (channels[id], disputes[id], disputeLocks[id]);
     }
 

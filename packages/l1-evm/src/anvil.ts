@@ -39,6 +39,8 @@ export interface AnvilOptions {
   startTimeoutMs?: number
   /** Path of the anvil binary (default: the one in node_modules). */
   binary?: string
+  /** Record every step, for geth-style opcode traces (debug_traceTransaction's structLogs); slower. */
+  stepsTracing?: boolean
 }
 
 export interface AnvilExit {
@@ -161,6 +163,7 @@ export function startAnvil(options: AnvilOptions = {}): Promise<AnvilProcess> {
     '--disable-min-priority-fee',
     ...['--accounts', '0'],
     '--no-request-size-limit',
+    ...(options.stepsTracing === true ? ['--steps-tracing'] : []),
   ]
   installExitHook()
   const child = spawn('/bin/sh', ['-c', WATCHDOG, binary, ...args], { detached: true, stdio: ['pipe', 'pipe', 'pipe'] })

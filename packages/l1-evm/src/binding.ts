@@ -16,7 +16,9 @@
  * `Rejected(code, field)` (contracts/L2Bench.sol), decoded by the backend.
  */
 import type { Address } from '@l2bench/core'
-import type { Contract, ContractCallOf, TxHash } from '@l2bench/l1-mock'
+import type { AbiCall, Contract, ContractCallOf, TxHash } from '@l2bench/l1-mock'
+
+export type { AbiCall }
 
 export interface CallEnv {
   chainId: bigint
@@ -26,11 +28,6 @@ export interface CallEnv {
   value: bigint
   /** The transaction's hash as the L1 seam names it (txHash of the SignedTx). */
   txHash: TxHash
-}
-
-export interface AbiCall {
-  functionName: string
-  args: readonly unknown[]
 }
 
 export interface DecodedLog {

@@ -57,6 +57,7 @@ import {
   type Unsubscribe,
   admitTx,
   calldataGas,
+  encodeAbiCall,
 } from '@l2bench/l1-mock'
 import {
   type Abi,
@@ -440,7 +441,12 @@ export class EvmL1 implements L1, AdmissionView {
     }
     const env: CallEnv = { chainId: this.chainId, contract: body.to, from, value: body.value, txHash: hash }
     const abiCall = await target.binding.toAbi(call, env, this.viewEnv(target))
-    const data = encodeFunctionData({ abi: target.abi, functionName: abiCall.functionName, args: abiCall.args })
+    // The contract's own ABI description, through the encoder the mock charges with: the same bytes on both backends.
+    const abiItems = target.contract.solidityAbi
+    const data =
+      abiItems === undefined
+        ? encodeFunctionData({ abi: target.abi, functionName: abiCall.functionName, args: abiCall.args })
+        : toHex(encodeAbiCall(abiItems, abiCall))
     return { ...base, data, call, functionName: abiCall.functionName, env }
   }
 

@@ -27,6 +27,7 @@ export interface Artifact {
 
 export const SOLC_SETTINGS = {
   optimizer: { enabled: true, runs: 200 },
+  viaIR: true,
   evmVersion: DEFAULT_HARDFORK,
   outputSelection: { '*': { '*': ['abi', 'evm.bytecode.object', 'evm.deployedBytecode.object'] } },
 } as const

@@ -2,25 +2,26 @@
  * Bindings of payment-channel's Adjudicator and htlc-router's HtlcAdjudicator
  * to contracts/PaymentChannelAdjudicator.sol (both contracts are in it).
  *
- * `open` sends both public keys uncompressed (the contract checks each hashes
- * to its party and logs them; the `channel` view reads them back from the
- * Opened log). State-bearing calls send the signatures in EIP-2098 form, the
- * parity found against the channel's parties read from chain.
+ * Calls are mapped onto the ABI by payment-channel's own description
+ * (abi.ts: the mock charges the same bytes). `open` sends both public keys
+ * uncompressed (the contract checks each hashes to its party and logs them;
+ * the `channel` view reads them back from the Opened log). State-bearing
+ * calls send the signatures in EIP-2098 form, the parity found against the
+ * channel's parties read from chain.
  */
-import { type Hex, fromHex, toHex } from '@l2bench/core'
-import type { ContractCallOf } from '@l2bench/l1-mock'
+import { type Address, type Hex, fromHex, toHex } from '@l2bench/core'
+import type { AbiCall, AbiEnv, ContractCallOf } from '@l2bench/l1-mock'
 import {
   type Adjudicator,
   type ChannelInfo,
-  type ChannelState,
   type LockedEntry,
   PENALTIES,
   type PartyIndex,
   type StoredLock,
+  adjudicatorAbiCall,
   stateDigest,
 } from '@l2bench/payment-channel'
-import * as secp from '@noble/secp256k1'
-import { type AbiCall, type CallEnv, type ContractBinding, type DecodedLog, type ViewEnv, lower } from '../binding.ts'
+import { type CallEnv, type ContractBinding, type DecodedLog, type ViewEnv, lower } from '../binding.ts'
 import { toCompact } from '../signature.ts'
 
 type AdjudicatorCall = ContractCallOf<Adjudicator>
@@ -57,16 +58,6 @@ interface SolDispute {
   balanceB: bigint
 }
 
-/** [x, y] of an uncompressed key, zeros for bytes that are not a point (the contract then refuses them). */
-export function keyWords(key: Uint8Array): [Hex, Hex] {
-  try {
-    const raw = secp.Point.fromBytes(key).toBytes(false)
-    return [toHex(raw.slice(1, 33)), toHex(raw.slice(33))]
-  } catch {
-    return [ZERO32, ZERO32]
-  }
-}
-
 /** The compressed key from logged [x, y]. */
 export function compressKey(x: unknown, y: unknown): Uint8Array {
   const xb = fromHex('key.x', x as string, 32)
@@ -76,25 +67,17 @@ export function compressKey(x: unknown, y: unknown): Uint8Array {
 
 const bytes32 = (field: string, v: unknown) => fromHex(field, v as string, 32)
 
-function stateArg(s: ChannelState) {
-  return {
-    channelId: toHex(s.channelId),
-    version: s.version,
-    balanceA: s.balances[0],
-    balanceB: s.balances[1],
-    locked: s.locked.map((l) => ({ id: toHex(l.id), amount: l.amount, direction: l.direction, hash: toHex(l.hash), expiry: l.expiry })),
-    isFinal: s.isFinal,
-  }
-}
-
 function lockFromSol(l: SolLock): LockedEntry {
   return { id: bytes32('id', l.id), amount: l.amount, direction: l.direction as PartyIndex, hash: bytes32('hash', l.hash), expiry: l.expiry }
 }
 
-async function signedArgs(call: { state: ChannelState; sigA: Uint8Array; sigB: Uint8Array }, env: CallEnv, view: ViewEnv) {
+/** The EIP-2098 signatures of a state-bearing call: parities found against the channel's parties, read from chain. */
+async function signerOf(call: AdjudicatorCall, env: CallEnv, view: ViewEnv): Promise<AbiEnv['compactSignature']> {
+  if (!('state' in call)) return () => ({ r: ZERO32, vs: ZERO32 })
   const [c] = (await view.call('channel', [toHex(call.state.channelId)])) as [SolChannel, SolDispute, SolLock[]]
   const digest = stateDigest({ chainId: env.chainId, adjudicator: env.contract }, call.state)
-  return [stateArg(call.state), toCompact(call.sigA, digest, lower(c.a)), toCompact(call.sigB, digest, lower(c.b))]
+  const parties = [lower(c.a), lower(c.b)] as const
+  return (sig, i) => toCompact(sig, digest, parties[i] as Address)
 }
 
 function adjudicatorBinding(name: string, solidity: string): ContractBinding<Adjudicator> {
@@ -104,35 +87,7 @@ function adjudicatorBinding(name: string, solidity: string): ContractBinding<Adj
     constructorArgs: () => [],
 
     async toAbi(call: AdjudicatorCall, env: CallEnv, view: ViewEnv): Promise<AbiCall> {
-      switch (call.type) {
-        case 'open':
-          return {
-            functionName: 'open',
-            args: [
-              {
-                b: call.b,
-                pkA: keyWords(call.pkA),
-                pkB: keyWords(call.pkB),
-                nonce: call.nonce,
-                depositB: call.depositB,
-                disputeWindow: call.disputeWindow,
-                fundingTimeout: call.fundingTimeout,
-                penalty: PENALTIES.indexOf(call.penalty),
-              },
-            ],
-          }
-        case 'confirm':
-        case 'refund':
-        case 'finalize':
-          return { functionName: call.type, args: [toHex(call.channelId)] }
-        case 'topUp':
-        case 'close':
-        case 'register':
-        case 'challenge':
-          return { functionName: call.type, args: await signedArgs(call, env, view) }
-        case 'resolveLocked':
-          return { functionName: 'resolveLocked', args: [toHex(call.channelId), toHex(call.lockId), toHex(call.witness)] }
-      }
+      return adjudicatorAbiCall(call, { ...env, compactSignature: await signerOf(call, env, view) })
     },
 
     result(functionName, output) {

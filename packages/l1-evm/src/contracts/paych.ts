@@ -2,25 +2,19 @@
  * Binding of PaychContract (packages/paych-manager/src/contract.ts) to
  * contracts/Paych.sol.
  *
- * Calls: `create` passes the transaction hash as the channel's salt (a
- * contract cannot see its own transaction's hash) and the sender's key
- * uncompressed (the contract checks that it hashes to the sender; the key is
- * logged, not stored). `update` sends the voucher's signature in EIP-2098
- * form; its parity is found against the channel's `from`, read from chain.
+ * Calls are mapped onto the ABI by paych-manager's own description (abi.ts:
+ * the mock charges the same bytes): `create` passes the transaction hash as
+ * the channel's salt (a contract cannot see its own transaction's hash) and
+ * the sender's key uncompressed (the contract checks that it hashes to the
+ * sender; the key is logged, not stored). `update` sends the voucher's
+ * signature in EIP-2098 form; its parity is found against the channel's
+ * `from`, read from chain.
  * The `channel` view rebuilds `fromKey` from the Create log.
  */
-import { type Address, type Hex, fromHex, toHex } from '@l2bench/core'
-import type { ContractCallOf } from '@l2bench/l1-mock'
-import {
-  type ChannelInfo,
-  type LaneState,
-  type PaychContract,
-  type SignedVoucher,
-  voucherBody,
-  voucherDigest,
-} from '@l2bench/paych-manager'
-import * as secp from '@noble/secp256k1'
-import { type AbiCall, type CallEnv, type ContractBinding, type DecodedLog, type ViewEnv, lower } from '../binding.ts'
+import { type Address, type Hex, fromHex } from '@l2bench/core'
+import type { AbiCall, AbiEnv, ContractCallOf } from '@l2bench/l1-mock'
+import { type ChannelInfo, type LaneState, type PaychContract, paychAbiCall, voucherBody, voucherDigest } from '@l2bench/paych-manager'
+import { type CallEnv, type ContractBinding, type DecodedLog, type ViewEnv, lower } from '../binding.ts'
 import { toCompact } from '../signature.ts'
 
 type PaychCall = ContractCallOf<PaychContract>
@@ -39,35 +33,6 @@ interface SolChannel {
   toSend: bigint
 }
 
-/** The uncompressed key's x and y, or zeros for bytes that are not a point (the contract then refuses them). */
-function uncompressed(key: Uint8Array): [Hex, Hex] {
-  try {
-    const raw = secp.Point.fromBytes(key).toBytes(false)
-    return [toHex(raw.slice(1, 33)), toHex(raw.slice(33))]
-  } catch {
-    return [ZERO32, ZERO32]
-  }
-}
-
-function voucherArg(v: SignedVoucher, env: CallEnv, from: Address) {
-  const digest = voucherDigest({ chainId: env.chainId, contract: env.contract }, voucherBody(v))
-  const sig = toCompact(v.signature, digest, from)
-  return {
-    channel: v.channel,
-    timeLockMin: v.timeLockMin,
-    timeLockMax: v.timeLockMax,
-    hasSecretHash: v.secretHash !== undefined,
-    secretHash: v.secretHash === undefined ? ZERO32 : toHex(v.secretHash),
-    lane: v.lane,
-    nonce: v.nonce,
-    amount: v.amount,
-    minSettleHeight: v.minSettleHeight,
-    merges: v.merges.map((m) => ({ lane: m.lane, nonce: m.nonce })),
-    r: sig.r,
-    vs: sig.vs,
-  }
-}
-
 async function channelFrom(view: ViewEnv, channel: Address): Promise<Address> {
   const c = (await view.call('channel', [channel])) as SolChannel
   return lower(c.from)
@@ -79,21 +44,13 @@ export const paychBinding: ContractBinding<PaychContract> = {
   constructorArgs: (c) => [c.settleDelay],
 
   async toAbi(call: PaychCall, env: CallEnv, view: ViewEnv): Promise<AbiCall> {
-    switch (call.type) {
-      case 'create':
-        return { functionName: 'create', args: [call.to, env.txHash, ...uncompressed(call.fromPublicKey)] }
-      case 'addFunds':
-        return { functionName: 'addFunds', args: [call.channel] }
-      case 'update': {
-        const from = await channelFrom(view, call.voucher.channel)
-        const secret = call.secret
-        return { functionName: 'update', args: [voucherArg(call.voucher, env, from), secret !== undefined, secret === undefined ? '0x' : toHex(secret)] }
-      }
-      case 'settle':
-        return { functionName: 'settle', args: [call.channel] }
-      case 'collect':
-        return { functionName: 'collect', args: [call.channel] }
+    let compactSignature: AbiEnv['compactSignature'] = () => ({ r: ZERO32, vs: ZERO32 })
+    if (call.type === 'update') {
+      const from = await channelFrom(view, call.voucher.channel)
+      const digest = voucherDigest({ chainId: env.chainId, contract: env.contract }, voucherBody(call.voucher))
+      compactSignature = (sig) => toCompact(sig, digest, from)
     }
+    return paychAbiCall(call, { ...env, compactSignature })
   },
 
   result(functionName, output) {

@@ -60,6 +60,7 @@ async function openChannel(
 
 export const channelParity: ParityScenario = {
   design: 'direct channel',
+  contract: 'PaymentChannelAdjudicator',
   async run(chain, record) {
     const adj = await chain.deploy(new Adjudicator())
     const p = await parties(chain, adj, 'channel')
@@ -85,6 +86,7 @@ export const channelParity: ParityScenario = {
 
 export const htlcParity: ParityScenario = {
   design: 'HTLC network',
+  contract: 'HtlcAdjudicator',
   async run(chain, record) {
     const adj = await chain.deploy(new HtlcAdjudicator())
     const p = await parties(chain, adj, 'htlc')

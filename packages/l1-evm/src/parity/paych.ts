@@ -6,6 +6,7 @@ import type { ParityScenario } from './index.ts'
 
 export const paychParity: ParityScenario = {
   design: 'voucher channel (paych)',
+  contract: 'Paych',
   async run(chain, record) {
     const contract = await chain.deploy(new PaychContract({ settleDelay: 10 }))
     const payer = new Wallet(new NodeSigner(secretKeyFromSeed('parity/paych/payer')), chain.l1)
