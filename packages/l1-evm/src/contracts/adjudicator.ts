@@ -9,7 +9,7 @@
  * calls send the signatures in EIP-2098 form, the parity found against the
  * channel's parties read from chain.
  */
-import { type Address, type Hex, fromHex, toHex } from '@l2bench/core'
+import { type Address, type Hex, InvalidInputError, fromHex, toHex } from '@l2bench/core'
 import type { AbiCall, AbiEnv, ContractCallOf } from '@l2bench/l1-mock'
 import {
   type Adjudicator,
@@ -87,7 +87,9 @@ function adjudicatorBinding(name: string, solidity: string): ContractBinding<Adj
     constructorArgs: () => [],
 
     async toAbi(call: AdjudicatorCall, env: CallEnv, view: ViewEnv): Promise<AbiCall> {
-      return adjudicatorAbiCall(call, { ...env, compactSignature: await signerOf(call, env, view) })
+      const abiCall = adjudicatorAbiCall(call, { ...env, compactSignature: await signerOf(call, env, view) })
+      if (abiCall === undefined) throw new InvalidInputError('call', `${name} (Solidity) has no method ${call.type}`)
+      return abiCall
     },
 
     result(functionName, output) {
