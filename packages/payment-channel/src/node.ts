@@ -560,13 +560,18 @@ export class ChannelNode {
    * Every new L1 block (and tick): refutations still to land, and each
    * channel's L1 part of funding — A's refund once the funding timeout
    * passed is a matter of blocks, so it must not wait for a wall-clock timer
-   * an embedding node may not run (the HTLC router runs none).
+   * an embedding node may not run (the HTLC router runs none); an open
+   * request the peer never answered is repeated and given up the same way.
    */
   private onBlock(): void {
     if (this.stopped) return
     this.chain.onBlock()
-    for (const [key, slot] of this.rt.channels)
-      if (slot.machine.phase === 'funding' && isFullySigned(slot.machine.latest)) this.funding.fund(key).catch((err) => this.record(err))
+    for (const [key, slot] of this.rt.channels) {
+      if (slot.machine.phase !== 'funding') continue
+      if (isFullySigned(slot.machine.latest)) this.funding.fund(key).catch((err) => this.record(err))
+      // Still waiting for the peer's signature on v0: repeat the request, or give up after maxAttempts (nothing deposited).
+      else this.rt.tryDispatch(key, { type: 'tick', now: this.now() }, (err) => this.record(err))
+    }
   }
 
   /** A node that cannot persist must not go on: it stops (and sends nothing more). */

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { NodeSigner, secretKeyFromSeed } from '@l2bench/core'
 import { Wallet } from '@l2bench/l1-mock'
-import { type ChannelError, ChannelNode, type ChannelNodeOptions, MemoryStore, Watchtower, memoryLinkPair } from '../src/index.ts'
+import { CHANNEL_PROTOCOL, type ChannelError, ChannelNode, type ChannelNodeOptions, MemoryStore, SecureLink, Watchtower, memoryLinkPair } from '../src/index.ts'
 import { ETH, makeWorld, settle, staleStateScenario, until } from './fixtures.ts'
 
 const scenario = (bobNode: Partial<ChannelNodeOptions> = {}) => staleStateScenario('none', bobNode)
@@ -150,5 +150,29 @@ describe('red team: funding is driven by L1 blocks, not by a wall-clock timer', 
     assert.equal(world.l1.balanceOf(a.address) + world.l1.totalBurnt() - before, 0n, 'Alice has her deposit back; only gas was spent')
     alice.stop()
     mallory.stop()
+  })
+})
+
+describe('red team: an open request to a silent peer', () => {
+  test('without a timer, the open request is repeated and given up as L1 blocks come (TIMEOUT, nothing deposited, nothing left waiting)', async () => {
+    const world = makeWorld()
+    const a = world.party('alice')
+    const s = world.party('silent')
+    const alice = new ChannelNode({ signer: a.signer, wallet: a.wallet, adjudicator: world.adj, store: new MemoryStore(), timers: false, timeoutMs: 20, maxAttempts: 2 })
+    // The peer authenticates and then ignores every frame.
+    const [la, ls] = memoryLinkPair()
+    alice.attach(la)
+    new SecureLink(ls, { signer: s.signer, chainId: world.l1.chainId, protocol: CHANNEL_PROTOCOL })
+    await alice.whenConnected(s.address)
+    const opened = alice.open({ peer: s.address, peerPublicKey: s.signer.publicKey, deposit: ETH, disputeWindow: 10 })
+    const failed = assert.rejects(opened, (e: ChannelError) => e.code === 'TIMEOUT')
+    for (let i = 0; i < 20 && alice.status(alice.channelIds()[0] as `0x${string}`).phase === 'funding'; i++) {
+      await new Promise((r) => setTimeout(r, 25))
+      world.l1.mine(1)
+      await settle()
+    }
+    await failed
+    assert.equal(world.l1.events({ name: 'Opened' }).length, 0, 'nothing deposited')
+    alice.stop()
   })
 })
