@@ -20,7 +20,7 @@
  * (dropped, delayed, sent while offline) is sent again on every block until
  * it does or the window closes.
  */
-import { type Address, SignatureError, type Verifier, nodeVerifier } from '@l2bench/core'
+import { type Address, InvalidInputError, SignatureError, type Verifier, assertBytes, describe, nodeVerifier } from '@l2bench/core'
 import type { L1, L1Event, Receipt, Wallet } from '@l2bench/l1-mock'
 import type { Adjudicator, ChannelInfo } from './adjudicator.ts'
 import { AdjudicatorClient } from './client.ts'
@@ -94,6 +94,9 @@ export class Watchtower {
    * total. Throws SignatureError / ChannelError for states it cannot use.
    */
   async watch(signed: SignedState): Promise<void> {
+    if (typeof signed !== 'object' || signed === null || typeof signed.state !== 'object' || signed.state === null)
+      throw new InvalidInputError('signed', `expected a signed state, got ${describe(signed)}`)
+    assertBytes('state.channelId', signed.state.channelId, 32)
     const key = channelIdHex(signed.state.channelId)
     const total = stateTotal(signed.state)
     const held = this.states.get(key)?.get(total)

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { InvalidInputError, NodeSigner, secretKeyFromSeed } from '@l2bench/core'
-import { type ChannelParams, type OpenParameters, createMachine } from '../src/index.ts'
+import { Wallet } from '@l2bench/l1-mock'
+import { type ChannelParams, type OpenParameters, type SignedState, Watchtower, createMachine } from '../src/index.ts'
 import { ETH, nodePair, settle } from './fixtures.ts'
 
 /** Resolves with 'pending' if `p` has not settled within `ms` (a hang guard). */
@@ -86,5 +87,24 @@ describe('red team: bad input changes nothing and wedges nothing', () => {
     assert.ok(x !== 'pending' && x.status === 'fulfilled' && y !== 'pending' && y.status === 'fulfilled', 'both resolved')
     assert.equal(x.value.state.version, y.value.state.version)
     assert.equal(x.value.state.isFinal, true)
+  })
+})
+
+describe('red team: the watchtower’s input', () => {
+  test('watch() of something that is not a signed state: a typed error naming the field, nothing held', async () => {
+    const p = await nodePair()
+    const ts = new NodeSigner(secretKeyFromSeed('red-input-tower'))
+    p.world.l1.mint(ts.address, ETH)
+    const tower = new Watchtower({ wallet: new Wallet(ts, p.world.l1), adjudicator: p.world.adj })
+    const good = p.alice.latest(p.channelId)
+    await assert.rejects(tower.watch(null as unknown as SignedState), (e: InvalidInputError) => e instanceof InvalidInputError && e.field === 'signed')
+    await assert.rejects(
+      tower.watch({ ...good, state: { ...good.state, channelId: 'x' as unknown as Uint8Array } }),
+      (e: InvalidInputError) => e instanceof InvalidInputError && e.field === 'state.channelId',
+    )
+    assert.equal(tower.size, 0)
+    await tower.watch(good)
+    assert.equal(tower.size, 1)
+    tower.stop()
   })
 })
