@@ -127,8 +127,11 @@ test('simulated forwarding: a withheld preimage times out on chain, charged at t
   assert.equal(r.conservation.ok, true, JSON.stringify(r.conservation))
   const e = r.extrapolations.find((x) => /on-chain HTLC refunds of simulated forwarding/.test(x.what))
   assert.ok(e, JSON.stringify(r.extrapolations))
-  assert.match(e.fit, /refund 43,?5\d\d gas|refund 43\d{3} gas/)
-  assert.ok((r.l1.byOperation['HtlcAdjudicator.resolveLocked (simulated refund) †']?.gas ?? 0) > 40_000)
+  // The per-refund figure is what a real refund cost on the metered L1 (a resolveLocked after expiry: 30k–45k gas), and every simulated refund is charged exactly that.
+  const perRefund = Number(/refund (\d+) gas/.exec(e.fit)?.[1])
+  assert.ok(perRefund > 30_000 && perRefund < 45_000, e.fit)
+  const charged = r.l1.byOperation['HtlcAdjudicator.resolveLocked (simulated refund) †']?.gas ?? 0
+  assert.ok(charged >= perRefund && charged % perRefund === 0, `${charged} is a whole number of ${perRefund}`)
 })
 
 test('offline hop in a hub network: the hub is unreachable, the sender offers nothing and the payment fails with a reason; the hub serves again after', async () => {
