@@ -13,7 +13,7 @@
  */
 import type { Address, Rng, Signer } from '@l2bench/core'
 import type { Receipt, TxHash, Wallet } from '@l2bench/l1-mock'
-import type { MeteredL1 } from './meter.ts'
+import type { BenchL1 } from './meter.ts'
 import type { ProgressTask } from './progress.ts'
 import type { FigureJson, StoreJson } from './results.ts'
 import type { DesignName, Scenario } from './scenario.ts'
@@ -65,12 +65,12 @@ export interface Extrapolation {
 export interface World {
   readonly scenario: Scenario
   readonly workload: Workload
-  readonly l1: MeteredL1
+  readonly l1: BenchL1
   readonly users: readonly User[]
   /** Design-private randomness (forked from the scenario seed and the design name). */
   readonly rng: Rng
   /** A funded account the harness does not count as a user (hub, sequencer, watchtower). */
-  operator(label: string, balance?: bigint): User
+  operator(label: string, balance?: bigint): Promise<User>
   /** Simulated ms since the payment phase began (advances with arrivals and with L1 blocks). */
   nowMs(): number
   /** Simulated ms at which L1 block `height`'s timestamp falls (relative to the payment phase). */

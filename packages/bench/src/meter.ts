@@ -5,10 +5,36 @@
  * without the design doing anything. Each design gets its own instance, so all
  * gas on it is that design's.
  */
-import { encode } from '@l2bench/core'
-import { MockL1, type MockL1Options, type Receipt, type SignedTx, type TxHash, signedTxCodec } from '@l2bench/l1-mock'
+import { type Address, encode } from '@l2bench/core'
+import { type Contract, type Head, type L1, MockL1, type MockL1Options, type Receipt, type SignedTx, type TxHash, type Unsubscribe, signedTxCodec } from '@l2bench/l1-mock'
 
 export type Phase = 'setup' | 'payments' | 'settle'
+
+/**
+ * The L1 a design runs on in the harness: the `L1` seam, the chain's admin
+ * (mine, advance, deploy, mint: synchronous on the mock, promises on a real
+ * EVM node, so callers always await them), the metering tags and the
+ * conservation counters.
+ */
+export interface BenchL1 extends L1 {
+  readonly blockTime: number
+  readonly blockGasLimit: number
+  autoMine: boolean
+  phase: Phase
+  readonly sent: readonly SentTx[]
+  mine(n?: number): void | Promise<void>
+  advanceTo(height: number): void | Promise<void>
+  deploy<C extends Contract>(contract: C): C | Promise<C>
+  mint(address: Address, amount: bigint): void | Promise<void>
+  receiptSync(hash: TxHash): Receipt | undefined
+  pendingCount(): number
+  contractAt(address: Address): Contract | undefined
+  onBlock(listener: (head: Head) => void): Unsubscribe
+  minedReceipts(): { tx: SentTx; receipt: Receipt }[]
+  totalMinted(): bigint
+  totalBurnt(): bigint
+  totalBalances(): bigint
+}
 
 export interface SentTx {
   hash: TxHash
@@ -18,7 +44,7 @@ export interface SentTx {
   size: number
 }
 
-export class MeteredL1 extends MockL1 {
+export class MeteredL1 extends MockL1 implements BenchL1 {
   phase: Phase = 'setup'
   readonly sent: SentTx[] = []
 
@@ -79,7 +105,7 @@ function emptyLine(): CostLine {
 }
 
 /** Aggregates receipts into totals and the per-phase / per-operation / per-charge breakdowns. */
-export function summarizeCosts(l1: MeteredL1): CostSummary {
+export function summarizeCosts(l1: BenchL1): CostSummary {
   const s: CostSummary = {
     ...emptyLine(),
     fees: 0n,

@@ -159,7 +159,7 @@ export async function probeDesign(design: Design, scenario: Scenario, options: P
     world.cursorMs = 0
     const payOne = async () => {
       const p = workload.payments[next++]!
-      world.advanceTo(p.atMs)
+      await world.advanceTo(p.atMs)
       const r = await design.pay(p)
       if (!r.ok) throw new Error(`probe payment ${p.id} failed: ${r.reason ?? 'unknown'}`)
     }

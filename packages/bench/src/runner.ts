@@ -22,7 +22,7 @@ import {
 } from '@l2bench/core'
 import { Wallet, type Receipt, type TxHash } from '@l2bench/l1-mock'
 import type { CapacityInputs, Design, Extrapolation, FaultOutcome, PaymentResult, Resolution, User, World } from './design.ts'
-import { MeteredL1, summarizeCosts } from './meter.ts'
+import { type BenchL1, MeteredL1, summarizeCosts } from './meter.ts'
 import type { DesignResultJson, LatencySummary } from './results.ts'
 import { type Progress, type ProgressTask, prefixed, toProgress } from './progress.ts'
 import type { Scenario } from './scenario.ts'
@@ -69,7 +69,7 @@ export const NO_STORE = { kind: 'none', description: 'none: state in memory' } a
 
 /** The World a design sees; exported for the interleaved probe (probe.ts). */
 export class HarnessWorld implements World {
-  readonly l1: MeteredL1
+  readonly l1: BenchL1
   readonly users: User[]
   readonly rng: Rng
   readonly records: PaymentRecord[]
@@ -78,6 +78,7 @@ export class HarnessWorld implements World {
   readonly extrapolations: Extrapolation[] = []
   startTs = 0
   cursorMs = 0
+  private funded: boolean
 
   constructor(
     readonly scenario: Scenario,
@@ -85,25 +86,35 @@ export class HarnessWorld implements World {
     designName: string,
     private readonly keys: KeyRing,
     private readonly onProgress: Progress,
+    /** The chain to run on (default: a fresh MeteredL1, users funded at once); with one given, call `fund()` before use. */
+    l1?: BenchL1,
   ) {
-    this.l1 = new MeteredL1({
-      blockTime: scenario.l1.blockTime,
-      blockGasLimit: scenario.l1.blockGasLimit,
-      autoMine: true,
-    })
+    const mock =
+      l1 === undefined
+        ? new MeteredL1({ blockTime: scenario.l1.blockTime, blockGasLimit: scenario.l1.blockGasLimit, autoMine: true })
+        : undefined
+    this.l1 = l1 ?? (mock as MeteredL1)
     this.rng = new Rng(`${scenario.seed}:design:${designName}`)
     this.users = []
     for (let i = 0; i < workload.users; i++) {
       const { secretKey, signer } = keys.get(`user/${i}`)
-      this.l1.mint(signer.address, scenario.capital.userBalance)
+      mock?.mint(signer.address, scenario.capital.userBalance)
       this.users.push({ index: i, secretKey, signer, address: signer.address, wallet: new Wallet(signer, this.l1, scenario.l1.gasPrice) })
     }
+    this.funded = mock !== undefined
     this.records = workload.payments.map(() => ({ ok: undefined, reason: undefined, softMs: undefined, finalMs: undefined }))
   }
 
-  operator(label: string, balance?: bigint): User {
+  /** Funds every user on a chain given to the constructor (the default mock is funded at once). */
+  async fund(): Promise<void> {
+    if (this.funded) return
+    for (const u of this.users) await this.l1.mint(u.address, this.scenario.capital.userBalance)
+    this.funded = true
+  }
+
+  async operator(label: string, balance?: bigint): Promise<User> {
     const { secretKey, signer } = this.keys.get(`operator/${label}`)
-    this.l1.mint(signer.address, balance ?? this.scenario.capital.userBalance * 1000n)
+    await this.l1.mint(signer.address, balance ?? this.scenario.capital.userBalance * 1000n)
     return { index: -1, secretKey, signer, address: signer.address, wallet: new Wallet(signer, this.l1, this.scenario.l1.gasPrice) }
   }
 
@@ -116,11 +127,11 @@ export class HarnessWorld implements World {
   }
 
   /** Moves the simulated clock to `ms`, mining every block whose time has come. */
-  advanceTo(ms: number): void {
+  async advanceTo(ms: number): Promise<void> {
     if (ms > this.cursorMs) this.cursorMs = ms
     const target = this.startTs + this.cursorMs / 1000
     const bt = this.l1.blockTime
-    while (this.l1.head().timestamp + bt <= target) this.l1.mine(1)
+    while (this.l1.head().timestamp + bt <= target) await this.l1.mine(1)
   }
 
   async mineUntil(hash: TxHash): Promise<Receipt> {
@@ -128,7 +139,7 @@ export class HarnessWorld implements World {
       const r = this.l1.receiptSync(hash)
       if (r !== undefined) return r
       if (this.l1.pendingCount() === 0) return this.l1.receipt(hash) // rejects with the drop reason
-      this.l1.mine(1)
+      await this.l1.mine(1)
     }
     throw new Error(`transaction ${hash} not mined after 100000 blocks`)
   }
@@ -196,7 +207,7 @@ export async function runDesign(design: Design, workload: Workload, options: Run
   const bar = progress.task('payments', total)
   t = monotonicMs()
   for (const p of workload.payments) {
-    world.advanceTo(p.atMs)
+    await world.advanceTo(p.atMs)
     const now = world.nowMs()
     lockedWeiMs += locked * BigInt(Math.max(0, Math.round(now - lastMs)))
     lastMs = now

@@ -76,7 +76,7 @@ export class ChannelDesign implements Design {
   async setup(world: World): Promise<void> {
     this.world = world
     this.options = designOptions(world.scenario, 'channel')
-    this.adjudicator = world.l1.deploy(new Adjudicator())
+    this.adjudicator = await world.l1.deploy(new Adjudicator())
     if (this.options.store === 'sqlite') this.dir = mkdtempSync(join(tmpdir(), 'l2bench-channel-'))
     world.note(
       `One channel per pair that pays, opened before the payments with perfect-foresight deposits; soft = final latency (a countersigned state is enforceable at once); store ${this.options.store}${this.options.store === 'sqlite' ? ` (synchronous=${this.options.synchronous})` : ''}; dispute window ${this.options.disputeWindow} blocks.`,
@@ -178,7 +178,7 @@ export class ChannelDesign implements Design {
     try {
       await mallory.client.register(stale)
       await turns(10) // the honest node sees Registered and challenges
-      w.l1.mine(this.options.disputeWindow + 1)
+      await w.l1.mine(this.options.disputeWindow + 1)
       await honest.finalize({ channelId: ch.id })
       await turns()
       // The payee's L1 gain, not counting what it paid in fees to challenge and finalize.

@@ -51,8 +51,10 @@ import {
   SqliteNodeStore,
   drainEventLoop,
 } from '@l2bench/htlc-router'
+import { MockL1 } from '@l2bench/l1-mock'
 import { type ChannelStore, MemoryStore, type SignedState } from '@l2bench/payment-channel'
 import { composeBound, signVerify, sqliteCommit } from '../bounds.ts'
+import { UsageError } from '../errors.ts'
 import type { CapacityInputs, Design, PaymentBound, PaymentResult, World } from '../design.ts'
 import type { StoreJson } from '../results.ts'
 import { summarize } from '../stats.ts'
@@ -203,11 +205,14 @@ export class RealHtlc implements Design {
     world.note(
       `Mission control: ${o.missionControl}${o.missionControl === 'per-payment' ? ' (a sender forgets failures between payments)' : ''}; up to ${o.maxAttempts} routes per payment, none started after ${o.paymentTimeoutMs / 1000} s of simulated time.`,
     )
+    // HtlcNetwork mines and advances its L1 synchronously: it runs on the mock only.
+    if (!(world.l1 instanceof MockL1)) throw new UsageError('l1', 'the HTLC design runs its network on the mock L1 only (HtlcNetwork drives blocks synchronously)')
+    const onL1 = world.l1
     const bar = world.task('opening channels', plan.channels.length)
     this.net = await HtlcNetwork.create({
       nodes: parties.length,
       parties,
-      onL1: world.l1,
+      onL1,
       channels: plan.channels.map((c) => ({ a: c.a, b: c.b, depositA: c.depositA, depositB: c.depositB, policyAB: policy, policyBA: policy })),
       disputeWindow: o.disputeWindow,
       graphUnit: UNIT,
@@ -381,7 +386,7 @@ export class RealHtlc implements Design {
     let blocks = 0
     const limit = 4 * (this.finalDelta + this.options.disputeWindow + 20)
     while ((routed === undefined || !this.nothingPending(p.to)) && blocks < limit) {
-      w.l1.mine(1)
+      await w.l1.mine(1)
       blocks++
       await drainEventLoop(2)
       await Promise.all(this.net.nodes.map((n, i) => (i !== p.to && n.pendingHtlcs().length > 0 ? n.poll() : undefined)))
@@ -468,7 +473,7 @@ export class RealHtlc implements Design {
       if (old === undefined) throw new Error('no state from before the payment')
       await mallory.channel.client.register(old)
       await drainEventLoop() // the honest node sees Registered and challenges
-      w.l1.mine(this.options.disputeWindow + 1)
+      await w.l1.mine(this.options.disputeWindow + 1)
       await drainEventLoop()
       await honest.channel.finalize({ channelId: id })
       await drainEventLoop()

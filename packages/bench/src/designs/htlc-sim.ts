@@ -154,7 +154,7 @@ export class SimulatedHtlc implements Design {
     })
 
     // ---- open the channels on L1
-    this.adjudicator = world.l1.deploy(new HtlcAdjudicator())
+    this.adjudicator = await world.l1.deploy(new HtlcAdjudicator())
     const n = this.graph.channelCount
     const materialize = n <= o.maxOnchainChannels ? n : Math.min(n, o.sampleChannels)
     this.onchain = new Array(n).fill(undefined)

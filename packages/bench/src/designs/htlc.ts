@@ -54,10 +54,10 @@ const ceilDiv = (a: bigint, b: bigint) => (a + b - 1n) / b
 const wholeGwei = (wei: bigint) => ceilDiv(wei, UNIT) * UNIT
 
 /** The channels of the scenario's topology, funded from the workload. */
-export function planChannels(world: World, o: HtlcOptions): HtlcPlan {
+export async function planChannels(world: World, o: HtlcOptions): Promise<HtlcPlan> {
   const s = world.scenario
   if (s.topology.kind === 'hub') {
-    const hub = world.operator('htlc-hub')
+    const hub = await world.operator('htlc-hub')
     const hubNode = world.users.length
     const fixed = s.capital.channelDeposit
     const h = BigInt(Math.round(s.capital.headroom * 1000))
@@ -106,7 +106,7 @@ export class HtlcDesign implements Design {
 
   async setup(world: World): Promise<void> {
     const o = designOptions(world.scenario, 'htlc')
-    const plan = planChannels(world, o)
+    const plan = await planChannels(world, o)
     const real = o.forwarding === 'real' || (o.forwarding === 'auto' && plan.channels.length <= o.maxRealChannels)
     if (real) {
       const { RealHtlc } = await import('./htlc-real.ts')

@@ -87,7 +87,7 @@ export class L1Design implements Design {
     let idle = 0
     while (this.world.l1.pendingCount() > 0 && idle < 100) {
       const before = this.world.l1.pendingCount()
-      this.world.l1.mine(1)
+      await this.world.l1.mine(1)
       idle = this.world.l1.pendingCount() < before ? 0 : idle + 1
     }
     this.collect()

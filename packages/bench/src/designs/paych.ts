@@ -60,7 +60,7 @@ export class PaychDesign implements Design {
   async setup(world: World): Promise<void> {
     this.world = world
     this.options = designOptions(world.scenario, 'paych')
-    this.contract = world.l1.deploy(new PaychContract({ settleDelay: this.options.settleDelay }))
+    this.contract = await world.l1.deploy(new PaychContract({ settleDelay: this.options.settleDelay }))
     if (this.options.store === 'sqlite') this.dir = mkdtempSync(join(tmpdir(), 'l2bench-paych-'))
     world.note(
       `One one-way voucher channel per paying direction, funded with that direction's total volume × headroom (perfect foresight); soft = final latency (a voucher is redeemable at once); store ${this.options.store}${this.options.store === 'sqlite' ? ` (synchronous=${this.options.synchronous})` : ''}; settle delay ${this.options.settleDelay} blocks.`,
@@ -124,7 +124,7 @@ export class PaychDesign implements Design {
       last = Math.max(last, (await payer.status(ch.channel)).settlingAt)
     }
     for (const m of this.managers.values()) await m.idle() // payees' settlers redeem their vouchers
-    if (last > 0) l1.advanceTo(last)
+    if (last > 0) await l1.advanceTo(last)
     for (const ch of this.channels.values()) {
       const payee = this.managers.get(ch.to)!
       await payee.waitForMessage(await payee.collect(ch.channel))

@@ -131,8 +131,8 @@ export class RollupDesign implements Design {
       this.options.prover !== undefined ? await this.options.prover(built, params, world) : new WorkerProver({ wasm: built.compiled.wasm, zkey: built.setup.zkey })
     this.verifier = new SyncGroth16Verifier()
     await this.verifier.ready()
-    this.contract = world.l1.deploy(new RollupContract({ params, vkey: built.setup.vkey, verifier: this.verifier }))
-    const operator = world.operator('rollup-sequencer')
+    this.contract = await world.l1.deploy(new RollupContract({ params, vkey: built.setup.vkey, verifier: this.verifier }))
+    const operator = await world.operator('rollup-sequencer')
     this.node = new RollupNode({
       l1: world.l1,
       contract: this.contract,

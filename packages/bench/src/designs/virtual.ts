@@ -98,8 +98,8 @@ export class VirtualDesign implements Design {
   async setup(world: World): Promise<void> {
     this.world = world
     this.options = designOptions(world.scenario, 'virtual')
-    this.adjudicator = world.l1.deploy(new VirtualAdjudicator())
-    this.hub = world.operator('virtual-hub')
+    this.adjudicator = await world.l1.deploy(new VirtualAdjudicator())
+    this.hub = await world.operator('virtual-hub')
     if (this.options.store === 'sqlite') this.dir = mkdtempSync(join(tmpdir(), 'l2bench-virtual-'))
     const o = this.options
     world.note(
@@ -296,7 +296,7 @@ export class VirtualDesign implements Design {
       const client = new VirtualClient(this.user(p.from).wallet, this.adjudicator)
       await client.register(rec.params, stale.state.version === 0n ? undefined : stale, rec.activation)
       await turns(20) // the payee's node sees VirtualRegistered and refutes
-      w.l1.mine(this.options.virtualDisputeWindow + 1)
+      await w.l1.mine(this.options.virtualDisputeWindow + 1)
       // The hub notices the final outcome on its next check and unlocks both ledgers by it.
       for (let i = 0; i < 200 && hub.records.require(v.id).status !== 'closed'; i++) {
         hub.tick(Date.now() + (i + 1) * 10_000)
