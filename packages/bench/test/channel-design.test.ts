@@ -92,3 +92,27 @@ test('durable by default: SQLite synchronous=FULL on the machine’s disk, state
   assert.equal(r.store.synchronous, 'NORMAL')
   assert.match(r.store.description, /not fsynced/)
 })
+
+test('payments queued on a channel ride in merged states (driven concurrently), each with its own result; the report counts them', async () => {
+  // A fixed deposit above the total volume: in any order no side over-spends (the perfect-foresight deposit assumes the workload's order).
+  const s = parseScenario({ name: 'merge', users: 2, payments: 40, pairs: { count: 1, direction: 'both' }, capital: { channelDeposit: '5 eth' }, designOptions: { channel: { store: 'memory' } } })
+  const w = generateWorkload(s)
+  const world = new HarnessWorld(s, w, 'channel', keys, toProgress(undefined))
+  const d = new ChannelDesign()
+  await d.setup(world)
+  // The runner pays one at a time; here all 40 are in flight at once.
+  const results = await Promise.all(w.payments.map((p) => d.pay(p)))
+  assert.ok(results.every((r) => r.ok))
+  await turns()
+  const m = d.mergeSummary()
+  assert.equal(m.payments, 40)
+  assert.ok(m.mergedStates > 0 && m.states < 40, JSON.stringify(m))
+  await d.settle()
+  assert.ok(world.notes.some((n) => /Merged updates in this run: \d+ of 40 payments shared/.test(n)), world.notes.join('\n'))
+})
+
+test('the runner pays one at a time: the report says no payment queued', async () => {
+  const s = parseScenario({ name: 'seq', users: 2, payments: 5, designOptions: { channel: { store: 'memory' } } })
+  const r = await runDesign(new ChannelDesign(), generateWorkload(s), { keys })
+  assert.ok(r.notes.some((n) => /Merged updates in this run: none — 5 payments in 5 countersigned states/.test(n)), r.notes.join('\n'))
+})

@@ -79,3 +79,44 @@ test('durable by default: SQLite synchronous=FULL, stated in the result; one vou
   assert.equal(inputs.model, 'channels')
   await d.settle()
 })
+
+test('payments queued on a lane are paid by one voucher for their sum, each with its own result; one that does not fit fails alone', async () => {
+  const raw = {
+    name: 'vmerge',
+    users: 2,
+    payments: 30,
+    pairs: { count: 1, direction: 'forward' },
+    amounts: { kind: 'fixed', value: '0.01 eth' },
+    capital: { channelDeposit: '0.25 eth' },
+    designOptions: { paych: { store: 'memory', settleDelay: 5 } },
+  }
+  const s = parseScenario(raw)
+  const w = generateWorkload(s)
+  const world = new HarnessWorld(s, w, 'paych', keys, toProgress(undefined))
+  const d = new PaychDesign()
+  await d.setup(world)
+  // All at once (the runner pays one at a time): the first voucher goes alone, the rest queue behind it.
+  const results = await Promise.all(w.payments.map((p) => d.pay(p)))
+  // 25 fit the 0.25 ETH channel; the merged sum of the queued ones does not, so they went one by one and only the overflow failed.
+  assert.equal(results.filter((r) => r.ok).length, 25)
+  assert.ok(results.filter((r) => !r.ok).every((r) => r.reason === 'INSUFFICIENT_CHANNEL_FUNDS'))
+  const m = d.mergeSummary()
+  // The first voucher alone, then the 29 queued: their sum does not fit, so one by one — 24 more fit.
+  assert.deepEqual(m, { vouchers: 25, merged: 0, mergedPayments: 0 })
+  await d.settle()
+  assert.ok(world.notes.some((n) => /Merged vouchers/.test(n)))
+
+  // Within the funds: merged vouchers carry the queued payments.
+  const s2 = parseScenario({ ...raw, name: 'vmerge2', capital: { channelDeposit: '1 eth' } })
+  const w2 = generateWorkload(s2)
+  const world2 = new HarnessWorld(s2, w2, 'paych', keys, toProgress(undefined))
+  const d2 = new PaychDesign()
+  await d2.setup(world2)
+  const all = await Promise.all(w2.payments.map((p) => d2.pay(p)))
+  assert.ok(all.every((r) => r.ok))
+  const m2 = d2.mergeSummary()
+  assert.ok(m2.merged > 0 && m2.vouchers < 30, JSON.stringify(m2))
+  assert.equal(m2.mergedPayments + (m2.vouchers - m2.merged), 30, 'every payment in exactly one voucher')
+  await d2.settle()
+  assert.ok(world2.notes.some((n) => new RegExp(`${m2.mergedPayments} payments rode in ${m2.merged} merged vouchers`).test(n)), world2.notes.join('\n'))
+})

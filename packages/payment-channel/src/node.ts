@@ -90,7 +90,7 @@ export interface ChannelNodeOptions {
    */
   maxMerge?: number
   /**
-   * Group commit: the records of every channel updated in one event-loop turn
+   * Group commit: the records of every channel updated by the work queued at one moment
    * are written in one store transaction (one fsync), and nothing that
    * depends on them leaves before (default true).
    */

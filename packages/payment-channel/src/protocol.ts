@@ -39,6 +39,19 @@
  * at v only once a later version is countersigned. A rejected proposal is
  * handled the same way. The shell bounds retries per request.
  *
+ * Merged proposals (merge.ts): a proposal may carry several updates as
+ * entries. The responder replays them from its latest state and checks each
+ * step as if it were a proposal of its own, then that they make exactly the
+ * signed state; a refusal names the entry (EntryError), and the proposer's
+ * `retry` effect says which request it was. One state, one pair of
+ * signatures, one persist per side for all of them.
+ *
+ * Turns: a responder with updates of its own waiting says so in its accept
+ * (`more`); the proposer then leaves it the next version (`yieldTo`) rather
+ * than chaining a proposal that would cross it, until a state at that version
+ * is signed, the peer passes (a sync at our version), a new connection, or
+ * the timeout.
+ *
  * Liveness: proposals are retransmitted on `tick` and time out after
  * `maxAttempts` (the pending proposal stays: signing another v would fork);
  * a lost confirm is chased with `sync`; on `connected` both sides sync and the

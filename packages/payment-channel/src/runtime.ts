@@ -25,10 +25,12 @@
  *
  * Group commit (`groupCommit`): the updates of the protocol's hot path
  * (incoming messages and our own proposals) do not write at once. Their
- * machines are installed in memory and their effects wait; at the end of the
- * event-loop turn (setImmediate) the records of every channel that changed
- * are written in one store transaction (`saveMany`: one fsync under SQLite
- * FULL), and only then do the waiting effects run, in order. So no signature,
+ * machines are installed in memory and their effects wait; once the work
+ * already queued has run (a microtask queued behind the frames delivered
+ * with it, so no event-loop turn is added to a round trip) the records of
+ * every channel that changed are written in one store transaction
+ * (`saveMany`: one fsync under SQLite FULL), and only then do the waiting
+ * effects run, in order. So no signature,
  * no L1 transaction and no result leaves before the state it depends on is
  * durable — the persistence contract of protocol.ts holds per state — and a
  * failed (or crashed) commit runs none of them. A channel takes one step per
@@ -107,7 +109,7 @@ export interface RetryLimits {
 export interface RuntimeOptions extends RetryLimits {
   /** Most queued requests one proposal carries (1: no merging). */
   maxMerge: number
-  /** Commit the records of all channels changed in one event-loop turn in one store transaction. */
+  /** Commit the records of all channels changed by the work queued at one moment in one store transaction. */
   groupCommit: boolean
 }
 
@@ -259,7 +261,7 @@ export class Runtime {
   private schedule(): void {
     if (this.scheduled) return
     this.scheduled = true
-    setImmediate(() => {
+    queueMicrotask(() => {
       this.scheduled = false
       this.flush()
     })

@@ -19,6 +19,14 @@
  * payer persists its proposal and the countersigned state, the payee the
  * state it countersigned).
  *
+ * Merged updates and group commit (the package's defaults): payments queued
+ * on a channel behind an update in flight ride in the next state together
+ * (up to DEFAULT_MAX_MERGE, each with its own result), and a node's records
+ * changed by the work queued at one moment commit in one transaction. The runner pays
+ * one payment at a time, so payments queue on a channel only when a design
+ * is driven concurrently; the report counts the states and says how many
+ * payments shared one.
+ *
  * Fault `stale-state`: after the payment, the payer turns Mallory — stops
  * defending itself and registers the state from before the payment on L1.
  * The payee's node sees the registration and challenges with the newest
@@ -34,8 +42,11 @@ import {
   type ChannelNodeOptions,
   type ChannelStore,
   ChannelNode,
+  DEFAULT_MAX_MERGE,
   MemoryStore,
+  type SignedState,
   SqliteStore,
+  channelIdHex,
   memoryLinkPair,
 } from '@l2bench/payment-channel'
 import { composeBound, filesystemOf, signVerify, sqliteCommit } from '../bounds.ts'
@@ -72,6 +83,8 @@ export class ChannelDesign implements Design {
   private readonly channels = new Map<number, PairChannel>()
   private dir: string | undefined
   private locked = 0n
+  /** Countersigned payment states (each seen once) and the payments they carried. */
+  private readonly merging = { seen: new Set<string>(), states: 0, payments: 0, mergedStates: 0, mergedPayments: 0 }
 
   async setup(world: World): Promise<void> {
     this.world = world
@@ -80,6 +93,9 @@ export class ChannelDesign implements Design {
     if (this.options.store === 'sqlite') this.dir = mkdtempSync(join(tmpdir(), 'l2bench-channel-'))
     world.note(
       `One channel per pair that pays, opened before the payments with perfect-foresight deposits; soft = final latency (a countersigned state is enforceable at once); store ${this.options.store}${this.options.store === 'sqlite' ? ` (synchronous=${this.options.synchronous})` : ''}; dispute window ${this.options.disputeWindow} blocks.`,
+    )
+    world.note(
+      `Merged updates on (payment-channel's default): payments queued on a channel behind an update in flight ride in the next countersigned state together, up to ${DEFAULT_MAX_MERGE}, each with its own result; a node's records changed by the work queued at one moment commit in one SQLite transaction (group commit).`,
     )
 
     const used = new Set(world.workload.payments.map((p) => p.pair))
@@ -112,12 +128,43 @@ export class ChannelDesign implements Design {
       // (a node's defaults deposit nothing into a channel someone else opens).
       const window = this.options.disputeWindow
       const acceptLimits = { maxDeposit: MAX_AMOUNT, minDisputeWindow: Math.min(window, 3), maxDisputeWindow: Math.max(window, 10_000) }
-      const opts: ChannelNodeOptions = { signer: u.signer, wallet: u.wallet, adjudicator: this.adjudicator, store, timers: false, autoChallenge: true, acceptLimits }
+      const opts: ChannelNodeOptions = {
+        signer: u.signer,
+        wallet: u.wallet,
+        adjudicator: this.adjudicator,
+        store,
+        timers: false,
+        autoChallenge: true,
+        acceptLimits,
+        onSignedState: (s, steps) => this.countState(s, steps),
+      }
       node = new ChannelNode(opts)
       this.nodes.set(user, node)
       this.nodeOptions.set(user, opts)
     }
     return node
+  }
+
+  /** Each payment state once (both nodes see it): how many payments it carried. */
+  private countState(s: SignedState, steps: readonly unknown[] | undefined): void {
+    if (s.state.version === 0n || s.state.isFinal) return
+    const key = `${channelIdHex(s.state.channelId)}:${s.state.version}`
+    const m = this.merging
+    if (m.seen.has(key)) return
+    m.seen.add(key)
+    const n = steps?.length ?? 1
+    m.states++
+    m.payments += n
+    if (n > 1) {
+      m.mergedStates++
+      m.mergedPayments += n
+    }
+  }
+
+  /** What merging did in this run, for the report. */
+  mergeSummary(): { states: number; payments: number; mergedStates: number; mergedPayments: number } {
+    const { states, payments, mergedStates, mergedPayments } = this.merging
+    return { states, payments, mergedStates, mergedPayments }
   }
 
   private deposits(pair: number): [Amount, Amount] {
@@ -208,6 +255,12 @@ export class ChannelDesign implements Design {
   async flush(): Promise<void> {}
 
   async settle(): Promise<void> {
+    const m = this.merging
+    this.world.note(
+      m.mergedStates === 0
+        ? `Merged updates in this run: none — ${m.payments} payments in ${m.states} countersigned states (the runner pays one at a time, so no payment queued on a channel).`
+        : `Merged updates in this run: ${m.mergedPayments} of ${m.payments} payments shared a countersigned state (${m.mergedStates} merged states; ${m.states} states in all).`,
+    )
     let n = 0
     for (const ch of this.channels.values()) {
       await this.node(ch.lo).closeCooperative({ channelId: ch.id })

@@ -119,6 +119,10 @@ class TimedNodeStore extends SqliteNodeStore {
   override flush(): void {
     this.timed(() => super.flush())
   }
+
+  override saveMany(ms: Parameters<SqliteNodeStore['saveMany']>[0]): void {
+    this.timed(() => super.saveMany(ms))
+  }
 }
 
 interface Routed {
@@ -145,6 +149,8 @@ export class RealHtlc implements Design {
   private readonly networkMs: number[] = []
   private readonly failedAt = new Map<string, number>()
   private settled = false
+  /** Countersigned HTLC states (each seen once), and those that carried several updates (payment-channel's merged updates). */
+  private readonly merging = { seen: new Set<string>(), states: 0, merged: 0, mergedUpdates: 0 }
   /** Per node: time in its own signing, verifying and commits during the payment phase. */
   private work: NodeWork[] = []
   private measuring = false
@@ -193,7 +199,7 @@ export class RealHtlc implements Design {
       this.stores.push(htlcStore)
       if ((store as unknown) !== htlcStore) this.stores.push(store)
       // The simulated users agreed on the workload's channels: each accepts the deposits asked of it.
-      return { store, htlcStore, verifier, acceptLimits: { maxDeposit: MAX_AMOUNT } }
+      return { store, htlcStore, verifier, acceptLimits: { maxDeposit: MAX_AMOUNT }, onSignedState: (s, steps) => this.countState(s, steps) }
     }
     world.note(
       `Real HTLCs: every user${plan.hub === undefined ? '' : ' and the hub'} runs an HtlcNode (@l2bench/htlc-router) with its own key, L1 wallet and store; every payment is an HTLC added, forwarded and settled (or failed) inside countersigned channel states, over authenticated in-process links; ${plan.topology}; routing fee ${o.feeRatePpm} ppm + ${o.baseFeeMsat} gwei per hop.`,
@@ -223,6 +229,19 @@ export class RealHtlc implements Design {
     this.deposits = plan.channels.map((c) => [c.depositA, c.depositB])
     this.generation = plan.channels.map(() => 0)
     if (o.missionControl === 'shared') this.shared = new MissionControl(this.net.graph)
+  }
+
+  /** Each state once (both nodes of a channel see it): did it carry several HTLC updates? */
+  private countState(s: SignedState, steps: readonly unknown[] | undefined): void {
+    if (s.state.version === 0n || s.state.isFinal) return
+    const key = `${toHex(s.state.channelId)}:${s.state.version}`
+    if (this.merging.seen.has(key)) return
+    this.merging.seen.add(key)
+    this.merging.states++
+    if (steps !== undefined && steps.length > 1) {
+      this.merging.merged++
+      this.merging.mergedUpdates += steps.length
+    }
   }
 
   private node(i: number): HtlcNode {
@@ -511,6 +530,10 @@ export class RealHtlc implements Design {
   }
 
   async settle(): Promise<void> {
+    const m = this.merging
+    this.world.note(
+      `Merged updates (payment-channel's default inside every HtlcNode): HTLC adds, settles and fails queued on a channel behind an update in flight ride in one countersigned state, each checked on its own by the peer's HTLC policy; in this run ${m.merged === 0 ? `none: ${m.states} states, one update each (the runner pays one at a time)` : `${m.mergedUpdates} updates shared ${m.merged} of ${m.states} states`}.`,
+    )
     const g = this.net.graph
     const bar = this.world.task('closing channels', this.deposits.filter((d) => d !== undefined).length)
     let n = 0

@@ -11,6 +11,15 @@
  * (voucherAdd). The payee can redeem it on L1 at once, so soft latency =
  * final latency = that wall-clock time.
  *
+ * Merged vouchers: payments that queue on a lane while its voucher is in
+ * flight are paid together by the next voucher, for their cumulative sum (a
+ * voucher is cumulative anyway: one signature, one check and one commit per
+ * side for all of them, up to VOUCHER_MAX_MERGE); each payment resolves on
+ * its own, with its own latency. If the sum does not fit the channel they go
+ * one by one, so one that does not fit fails alone with its reason. The
+ * runner pays one at a time, so payments queue only when the design is driven
+ * concurrently; the report says how many vouchers carried several.
+ *
  * Settlement: the payer settles each channel; the payee's settler redeems its
  * best voucher per lane during the settle delay; after it the payee collects.
  *
@@ -36,6 +45,15 @@ import { type PaychOptions, designOptions } from './options.ts'
 
 /** SQLite commits per payment (payer and payee), checked in test/paych-design.test.ts. */
 export const PAYCH_COMMITS_PER_PAYMENT = 2
+/** Most queued payments one voucher carries. */
+export const VOUCHER_MAX_MERGE = 64
+
+/** A payment waiting on its lane for the next voucher. */
+interface Queued {
+  amount: bigint
+  t0: number
+  resolve: (r: PaymentResult) => void
+}
 
 interface VoucherChannel {
   channel: Address
@@ -45,6 +63,9 @@ interface VoucherChannel {
   funds: bigint
   /** Cumulative amount of the lane's last voucher. */
   paid: bigint
+  /** A voucher of this lane is being made and checked; payments queue behind it. */
+  busy: boolean
+  queue: Queued[]
 }
 
 export class PaychDesign implements Design {
@@ -56,6 +77,8 @@ export class PaychDesign implements Design {
   private readonly channels = new Map<string, VoucherChannel>()
   private dir: string | undefined
   private locked = 0n
+  /** Vouchers made, and those that carried several payments (and how many). */
+  private readonly merging = { vouchers: 0, merged: 0, mergedPayments: 0 }
 
   async setup(world: World): Promise<void> {
     this.world = world
@@ -77,7 +100,7 @@ export class PaychDesign implements Design {
       const { channel, messageId } = await payer.create(world.users[from]!.address, world.users[to]!.address, funds)
       await payer.waitForMessage(messageId)
       const lane = await payer.allocateLane(channel)
-      this.channels.set(key, { channel, from, to, lane, funds, paid: 0n })
+      this.channels.set(key, { channel, from, to, lane, funds, paid: 0n, busy: false, queue: [] })
       this.locked += funds
       if (++n % 100 === 0) world.progress(`created ${n}/${volume.size} voucher channels`)
     }
@@ -96,25 +119,79 @@ export class PaychDesign implements Design {
   async pay(p: Payment): Promise<PaymentResult> {
     const ch = this.channels.get(`${p.from}>${p.to}`)
     if (ch === undefined) return { ok: false, reason: 'NO_CHANNEL' }
-    const payer = this.managers.get(p.from)!
-    const payee = this.managers.get(p.to)!
-    const t0 = monotonicMs()
+    const done = new Promise<PaymentResult>((resolve) => ch.queue.push({ amount: p.amount, t0: monotonicMs(), resolve }))
+    if (!ch.busy) void this.drain(ch)
+    return done
+  }
+
+  /** Pays the lane's queue: everything waiting (up to VOUCHER_MAX_MERGE) in one voucher, one by one if the sum does not fit. */
+  private async drain(ch: VoucherChannel): Promise<void> {
+    ch.busy = true
     try {
-      const { voucher, shortfall } = await payer.voucherCreate(ch.channel, ch.paid + p.amount, ch.lane)
-      if (voucher === undefined) return { ok: false, reason: shortfall > 0n ? 'INSUFFICIENT_CHANNEL_FUNDS' : 'NO_VOUCHER', softLatencyMs: monotonicMs() - t0 }
-      const wire = encodeVoucher(voucher) // what travels to the payee
-      await payee.voucherAdd(ch.channel, decodeVoucher(wire), p.amount)
-      ch.paid += p.amount
-    } catch (err) {
-      return { ok: false, reason: (err as { code?: string }).code ?? 'ERROR', softLatencyMs: monotonicMs() - t0 }
+      while (ch.queue.length > 0) {
+        const batch = ch.queue.splice(0, VOUCHER_MAX_MERGE)
+        const sum = batch.reduce((t, q) => t + q.amount, 0n)
+        const r = await this.voucher(ch, sum)
+        if (r.ok || batch.length === 1) {
+          if (r.ok) this.count(batch.length)
+          for (const q of batch) q.resolve(this.result(r, q))
+          continue
+        }
+        // The sum does not go through: each on its own, so only what does not fit fails.
+        for (const q of batch) {
+          const one = await this.voucher(ch, q.amount)
+          if (one.ok) this.count(1)
+          q.resolve(this.result(one, q))
+        }
+      }
+    } finally {
+      ch.busy = false
     }
-    const ms = monotonicMs() - t0
-    return { ok: true, softLatencyMs: ms, finalLatencyMs: ms }
+  }
+
+  /** One voucher for `amount` more on the lane: signed by the payer, encoded, decoded and checked by the payee. */
+  private async voucher(ch: VoucherChannel, amount: bigint): Promise<{ ok: true } | { ok: false; reason: string }> {
+    const payer = this.managers.get(ch.from)!
+    const payee = this.managers.get(ch.to)!
+    try {
+      const { voucher, shortfall } = await payer.voucherCreate(ch.channel, ch.paid + amount, ch.lane)
+      if (voucher === undefined) return { ok: false, reason: shortfall > 0n ? 'INSUFFICIENT_CHANNEL_FUNDS' : 'NO_VOUCHER' }
+      const wire = encodeVoucher(voucher) // what travels to the payee
+      await payee.voucherAdd(ch.channel, decodeVoucher(wire), amount)
+      ch.paid += amount
+      return { ok: true }
+    } catch (err) {
+      return { ok: false, reason: (err as { code?: string }).code ?? 'ERROR' }
+    }
+  }
+
+  private result(r: { ok: true } | { ok: false; reason: string }, q: Queued): PaymentResult {
+    const ms = monotonicMs() - q.t0
+    return r.ok ? { ok: true, softLatencyMs: ms, finalLatencyMs: ms } : { ok: false, reason: r.reason, softLatencyMs: ms }
+  }
+
+  private count(payments: number): void {
+    this.merging.vouchers++
+    if (payments > 1) {
+      this.merging.merged++
+      this.merging.mergedPayments += payments
+    }
+  }
+
+  /** What merging did in this run, for the report. */
+  mergeSummary(): { vouchers: number; merged: number; mergedPayments: number } {
+    return { ...this.merging }
   }
 
   async flush(): Promise<void> {}
 
   async settle(): Promise<void> {
+    const m = this.merging
+    this.world.note(
+      m.merged === 0
+        ? `Merged vouchers (payments queued on a lane paid by one voucher for their sum, up to ${VOUCHER_MAX_MERGE}): none in this run — ${m.vouchers} vouchers for ${m.vouchers} payments (the runner pays one at a time, so no payment queued on a lane).`
+        : `Merged vouchers (payments queued on a lane paid by one voucher for their sum, up to ${VOUCHER_MAX_MERGE}): ${m.mergedPayments} payments rode in ${m.merged} merged vouchers; ${m.vouchers} vouchers in all.`,
+    )
     const l1 = this.world.l1
     let last = 0
     for (const ch of this.channels.values()) {

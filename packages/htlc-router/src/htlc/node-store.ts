@@ -13,7 +13,8 @@
  * with a store that commits each put: a crash loses only writes nothing
  * outside the node depended on, which is a crash a moment earlier. Everything
  * is atomic: the HTLC records and the channel state they belong to land
- * together or not at all.
+ * together or not at all. `saveMany` does the same for the records of
+ * several channels (payment-channel's group commit).
  *
  * Under half the commits of two separate stores on a payment's path (a
  * two-hop payment: 15 instead of 34, counted in test/htlc-network.test.ts).
@@ -37,6 +38,7 @@ export class SqliteNodeStore implements ChannelStore, HtlcStore {
   private readonly remove: SqliteStatement
   private readonly select: SqliteStatement
   private readonly commit: (machine: Machine | undefined) => void
+  private readonly commitMany: (machines: readonly Machine[]) => void
 
   constructor(
     readonly path: string,
@@ -55,6 +57,10 @@ export class SqliteNodeStore implements ChannelStore, HtlcStore {
       }
       if (machine !== undefined) this.channels.save(machine)
     })
+    this.commitMany = db.transaction((machines: readonly Machine[]) => {
+      this.commit(undefined)
+      this.channels.saveMany(machines)
+    })
   }
 
   get synchronous(): SyncMode {
@@ -70,6 +76,13 @@ export class SqliteNodeStore implements ChannelStore, HtlcStore {
       this.commit(machine)
       this.pending.clear()
     }
+    this.commits++
+  }
+
+  /** Several channels' records (payment-channel's group commit) and every HTLC write since the last commit, in one transaction. */
+  saveMany(machines: readonly Machine[]): void {
+    this.commitMany(machines)
+    this.pending.clear()
     this.commits++
   }
 

@@ -87,7 +87,8 @@ export interface HtlcNodeOptions {
   /** Test hook: the receiver accepts HTLCs for its invoices but never reveals the preimage (ATTACKS 12). */
   withholdPreimages?: boolean
   /** Receives every fully signed state too (e.g. a Watchtower's handOff). */
-  onSignedState?: (s: SignedState) => void
+  /** Every countersigned state; a merged one with its steps (one per update it carries). */
+  onSignedState?: (s: SignedState, steps?: ChannelState[]) => void
   /** Durable HTLC bookkeeping (default in memory); with the ChannelStore, what a restart recovers from. */
   htlcStore?: HtlcStore
   /** Run the on-chain checks on every L1 block (default true; the channel-backed Forwarder turns it off and resolves on chain itself). */
@@ -154,7 +155,7 @@ export class HtlcNode {
       ...(options.acceptLimits === undefined ? {} : { acceptLimits: options.acceptLimits }),
       onSignedState: (s, steps) => {
         this.onSignedState(s, steps)
-        options.onSignedState?.(s)
+        options.onSignedState?.(s, steps)
       },
     })
     this.ctx = {
