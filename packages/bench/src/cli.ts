@@ -1,7 +1,7 @@
 /**
  * The `l2bench` command line.
  *
- *   l2bench run [--scenario <name|file>] [--designs a,b] [--quick] [--seed n] [--out dir] [--no-sweeps]
+ *   l2bench run [--scenario <name|file>] [--designs a,b] [--quick] [--l1 mock|evm] [--seed n] [--out dir] [--no-sweeps]
  *               [--prove-all] [--prover-redis url [--prover-farm name] [--circuit-cache dir]]
  *               [--seeds list] [--shard i/n]
  *   l2bench merge <partial.json|dir>... [--out dir]
@@ -74,10 +74,13 @@ const HELP = { type: 'boolean', short: 'h' } as const
 const COMMANDS: Record<string, Command> = {
   run: {
     summary: 'run a scenario through the designs and write a report directory',
-    usage: 'l2bench run [--scenario <name|file.yaml>] [--designs a,b] [--quick] [--seed n | --seeds list] [--shard i/n] [--out dir] [--no-sweeps] [--prove-all] [--prover-redis <url>]',
+    usage: 'l2bench run [--scenario <name|file.yaml>] [--designs a,b] [--quick] [--l1 mock|evm] [--seed n | --seeds list] [--shard i/n] [--out dir] [--no-sweeps] [--prove-all] [--prover-redis <url>]',
     help: `  -s, --scenario <name|file>  a scenario in benchmarks/ by name, or a YAML file (default: default)
   -d, --designs <a,b,...>     subset of: ${DESIGN_NAMES.join(', ')}
   -q, --quick                 apply the scenario's quick: overrides (CI-sized)
+      --l1 <mock|evm>         the L1 the designs run on (default mock): evm starts anvil (from npm) per design
+                              run and deploys the designs' Solidity ports, so gas is measured, not modelled
+                              (docs/parity.md compares the two); designs without a port do not run there
       --seed <n>              override the scenario seed
   -o, --out <dir>             output directory, checked before the run (default: out/<scenario>-<timestamp>/)
       --no-sweeps             skip the growth sweeps
@@ -99,6 +102,7 @@ Exit status: 0 every design ran and conserved funds; 1 a design (or a sweep poin
       scenario: { type: 'string', short: 's' },
       designs: { type: 'string', short: 'd' },
       quick: { type: 'boolean', short: 'q' },
+      l1: { type: 'string' },
       seed: { type: 'string' },
       out: { type: 'string', short: 'o' },
       'no-sweeps': { type: 'boolean' },
@@ -257,11 +261,13 @@ async function cmdRun(args: string[]): Promise<number> {
     }
     if (designs.length === 0) throw new UsageError('--designs', 'expected at least one design')
   }
+  const l1 = (values.l1 as string | undefined) ?? 'mock'
+  if (l1 !== 'mock' && l1 !== 'evm') throw new UsageError('--l1', `expected mock or evm, got ${JSON.stringify(l1)}`)
   if (values['prove-all'] === true) scenario.designOptions = { ...scenario.designOptions, rollup: { ...designOptions(scenario, 'rollup'), proveAll: true } }
   const farm = farmOptions(values)
   const stamp = new Date().toISOString().replace(/[:.]/g, '-').replace(/Z$/, '')
   // Shards of one run share a directory by default, so a shell loop's partial files end up together.
-  const defaultOut = join(inWorkspace ? repoRoot : userCwd, 'out', `${scenario.name}${quick ? '-quick' : ''}-${shard !== undefined ? `shards-of-${shard.count}` : stamp}`)
+  const defaultOut = join(inWorkspace ? repoRoot : userCwd, 'out', `${scenario.name}${quick ? '-quick' : ''}${l1 === 'evm' ? '-evm' : ''}-${shard !== undefined ? `shards-of-${shard.count}` : stamp}`)
   const outDir = values.out !== undefined ? userPath(values.out as string) : defaultOut
   // Before any work: a run that cannot write its reports (or reach its prover farm) is not worth starting.
   prepareOutDir(outDir)
@@ -274,13 +280,14 @@ async function cmdRun(args: string[]): Promise<number> {
 
   const progress = streamProgress({ write: io.err, isTTY: io.isTTY, columns: io.columns })
   progress.line(
-    `l2bench run: scenario ${scenario.name}${quick ? ' (quick)' : ''}, ${seeds === undefined ? `seed ${scenario.seed}` : `seeds ${seeds.join(', ')}`}, designs ${(designs ?? scenario.designs).join(', ')}` +
+    `l2bench run: scenario ${scenario.name}${quick ? ' (quick)' : ''}${l1 === 'evm' ? ' on anvil (--l1 evm)' : ''}, ${seeds === undefined ? `seed ${scenario.seed}` : `seeds ${seeds.join(', ')}`}, designs ${(designs ?? scenario.designs).join(', ')}` +
       (shard === undefined ? '' : `, shard ${shard.index} of ${shard.count}`),
   )
   const runOptions: RunOptions = {
     ...(designs === undefined ? {} : { designs }),
     ...(seeds === undefined ? {} : { seeds }),
     quick,
+    l1,
     sweeps: values['no-sweeps'] !== true,
     progress,
     ...(factories === undefined ? {} : { factories }),

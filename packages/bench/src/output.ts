@@ -5,7 +5,7 @@
 import { accessSync, constants, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, resolve, sep } from 'node:path'
 import { UsageError } from './errors.ts'
-import { designLabel } from './report/format.ts'
+import { designLabel, l1BackendLine } from './report/format.ts'
 import { ghaEntries } from './report/gha.ts'
 import { renderHtml } from './report/html.ts'
 import { SUMMARY_HEAD, summaryRows } from './report/markdown.ts'
@@ -93,7 +93,7 @@ export function terminalTable(head: string[], rows: string[][]): string {
 export function terminalSummary(r: ResultsJson): string {
   const head = SUMMARY_HEAD.slice(0, 10)
   const rows = summaryRows(r).map((row) => row.slice(0, 10))
-  const lines = [terminalTable(head, rows)]
+  const lines = [l1BackendLine(r), terminalTable(head, rows)]
   const spread = spreadTable(r)
   if (spread !== undefined) lines.push('', spreadIntro(r), terminalTable(spread.head, spread.rows))
   const shards = shardsLine(r)

@@ -210,6 +210,9 @@ export interface GateMetricJson {
   description: string
 }
 
+/** The chain a run's designs ran on. */
+export type L1Backend = 'mock' | 'evm'
+
 export interface ResultsJson {
   schema: 2
   tool: { name: '@l2bench/bench'; version: string }
@@ -222,6 +225,13 @@ export interface ResultsJson {
   machine: { os: string; arch: string; cpus: number; cpuModel: string; memoryGb: number; node: string }
   packages: Record<string, string>
   gasSchedule: Record<string, number>
+  /**
+   * Which L1 produced the gas and calldata figures: 'mock' (MockL1, the gas
+   * schedule above; docs/parity.md compares it with a real EVM) or 'evm'
+   * (anvil running the designs' Solidity ports: measured gas). Absent in
+   * files written before the EVM backend: the mock.
+   */
+  l1Backend?: { name: L1Backend; description: string }
   workload: {
     users: number
     pairs: number

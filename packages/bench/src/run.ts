@@ -12,7 +12,7 @@ import { type CapacityContext, computeCapacity } from './capacity.ts'
 import { type AsyncDesignFactory, DESIGN_FACTORIES, MISSING_REASONS } from './designs/index.ts'
 import type { CapacityInputs, Design } from './design.ts'
 import { type ProbeOptions, fasterText, fasterThanBound, probeDesign } from './probe.ts'
-import type { DesignResultJson, FitJson, GateMetricJson, ResultsJson, SweepPointJson } from './results.ts'
+import type { DesignResultJson, FitJson, GateMetricJson, L1Backend, ResultsJson, SweepPointJson } from './results.ts'
 import { type Progress, toProgress } from './progress.ts'
 import {
   PARTIAL_KIND,
@@ -30,7 +30,7 @@ import {
   shardUnits,
 } from './shard.ts'
 import { spreadOverSeeds } from './spread.ts'
-import { KeyRing, notRun, runDesign } from './runner.ts'
+import { KeyRing, type RunDesignOptions, notRun, runDesign } from './runner.ts'
 import type { DesignName, Scenario } from './scenario.ts'
 import { linearFit } from './stats.ts'
 import { type Workload, generateWorkload } from './workload.ts'
@@ -50,6 +50,24 @@ export interface RunOptions {
   seeds?: readonly number[]
   /** The interleaved probe of each design's rate against its bound (default: 9 rounds of 80 ms); false skips it. */
   probe?: false | Pick<ProbeOptions, 'rounds' | 'roundMs'>
+  /** The chain every design runs on (default 'mock'); 'evm' starts a fresh anvil per run (@l2bench/l1-evm). */
+  l1?: L1Backend
+}
+
+/** A fresh chain per design run for `backend` (undefined: the harness's own MeteredL1). */
+export function chainFactory(backend: L1Backend): RunDesignOptions['chain'] {
+  if (backend === 'mock') return undefined
+  return async (scenario) => (await import('./evm-l1.ts')).MeteredEvmL1.start(scenario)
+}
+
+/** What results.json says produced the gas figures. */
+export function l1BackendJson(backend: L1Backend): { name: L1Backend; description: string } {
+  if (backend === 'mock') return { name: 'mock', description: 'MockL1: gas from the l1-mock schedule (priced as the EVM prices it; docs/parity.md checks it against anvil)' }
+  const v = packageVersions()
+  return {
+    name: 'evm',
+    description: `anvil ${v['@foundry-rs/anvil'] ?? '?'} (hardfork osaka) from npm, the designs' Solidity ports compiled by solc ${v.solc ?? '?'} (via-IR, 200 runs): gas measured`,
+  }
 }
 
 const packagesDir = new URL('../../', import.meta.url).pathname
@@ -64,7 +82,7 @@ export function packageVersions(): Record<string, string> {
       // not a package
     }
   }
-  for (const dep of ['snarkjs', 'tinybench', 'zod', 'yaml', '@noble/secp256k1', '@noble/hashes', 'typescript']) {
+  for (const dep of ['snarkjs', 'tinybench', 'zod', 'yaml', '@noble/secp256k1', '@noble/hashes', 'typescript', '@foundry-rs/anvil', 'solc', 'viem']) {
     try {
       const pkg = JSON.parse(readFileSync(join(packagesDir, '..', 'node_modules', dep, 'package.json'), 'utf8')) as { version: string }
       out[dep] = pkg.version
@@ -89,6 +107,8 @@ export function machineInfo(): ResultsJson['machine'] {
 
 interface RunOneOptions {
   samples: boolean
+  /** The chain factory of the run's backend (undefined: the mock). */
+  chain?: RunDesignOptions['chain']
   workload?: ReturnType<typeof generateWorkload>
   /** Probe and compute capacity (main runs; sweeps skip it). */
   probe?: false | Pick<ProbeOptions, 'rounds' | 'roundMs'>
@@ -129,6 +149,7 @@ async function runOne(
       keys,
       progress,
       samples: o.samples,
+      ...(o.chain === undefined ? {} : { chain: o.chain }),
       capacityInputs: (i, e) => {
         inputs = i
         inputsError = e
@@ -210,6 +231,7 @@ export function planScenario(scenario: Scenario, options: RunOptions = {}): RunP
     ...(options.seeds !== undefined ? { seeds: options.seeds } : {}),
     sweeps: options.sweeps !== false,
     quick: options.quick ?? false,
+    l1: options.l1 ?? 'mock',
     sweepable: (d) => factories[d] !== undefined,
   })
 }
@@ -239,6 +261,7 @@ export async function runUnits(plan: RunPlan, units: readonly Unit[], options: R
   const t0 = performance.now()
   const progress = toProgress(options.progress)
   const factories = options.factories ?? DESIGN_FACTORIES
+  const chain = chainFactory(plan.l1)
   const keys = new KeyRing()
   const headline = plan.seeds[0]
 
@@ -264,14 +287,23 @@ export async function runUnits(plan: RunPlan, units: readonly Unit[], options: R
     const scenario = { ...plan.scenario, seed: u.seed }
     if (u.kind === 'design') {
       if (plan.seeds.length > 1) progress.line(`seed ${u.seed}: ${u.design}`)
-      const r = await runOne(u.design, scenario, factories, keys, progress, { samples: u.seed === headline, workload: workloadOf(u.seed), probe: options.probe ?? {} })
+      const r = await runOne(u.design, scenario, factories, keys, progress, {
+        samples: u.seed === headline,
+        workload: workloadOf(u.seed),
+        probe: options.probe ?? {},
+        ...(chain === undefined ? {} : { chain }),
+      })
       out.push({ id: u.id, design: r })
       continue
     }
     // Sweeps: the same design on resized workloads.
     bar ??= progress.task('sweeps', sweepCount)
     const { dimension, value } = u as Required<Unit>
-    const r = await runOne(u.design, sweepScenario(scenario, dimension, value), factories, keys, quiet, { samples: false, probe: false })
+    const r = await runOne(u.design, sweepScenario(scenario, dimension, value), factories, keys, quiet, {
+      samples: false,
+      probe: false,
+      ...(chain === undefined ? {} : { chain }),
+    })
     bar.update(++sweepsDone)
     if (!r.ran) progress.line(`sweep ${dimension}=${value} [${u.design}] not run: ${r.error}`)
     out.push({
@@ -329,6 +361,7 @@ export function resultsHeader(plan: RunPlan): ResultsHeader {
     quick: plan.quick,
     packages: packageVersions(),
     gasSchedule: { ...GAS_SCHEDULE },
+    l1Backend: l1BackendJson(plan.l1),
     workload: {
       users: workload.users,
       pairs: workload.pairs.length,

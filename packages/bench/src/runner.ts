@@ -62,6 +62,13 @@ export interface RunDesignOptions {
   samples?: boolean
   /** Receives the design's capacity inputs (after flush, before settle), for run.ts's capacity figure. */
   capacityInputs?: (inputs: CapacityInputs | undefined, error?: string) => void
+  /** The chain to run on, made fresh for this run and stopped after it (default: a MeteredL1, the mock). */
+  chain?: (scenario: Scenario) => Promise<StoppableL1>
+}
+
+/** A chain the harness starts for one run and stops after it (a real EVM node). */
+export interface StoppableL1 extends BenchL1 {
+  stop(): Promise<void>
 }
 
 /** The store line of a design that keeps nothing on disk. */
@@ -185,7 +192,18 @@ const round = (x: number, digits = 3) => Number(x.toFixed(digits))
 export async function runDesign(design: Design, workload: Workload, options: RunDesignOptions = {}): Promise<DesignResultJson> {
   const scenario = workload.scenario
   const progress = prefixed(toProgress(options.progress), `[${design.name}] `)
-  const world = new HarnessWorld(scenario, workload, design.name, options.keys ?? new KeyRing(), progress)
+  const chain = await options.chain?.(scenario)
+  try {
+    return await runOn(design, workload, options, progress, chain)
+  } finally {
+    await chain?.stop()
+  }
+}
+
+async function runOn(design: Design, workload: Workload, options: RunDesignOptions, progress: Progress, chain: BenchL1 | undefined): Promise<DesignResultJson> {
+  const scenario = workload.scenario
+  const world = new HarnessWorld(scenario, workload, design.name, options.keys ?? new KeyRing(), progress, chain)
+  await world.fund()
   const l1 = world.l1
 
   // ---- setup

@@ -29,7 +29,7 @@ import { join } from 'node:path'
 import { GAS_SCHEDULE } from '@l2bench/l1-mock'
 import { z } from 'zod'
 import { ShardError, UsageError } from './errors.ts'
-import type { DesignResultJson, ResultsJson, SweepPointJson } from './results.ts'
+import type { DesignResultJson, L1Backend, ResultsJson, SweepPointJson } from './results.ts'
 import type { DesignName, Scenario } from './scenario.ts'
 
 /** One independent piece of a run. */
@@ -47,6 +47,8 @@ export interface Unit {
 
 export interface RunPlan {
   scenario: Scenario
+  /** The chain every unit runs on. */
+  l1: L1Backend
   /** The seeds, headline first. */
   seeds: number[]
   designs: DesignName[]
@@ -69,7 +71,7 @@ export const SWEEP_DIMENSIONS: readonly SweepPointJson['dimension'][] = ['paymen
 /** Every unit of a run, in the order an unsharded run executes them: per seed, the designs, then the sweep points. */
 export function planRun(
   scenario: Scenario,
-  o: { designs: readonly DesignName[]; seeds?: readonly number[]; sweeps: boolean; quick: boolean; sweepable: (d: DesignName) => boolean },
+  o: { designs: readonly DesignName[]; seeds?: readonly number[]; sweeps: boolean; quick: boolean; l1?: L1Backend; sweepable: (d: DesignName) => boolean },
 ): RunPlan {
   const seeds = o.seeds !== undefined && o.seeds.length > 0 ? [...o.seeds] : [scenario.seed]
   const designs = [...o.designs]
@@ -89,7 +91,7 @@ export function planRun(
           units.push({ id, seed, design, kind: 'sweep', dimension, value, group: group(id, design) })
         }
   }
-  return { scenario: { ...scenario, seed: seeds[0]! }, seeds, designs, sweeps: o.sweeps, quick: o.quick, units }
+  return { scenario: { ...scenario, seed: seeds[0]! }, l1: o.l1 ?? 'mock', seeds, designs, sweeps: o.sweeps, quick: o.quick, units }
 }
 
 /** The units shard `index` of `count` runs: whole groups dealt round-robin in plan order. */
@@ -198,7 +200,8 @@ export function fingerprint(plan: RunPlan): RunFingerprint {
   const { seed: _seed, ...rest } = plan.scenario
   return {
     scenario: plan.scenario.name,
-    scenarioHash: sha256(canonicalJson({ scenario: rest, designs: plan.designs, sweeps: plan.sweeps, quick: plan.quick })),
+    // Shards that ran on different chains never merge (a mock run's hash is unchanged by the field).
+    scenarioHash: sha256(canonicalJson({ scenario: rest, designs: plan.designs, sweeps: plan.sweeps, quick: plan.quick, ...(plan.l1 === 'mock' ? {} : { l1: plan.l1 }) })),
     seeds: [...plan.seeds],
     code: codeVersion(),
     gasSchedule: sha256(canonicalJson(GAS_SCHEDULE)),

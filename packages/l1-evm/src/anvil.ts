@@ -72,6 +72,11 @@ export interface AnvilProcess {
 
 export const DEFAULT_HARDFORK = 'osaka'
 
+/** The version of the npm package `@foundry-rs/anvil` in use (the binary's release). */
+export function anvilVersion(): string {
+  return (createRequire(import.meta.url)('@foundry-rs/anvil/package.json') as { version: string }).version
+}
+
 /** Runs anvil in the background, kills it when stdin (the parent's pipe) closes, exits with anvil's status. */
 const WATCHDOG = `"$0" "$@" &
 pid=$!

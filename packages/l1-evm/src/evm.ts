@@ -487,6 +487,11 @@ export class EvmL1 implements L1, AdmissionView {
     return this.book.receipts.get(hash)
   }
 
+  /** Transactions sent and not mined yet (submitted to anvil, or held back by a delay fault). */
+  pendingCount(): number {
+    return this.submitted.size + this.held.length
+  }
+
   // ---------------------------------------------------------------- mining
 
   /** Mines `n` blocks. */

@@ -1,4 +1,5 @@
 /** Number formatting shared by the Markdown, HTML and terminal renderers. */
+import type { ResultsJson } from '../results.ts'
 
 /** A design's name as every table and chart shows it: with what ran when that is not its full form ("htlc (simulated forwarding)"). */
 export function designLabel(d: { name: string; variant?: string | undefined }): string {
@@ -67,4 +68,10 @@ export function mdTable(head: string[], rows: string[][]): string {
     `| ${head.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`,
     ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`),
   ].join('\n')
+}
+
+/** Which L1 produced the gas and calldata figures (results from before the EVM backend: the mock). */
+export function l1BackendLine(r: ResultsJson): string {
+  const b = r.l1Backend ?? { name: 'mock', description: 'MockL1: gas from the l1-mock schedule' }
+  return `L1: ${b.name === 'evm' ? 'a real EVM' : 'the mock'} — ${b.description}.`
 }

@@ -7,7 +7,7 @@
 import { shardsLine, spreadIntro, spreadTable } from './spread.ts'
 import type { ResultsJson } from '../results.ts'
 import { cdf } from '../stats.ts'
-import { escapeHtml, fmtEth, fmtInt, fmtMs, fmtNum, pct, designLabel, sweepLabel } from './format.ts'
+import { escapeHtml, fmtEth, fmtInt, fmtMs, fmtNum, pct, designLabel, l1BackendLine, sweepLabel } from './format.ts'
 import { SUMMARY_HEAD, summaryRows } from './markdown.ts'
 import { type BarRow, PALETTE, type Series, barChart, colorFor, dashFor, fmtDuration, lineChart, markerFor, timeLogTicks, widthFor } from './svg.ts'
 import { rollupModel } from './models.ts'
@@ -182,6 +182,7 @@ export function renderHtml(r: ResultsJson): string {
       `L1 block ${w.l1.blockTime} s · ${escapeHtml(r.machine.os)}, ${r.machine.cpus} × ${escapeHtml(r.machine.cpuModel)}, Node ${escapeHtml(r.machine.node)} · ` +
       `calibration ${fmtInt(r.calibration.signVerifyPerSecond)} sign+verify/s · run ${escapeHtml(r.startedAt)} in ${fmtMs(r.durationMs)}</p>`,
   )
+  body.push(`<p class="meta">${escapeHtml(l1BackendLine(r))}</p>`)
   const shards = shardsLine(r)
   if (shards !== undefined) body.push(`<p class="meta">${escapeHtml(shards)}</p>`)
   body.push(verdictHtml(r))

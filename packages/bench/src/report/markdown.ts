@@ -4,7 +4,7 @@
  * extrapolated ones are marked with † and their fit is printed.
  */
 import type { DesignResultJson, ResultsJson } from '../results.ts'
-import { fmtEth, fmtEthHours, fmtInt, fmtMs, fmtNum, mdTable, pct, designLabel, sweepLabel } from './format.ts'
+import { fmtEth, fmtEthHours, fmtInt, fmtMs, fmtNum, mdTable, pct, designLabel, l1BackendLine, sweepLabel } from './format.ts'
 import { rollupModel } from './models.ts'
 import { DIAGNOSTIC_HEAD, LEGEND, STORE_HEAD, bindingPhrase, capacityFormulas, diagnosticRows, fmtRate, modelLimits, seedHead, seedRows, storeRows } from './seed.ts'
 import { shardsLine, spreadIntro, spreadTable } from './spread.ts'
@@ -81,6 +81,8 @@ export function renderMarkdown(r: ResultsJson): string {
       `Calibration (this run): ${fmtInt(r.calibration.signVerifyPerSecond)} secp256k1 sign+verify/s (noble sign, node:crypto verify), ` +
       `${fmtInt(r.calibration.nodeSignVerifyPerSecond ?? 0)}/s (node:crypto both), ${fmtInt(r.calibration.nobleSignVerifyPerSecond)}/s (noble both), ${fmtInt(r.calibration.sha256PerSecond)} sha256/s.`,
   )
+  out.push('')
+  out.push(l1BackendLine(r))
   out.push('')
   const shards = shardsLine(r)
   if (shards !== undefined) out.push(shards, '')
@@ -241,6 +243,7 @@ export function renderMarkdown(r: ResultsJson): string {
 
   out.push('## Gas schedule')
   out.push('')
+  if (r.l1Backend?.name === 'evm') out.push("The mock's schedule, for reference: this run's gas was measured on a real EVM (see the L1 line at the top).", '')
   out.push(mdTable(['entry', 'gas'], Object.entries(r.gasSchedule).map(([k, v]) => [k, fmtInt(v)])))
   out.push('')
   out.push(`Packages: ${Object.entries(r.packages).map(([k, v]) => `${k}@${v}`).join(', ')}.`)

@@ -9,13 +9,12 @@
  * the per-unit costs those measurements give (gas.ts documents the method).
  */
 import { writeFileSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { EVM_STEP } from '@l2bench/l1-mock'
 import { terminateCurve } from '@l2bench/zk-rollup'
-import { DEFAULT_HARDFORK } from '../anvil.ts'
+import { DEFAULT_HARDFORK, anvilVersion } from '../anvil.ts'
 import { BINDINGS } from '../contracts/index.ts'
 import { EvmL1 } from '../evm.ts'
 import { solcVersion } from '../solc.ts'
@@ -62,8 +61,7 @@ if (values.profile) {
   const evm = await EvmL1.start({ bindings: BINDINGS })
   try {
     const rows = [...(await measureParity(PARITY_SCENARIOS, evm)), ...(await groth16Rows(evm, await provenBatches()))]
-    const anvil = (createRequire(import.meta.url)('@foundry-rs/anvil/package.json') as { version: string }).version
-    const md = parityMarkdown(rows, { solc: solcVersion(), anvil, hardfork: DEFAULT_HARDFORK, command: 'npm run parity -w @l2bench/l1-evm' })
+    const md = parityMarkdown(rows, { solc: solcVersion(), anvil: anvilVersion(), hardfork: DEFAULT_HARDFORK, command: 'npm run parity -w @l2bench/l1-evm' })
     writeFileSync(resolve(values.out as string), md)
     process.stdout.write(md)
   } finally {
