@@ -23,7 +23,19 @@ import { after, before, test } from 'node:test'
 const root = new URL('../../../', import.meta.url).pathname
 const tmp = mkdtempSync(join(tmpdir(), 'l2bench-consumer-'))
 const tarballs = join(tmp, 'tarballs')
-const PACKAGES = ['core', 'l1-mock', 'payment-channel', 'paych-manager', 'htlc-router', 'zk-rollup', 'bench']
+/** @l2bench/bench and every @l2bench package it depends on, read from the package.json files (a new dependency is packed without editing this list). */
+function closure(start: string): string[] {
+  const seen = new Set<string>()
+  const visit = (pkg: string): void => {
+    if (seen.has(pkg)) return
+    seen.add(pkg)
+    const manifest = JSON.parse(readFileSync(join(root, 'packages', pkg, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; peerDependencies?: Record<string, string> }
+    for (const dep of Object.keys({ ...manifest.dependencies, ...manifest.peerDependencies })) if (dep.startsWith('@l2bench/')) visit(dep.slice('@l2bench/'.length))
+  }
+  visit(start)
+  return [...seen].sort()
+}
+const PACKAGES = closure('bench')
 const packed = new Map<string, string>()
 
 function sh(cmd: string, args: string[], options: SpawnSyncOptions = {}): string {
@@ -92,7 +104,7 @@ test('README examples type-check against the packed packages with skipLibCheck: 
   // the run below uses the L1 design only.
   const dir = project('app', PACKAGES, ['--ignore-scripts'])
   assert.equal(existsSync(join(dir, 'node_modules/tsx')), false, 'tsx is not installed')
-  for (const pkg of ['core', 'l1-mock', 'payment-channel', 'paych-manager', 'htlc-router', 'zk-rollup', 'bench']) writeFileSync(join(dir, `${pkg}-example.ts`), readmeExample(pkg))
+  for (const pkg of PACKAGES) writeFileSync(join(dir, `${pkg}-example.ts`), readmeExample(pkg))
   sh(join(dir, 'node_modules/.bin/tsc'), ['-p', 'tsconfig.json'], { cwd: dir })
 
   const help = sh(join(dir, 'node_modules/.bin/l2bench'), ['run', '--help'], { cwd: dir })
