@@ -124,6 +124,22 @@ test('the verdict follows the figures: make paych the cheapest and it wins; a de
   assert.match(verdict(r).reasons.join(' '), /paych \(funds not conserved\)/)
 })
 
+test('the verdict weighs virtual channels against the HTLC hub when both ran: gas, latency, the hub’s updates per payment, its collateral', () => {
+  const r = readResults(fixture)
+  assert.doesNotMatch(verdict(r).reasons.join(' '), /Virtual channels/)
+  const h = r.designs.find((d) => d.name === 'htlc')!
+  const v = structuredClone(h)
+  v.name = 'virtual'
+  h.l1.gasPerPayment = 35_313
+  v.l1.gasPerPayment = 35_316
+  v.capacity!.inputs.u_hub = { value: 0.25, unit: 'updates/payment', source: 'measured', how: 'test' }
+  r.designs.push(v)
+  const line = verdict(r).reasons.find((x) => x.startsWith('Virtual channels against the HTLC hub')) ?? ''
+  assert.match(line, /35,316 vs 35,313 L1 gas per payment/)
+  assert.match(line, /0\.25 ledger updates per payment/)
+  assert.match(line, /collateral/)
+})
+
 test('charts: self-styled with a background, title, axis labels and legend; distinct dashes and markers per design', () => {
   const r = readResults(fixture)
   for (const c of chartFiles(r)) {

@@ -102,9 +102,28 @@ export function verdict(r: ResultsJson): Verdict {
         : `Highest capacity: **${designLabel(cap)}**${dag(cap)} (${how(cap)})${win.capacity === undefined ? '' : `; ${designLabel(win)} ${how(win)}`}. Capacity is computed from the costs measured in this run (formulas with the seed-003 table).`,
     )
   }
+  const virt = eligible.find((d) => d.name === 'virtual')
+  const htlc = eligible.find((d) => d.name === 'htlc')
+  if (virt !== undefined && htlc !== undefined) reasons.push(virtualVsHub(virt, htlc))
   if (eligible.some((d) => d.extrapolated)) reasons.push('† = partly extrapolated; the fits and what they rest on are listed with the figures.')
   reasons.push(...tail)
   return { headline, reasons }
+}
+
+/**
+ * Perun's trade against an HTLC hub, from the run: both stand on one channel
+ * per user with a hub; a virtual-channel payment leaves the hub out (a direct
+ * two-party update) at the price of the hub's ledger updates for each virtual
+ * channel's open and close, and its collateral locked for the channel's life.
+ */
+function virtualVsHub(v: DesignResultJson, h: DesignResultJson): string {
+  const u = v.capacity?.inputs.u_hub?.value
+  const updates = u === undefined ? '' : `, the hub signing ${fmtNum(u, 2)} ledger updates per payment for the virtual opens and closes (an HTLC hub takes part in every payment)`
+  return (
+    `Virtual channels against the HTLC hub: the same ledger channel per user to a hub (${fmtInt(v.l1.gasPerPayment)} vs ${fmtInt(h.l1.gasPerPayment)} L1 gas per payment); ` +
+    `a virtual payment is a direct two-party update the hub never sees (${fmtMs(v.latencyMs.soft.p50)} vs ${fmtMs(h.latencyMs.soft.p50)} p50, a pair's first payment waiting for the virtual open)${updates}; ` +
+    "the price is the hub's collateral locked for each virtual channel's life (its collateral × time is under Notes)."
+  )
 }
 
 export function verdictMarkdown(r: ResultsJson): string {
