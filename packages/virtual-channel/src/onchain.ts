@@ -34,6 +34,9 @@ import { ledgerOf } from './params.ts'
 import type { VirtualRecord } from './store.ts'
 
 export class OnChain {
+  /** One virtual-registration step at a time per virtual channel (an automatic refutation and a forceClose would race). */
+  private readonly lanes = new Map<string, Promise<unknown>>()
+
   constructor(
     private readonly ctx: VirtualContext,
     private readonly autoDefend: () => boolean,
@@ -63,7 +66,24 @@ export class OnChain {
     const cur = r.status === 'closed' || r.status === 'disputed' ? r : this.ctx.records.update(r, { status: 'disputed' })
     if (e.name !== 'VirtualRegistered' || !this.autoDefend()) return
     const mine = this.newest(cur)
-    if (mine !== undefined && mine.state.version > version) await this.ctx.client.register(cur.params, mine, cur.activation)
+    if (mine === undefined || mine.state.version <= version) return
+    await this.lane(cur.vid, async () => {
+      // Read again inside the lane: someone may have registered this version or a newer one meanwhile.
+      const d = await this.ctx.client.dispute(cur.vid)
+      if (!isFinalOutcome(d, this.ctx.l1.head().height) && (d === undefined || d.version < mine.state.version))
+        await this.ctx.client.register(cur.params, mine, cur.activation)
+    })
+  }
+
+  private lane<T>(vid: Uint8Array, fn: () => Promise<T>): Promise<T> {
+    const key = hex(vid)
+    const run = (this.lanes.get(key) ?? Promise.resolve()).then(fn, fn)
+    const tail = run.catch(() => {})
+    this.lanes.set(key, tail)
+    void tail.then(() => {
+      if (this.lanes.get(key) === tail) this.lanes.delete(key)
+    })
+    return run
   }
 
   /** Reads the virtual channel's outcome on L1 into the cache; returns it. */
@@ -74,11 +94,12 @@ export class OnChain {
   }
 
   /** Ingrid: her final state becomes the outcome unless the outcome is already final. */
-  private async concludeIfOpen(r: VirtualRecord): Promise<Receipt | undefined> {
-    const d = await this.ctx.client.dispute(r.vid)
-    if (isFinalOutcome(d, this.ctx.l1.head().height)) return undefined
-    if (d?.concluded) return undefined
-    return this.ctx.client.conclude(r.params, r.final as SignedState)
+  private concludeIfOpen(r: VirtualRecord): Promise<Receipt | undefined> {
+    return this.lane(r.vid, async () => {
+      const d = await this.ctx.client.dispute(r.vid)
+      if (isFinalOutcome(d, this.ctx.l1.head().height)) return undefined
+      return this.ctx.client.conclude(r.params, r.final as SignedState)
+    })
   }
 
   /** Alice/Bob: our newest virtual state signed by both (undefined before we run it: then version 0 is all there is). */
@@ -97,6 +118,14 @@ export class OnChain {
       const latest = latestOf(ctx.channel, ledgerId)
       if (info?.phase === 'open' && latest !== undefined && holdsLock(latest.state, r.vid)) out.push(await ctx.channel.forceClose({ channelId: ledgerId }))
     }
+    await this.lane(r.vid, () => this.registerOwn(r, out))
+    if (r.role !== 'ingrid' && r.status !== 'closed' && r.status !== 'disputed') ctx.records.update(ctx.records.require(r.vid), { status: 'disputed' })
+    return out
+  }
+
+  /** The virtual part of forceClose (inside the lane): our newest state, or Ingrid's final one / version 0. */
+  private async registerOwn(r: VirtualRecord, out: Receipt[]): Promise<void> {
+    const ctx = this.ctx
     const d = await ctx.client.dispute(r.vid)
     if (!isFinalOutcome(d, ctx.l1.head().height)) {
       if (r.role === 'ingrid') {
@@ -112,8 +141,6 @@ export class OnChain {
         if (d === undefined || d.version < version) out.push(await ctx.client.register(r.params, version === 0n ? undefined : mine, r.activation))
       }
     }
-    if (r.role !== 'ingrid' && r.status !== 'closed' && r.status !== 'disputed') ctx.records.update(r, { status: 'disputed' })
-    return out
   }
 
   /**
