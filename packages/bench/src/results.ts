@@ -187,6 +187,8 @@ export interface SweepPointJson {
   bytesPerPayment: number
   txsPerPayment: number
   finalP50Ms: number
+  /** Mean final latency (absent in results written before it was recorded). */
+  finalMeanMs?: number
   lockedWeiSeconds: string
 }
 
@@ -253,6 +255,10 @@ export interface ResultsJson {
   sweeps: SweepPointJson[]
   fits: FitJson[]
   crossovers: { a: string; b: string; paymentsPerPair: number; extrapolated: true; from: string }[]
+  /** Total final latency of one pair's payments = a + b · payments, per design (the payments-per-pair sweep): a is what a pair's first payment waits for once (a channel's open). */
+  latencyFits?: FitJson[]
+  /** Payments per pair above which design a has the lower mean latency than design b (from latencyFits). */
+  latencyCrossovers?: { a: string; b: string; paymentsPerPair: number; extrapolated: true; from: string }[]
   gate: GateMetricJson[]
   /**
    * A multi-seed run (--seeds): every seed, the headline `seed` first. The

@@ -323,6 +323,7 @@ export async function runUnits(plan: RunPlan, units: readonly Unit[], options: R
         bytesPerPayment: r.l1.bytesPerPayment,
         txsPerPayment: r.l1.txsPerPayment,
         finalP50Ms: r.latencyMs.final.p50,
+        finalMeanMs: r.latencyMs.final.mean,
         lockedWeiSeconds: r.capital.lockedWeiSeconds,
       },
     })
@@ -393,6 +394,7 @@ export function assembleResults(header: ResultsHeader, plan: readonly Unit[], un
   })
   const head = of(seeds[0]!)
   const fits = fitCrossover(head.sweeps)
+  const latencyFits = fitLatency(head.sweeps)
   const first = runs[0]!
   const res: ResultsJson = {
     ...header,
@@ -404,6 +406,7 @@ export function assembleResults(header: ResultsHeader, plan: readonly Unit[], un
     sweeps: head.sweeps,
     fits,
     crossovers: findCrossovers(fits),
+    ...(latencyFits.length > 0 ? { latencyFits, latencyCrossovers: findCrossovers(latencyFits, 1) } : {}),
     gate: [],
   }
   if (seeds.length > 1) {
@@ -447,15 +450,47 @@ export function fitCrossover(sweeps: readonly SweepPointJson[]): FitJson[] {
   return fits
 }
 
-/** Payments per pair above which design a costs less L1 gas per payment than design b (from the fits). */
-export function findCrossovers(fits: readonly FitJson[]): ResultsJson['crossovers'] {
+/**
+ * Total final latency = a + b · n over the payments-per-pair sweep, per
+ * design (n × the mean): a is what a pair waits for once (a virtual channel's
+ * open inside its first payment), b what each payment takes.
+ */
+export function fitLatency(sweeps: readonly SweepPointJson[]): FitJson[] {
+  const fits: FitJson[] = []
+  const byDesign = new Map<string, SweepPointJson[]>()
+  for (const s of sweeps)
+    if (s.dimension === 'paymentsPerPair' && s.ran && s.finalMeanMs !== undefined && s.succeeded === s.payments && s.design !== 'l1')
+      byDesign.set(s.design, [...(byDesign.get(s.design) ?? []), s])
+  for (const [design, points] of byDesign) {
+    const f = linearFit(
+      points.map((p) => p.value),
+      points.map((p) => (p.finalMeanMs as number) * p.payments),
+    )
+    if (f === undefined) continue
+    fits.push({
+      design,
+      model: 'total final latency, ms = a + b · payments (one pair, one direction)',
+      intercept: Math.round(f.intercept * 10) / 10,
+      slope: Math.round(f.slope * 100) / 100,
+      r2: Math.round(f.r2 * 10000) / 10000,
+      points: f.n,
+    })
+  }
+  return fits
+}
+
+/**
+ * Payments per pair above which design a costs less per payment than design
+ * b (from the fits: L1 gas, or latency). A slope difference under
+ * `minSlopeGap` (100 gas; 1 ms) is fitting noise, not a crossover.
+ */
+export function findCrossovers(fits: readonly FitJson[], minSlopeGap = 100): ResultsJson['crossovers'] {
   const out: ResultsJson['crossovers'] = []
   for (const a of fits)
     for (const b of fits) {
       if (a === b) continue
       // a/n + sa < b/n + sb  ⇔  n > (ia − ib) / (sb − sa), when a has the larger fixed cost and the smaller slope
-      // A slope difference under 100 gas per payment is fitting noise (two off-chain designs), not a crossover.
-      if (a.intercept > b.intercept && b.slope - a.slope >= 100) {
+      if (a.intercept > b.intercept && b.slope - a.slope >= minSlopeGap) {
         const n = (a.intercept - b.intercept) / (b.slope - a.slope)
         out.push({
           a: a.design,

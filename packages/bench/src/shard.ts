@@ -229,7 +229,10 @@ export interface ShardRunJson {
 }
 
 /** The parts of results.json that depend only on the plan (the same in every shard). */
-export type ResultsHeader = Omit<ResultsJson, 'startedAt' | 'durationMs' | 'machine' | 'calibration' | 'designs' | 'sweeps' | 'fits' | 'crossovers' | 'gate'>
+export type ResultsHeader = Omit<
+  ResultsJson,
+  'startedAt' | 'durationMs' | 'machine' | 'calibration' | 'designs' | 'sweeps' | 'fits' | 'crossovers' | 'latencyFits' | 'latencyCrossovers' | 'gate'
+>
 
 export const PARTIAL_KIND = 'l2bench-partial'
 export const PARTIAL_SCHEMA = 1

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { L1Design, findCrossovers, fitCrossover, parseScenario, runScenario } from '../src/index.ts'
+import { L1Design, findCrossovers, fitCrossover, fitLatency, parseScenario, runScenario } from '../src/index.ts'
 
 test('limits: a design runs the first N payments and its figures are marked extrapolated', async () => {
   const s = parseScenario({ name: 'lim', users: 4, payments: 30, designs: ['l1'], limits: { l1: 10 } })
@@ -52,4 +52,42 @@ test('crossover: a design with a fixed cost and no per-payment gas beats 21,000 
   assert.equal(c.length, 1)
   assert.equal(c[0]?.a, 'channel')
   assert.equal(c[0]?.paymentsPerPair, 20)
+})
+
+test('latency crossover: total latency = a + b · n over the payments-per-pair sweep; a design that waits once (an open) beats one that waits every payment above a / (b_other − b)', () => {
+  // virtual: 400 ms once (its open) + 100 ms per payment; htlc: 200 ms per payment; noise-level slopes are no crossover.
+  const pts = (design: string, once: number, each: number) =>
+    [1, 10, 100].map((n) => ({
+      dimension: 'paymentsPerPair' as const,
+      value: n,
+      design,
+      ran: true,
+      payments: n,
+      succeeded: n,
+      harnessPaymentsPerSecond: 1,
+      gas: 0,
+      gasPerPayment: 0,
+      bytesPerPayment: 0,
+      txsPerPayment: 0,
+      finalP50Ms: each,
+      finalMeanMs: (once + each * n) / n,
+      lockedWeiSeconds: '0',
+    }))
+  const fits = fitLatency([...pts('virtual', 400, 100), ...pts('htlc', 0, 200), ...pts('channel', 0, 199.5)])
+  assert.deepEqual(
+    fits.map((f) => [f.design, f.intercept, f.slope]),
+    [
+      ['virtual', 400, 100],
+      ['htlc', 0, 200],
+      ['channel', 0, 199.5],
+    ],
+  )
+  const c = findCrossovers(fits, 1)
+  assert.deepEqual(
+    c.map((x) => [x.a, x.b, x.paymentsPerPair]),
+    [
+      ['virtual', 'htlc', 4],
+      ['virtual', 'channel', 4],
+    ],
+  )
 })

@@ -94,6 +94,14 @@ export const virtualOptions = z.strictObject({
     .describe("SQLite synchronous pragma for the sqlite store: FULL (the package's default) fsyncs every commit; NORMAL does not."),
   disputeWindow: z.number().int().min(1).max(1_000_000).default(100).describe('Dispute window of the ledger channels, L1 blocks.'),
   virtualDisputeWindow: z.number().int().min(1).max(1_000_000).default(100).describe('Dispute window of a virtual channel registered on L1, blocks.'),
+  messageLatencyMs: z
+    .number()
+    .min(0)
+    .max(60_000)
+    .default(50)
+    .describe(
+      "Simulated one-way delay of each message on a payment's critical path, ms (as the htlc design's hopLatencyMs, so the two compare): a payment is one round trip of the pair (2 messages); a pair's first payment also waits for the virtual open (6: propose, accept, fund, the ledger locks' proposal and answer, the activation).",
+    ),
 })
 
 export const rollupOptions = z.strictObject({

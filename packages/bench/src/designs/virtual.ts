@@ -15,12 +15,15 @@
  * hub's collateral is Σ over virtual channels of x_A + x_B.
  *
  * One payment = one countersigned update of the virtual channel between the
- * two users; the hub is not involved. Soft = final latency = its wall time
- * (the payee holds a state signed by both and Ingrid's activation: it can
- * enforce it on L1 alone); the first payment of a pair also waits for the
- * virtual open (proposal, acceptance, both ledger locks, activation), and
- * its latency says so (the open's own mean is noted). L1 gas: the ledger
- * channels' opens and closes, plus disputes.
+ * two users; the hub is not involved. Soft = final latency (the payee holds
+ * a state signed by both and Ingrid's activation: it can enforce it on L1
+ * alone) = the wall time of the update + `messageLatencyMs` × its 2
+ * messages (a round trip; the htlc design charges its hop latency the same
+ * way); the first payment of a pair also waits for the virtual open — its
+ * wall time + 6 messages (proposal, acceptance, fund, both ledger locks'
+ * proposal and answer in parallel, activation) — and its latency says so
+ * (the open's own mean is noted). L1 gas: the ledger channels' opens and
+ * closes, plus disputes.
  *
  * Hub collateral × time: Σ over virtual channels of (x_A + x_B) × the
  * simulated time between its open and its close (a note, with the formula).
@@ -53,6 +56,9 @@ import { type VirtualOptions, designOptions } from './options.ts'
 
 /** The hub's index in the node table. */
 const HUB = -1
+/** Messages on the critical path of a payment (propose, accept) and of a virtual open (propose, accept, fund, lock proposals, lock answers, activation). */
+const PAY_MESSAGES = 2
+const OPEN_MESSAGES = 6
 /** Blocks from a virtual open until the hub alone may register it (≈ 2 weeks of 12 s blocks): how long silent parties can hold its collateral. */
 const VALIDITY = 100_000
 
@@ -103,7 +109,7 @@ export class VirtualDesign implements Design {
     if (this.options.store === 'sqlite') this.dir = mkdtempSync(join(tmpdir(), 'l2bench-virtual-'))
     const o = this.options
     world.note(
-      `Hub and spoke: one ledger channel per user with the hub, opened before the payments (the user deposits its own shares of its virtual channels, the hub the counterparts'); one virtual channel per paying pair, opened off chain on the pair's first payment and reused; payments are direct two-party updates the hub never sees; soft = final latency; store ${o.store}${o.store === 'sqlite' ? ` (synchronous=${o.synchronous})` : ''}; ledger dispute window ${o.disputeWindow} blocks, virtual ${o.virtualDisputeWindow}.`,
+      `Hub and spoke: one ledger channel per user with the hub, opened before the payments (the user deposits its own shares of its virtual channels, the hub the counterparts'); one virtual channel per paying pair, opened off chain on the pair's first payment and reused; payments are direct two-party updates the hub never sees; soft = final latency = wall time + ${o.messageLatencyMs} ms simulated per message on the critical path (${PAY_MESSAGES} per payment, ${OPEN_MESSAGES} more for a virtual open; the channel and paych designs model no network delay); store ${o.store}${o.store === 'sqlite' ? ` (synchronous=${o.synchronous})` : ''}; ledger dispute window ${o.disputeWindow} blocks, virtual ${o.virtualDisputeWindow}.`,
     )
     const w = world.workload
     const used = [...new Set(w.payments.map((p) => p.pair))].sort((a, b) => a - b)
@@ -259,22 +265,27 @@ export class VirtualDesign implements Design {
 
   async pay(p: Payment): Promise<PaymentResult> {
     const t0 = monotonicMs()
+    const L = this.options.messageLatencyMs
+    let delay = PAY_MESSAGES * L
     let v = this.virtuals.get(p.pair)
     try {
-      if (v === undefined) v = await this.openVirtual(p.pair, p.from)
+      if (v === undefined) {
+        v = await this.openVirtual(p.pair, p.from)
+        delay += OPEN_MESSAGES * L
+      }
     } catch (err) {
       // The next attempt is a new virtual channel (a new nonce).
       this.generations.set(p.pair, (this.generations.get(p.pair) ?? 0) + 1)
-      return { ok: false, reason: `OPEN_${(err as { code?: string }).code ?? 'ERROR'}`, softLatencyMs: monotonicMs() - t0 }
+      return { ok: false, reason: `OPEN_${(err as { code?: string }).code ?? 'ERROR'}`, softLatencyMs: monotonicMs() - t0 + OPEN_MESSAGES * L }
     }
     const payer = this.node(p.from)
     const before = p.fault === 'stale-state' ? payer.channel.latest(v.id) : undefined
     try {
       await payer.pay({ channelId: v.id, amount: p.amount })
     } catch (err) {
-      return { ok: false, reason: (err as { code?: string }).code ?? 'ERROR', softLatencyMs: monotonicMs() - t0 }
+      return { ok: false, reason: (err as { code?: string }).code ?? 'ERROR', softLatencyMs: monotonicMs() - t0 + delay }
     }
-    const ms = monotonicMs() - t0
+    const ms = monotonicMs() - t0 + delay
     this.paid++
     if (before !== undefined) await this.staleStateAttack(p, v, before)
     return { ok: true, softLatencyMs: ms, finalLatencyMs: ms }
@@ -347,7 +358,7 @@ export class VirtualDesign implements Design {
     const mean = this.opens.length === 0 ? 0 : this.opens.reduce((a, b) => a + b, 0) / this.opens.length
     const secs = w.nowMs() / 1000
     w.note(
-      `Hub collateral locked in virtual channels × time: ${this.collateralSeconds} wei·s = Σ over ${this.opens.length} virtual channels of (x_A + x_B) × simulated seconds from open to close; mean ${secs > 0 ? (Number(this.collateralSeconds) / secs).toExponential(3) : 0} wei over the ${secs.toFixed(0)} s run, peak ${this.peakCollateral} wei. A virtual open (three-party agreement, two ledger updates, activation) took ${mean.toFixed(1)} ms on average (wall clock), inside its pair's first payment.`,
+      `Hub collateral locked in virtual channels × time: ${this.collateralSeconds} wei·s = Σ over ${this.opens.length} virtual channels of (x_A + x_B) × simulated seconds from open to close; mean ${secs > 0 ? (Number(this.collateralSeconds) / secs).toExponential(3) : 0} wei over the ${secs.toFixed(0)} s run, peak ${this.peakCollateral} wei. A virtual open (three-party agreement, two ledger updates, activation) took ${mean.toFixed(1)} ms on average (wall clock; + ${OPEN_MESSAGES} × ${this.options.messageLatencyMs} ms simulated messages), inside its pair's first payment.`,
     )
     for (const node of this.nodes.values()) node.stop()
     for (const s of this.stores) s.channel.close()

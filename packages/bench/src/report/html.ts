@@ -211,6 +211,11 @@ export function renderHtml(r: ResultsJson): string {
     )
   body.push('<h2>Latency</h2>')
   body.push(latencyCdfChart(r))
+  const lc = r.latencyCrossovers ?? []
+  if (lc.length > 0)
+    body.push(
+      `<ul>${lc.map((c) => `<li>† ${escapeHtml(c.a)} has the lower mean latency than ${escapeHtml(c.b)} above <b>${fmtNum(c.paymentsPerPair)}</b> payments per pair (${escapeHtml(c.from)}; total latency = a + b · payments over the payments-per-pair sweep)</li>`).join('')}</ul>`,
+    )
   body.push('<h2>Capacity</h2>')
   body.push(capacityChart(r))
   body.push('<h2>L1 gas breakdown</h2>')

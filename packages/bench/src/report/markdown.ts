@@ -207,6 +207,20 @@ export function renderMarkdown(r: ResultsJson): string {
     const rm = rollupModel(r)
     if (rm !== undefined && !r.fits.some((f) => f.design === 'rollup')) out.push(`- ${rm.formula} (drawn on the crossover chart).`)
     out.push('')
+    const lf = r.latencyFits ?? []
+    if (lf.length > 0) {
+      out.push('Latency over the same sweep (a: what a pair waits for once, e.g. a virtual channel’s open inside its first payment; b: each payment):')
+      out.push('')
+      out.push(
+        mdTable(
+          ['design', 'model', 'a (ms, once)', 'b (ms per payment)', 'R²', 'points'],
+          lf.map((f) => [f.design, f.model, fmtNum(f.intercept), fmtNum(f.slope), f.r2.toFixed(4), String(f.points)]),
+        ),
+      )
+      out.push('')
+      for (const c of r.latencyCrossovers ?? []) out.push(`- † ${c.a} has the lower mean latency than ${c.b} above **${fmtNum(c.paymentsPerPair)} payments per pair** (${c.from}).`)
+      out.push('')
+    }
   }
 
   const extra = r.designs.filter((d) => d.extrapolations.length > 0)

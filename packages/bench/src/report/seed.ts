@@ -53,6 +53,8 @@ export function bindingPhrase(name: string): string {
     'L1 (channel opens and closes)': 'the L1 gas of its channel opens and closes',
     'off-chain (pairs)': "its pairs' update rate",
     'hub forwarding': "the hub's forwarding rate",
+    'hub (virtual opens and closes)': "the hub's ledger updates for virtual opens and closes",
+    'L1 (ledger opens and closes)': 'the L1 gas of its ledger channel opens and closes',
     prover: 'the prover',
     'L1 data (batches)': 'the L1 gas of its batches',
   }
