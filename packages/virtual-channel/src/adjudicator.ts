@@ -4,6 +4,10 @@
  * HtlcAdjudicator subclasses it for HTLCs). A Solidity port is still to do
  * (l1-evm ports the base adjudicator only).
  *
+ * Gas follows the mock's EVM pricing: calls are charged as the ABI bytes a
+ * port would take (abi.ts), the outcome as two slots (version, deadline,
+ * flags; both balances), hashing and signature checks as their precompiles.
+ *
  * One outcome per virtual channel, stored under its id:
  *
  *   registerVirtual(params, state, sigA, sigB, activation)
@@ -37,8 +41,9 @@
  * a ledger state and vice versa.
  */
 import { type Amount, DecodeError, bytesEqual, codec, encode, toHex } from '@l2bench/core'
-import { type CallContext, type Contract, GAS_SCHEDULE, type ReadContext, words } from '@l2bench/l1-mock'
+import { type AbiCall, type AbiEnv, type AbiItem, type CallContext, type Contract, type ReadContext, type SlotLayout, codecStepGas, keccakGas } from '@l2bench/l1-mock'
 import {
+  ADJUDICATOR_ABI,
   Adjudicator,
   type AdjudicatorCall,
   type ChannelState,
@@ -49,6 +54,7 @@ import {
   stateCodec,
   stateDigestFromBytes,
 } from '@l2bench/payment-channel'
+import { VIRTUAL_ABI, virtualAbiCall } from './abi.ts'
 import { type VirtualParams, activationDigest, decodeParams, encodeParams, totalOf, virtualId, virtualParamsCodec } from './params.ts'
 
 const sig = codec.bytes(64)
@@ -75,6 +81,12 @@ export interface VirtualDispute {
   by: 0 | 1 | 2
 }
 
+/** Slot 0: version, deadline, concluded, by; slot 1: both balances. */
+const OUTCOME_SLOTS: SlotLayout<VirtualDispute> = (d) => [
+  [d.version, d.deadline, d.concluded, d.by],
+  [d.balances[0], d.balances[1]],
+]
+
 /** Whether the stored outcome can no longer change at `height`. */
 export function isFinalOutcome(d: VirtualDispute | undefined, height: number): boolean {
   return d !== undefined && (d.concluded || height > d.deadline)
@@ -84,6 +96,12 @@ export class VirtualAdjudicator extends Adjudicator {
   override readonly name: string = 'VirtualAdjudicator'
   // The wider ABI (base calls + virtual ones). Typed as the base's so the subclass stays an Adjudicator for ChannelNode.
   override readonly abi = virtualAdjudicatorAbi as unknown as Adjudicator['abi']
+  override readonly solidityAbi: readonly AbiItem[] = [...ADJUDICATOR_ABI, ...VIRTUAL_ABI]
+
+  override toAbiCall(call: AdjudicatorCall | VirtualCall, env: AbiEnv): AbiCall | undefined {
+    if (call.type === 'registerVirtual' || call.type === 'concludeVirtual') return virtualAbiCall(call, env)
+    return super.toAbiCall(call, env)
+  }
 
   override execute(ctx: CallContext, call: AdjudicatorCall | VirtualCall): unknown {
     if (call.type === 'registerVirtual') return this.registerVirtual(ctx, call)
@@ -100,7 +118,7 @@ export class VirtualAdjudicator extends Adjudicator {
     if (state.version === 0n) {
       if (state.balances[0] !== p.deposits[0] || state.balances[1] !== p.deposits[1]) ctx.revert('version 0 holds the deposits', 'state.balances')
     } else {
-      this.chargeHash(ctx, 'activation.digest', 32)
+      ctx.chargeGas('keccakBase', 'activation.digest', keccakGas(32))
       if (call.activation.length !== 64 || !ctx.verifySignature('sig.activation', call.activation, activationDigest(vid), p.pkIngrid))
         ctx.revert('states past version 0 need Ingrid’s activation', 'activation')
       this.checkSigs(ctx, p, state, call.sigA, call.sigB)
@@ -118,8 +136,8 @@ export class VirtualAdjudicator extends Adjudicator {
       concluded: false,
       by,
     }
-    ctx.sstore(key, d, 'virtual.dispute', 2)
-    ctx.emit('VirtualRegistered', { channelId: vid, version: state.version, deadline: d.deadline, by: ctx.sender }, { topics: 2 })
+    ctx.sstore(key, d, 'virtual.dispute', OUTCOME_SLOTS)
+    ctx.emit('VirtualRegistered', { channelId: vid, version: state.version, deadline: d.deadline, by: ctx.sender }, this.log('VirtualRegistered'))
   }
 
   private concludeVirtual(ctx: CallContext, call: Extract<VirtualCall, { type: 'concludeVirtual' }>): void {
@@ -132,8 +150,8 @@ export class VirtualAdjudicator extends Adjudicator {
     const old = this.loadDispute(ctx, key)
     if (old !== undefined && isFinalOutcome(old, ctx.height)) ctx.revert('the virtual channel’s outcome is final', 'state')
     const d: VirtualDispute = { version: state.version, balances: state.balances, deadline: ctx.height, concluded: true, by: 2 }
-    ctx.sstore(key, d, 'virtual.dispute', 2)
-    ctx.emit('VirtualConcluded', { channelId: vid, version: state.version }, { topics: 2 })
+    ctx.sstore(key, d, 'virtual.dispute', OUTCOME_SLOTS)
+    ctx.emit('VirtualConcluded', { channelId: vid, version: state.version }, this.log('VirtualConcluded'))
   }
 
   /**
@@ -148,7 +166,8 @@ export class VirtualAdjudicator extends Adjudicator {
       if (err instanceof DecodeError) ctx.revert(`witness is not virtual channel parameters (${err.message})`, 'witness')
       throw err
     }
-    this.chargeHash(ctx, 'virtual.id', witness.length)
+    ctx.chargeGas('keccakBase', 'virtual.id', keccakGas(witness.length))
+    ctx.step('params.encode', codecStepGas(2))
     const vid = virtualId(p)
     if (!bytesEqual(vid, lock.id) || !bytesEqual(vid, lock.hash)) ctx.revert('these parameters are not this lock’s virtual channel', 'witness')
     if (lock.amount !== totalOf(p)) ctx.revert('lock amount is not the virtual channel’s deposits', 'lockId')
@@ -176,7 +195,8 @@ export class VirtualAdjudicator extends Adjudicator {
     if (p.chainId !== ctx.chainId) ctx.revert('parameters for another chain', 'params.chainId')
     if (p.adjudicator !== ctx.self) ctx.revert('parameters for another adjudicator', 'params.adjudicator')
     const bytes = encodeParams(p)
-    this.chargeHash(ctx, 'virtual.id', bytes.length)
+    ctx.chargeGas('keccakBase', 'virtual.id', keccakGas(bytes.length))
+    ctx.step('params.encode', codecStepGas(2))
     const vid = virtualId(p)
     if (!bytesEqual(state.channelId, vid)) ctx.revert('state is not this virtual channel’s', 'state.channelId')
     if (state.locked.length > 0) ctx.revert('a virtual state carries no locked entries', 'state.locked')
@@ -188,20 +208,15 @@ export class VirtualAdjudicator extends Adjudicator {
   private checkSigs(ctx: CallContext, p: VirtualParams, state: ChannelState, sigA: Uint8Array, sigB: Uint8Array): void {
     const stateBytes = encode(stateCodec, state)
     const domain = encodeDomain({ chainId: ctx.chainId, adjudicator: ctx.self })
-    this.chargeHash(ctx, 'state.digest', domain.length + stateBytes.length + 32)
+    ctx.chargeGas('keccakBase', 'state.digest', keccakGas(domain.length + stateBytes.length + 32))
+    ctx.step('state.encode', codecStepGas(2))
     const digest = stateDigestFromBytes(domain, stateBytes)
     if (sigA.length !== 64 || !ctx.verifySignature('sig.A', sigA, digest, p.pkAlice)) ctx.revert('Alice’s signature invalid', 'sigA')
     if (sigB.length !== 64 || !ctx.verifySignature('sig.B', sigB, digest, p.pkBob)) ctx.revert('Bob’s signature invalid', 'sigB')
   }
 
   private loadDispute(ctx: CallContext, key: string): VirtualDispute | undefined {
-    const d = ctx.sload<VirtualDispute>(key, 'virtual.dispute')
-    if (d !== undefined) ctx.charge('storageColdRead', 'virtual.dispute', 1)
-    return d
-  }
-
-  private chargeHash(ctx: CallContext, label: string, bytes: number): void {
-    ctx.chargeGas('keccakBase', label, GAS_SCHEDULE.keccakBase + GAS_SCHEDULE.keccakWord * words(bytes))
+    return ctx.sload<VirtualDispute>(key, 'virtual.dispute', OUTCOME_SLOTS)
   }
 
   // ------------------------------------------------------------ views

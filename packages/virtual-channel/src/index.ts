@@ -5,6 +5,7 @@
  * ledger channels, pay each other with two-party updates Ingrid never sees,
  * and settle it back into the ledger channels; only a dispute touches L1.
  */
+export * from './abi.ts'
 export * from './adjudicator.ts'
 export * from './client.ts'
 export * from './errors.ts'
