@@ -279,6 +279,12 @@ export class Book {
     return out
   }
 
+  /** Whether any record is unresolved (the per-block checks have nothing to do otherwise). */
+  hasUnresolved(): boolean {
+    for (const keys of this.open.values()) if (keys.size > 0) return true
+    return false
+  }
+
   /** Every record (resolved or not) of the payment hash `hash`. */
   withHash(hash: Uint8Array): HtlcRecord[] {
     return [...(this.byHash.get(toHex(hash)) ?? [])].map((k) => this.htlcs.get(k) as HtlcRecord)

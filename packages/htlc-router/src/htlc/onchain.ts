@@ -81,7 +81,8 @@ export class OnChain {
   private async check(): Promise<void> {
     const { ctx, fw } = this
     const { book } = ctx
-    if (ctx.stopped()) return
+    // Every step below acts on an unresolved HTLC: with none, a block costs nothing (a big network checks every node on every block).
+    if (ctx.stopped() || !book.hasUnresolved()) return
     const hb = BigInt(ctx.height())
     // Durable before any transaction below reveals or relies on it.
     book.flush()
