@@ -5,7 +5,7 @@
  * in wei; offline peers (nothing offered to a node that cannot answer, the
  * sender routes around it); a channel reopened after it closed on L1; and the
  * group-committing SqliteNodeStore (commits per payment, durability of
- * deferred writes).
+ * deferred writes); lock ids reserved in blocks across a restart.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -15,7 +15,8 @@ import { test } from 'node:test'
 import { type Amount, NobleSigner, secretKeyFromSeed } from '@l2bench/core'
 import { MockL1, type Receipt, Wallet } from '@l2bench/l1-mock'
 import { SqliteStore } from '@l2bench/payment-channel'
-import { HtlcNetwork, type HtlcStore, type NetworkParty, SqliteHtlcStore, SqliteNodeStore, drainEventLoop, feeMsat } from '../src/index.ts'
+import { Book, LOCK_ID_RESERVE } from '../src/htlc/book.ts'
+import { HtlcNetwork, type HtlcStore, MemoryHtlcStore, type NetworkParty, SqliteHtlcStore, SqliteNodeStore, drainEventLoop, feeMsat } from '../src/index.ts'
 
 const ETH = 10n ** 18n
 const GWEI = 10n ** 9n
@@ -272,5 +273,28 @@ test('SqliteNodeStore: an HTLC put is durable after flush or with the next chann
     again.close()
   } finally {
     rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test('lock ids: the counter is written once per reserved block, and a restart continues past the block (no id reused)', () => {
+  const store = new MemoryHtlcStore()
+  let metaPuts = 0
+  const put = store.put.bind(store)
+  store.put = (kind, key, value) => {
+    if (kind === 'meta') metaPuts++
+    put(kind, key, value)
+  }
+  const book = new Book(store, () => false, 30)
+  const offerer = '0x00000000000000000000000000000000000000aa'
+  const seen = new Set<string>()
+  for (let i = 0; i < LOCK_ID_RESERVE + 3; i++) seen.add(Buffer.from(book.nextLockId(offerer)).toString('hex'))
+  assert.equal(seen.size, LOCK_ID_RESERVE + 3)
+  assert.equal(metaPuts, 2, 'one write per block of reserved ids')
+  // A crash: the in-memory counter is gone; the restarted book starts after the reserved block.
+  const again = new Book(store, () => false, 30)
+  again.load()
+  for (let i = 0; i < LOCK_ID_RESERVE; i++) {
+    const id = Buffer.from(again.nextLockId(offerer)).toString('hex')
+    assert.ok(!seen.has(id), 'a lock id is never reused')
   }
 })
