@@ -116,7 +116,7 @@ export class HtlcDesign implements Design {
       this.engine = new SimulatedHtlc(plan, o)
       if (o.forwarding === 'auto')
         world.note(
-          `Simulated forwarding: ${plan.channels.length} channels is more than maxRealChannels (${o.maxRealChannels}) to run node by node in the time budget (real nodes measured at 1,000 nodes: 69 ms per channel to open, 29 ms to close, 0.38 MB per node — about an hour at this size; packages/bench/README.md, "The HTLC design"); the scenario's quick mode runs the same graph family with real nodes.`,
+          `Simulated forwarding: ${plan.channels.length} channels is more than maxRealChannels (${o.maxRealChannels}) to run node by node in the time budget (real nodes, measured in a separate run on the development machine at 1,000 nodes: 69 ms per channel to open, 29 ms to close, 0.38 MB per node — about an hour at this size; packages/bench/README.md, "The HTLC design"); the scenario's quick mode runs the same graph family with real nodes.`,
         )
     }
     await this.engine.setup(world)
