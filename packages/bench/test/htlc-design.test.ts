@@ -219,6 +219,7 @@ class Probing extends HtlcDesign {
       // Above the sender's own balance: no route is even tried.
       const r = await net.pay(0, 1, net.nodes[0]!.balance(net.channelIds[0]!) + 1n, { maxAttempts: 2 })
       this.seen.push({ what: "above the sender's balance", status: r.success ? 'settled' : 'failed', ...(r.reason === undefined ? {} : { code: r.reason }) })
+      assert.equal(await (this.inner as RealHtlc).quiesce(), true, 'every failure travelled back')
       for (const n of net.nodes) assert.deepEqual(n.pendingHtlcs(), [], 'nothing left pending after the bad input')
     }
     return super.pay(p)
@@ -269,6 +270,7 @@ class Counting extends HtlcDesign {
     const inner = this.inner as RealHtlc
     const before = inner.commits
     const r = await super.pay(p)
+    await inner.quiesce() // the hops' last settles land a few turns after the sender has the preimage
     this.perPayment.push(inner.commits - before)
     return r
   }

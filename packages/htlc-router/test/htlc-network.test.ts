@@ -73,6 +73,7 @@ test("a network on the caller's L1 with the caller's keys and wallets routes wei
     const before = total(net)
     const amount = 123_456_789_012_345_678n // not a whole number of gwei
     const r = await net.pay(0, 3, amount, { finalCltvDelta: 52 })
+    await drainEventLoop() // the sender has the preimage; the hops finish settling upstream a few turns later
     assert.equal(r.success, true, r.reason)
     const route = r.attempts[0]!.route
     assert.equal(route.hops.length, 3)
@@ -131,6 +132,7 @@ test('an offline peer: the sender routes around it and its node offers nothing t
     assert.deepEqual(net.nodes[0]!.pendingHtlcs(), [])
     assert.equal(net.nodes[0]!.allHtlcs().length, 0, 'nothing recorded')
     const r1 = await net.pay(0, 3, 10_000n)
+    await drainEventLoop()
     assert.equal(r1.success, true, r1.reason)
     assert.equal(r1.attempts.length, 1)
     assert.equal(r1.attempts[0]!.route.hops[0]!.to, 2, 'through carol')
@@ -139,6 +141,7 @@ test('an offline peer: the sender routes around it and its node offers nothing t
     // Dave offline: bob takes the HTLC and fails it back (unknown_next_peer at hop 1); no other way reaches dave.
     net.setOnline(3, false)
     const r2 = await net.pay(0, 3, 10_000n, { maxAttempts: 3 })
+    await drainEventLoop()
     assert.equal(r2.success, false)
     assert.equal(r2.attempts[0]!.failedHop, 1)
     assert.equal(r2.attempts[0]!.outcome.status === 'failed' && r2.attempts[0]!.outcome.failure.code, 'unknown_next_peer')
@@ -147,12 +150,14 @@ test('an offline peer: the sender routes around it and its node offers nothing t
     // Past the payment timeout no new attempt starts (the clock is the caller's).
     let clock = 0
     const r2b = await net.pay(0, 3, 10_000n, { maxAttempts: 3, timeoutMs: 60_000, now: () => (clock += 60_000) })
+    await drainEventLoop()
     assert.equal(r2b.attempts.length, 1)
     assert.equal(r2b.reason, 'unknown_next_peer')
     for (const n of net.nodes) assert.deepEqual(n.pendingHtlcs(), [], 'nothing left pending')
     net.setOnline(3, true)
     await drainEventLoop()
     const r3 = await net.pay(0, 3, 10_000n)
+    await drainEventLoop()
     assert.equal(r3.success, true, 'everyone serves again')
     assert.equal(total(net), before)
   } finally {

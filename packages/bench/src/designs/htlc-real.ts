@@ -345,7 +345,7 @@ export class RealHtlc implements Design {
                 ? `settled around it after ${tried} attempt${tried === 1 ? '' : 's'}`
                 : `failed (${res?.reason ?? r.error}) after ${tried} attempt${tried === 1 ? '' : 's'}: the sender's node knows the link is down and offers it nothing${tried === 0 ? ', and no other route exists' : ''}`
             }`,
-      safe: this.nothingPending(),
+      safe: await this.quiesce(),
     })
     this.world.note(
       "offline-hop: the first node after the sender on its route loses every link for the payment; the sender's node refuses to offer an HTLC to an unreachable peer and routes around it where the graph allows — in a hub topology there is no way around.",
@@ -370,6 +370,19 @@ export class RealHtlc implements Design {
 
   private nothingPending(except?: number): boolean {
     return this.net.nodes.every((n, i) => i === except || n.pendingHtlcs().length === 0)
+  }
+
+  /**
+   * Lets the nodes finish what a payment left running: the sender has its
+   * preimage (or failure) first, the hops settle (or fail) their incoming
+   * HTLCs a few turns later. True once no node holds an unresolved HTLC.
+   */
+  async quiesce(except?: number): Promise<boolean> {
+    for (let i = 0; i < 200; i++) {
+      if (this.nothingPending(except)) return true
+      await drainEventLoop(2)
+    }
+    return this.nothingPending(except)
   }
 
   /** Channel + L1 + gas paid, per node: constant for an honest node that neither paid nor was paid. */
@@ -470,9 +483,10 @@ export class RealHtlc implements Design {
     const w = this.world
     const route = r.result?.success === true ? r.result.attempts.at(-1)?.route : undefined
     if (route === undefined) {
-      w.fault({ paymentId: p.id, kind: 'stale-state', outcome: 'the payment failed: no newer state to cheat with', safe: this.nothingPending() })
+      w.fault({ paymentId: p.id, kind: 'stale-state', outcome: 'the payment failed: no newer state to cheat with', safe: await this.quiesce() })
       return
     }
+    await this.quiesce() // the hop's side of the last settle lands a few turns after the payer's
     const c = route.hops[0]!.channel
     const id = this.net.channelIds[c]!
     const key = toHex(id)
@@ -497,7 +511,7 @@ export class RealHtlc implements Design {
       await honest.channel.finalize({ channelId: id })
       await drainEventLoop()
       const gained = w.l1.balanceOf(honest.address) + fees() - l1Before
-      safe = gained === mine && this.nothingPending()
+      safe = gained === mine && (await this.quiesce())
       outcome = `Mallory (user ${p.from}) registered v${old.state.version} of her channel with ${this.label(peerIndex)}; it challenged with v${latest.state.version}; finalized after ${this.options.disputeWindow} blocks; it received ${gained} wei before fees (its newest state owes ${mine})`
     } catch (err) {
       outcome = `dispute failed: ${(err as Error).message}`
@@ -513,6 +527,8 @@ export class RealHtlc implements Design {
   // ------------------------------------------------------------------ end of run
 
   async flush(): Promise<void> {
+    // Every payment's last settles are part of the payment phase (and of the hub's measured work).
+    if (!(await this.quiesce())) this.world.note('Some HTLCs were still unresolved when the payments ended (settled at close).')
     this.measuring = false
     const c = summarize(this.computeMs)
     const n = summarize(this.networkMs)
