@@ -67,7 +67,7 @@ template Batch(N, D, depth, MODE) {
     signal input depIsEmpty[D];
     signal input depBalance[D];
     signal input depNonce[D];
-    signal input depSiblings[D][depth];
+    signal input depSiblings[D][treeLevels(depth)][3];
 
     signal input opType[N];
     signal input opFrom[N];
@@ -77,7 +77,7 @@ template Batch(N, D, depth, MODE) {
     signal input senderAy[N];
     signal input senderBalance[N];
     signal input senderNonce[N];
-    signal input senderSiblings[N][depth];
+    signal input senderSiblings[N][treeLevels(depth)][3];
     signal input sigR8x[N];
     signal input sigR8y[N];
     signal input sigS[N];
@@ -85,7 +85,7 @@ template Batch(N, D, depth, MODE) {
     signal input receiverAy[N];
     signal input receiverBalance[N];
     signal input receiverNonce[N];
-    signal input receiverSiblings[N][depth];
+    signal input receiverSiblings[N][treeLevels(depth)][3];
 
     // Public input(s): see bindingInputs().
     signal input pub[bindingInputs(N, D, depth, MODE)];

@@ -24,9 +24,9 @@ import { RollupError } from './errors.ts'
 import { encodeFloat40 } from './float40.ts'
 import { type EdDSASignature, type PublicKey, isValidPublicKey, publicKeyId, verifyOpSignature } from './keys.ts'
 import { type Domain, type SignedOp, checkOpShape, domainField, opMessage, opTypeByte } from './ops.ts'
-import type { Account, AccountTree, AccountView } from './tree.ts'
+import { type Account, type AccountTree, type AccountView, treeLevels } from './tree.ts'
 
-export type CircuitInput = Record<string, bigint | bigint[] | bigint[][]>
+export type CircuitInput = Record<string, bigint | bigint[] | bigint[][] | bigint[][][]>
 
 export interface BuiltBatch {
   params: CircuitParams
@@ -124,6 +124,11 @@ function zeros(n: number): bigint[] {
   return new Array<bigint>(n).fill(0n)
 }
 
+/** An all-zero path input: ⌈depth/2⌉ levels of 3 siblings. */
+function zeroPath(depth: number): bigint[][] {
+  return Array.from({ length: treeLevels(depth) }, () => zeros(3))
+}
+
 /**
  * Applies `deposits` then `ops` to `tree` and returns the batch with its
  * witness input. On error nothing is left applied.
@@ -150,7 +155,7 @@ export function buildBatch(
     depIsEmpty: new Array<bigint>(d).fill(1n),
     depBalance: zeros(d),
     depNonce: zeros(d),
-    depSiblings: Array.from({ length: d }, () => zeros(depth)),
+    depSiblings: Array.from({ length: d }, () => zeroPath(depth)),
     opType: zeros(n),
     opFrom: zeros(n),
     opTo: zeros(n),
@@ -160,7 +165,7 @@ export function buildBatch(
     senderAy: new Array<bigint>(n).fill(1n),
     senderBalance: zeros(n),
     senderNonce: zeros(n),
-    senderSiblings: Array.from({ length: n }, () => zeros(depth)),
+    senderSiblings: Array.from({ length: n }, () => zeroPath(depth)),
     sigR8x: zeros(n),
     sigR8y: new Array<bigint>(n).fill(1n),
     sigS: zeros(n),
@@ -168,7 +173,7 @@ export function buildBatch(
     receiverAy: new Array<bigint>(n).fill(1n),
     receiverBalance: zeros(n),
     receiverNonce: zeros(n),
-    receiverSiblings: Array.from({ length: n }, () => zeros(depth)),
+    receiverSiblings: Array.from({ length: n }, () => zeroPath(depth)),
   }
   const bodyDeposits: BodyDeposit[] = []
   const bodyOps: BodyOp[] = []

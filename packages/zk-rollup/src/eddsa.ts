@@ -21,7 +21,7 @@ import { type EdwardsPoint, edwards } from '@noble/curves/abstract/edwards.js'
 import { interleavedMSMUnsafe } from '@noble/curves/abstract/curve.js'
 import { bytesToNumberLE, numberToBytesLE } from '@noble/curves/utils.js'
 import { blake512 } from '@noble/hashes/blake1.js'
-import { poseidon5 } from 'poseidon-lite/poseidon5'
+import { hash5 } from './poseidon.ts'
 import { FIELD_MODULUS, SUBGROUP_ORDER } from './constants.ts'
 import type { EdDSASignature, PublicKey } from './keys.ts'
 
@@ -74,7 +74,7 @@ export function signEdDSAPoseidon(secret: EdDSASecret, message: bigint): EdDSASi
   // r = 0 has probability 2^-251; circomlib then signs with R8 = identity, and so does this.
   const R8 = (r === 0n ? BabyJubjub.ZERO : BabyJubjub.BASE.multiply(r)).toAffine()
   const [ax, ay] = secret.publicKey
-  const hm = poseidon5([R8.x, R8.y, ax, ay, message])
+  const hm = hash5(R8.x, R8.y, ax, ay, message)
   return { R8: [R8.x, R8.y], S: (r + hm * secret.s) % SUBGROUP_ORDER }
 }
 
@@ -152,7 +152,7 @@ export function verifyEdDSAPoseidon(message: bigint, signature: EdDSASignature, 
   if (typeof ax !== 'bigint' || typeof ay !== 'bigint') return false
   const key = keyEntry(ax, ay)
   if (key === undefined) return false
-  const hm = poseidon5([R8[0], R8[1], ax, ay, message])
+  const hm = hash5(R8[0], R8[1], ax, ay, message)
   // A has order l, so 8·hm may be reduced mod l.
   const rhs = BabyJubjub.BASE.multiplyUnsafe(S).subtract(key.mul((8n * hm) % SUBGROUP_ORDER))
   // rhs = R8, compared projectively (no inversion): X = x·Z and Y = y·Z.

@@ -23,6 +23,7 @@ export type RollupErrorCode =
   | 'STATE_MISMATCH'
   | 'PROVER'
   | 'EXODUS'
+  | 'BATCH_ABANDONED'
 
 export class RollupError extends L2Error {
   override name = 'RollupError'

@@ -15,12 +15,12 @@ import type { L2Key } from './keys.ts'
 import type { LeafWitness } from './l1-costs.ts'
 import { type Domain, exitMessage, signOp } from './ops.ts'
 import { batchBodyOf } from './rebuild.ts'
-import type { AccountTree } from './tree.ts'
+import { type AccountTree, flatSiblings } from './tree.ts'
 import { type Withdrawal, withdrawalClaimFields, withdrawalsOf } from './withdrawals.ts'
 
 /** A leaf and its siblings in `tree` (the empty leaf when no account is there). */
 export function leafWitness(tree: AccountTree, index: number): LeafWitness {
-  return { account: tree.tryGet(index), siblings: tree.path(index).siblings }
+  return { account: tree.tryGet(index), siblings: flatSiblings(tree.path(index)) }
 }
 
 function accountFields(a: NonNullable<LeafWitness['account']>) {

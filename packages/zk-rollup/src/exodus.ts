@@ -47,12 +47,16 @@ import { type Address, ZERO_ADDRESS, bigintToBytes, codec, keccakTagged } from '
 import type { CallContext, ReadContext } from '@l2bench/l1-mock'
 import type { BodyOp, CircuitParams } from './calldata.ts'
 import { K, type QueueEntry, depositEntryHash, eqBytes, payWithdrawal } from './contract-storage.ts'
-import { FIELD_MODULUS, MAX_NONCE } from './constants.ts'
+import { FIELD_MODULUS, MAX_DEPTH, MAX_NONCE } from './constants.ts'
 import { isFloat40Representable } from './float40.ts'
 import { type EdDSASignature, type PublicKey, verifyOpSignature } from './keys.ts'
 import { EDDSA_VERIFY_GAS, type LeafWitness, SUBGROUP_CHECK_GAS, leafProofGas, rootOfLeaf } from './l1-costs.ts'
 import { type Domain, exitMessage, opMessage } from './ops.ts'
 import { keyPayeeId } from './withdrawals.ts'
+import { treeLevels } from './tree.ts'
+
+/** Levels of the deepest tree (MAX_DEPTH index bits). */
+const MAX_LEVELS = treeLevels(MAX_DEPTH)
 
 const field = codec.uint(32)
 const signatureFields = { r8x: field, r8y: field, s: field }
@@ -64,11 +68,11 @@ export const exodusAbi = {
     5,
     codec.struct({ from: codec.u32, to: codec.u32, amount: codec.amount, nonce: codec.u64, pubX: field, pubY: field, ...signatureFields }),
   ],
-  refuteForced: [6, codec.struct({ from: codec.u32, account: codec.optional(accountCodec), siblings: codec.list(field, 32) })],
+  refuteForced: [6, codec.struct({ from: codec.u32, account: codec.optional(accountCodec), siblings: codec.list(field, 3 * MAX_LEVELS) })],
   activateExodus: [7, codec.struct({ reason: codec.enumeration(['forced', 'deposit'] as const), index: codec.u32 })],
   exit: [
     8,
-    codec.struct({ index: codec.u32, account: accountCodec, siblings: codec.list(field, 32), payee: codec.address, ...signatureFields }),
+    codec.struct({ index: codec.u32, account: accountCodec, siblings: codec.list(field, 3 * MAX_LEVELS), payee: codec.address, ...signatureFields }),
   ],
   refundDeposit: [
     9,
@@ -84,7 +88,7 @@ export const exodusAbi = {
       amount: codec.amount,
       proof: codec.list(codec.fixedBytes(32), 32),
       account: accountCodec,
-      siblings: codec.list(field, 32),
+      siblings: codec.list(field, 3 * MAX_LEVELS),
       payee: codec.address,
       ...signatureFields,
     }),
@@ -154,9 +158,10 @@ function domainOf(ctx: ReadContext): Domain {
 }
 
 function checkLeaf(host: ExodusHost, ctx: CallContext, index: number, w: LeafWitness, label: string): void {
-  if (w.siblings.length !== host.params.depth) ctx.revert(`expected ${host.params.depth} siblings`, 'siblings', 'LEAF_PROOF_MISMATCH')
+  const expected = 3 * treeLevels(host.params.depth)
+  if (w.siblings.length !== expected) ctx.revert(`expected ${expected} siblings (3 per level)`, 'siblings', 'LEAF_PROOF_MISMATCH')
   ctx.chargeGas('keccakBase', `${label}.leafProof`, leafProofGas(host.params.depth, w.account === undefined))
-  if (rootOfLeaf(index, w) !== root(host, ctx, `${label}.root`)) ctx.revert('the leaf is not in the current root', 'siblings', 'LEAF_PROOF_MISMATCH')
+  if (rootOfLeaf(index, host.params.depth, w) !== root(host, ctx, `${label}.root`)) ctx.revert('the leaf is not in the current root', 'siblings', 'LEAF_PROOF_MISMATCH')
 }
 
 function accountOf(ctx: CallContext, a: codec.Infer<typeof accountCodec>): NonNullable<LeafWitness['account']> {

@@ -12,7 +12,7 @@
  * A Solidity port would measure its own.
  */
 import { FIELD_MODULUS } from './constants.ts'
-import { leafHash, rootFromPath } from './tree.ts'
+import { leafHash, pathOf, rootFromPath, treeLevels } from './tree.ts'
 import type { PublicKey } from './keys.ts'
 
 export const POSEIDON2_GAS = 21_124
@@ -23,21 +23,23 @@ export const BJJ_SCALAR_MUL_GAS = 82_601
 export const SUBGROUP_CHECK_GAS = BJJ_SCALAR_MUL_GAS
 export const EDDSA_VERIFY_GAS = POSEIDON5_GAS + 2 * BJJ_SCALAR_MUL_GAS
 
-/** Gas of checking a leaf against a root: the leaf hash (when not empty) and one Poseidon(2) per level. */
+/** Gas of checking a leaf against a root: the leaf hash (when not empty) and one Poseidon(4) per level of the quaternary tree. */
 export function leafProofGas(depth: number, empty: boolean): number {
-  return (empty ? 0 : POSEIDON4_GAS) + depth * POSEIDON2_GAS
+  return (empty ? 0 : POSEIDON4_GAS) + treeLevels(depth) * POSEIDON4_GAS
 }
 
 /** An account leaf as posted on L1 (undefined: the empty leaf 0). */
 export interface LeafWitness {
   account: { publicKey: PublicKey; balance: bigint; nonce: bigint } | undefined
+  /** The three other children per level, leaf level first (flatSiblings). */
   siblings: readonly bigint[]
 }
 
-/** Root reached from a leaf at `index` through `siblings` (leaf level first); undefined if a sibling is not a field element. */
-export function rootOfLeaf(index: number, w: LeafWitness): bigint | undefined {
+/** Root reached from a leaf at `index` through `siblings` in a tree of `depth`; undefined if they are not 3 field elements per level. */
+export function rootOfLeaf(index: number, depth: number, w: LeafWitness): bigint | undefined {
   if (w.siblings.some((s) => s < 0n || s >= FIELD_MODULUS)) return undefined
+  const path = pathOf(index, depth, w.siblings)
+  if (path === undefined) return undefined
   const leaf = w.account === undefined ? 0n : leafHash(w.account)
-  const pathBits = w.siblings.map((_, i) => Math.floor(index / 2 ** i) % 2)
-  return rootFromPath(leaf, { siblings: [...w.siblings], pathBits })
+  return rootFromPath(leaf, path)
 }

@@ -29,10 +29,10 @@
  * Also the user-side helpers for the contract's L1 methods (deposit,
  * registerPayee, withdraw).
  */
-import { type Address, type Clock, bigintToBytes, systemClock } from '@l2bench/core'
+import { type Address, type Clock, assertInt, bigintToBytes, systemClock } from '@l2bench/core'
 import type { L1, L1Event, Receipt, Wallet } from '@l2bench/l1-mock'
 import type { TxDataSource } from './archive.ts'
-import { type BatchBuildOptions, type BuiltBatch, buildBatch } from './batch.ts'
+import type { BatchBuildOptions, BuiltBatch } from './batch.ts'
 import type { BatchResult, RollupContract } from './contract.ts'
 import { RollupError } from './errors.ts'
 import { refuteForcedCall } from './escape.ts'
@@ -40,9 +40,10 @@ import { type ForcedRequest, forcedKeyHash, refuteReason } from './exodus.ts'
 import { proofToBytes } from './groth16.ts'
 import type { PublicKey } from './keys.ts'
 import type { Domain, SignedOp } from './ops.ts'
-import { type Prover, isCircuitRejection } from './prover.ts'
+import { dropRejectedOp } from './bisect.ts'
+import { type ProofResult, type Prover, isCircuitRejection } from './prover.ts'
 import { batchBodyOf, rebuildFromL1 } from './rebuild.ts'
-import { type QueuedDeposit, Sequencer } from './sequencer.ts'
+import { type ClosedBatch, Sequencer } from './sequencer.ts'
 import type { AccountTree } from './tree.ts'
 import { type Withdrawal, keyPayeeId, withdrawalClaimFields } from './withdrawals.ts'
 
@@ -54,6 +55,8 @@ export interface BatchReport {
   withdrawals: Withdrawal[]
   witnessMs: number
   proveMs: number
+  /** CPU time of the proving thread (witness + proof), ms, when the prover measures it (single-threaded pool workers on Linux). */
+  proverCpuMs?: number
   gasUsed: number
   calldataBytes: number
   /** Bytes of the batch body (the part that scales with ops). */
@@ -89,6 +92,21 @@ export interface RollupNodeOptions {
   clock?: Clock
   /** Key and signature check at admission (BatchBuildOptions.opVerifier). */
   opVerifier?: BatchBuildOptions['opVerifier']
+  /** Batches proving at once (dispatch, flush, the background loop); default: the prover's `size` (a ProverPool's workers), else 1. */
+  maxInFlight?: number
+}
+
+/** A batch dispatched: closed on the tree, its proof under way. */
+interface InFlight {
+  closed: ClosedBatch
+  proof: Promise<ProofResult>
+  /** An earlier batch failed: this one was undone and requeued. */
+  abandoned: boolean
+}
+
+/** Whether a dispatched batch failed only because one before it did (its items are requeued). */
+export function isAbandoned(err: unknown): boolean {
+  return err instanceof RollupError && err.code === 'BATCH_ABANDONED'
 }
 
 /** A forced withdrawal seen on L1 and still open. */
@@ -121,6 +139,12 @@ export class RollupNode {
   private readonly l1Batches: L1Event[] = []
   private exodus = false
   private running: Promise<BatchReport | undefined> | undefined
+  readonly maxInFlight: number
+  private pipeline: InFlight[] = []
+  /** Submissions, chained so batches reach L1 in the order they were closed. */
+  private submitting: Promise<unknown> = Promise.resolve()
+  /** Failures after which the op the circuit refused was dropped: running again makes progress. */
+  private readonly retryable = new WeakSet<object>()
   private loop: { timer: ReturnType<typeof setTimeout> | undefined; stopped: boolean; tick: Promise<void> } | undefined
 
   constructor(options: RollupNodeOptions) {
@@ -129,6 +153,8 @@ export class RollupNode {
     this.wallet = options.wallet
     this.prover = options.prover
     this.data = options.data
+    this.maxInFlight = options.maxInFlight ?? (options.prover as { size?: number }).size ?? 1
+    assertInt('maxInFlight', this.maxInFlight, 1)
     this.nextBatch = options.l1Batches ?? 0
     this.queueHead = options.depositQueueHead ?? 0
     this.domain = { chainId: options.l1.chainId, contract: options.contract.address }
@@ -314,21 +340,77 @@ export class RollupNode {
     this.sequencer.submit(op)
   }
 
-  /** Closes, proves and submits one batch if anything waits. */
+  /**
+   * Closes a batch now and starts proving it at once — beside the batches
+   * already proving, when the prover is a pool — and submits it to L1 after
+   * every batch dispatched before it. Resolves with its report. Undefined
+   * when nothing waits, or `maxInFlight` batches are already in flight.
+   *
+   * When a batch fails (its proof, or L1 refuses it), every batch in flight
+   * is undone and requeued; the failed one rejects with the cause, the later
+   * ones with BATCH_ABANDONED. When the circuit refused the batch, the op it
+   * refuses is found and dropped first (CIRCUIT_REJECTED), so the requeued
+   * rest goes through on the next dispatch.
+   */
+  dispatch(): Promise<BatchReport> | undefined {
+    this.syncL1()
+    if (this.exodus) throw new RollupError('EXODUS', 'the contract is in exodus mode: no more batches', { field: 'batch' })
+    if (this.pipeline.length >= this.maxInFlight) return undefined
+    const closed = this.sequencer.closeBatch()
+    if (closed === undefined) return undefined
+    const entry: InFlight = { closed, proof: this.prover.prove(closed.batch.input), abandoned: false }
+    entry.proof.catch(() => undefined) // awaited in order by submitInOrder
+    this.pipeline.push(entry)
+    const done = this.submitting.then(() => this.submitInOrder(entry))
+    this.submitting = done.catch(() => undefined)
+    return done
+  }
+
+  /** Batches dispatched and not yet submitted (or failed). */
+  get inFlight(): number {
+    return this.pipeline.length
+  }
+
+  /** Resolves when every dispatched batch is submitted or failed. */
+  async idle(): Promise<void> {
+    await this.submitting
+  }
+
+  /** Closes, proves and submits one batch if anything waits (after the batches in flight). */
   runBatch(): Promise<BatchReport | undefined> {
-    // Batches are strictly sequential: each builds on the previous one's root.
     const run = (this.running ?? Promise.resolve(undefined)).then(() => this.runOne())
     this.running = run.catch(() => undefined)
     return run
   }
 
-  /** Runs batches until nothing waits. */
+  private async runOne(): Promise<BatchReport | undefined> {
+    for (;;) {
+      await this.idle()
+      const done = this.dispatch()
+      if (done === undefined) return undefined
+      try {
+        return await done
+      } catch (err) {
+        if (this.retryable.has(err as object)) continue // the op the circuit refused is dropped: the rest goes again
+        throw err
+      }
+    }
+  }
+
+  /** Runs batches until nothing waits, up to `maxInFlight` proving at once. */
   async flush(): Promise<BatchReport[]> {
     const out: BatchReport[] = []
     for (;;) {
-      const r = await this.runBatch()
-      if (r === undefined) return out
-      out.push(r)
+      await this.idle()
+      const wave: Promise<BatchReport>[] = []
+      for (let d = this.dispatch(); d !== undefined; d = this.dispatch()) wave.push(d)
+      if (wave.length === 0) return out
+      let failure: unknown
+      for (const r of await Promise.allSettled(wave)) {
+        if (r.status === 'fulfilled') out.push(r.value)
+        else if (!this.retryable.has(r.reason as object) && !isAbandoned(r.reason)) failure ??= r.reason
+      }
+      if (failure !== undefined) throw failure
     }
   }
 
@@ -341,28 +423,38 @@ export class RollupNode {
   }
 
   /**
-   * Background batching: checks every `pollMs` (default 50) and runs a batch
-   * whenever one is full or due. Errors (a refused batch, a prover failure) go
-   * to `onError`; the batch's items are already requeued by then.
+   * Background batching: checks every `pollMs` (default 50) and dispatches a
+   * batch whenever one is full or due, up to `maxInFlight` proving at once.
+   * Errors (a refused batch, a prover failure) go to `onError`; the batches'
+   * items are already requeued by then.
    */
   start(options: { pollMs?: number; onError?: (err: unknown) => void } = {}): void {
     if (this.loop !== undefined) return
     const pollMs = options.pollMs ?? 50
     const loop: NonNullable<RollupNode['loop']> = { timer: undefined, stopped: false, tick: Promise.resolve() }
     this.loop = loop
+    const report = (err: unknown) => {
+      if (!this.retryable.has(err as object) && !isAbandoned(err)) options.onError?.(err)
+    }
+    const tick = async () => {
+      this.syncL1()
+      if (this.forced.size > 0) await this.serveForced()
+      while (this.sequencer.isFull() || this.sequencer.isDue()) {
+        const d = this.dispatch()
+        if (d === undefined) break
+        d.catch(report)
+      }
+    }
     const schedule = () => {
       if (loop.stopped) return
       loop.timer = setTimeout(() => {
-        loop.tick = this.poll()
-          .then(() => undefined)
-          .catch((err: unknown) => options.onError?.(err))
-          .finally(schedule)
+        loop.tick = tick().catch(report).finally(schedule)
       }, pollMs)
     }
     schedule()
   }
 
-  /** Stops the background loop and waits for a batch in progress. */
+  /** Stops the background loop and waits for the batches in flight. */
   async stop(): Promise<void> {
     const loop = this.loop
     if (loop === undefined) return
@@ -370,20 +462,19 @@ export class RollupNode {
     clearTimeout(loop.timer)
     await loop.tick
     await this.running
+    await this.idle()
     this.loop = undefined
   }
 
-  private async runOne(): Promise<BatchReport | undefined> {
-    this.syncL1()
-    if (this.exodus) throw new RollupError('EXODUS', 'the contract is in exodus mode: no more batches', { field: 'batch' })
-    const closed = this.sequencer.closeBatch()
-    if (closed === undefined) return undefined
-    const { batch: built } = closed
-    let proof: Awaited<ReturnType<Prover['prove']>>
+  private async submitInOrder(entry: InFlight): Promise<BatchReport> {
+    if (entry.abandoned)
+      throw new RollupError('BATCH_ABANDONED', 'a batch dispatched before this one failed: this one was undone and its items requeued', { field: 'batch' })
+    const { batch: built } = entry.closed
+    let proof: ProofResult
     let receipt: Receipt
     let call: SubmitBatchCall
     try {
-      proof = await this.prover.prove(built.input)
+      proof = await entry.proof
       if (proof.publicSignals.some((s, i) => BigInt(s) !== built.publicInputs[i]))
         throw new RollupError('PROVER', 'proof public signals differ from the batch', { field: 'publicSignals' })
       call = {
@@ -394,18 +485,19 @@ export class RollupNode {
       }
       receipt = await this.wallet.call(this.contract, call)
     } catch (err) {
-      this.sequencer.abandon(closed)
-      if (isCircuitRejection(err) && (await this.dropRejectedOp(closed, err as RollupError))) return this.runOne()
+      await this.failPipeline(err)
       throw err
     }
     if (receipt.status !== 'success') {
-      this.sequencer.abandon(closed)
-      throw new RollupError('STATE_MISMATCH', `L1 refused the batch: ${receipt.revertReason ?? 'reverted'}`, {
+      const err = new RollupError('STATE_MISMATCH', `L1 refused the batch: ${receipt.revertReason ?? 'reverted'}`, {
         field: receipt.revertField,
         details: { txHash: receipt.txHash, revertCode: receipt.revertCode },
       })
+      await this.failPipeline(err)
+      throw err
     }
     this.sequencer.confirm()
+    this.pipeline.shift()
     const result = receipt.result as BatchResult
     this.nextBatch = Number(result.batch) + 1
     this.queueHead += built.body.deposits.length
@@ -417,6 +509,7 @@ export class RollupNode {
       withdrawals: result.withdrawals,
       witnessMs: proof.witnessMs,
       proveMs: proof.proveMs,
+      ...(proof.cpuMs !== undefined ? { proverCpuMs: proof.cpuMs } : {}),
       gasUsed: receipt.gasUsed,
       calldataBytes: receipt.calldataBytes,
       bodyBytes: built.calldata.length,
@@ -425,54 +518,18 @@ export class RollupNode {
       call,
     }
     this.reports.push(report)
-    if (this.forced.size > 0) await this.serveForced()
+    if (this.forced.size > 0 && this.pipeline.length === 0) await this.serveForced()
     return report
   }
 
-  /**
-   * The circuit refused a batch that the JS checks admitted: bisect its ops by
-   * prefix with witness-only runs (log2 N of them) to find the first op the
-   * circuit refuses, and drop it. False when the deposits alone fail (nothing
-   * to drop: they must be consumed in order).
-   */
-  private async dropRejectedOp(closed: { deposits: QueuedDeposit[]; ops: SignedOp[] }, cause: RollupError): Promise<boolean> {
-    const { ops } = closed
-    if (ops.length === 0) return false
-    const deposits = closed.deposits.map((d) => d.entry)
-    const fails = async (k: number): Promise<boolean> => {
-      const tree = this.sequencer.tree
-      tree.begin()
-      let input: BuiltBatch['input']
-      try {
-        input = buildBatch(tree, this.contract.params, this.domain, deposits, ops.slice(0, k), { verifySignatures: false }).input
-      } finally {
-        tree.rollback()
-      }
-      try {
-        await (this.prover.witness !== undefined ? this.prover.witness(input) : this.prover.prove(input))
-        return false
-      } catch (err) {
-        if (isCircuitRejection(err)) return true
-        throw err
-      }
-    }
-    // Invariant: the prefix of length hi fails (the whole batch did); lo passes (checked for 0 at the end).
-    let lo = 0
-    let hi = ops.length
-    while (hi - lo > 1) {
-      const mid = (lo + hi) >> 1
-      if (await fails(mid)) hi = mid
-      else lo = mid
-    }
-    if (lo === 0 && (await fails(0))) return false
-    const culprit = ops[hi - 1] as SignedOp
-    return this.sequencer.drop(
-      culprit,
-      new RollupError('CIRCUIT_REJECTED', `the circuit refuses op ${culprit.kind} from ${culprit.from} nonce ${culprit.nonce}: ${cause.message}`, {
-        field: 'op',
-        details: { from: culprit.from, nonce: culprit.nonce },
-      }),
-    )
+  /** The oldest batch in flight failed: undo every batch in flight; if the circuit refused it, drop the op it refuses. */
+  private async failPipeline(err: unknown): Promise<void> {
+    const failed = this.pipeline[0]
+    for (const e of this.pipeline) e.abandoned = true
+    this.pipeline = []
+    this.sequencer.abandon()
+    if (failed !== undefined && isCircuitRejection(err) && (await dropRejectedOp(this.sequencer, this.prover, this.contract.params, failed.closed, err as RollupError)))
+      this.retryable.add(err as object)
   }
 
   /** Everything needed to claim one withdrawal of a verified batch (to a registered payee; see claimByKeyCall otherwise). */

@@ -12,7 +12,16 @@
  * returns the batch. A batch closes when N ops wait (`isFull`) or when the
  * oldest waiting op or deposit is older than the timeout (`isDue`). An op that
  * only becomes valid after a deposit that did not fit in this batch waits for
- * the next one; an op that can no longer apply at all is dropped and reported.
+ * the next one while the ops behind it go ahead (an op that depends on a
+ * waiting one fails on the batch's state too — the same sender's next nonce,
+ * or a balance the waiting op would have credited — and waits as well); an
+ * op that can no longer apply at all is dropped and reported.
+ *
+ * Several batches can be in flight (closed, not yet confirmed): each builds
+ * on the one before, so their witnesses are ready at once and can be proven
+ * side by side. `confirm()` makes the oldest final (L1 accepted it);
+ * `abandon()` undoes every batch in flight, newest first, and requeues their
+ * items in order (L1 refused the oldest, so the others' roots are void).
  *
  * Batches posted on L1 by someone else are applied with `applyExternal` (the
  * tree moves to their root, the deposits they consumed leave the queue, and
@@ -57,6 +66,12 @@ interface QueuedOp {
   receivedAt: number
 }
 
+export interface ClosedBatch {
+  batch: BuiltBatch
+  deposits: QueuedDeposit[]
+  ops: SignedOp[]
+}
+
 export interface DroppedOp {
   op: SignedOp
   error: RollupError
@@ -78,8 +93,8 @@ export class Sequencer {
   /** Pending view: tree + queued deposits + admitted ops. */
   private overlay: OverlayView
   readonly dropped: DroppedOp[] = []
-  /** A closed batch awaits confirm() or abandon() (one batch in flight: each builds on the last). */
-  private inFlight = false
+  /** Closed batches awaiting confirm() or abandon(), oldest first; each builds on the one before. */
+  private inFlight: ClosedBatch[] = []
 
   constructor(options: SequencerOptions) {
     this.params = checkParams(options.params)
@@ -100,7 +115,12 @@ export class Sequencer {
 
   /** A closed batch awaits confirm() or abandon(). */
   get busy(): boolean {
-    return this.inFlight
+    return this.inFlight.length > 0
+  }
+
+  /** Batches closed and not yet confirmed or abandoned. */
+  get inFlightCount(): number {
+    return this.inFlight.length
   }
 
   /** Queue position of the next deposit this sequencer expects to hear of. */
@@ -168,33 +188,39 @@ export class Sequencer {
   }
 
   /**
-   * Builds the next batch on the tree (its changes are journalled: call
-   * `tree.commit()` once L1 accepted it, or `abandon(batch)` to undo it).
-   * Returns undefined when nothing is waiting.
+   * Builds the next batch on the tree — on top of any batch still in flight —
+   * and puts it in flight (its changes are journalled: `confirm()` once L1
+   * accepted it, `abandon()` to undo). Returns undefined when nothing is
+   * waiting.
    */
-  closeBatch(): { batch: BuiltBatch; deposits: QueuedDeposit[]; ops: SignedOp[] } | undefined {
-    if (this.inFlight) throw new InvalidInputError('closeBatch', 'the previous batch is neither confirmed nor abandoned')
+  closeBatch(): ClosedBatch | undefined {
     if (this.mempool.length === 0 && this.deposits.length === 0) return undefined
     const deposits = this.deposits.slice(0, this.params.d)
     const depositsLeft = this.deposits.length > deposits.length
-    // Choose the ops: FIFO while each still applies on the batch's state.
+    // Choose the ops: FIFO, each applied on the batch's state so far; one that
+    // needs a later deposit waits (with everything that depends on it).
     const probe = new OverlayView(this.tree)
     for (const d of deposits) applyDeposit(probe, d.entry)
     const ops: SignedOp[] = []
-    let taken = 0
-    while (taken < this.mempool.length && ops.length < this.params.n) {
-      const { op } = this.mempool[taken] as QueuedOp
+    const taken = new Set<number>()
+    for (let i = 0; i < this.mempool.length && ops.length < this.params.n; ) {
+      const { op } = this.mempool[i] as QueuedOp
       try {
         const r = checkOp(probe, this.domain, op, { verifySignatures: false })
         probe.set(op.from, r.senderAfter)
         if (r.receiverAfter !== undefined) probe.set(op.to, r.receiverAfter)
         ops.push(op)
-        taken++
+        taken.add(i)
+        i++
       } catch (err) {
-        if (depositsLeft || !(err instanceof RollupError)) break // may apply once later deposits are in
+        if (!(err instanceof RollupError)) break
+        if (depositsLeft) {
+          i++ // may apply once later deposits are in: it waits
+          continue
+        }
         // Cannot apply even with every known deposit in: drop it (and keep going).
         this.dropped.push({ op, error: err })
-        this.mempool.splice(taken, 1)
+        this.mempool.splice(i, 1)
       }
     }
     if (ops.length === 0 && deposits.length === 0) {
@@ -216,29 +242,48 @@ export class Sequencer {
       this.tree.rollback()
       throw err
     }
-    this.mempool.splice(0, taken)
+    // The taken ops leave the mempool; the others keep their order and arrival time.
+    this.mempool = this.mempool.filter((_, i) => !taken.has(i))
     this.deposits.splice(0, deposits.length)
     this.rebuildOverlay()
-    this.inFlight = true
-    return { batch, deposits, ops }
+    const closed: ClosedBatch = { batch, deposits, ops }
+    this.inFlight.push(closed)
+    return closed
   }
 
-  /** L1 accepted the batch: keep its changes. */
-  confirm(): void {
-    if (!this.inFlight) throw new InvalidInputError('confirm', 'no batch in flight')
+  /** L1 accepted the oldest batch in flight: its changes are final. */
+  confirm(): ClosedBatch {
+    const oldest = this.inFlight.shift()
+    if (oldest === undefined) throw new InvalidInputError('confirm', 'no batch in flight')
+    this.tree.keepOldest()
+    return oldest
+  }
+
+  /**
+   * The newest batch in flight stays applied but is never submitted (a batch
+   * built for measurement only): its changes join the batch before it — and
+   * are undone with it — or are final when it was the only one in flight.
+   */
+  keepLocal(closed: ClosedBatch): void {
+    if (this.inFlight[this.inFlight.length - 1] !== closed) throw new InvalidInputError('keepLocal', 'only the newest batch in flight can be kept locally')
+    this.inFlight.pop()
     this.tree.commit()
-    this.inFlight = false
   }
 
-  /** L1 refused the batch: undo it and put its deposits and ops back at the front. */
-  abandon(closed: { deposits: QueuedDeposit[]; ops: SignedOp[] }): void {
-    if (!this.inFlight) throw new InvalidInputError('abandon', 'no batch in flight')
-    this.tree.rollback()
-    this.inFlight = false
-    this.deposits.unshift(...closed.deposits)
+  /**
+   * L1 refused the oldest batch in flight (or its proof failed): undo every
+   * batch in flight, newest first, and put their deposits and ops back at the
+   * front in their order. Returns the batches undone, oldest first.
+   */
+  abandon(): ClosedBatch[] {
+    if (this.inFlight.length === 0) throw new InvalidInputError('abandon', 'no batch in flight')
+    const undone = this.inFlight.splice(0)
+    for (let i = undone.length - 1; i >= 0; i--) this.tree.rollback()
     const now = this.clock.now()
-    this.mempool.unshift(...closed.ops.map((op) => ({ op, receivedAt: now })))
+    this.deposits.unshift(...undone.flatMap((c) => c.deposits))
+    this.mempool.unshift(...undone.flatMap((c) => c.ops).map((op) => ({ op, receivedAt: now })))
     this.rebuildOverlay()
+    return undone
   }
 
   /**
@@ -250,7 +295,7 @@ export class Sequencer {
    * when the body does not apply to this tree.
    */
   applyExternal(body: BatchBody, queueStart: number): void {
-    if (this.inFlight) throw new InvalidInputError('applyExternal', 'a batch of ours is in flight: confirm or abandon it first')
+    if (this.busy) throw new InvalidInputError('applyExternal', 'a batch of ours is in flight: confirm or abandon it first')
     assertInt('queueStart', queueStart, 0)
     const known = this.deposits[0]?.queueIndex ?? this.nextDepositIndex
     if (queueStart !== known)

