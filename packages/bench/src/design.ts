@@ -15,7 +15,7 @@ import type { Address, Rng, Signer } from '@l2bench/core'
 import type { Receipt, TxHash, Wallet } from '@l2bench/l1-mock'
 import type { BenchL1 } from './meter.ts'
 import type { ProgressTask } from './progress.ts'
-import type { FigureJson, StoreJson } from './results.ts'
+import type { FigureJson, ProverCostJson, StoreJson } from './results.ts'
 import type { DesignName, Scenario } from './scenario.ts'
 import type { FaultKind, Payment, Workload } from './workload.ts'
 
@@ -43,6 +43,12 @@ export interface Resolution {
   reason?: string
   softLatencyMs?: number
   finalLatencyMs?: number
+  /**
+   * The final latency split into its parts, ms, summing to `finalLatencyMs`
+   * (the rollup: waiting for the batch to close, for a free prover, proving,
+   * L1 inclusion). Summarized per part in results.json.
+   */
+  finalParts?: Record<string, number>
 }
 
 /** Outcome of a scripted adversarial event. */
@@ -115,6 +121,8 @@ export interface Design {
    * it gets no capacity figure.
    */
   capacityInputs?(): CapacityInputs
+  /** Prover work of the run (designs that prove: the rollup), per payment beside gas and calldata; called after flush(), before settle(). */
+  proverCost?(): ProverCostJson
   /** Which store and sync mode its parties keep state in (after setup). Without it: "none (in memory)". */
   store?(): StoreJson
   /** What ran, when it is not the design's full form (after setup; e.g. 'simulated forwarding'): reports show it with the name. */

@@ -115,6 +115,28 @@ export interface BoundRatioJson {
   wall: RatioStatsJson
 }
 
+/**
+ * Prover work as a cost (designs that prove: the rollup). Per payment = over
+ * the whole run (every batch's circuit, padding and deposit slots included)
+ * ÷ succeeded payments; `source` says whether a figure rests on proofs made
+ * in this run only or partly on the prover rate measured here.
+ */
+export interface ProverCostJson {
+  /** The circuit, e.g. "Batch(n=8, d=4, depth 6, packed)". */
+  circuit: string
+  constraintsPerBatch: number
+  batches: number
+  /** Batches proven and verified on L1 in this run (the rest were built for real, their proving time from the measured rate). */
+  provenBatches: number
+  /** Proving workers (one core each). */
+  workers: number
+  constraintsPerPayment: FigureJson
+  cpuSecondsPerPayment: FigureJson
+  /** One batch's witness + proof on one worker, wall and thread CPU, mean over the proven batches. */
+  wallSecondsPerProof: number
+  cpuSecondsPerProof: number
+}
+
 export interface DesignResultJson {
   name: string
   /**
@@ -144,7 +166,10 @@ export interface DesignResultJson {
   /** Which store and sync mode produced these figures. */
   store: StoreJson
   wallMs: { setup: number; payments: number; settle: number }
-  latencyMs: { soft: LatencySummary; final: LatencySummary; notFinal: number }
+  /** `finalParts`: the final latency's parts (design-defined, e.g. batch close, prover queue, proving, L1 inclusion), each over the payments that report them. */
+  latencyMs: { soft: LatencySummary; final: LatencySummary; notFinal: number; finalParts?: Record<string, LatencySummary> }
+  /** Prover work per payment (designs that prove). */
+  prover?: ProverCostJson
   l1: {
     gas: number
     gasPerPayment: number

@@ -23,7 +23,7 @@ import {
 import { Wallet, type Receipt, type TxHash } from '@l2bench/l1-mock'
 import type { CapacityInputs, Design, Extrapolation, FaultOutcome, PaymentResult, Resolution, User, World } from './design.ts'
 import { type BenchL1, MeteredL1, summarizeCosts } from './meter.ts'
-import type { DesignResultJson, LatencySummary } from './results.ts'
+import type { DesignResultJson, LatencySummary, ProverCostJson } from './results.ts'
 import { type Progress, type ProgressTask, prefixed, toProgress } from './progress.ts'
 import type { Scenario } from './scenario.ts'
 import { summarize } from './stats.ts'
@@ -53,6 +53,7 @@ interface PaymentRecord {
   reason: string | undefined
   softMs: number | undefined
   finalMs: number | undefined
+  finalParts?: Record<string, number>
 }
 
 export interface RunDesignOptions {
@@ -158,6 +159,7 @@ export class HarnessWorld implements World {
     if (r.reason !== undefined) rec.reason = r.reason
     if (r.softLatencyMs !== undefined) rec.softMs = r.softLatencyMs
     if (r.finalLatencyMs !== undefined) rec.finalMs = r.finalLatencyMs
+    if (r.finalParts !== undefined) rec.finalParts = r.finalParts
   }
 
   fault(outcome: FaultOutcome): void {
@@ -255,6 +257,12 @@ async function runOn(design: Design, workload: Workload, options: RunDesignOptio
       options.capacityInputs(undefined, `capacity inputs failed: ${(err as Error).message}`)
     }
   }
+  let prover: ProverCostJson | undefined
+  try {
+    prover = design.proverCost?.()
+  } catch (err) {
+    world.note(`prover cost not reported: ${(err as Error).message}`)
+  }
   const store = design.store?.() ?? { ...NO_STORE }
   const variant = design.variant?.()
   bar.end(`${Math.round((total * 1000) / Math.max(paymentsMs, 1e-6))}/s wall`)
@@ -288,6 +296,7 @@ async function runOn(design: Design, workload: Workload, options: RunDesignOptio
   const failureReasons: Record<string, number> = {}
   const soft: number[] = []
   const final: number[] = []
+  const parts = new Map<string, number[]>()
   let succeeded = 0
   let notFinal = 0
   for (const rec of world.records) {
@@ -296,6 +305,11 @@ async function runOn(design: Design, workload: Workload, options: RunDesignOptio
       if (rec.softMs !== undefined) soft.push(rec.softMs)
       if (rec.finalMs !== undefined) final.push(rec.finalMs)
       else notFinal++
+      for (const [k, v] of Object.entries(rec.finalParts ?? {})) {
+        const xs = parts.get(k) ?? []
+        xs.push(v)
+        parts.set(k, xs)
+      }
     } else {
       const reason = rec.reason ?? 'UNKNOWN'
       failureReasons[reason] = (failureReasons[reason] ?? 0) + 1
@@ -317,7 +331,13 @@ async function runOn(design: Design, workload: Workload, options: RunDesignOptio
     harness: { paymentsPerSecond: throughputMs > 0 ? Number(((succeeded * 1000) / throughputMs).toPrecision(4)) : 0, measured: 'wall-clock' },
     store,
     wallMs: { setup: round(setupMs, 1), payments: round(paymentsMs, 1), settle: round(settleMs, 1) },
-    latencyMs: { soft: latency(soft), final: latency(final), notFinal },
+    latencyMs: {
+      soft: latency(soft),
+      final: latency(final),
+      notFinal,
+      ...(parts.size > 0 ? { finalParts: Object.fromEntries([...parts].map(([k, xs]) => [k, latency(xs)])) } : {}),
+    },
+    ...(prover !== undefined ? { prover } : {}),
     l1: {
       gas: costs.gas,
       gasPerPayment: perPayment(costs.gas),

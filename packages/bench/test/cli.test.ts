@@ -196,7 +196,7 @@ test('misspelt commands, flags and designs get a did-you-mean', async () => {
 test('list --options prints every per-design option from the schemas; docs/options.md is that reference, up to date', async () => {
   const r = await l2bench('list', '--options')
   assert.equal(r.status, 0)
-  for (const key of ['designOptions.rollup.provedBatches', 'designOptions.rollup.batchSize', 'designOptions.channel.disputeWindow', 'designOptions.channel.store', 'designOptions.htlc.missionControl', 'amounts(kind: lognormal).sigma'])
+  for (const key of ['designOptions.rollup.provedBatches', 'designOptions.rollup.proverWorkers', 'designOptions.channel.disputeWindow', 'designOptions.channel.store', 'designOptions.htlc.missionControl', 'amounts(kind: lognormal).sigma'])
     assert.match(r.stdout, new RegExp(key.replace(/[.()]/g, '\\$&')))
   assert.match(r.stdout, /designOptions\.channel\.store +"sqlite" \| "memory" +\[default "sqlite"\]/)
   const md = await l2bench('list', '--options', '--markdown')

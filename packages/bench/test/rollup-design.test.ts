@@ -23,31 +23,52 @@ test('rollup, every batch proven and verified on L1, withdrawals included: funds
   assert.equal(r.succeeded, 1, JSON.stringify(r.failureReasons))
   // Progress: the circuit pipeline's stages, each proof as it lands, the payments with a count.
   assert.ok(lines.some((l) => /^\[rollup\] circuit (compile|ptau|setup): /.test(l)), lines.join('\n'))
-  assert.ok(lines.some((l) => /^\[rollup\] proved batch 3 in [\d.]+ s and verified it on L1$/.test(l)), lines.join('\n'))
+  // The two deposits ride along with the payment (one deposit slot per batch): batches 1 and 2, each reported as it lands.
+  assert.ok(lines.some((l) => /^\[rollup\] proved batch 2 in [\d.]+ s and verified it on L1$/.test(l)), lines.join('\n'))
   assert.ok(lines.some((l) => /^\[rollup\] payments 1\/1 \(100 %\) done in/.test(l)), lines.join('\n'))
   assert.equal(r.extrapolated, false)
   assert.equal(r.conservation.ok, true, JSON.stringify(r.conservation))
-  // 2 deposit batches + 1 transfer batch + withdrawal batches, all verified on L1, and the claims paid out.
+  // 2 batches (the deposits, the transfer) + withdrawal batches, all verified on L1, and the claims paid out.
   assert.ok((r.l1.byOperation['zk-rollup.submitBatch']?.txs ?? 0) >= 3)
+  assert.equal(r.prover?.provenBatches, r.prover?.batches)
+  assert.equal(r.prover?.cpuSecondsPerPayment.source, 'measured')
   assert.ok((r.l1.byOperation['zk-rollup.withdraw']?.txs ?? 0) >= 1)
   assert.ok(r.latencyMs.final.p50 > r.latencyMs.soft.p50, 'final waits for the proof and a block')
 })
 
-test('rollup beyond the proven batches: extrapolated, marked, and still conserving (L2 balances held)', async () => {
+test('rollup beyond the proven batches: every payment through the rollup, the first batches proven, the rest built and marked †; final latency in parts', async () => {
   const s = parseScenario({
     name: 'rollup-x',
     seed: 12,
     users: 3,
     payments: 12,
-    designOptions: { rollup: { ...circuit, provedBatches: 1, batchSize: 4 } },
+    designOptions: { rollup: { ...circuit, provedBatches: 2 } },
   })
   const r = await runDesign(new RollupDesign(), generateWorkload(s), { keys })
   assert.equal(r.succeeded, 12, JSON.stringify(r.failureReasons))
   assert.equal(r.extrapolated, true)
-  assert.ok(r.extrapolations.some((e) => /batches of up to 4 items/.test(e.what)))
-  assert.ok((r.l1.byOperation['zk-rollup.submitBatch †']?.txs ?? 0) >= 3)
+  // Two batches proven and verified on L1, every other one built (3 deposits and 12 transfers, one op slot each).
+  assert.equal(r.l1.byOperation['zk-rollup.submitBatch']?.txs, 2)
+  assert.ok((r.l1.byOperation['zk-rollup.submitBatch †']?.txs ?? 0) >= 10)
+  assert.ok(r.extrapolations.some((e) => /batches \(built for real/.test(e.what) && /proven and verified on L1 in this run/.test(e.measuredAt)))
   assert.equal(r.conservation.ok, true, JSON.stringify(r.conservation))
   assert.equal(r.latencyMs.final.count, 12)
+  assert.equal(r.latencyMs.notFinal, 0)
+  // The parts of the final latency, each over every payment, add up to it.
+  const parts = r.latencyMs.finalParts
+  assert.ok(parts !== undefined)
+  assert.deepEqual(Object.keys(parts).sort(), ['batchClose', 'l1Inclusion', 'proverQueue', 'proving', 'signAdmit'])
+  for (const p of Object.values(parts)) assert.equal(p.count, 12)
+  const sumOfMeans = Object.values(parts).reduce((a, p) => a + p.mean, 0)
+  assert.ok(Math.abs(sumOfMeans - r.latencyMs.final.mean) < 1e-6 * r.latencyMs.final.mean + 1e-3, `${sumOfMeans} vs ${r.latencyMs.final.mean}`)
+  assert.ok(parts.proving!.p50 > 0 && parts.l1Inclusion!.p50 <= s.l1.blockTime * 1000)
+  // Prover work per payment: every batch proves the whole circuit.
+  const p = r.prover
+  assert.ok(p !== undefined)
+  assert.equal(p.provenBatches, 2)
+  assert.equal(p.constraintsPerPayment.value, Math.round((p.constraintsPerBatch * p.batches) / 12))
+  assert.ok(p.cpuSecondsPerProof > 0 && p.cpuSecondsPerPayment.value > 0, JSON.stringify(p))
+  assert.equal(p.cpuSecondsPerPayment.source, 'computed')
 })
 
 test('rollup capacity inputs: prover constraints/s from the proven batch, L1 gas per transfer in a full batch; its probe stays under its EdDSA bound', async () => {
@@ -56,17 +77,17 @@ test('rollup capacity inputs: prover constraints/s from the proven batch, L1 gas
     seed: 13,
     users: 3,
     payments: 6,
-    designOptions: { rollup: { ...circuit, provedBatches: 1, batchSize: 8 } },
+    designOptions: { rollup: { ...circuit, provedBatches: 1 } },
   })
   let inputs: CapacityInputs | undefined
   await runDesign(new RollupDesign(), generateWorkload(s), { keys, capacityInputs: (i) => (inputs = i) })
   assert.ok(inputs !== undefined && inputs.model === 'rollup')
   assert.equal(inputs.proverConstraintsPerSecond.source, 'measured')
   assert.ok(inputs.proverConstraintsPerSecond.value > 0)
-  // One op slot + one deposit slot: constraints per payment = the circuit's constraints ÷ 2.
-  assert.match(inputs.constraintsPerPayment.how, /÷ 2 slots/)
-  // Fixed gas of a proven submitBatch (≥ the 181,150 of a Groth16 verification) ÷ 8 + a few hundred gas of calldata.
-  assert.ok(inputs.gasPerTransfer.value > 181_150 / 8 && inputs.gasPerTransfer.value < 100_000, String(inputs.gasPerTransfer.value))
+  // One op slot: constraints per payment in a full batch = the circuit's constraints ÷ 1.
+  assert.match(inputs.constraintsPerPayment.how, /÷ 1 transfers in a full batch/)
+  // Fixed gas of a proven submitBatch (≥ the 181,150 of a Groth16 verification) ÷ 1 + a few hundred gas of calldata.
+  assert.ok(inputs.gasPerTransfer.value > 181_150 && inputs.gasPerTransfer.value < 400_000, String(inputs.gasPerTransfer.value))
   // A rollup payment is its bound (EdDSA sign and verify) plus admission and batching: it must not beat the
   // bound run beside it in significantly more than half the pairs.
   const p = await probeDesign(new RollupDesign(), s, { keys, rounds: 5, roundMs: 10 })

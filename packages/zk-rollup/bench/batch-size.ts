@@ -115,7 +115,7 @@ async function runOne(n: number, depth: number, fresh: boolean): Promise<Result>
     transfers(1)
     const second = node.dispatch()
     if (first === undefined || second === undefined) throw new Error('batches did not close')
-    const [r1, r2] = await Promise.all([first, second])
+    const [r1, r2] = await Promise.all([first.report, second.report])
     const poolWallS = (performance.now() - t) / 1000
     const poolCpuS = cpuS(process.cpuUsage(cpu))
     if (r1.deposits !== d || r1.transfers !== n || r2.transfers !== n) throw new Error(`batches did not fill as planned: ${r1.deposits}/${r1.transfers}, ${r2.transfers}`)

@@ -96,6 +96,12 @@ export interface RollupNodeOptions {
   maxInFlight?: number
 }
 
+/** What dispatch() returns: the batch as closed (its ops and deposits) and its report once on L1. */
+export interface DispatchedBatch {
+  closed: ClosedBatch
+  report: Promise<BatchReport>
+}
+
 /** A batch dispatched: closed on the tree, its proof under way. */
 interface InFlight {
   closed: ClosedBatch
@@ -352,7 +358,7 @@ export class RollupNode {
    * refuses is found and dropped first (CIRCUIT_REJECTED), so the requeued
    * rest goes through on the next dispatch.
    */
-  dispatch(): Promise<BatchReport> | undefined {
+  dispatch(): DispatchedBatch | undefined {
     this.syncL1()
     if (this.exodus) throw new RollupError('EXODUS', 'the contract is in exodus mode: no more batches', { field: 'batch' })
     if (this.pipeline.length >= this.maxInFlight) return undefined
@@ -361,9 +367,9 @@ export class RollupNode {
     const entry: InFlight = { closed, proof: this.prover.prove(closed.batch.input), abandoned: false }
     entry.proof.catch(() => undefined) // awaited in order by submitInOrder
     this.pipeline.push(entry)
-    const done = this.submitting.then(() => this.submitInOrder(entry))
-    this.submitting = done.catch(() => undefined)
-    return done
+    const report = this.submitting.then(() => this.submitInOrder(entry))
+    this.submitting = report.catch(() => undefined)
+    return { closed, report }
   }
 
   /** Batches dispatched and not yet submitted (or failed). */
@@ -389,7 +395,7 @@ export class RollupNode {
       const done = this.dispatch()
       if (done === undefined) return undefined
       try {
-        return await done
+        return await done.report
       } catch (err) {
         if (this.retryable.has(err as object)) continue // the op the circuit refused is dropped: the rest goes again
         throw err
@@ -403,7 +409,7 @@ export class RollupNode {
     for (;;) {
       await this.idle()
       const wave: Promise<BatchReport>[] = []
-      for (let d = this.dispatch(); d !== undefined; d = this.dispatch()) wave.push(d)
+      for (let d = this.dispatch(); d !== undefined; d = this.dispatch()) wave.push(d.report)
       if (wave.length === 0) return out
       let failure: unknown
       for (const r of await Promise.allSettled(wave)) {
@@ -442,7 +448,7 @@ export class RollupNode {
       while (this.sequencer.isFull() || this.sequencer.isDue()) {
         const d = this.dispatch()
         if (d === undefined) break
-        d.catch(report)
+        d.report.catch(report)
       }
     }
     const schedule = () => {

@@ -176,15 +176,20 @@ export class Sequencer {
 
   /** Something has waited at least the timeout. */
   isDue(now = this.clock.now()): boolean {
-    const oldest = Math.min(this.mempool[0]?.receivedAt ?? Number.POSITIVE_INFINITY, this.deposits[0]?.seenAt ?? Number.POSITIVE_INFINITY)
-    return oldest !== Number.POSITIVE_INFINITY && now - oldest >= this.batchTimeoutMs
+    const due = this.dueAt()
+    return due !== undefined && now >= due
   }
 
   /** Milliseconds until isDue() turns true (undefined when nothing waits). */
   msUntilDue(now = this.clock.now()): number | undefined {
+    const due = this.dueAt()
+    return due === undefined ? undefined : Math.max(0, due - now)
+  }
+
+  /** The clock time at which the oldest waiting op or deposit makes a batch due (undefined when nothing waits). */
+  dueAt(): number | undefined {
     const oldest = Math.min(this.mempool[0]?.receivedAt ?? Number.POSITIVE_INFINITY, this.deposits[0]?.seenAt ?? Number.POSITIVE_INFINITY)
-    if (oldest === Number.POSITIVE_INFINITY) return undefined
-    return Math.max(0, oldest + this.batchTimeoutMs - now)
+    return oldest === Number.POSITIVE_INFINITY ? undefined : oldest + this.batchTimeoutMs
   }
 
   /**

@@ -122,6 +122,13 @@ describe('ATTACK 42: forced exit and exodus mode', () => {
     expectRevert(await alice.call(c.contract, { ...good, account: { ...good.account, balance: 70n * GWEI } }, GAS), 'LEAF_PROOF_MISMATCH')
     expectRevert(await alice.call(c.contract, { ...good, index: 1 }, GAS), 'LEAF_PROOF_MISMATCH')
     expectRevert(await alice.call(c.contract, { ...good, siblings: good.siblings.slice(1) }, GAS), 'LEAF_PROOF_MISMATCH')
+    // Three siblings per level of the quaternary tree, in order: swapping two of a level proves nothing.
+    const swapped = [...good.siblings]
+    ;[swapped[0], swapped[1]] = [swapped[1]!, swapped[0]!]
+    assert.notDeepEqual(swapped, good.siblings)
+    expectRevert(await alice.call(c.contract, { ...good, siblings: swapped }, GAS), 'LEAF_PROOF_MISMATCH')
+    // Bob's leaf (index 1) with Alice's siblings: the position among the four children comes from the index.
+    expectRevert(await alice.call(c.contract, { ...exitCall(B, node.domain, tree, 1, out.alice), siblings: good.siblings }, GAS), 'LEAF_PROOF_MISMATCH')
     assert.deepEqual(c.snapshot(), before)
     await alice.callOk(c.contract, good)
     expectRevert(await alice.call(c.contract, good, GAS), 'ALREADY_EXITED')

@@ -47,20 +47,23 @@ describe('sequencer admission', () => {
     const { seq } = funded([100n, 50n])
     const before = [seq.pendingAccount(0), seq.pendingAccount(1), seq.pendingOps]
     const t = (op: UnsignedOp) => sign(0, op)
-    const cases: [string, SignedOp][] = [
-      ['BAD_SIGNATURE', sign(1, { kind: 'transfer', from: 0, to: 1, amount: 5n, nonce: 0n })],
-      ['BAD_SIGNATURE', { ...t({ kind: 'transfer', from: 0, to: 1, amount: 5n, nonce: 0n }), amount: 6n }],
-      ['BAD_SIGNATURE', { ...t({ kind: 'transfer', from: 0, to: 1, amount: 5n, nonce: 0n }), to: 2 }],
-      ['BAD_NONCE', t({ kind: 'transfer', from: 0, to: 1, amount: 5n, nonce: 1n })],
-      ['INSUFFICIENT_BALANCE', t({ kind: 'transfer', from: 0, to: 1, amount: 101n, nonce: 0n })],
-      ['UNKNOWN_ACCOUNT', t({ kind: 'transfer', from: 0, to: 7, amount: 5n, nonce: 0n })],
-      ['UNKNOWN_ACCOUNT', sign(2, { kind: 'transfer', from: 2, to: 0, amount: 5n, nonce: 0n })],
-      ['UNKNOWN_PAYEE', t({ kind: 'withdraw', from: 0, to: 9, amount: 5n, nonce: 0n })],
+    const cases: [string, string, SignedOp][] = [
+      ['BAD_SIGNATURE', 'op.signature', sign(1, { kind: 'transfer', from: 0, to: 1, amount: 5n, nonce: 0n })],
+      ['BAD_SIGNATURE', 'op.signature', { ...t({ kind: 'transfer', from: 0, to: 1, amount: 5n, nonce: 0n }), amount: 6n }],
+      ['BAD_SIGNATURE', 'op.signature', { ...t({ kind: 'transfer', from: 0, to: 1, amount: 5n, nonce: 0n }), to: 2 }],
+      ['BAD_NONCE', 'op.nonce', t({ kind: 'transfer', from: 0, to: 1, amount: 5n, nonce: 1n })],
+      ['INSUFFICIENT_BALANCE', 'op.amount', t({ kind: 'transfer', from: 0, to: 1, amount: 101n, nonce: 0n })],
+      ['UNKNOWN_ACCOUNT', 'op.to', t({ kind: 'transfer', from: 0, to: 7, amount: 5n, nonce: 0n })],
+      ['UNKNOWN_ACCOUNT', 'op.from', sign(2, { kind: 'transfer', from: 2, to: 0, amount: 5n, nonce: 0n })],
+      ['UNKNOWN_PAYEE', 'op.to', t({ kind: 'withdraw', from: 0, to: 9, amount: 5n, nonce: 0n })],
     ]
-    for (const [c, op] of cases) assert.throws(() => seq.submit(op), code(c), c)
+    for (const [c, field, op] of cases)
+      assert.throws(() => seq.submit(op), (e: unknown) => e instanceof RollupError && e.code === c && e.field === field, `${c} naming ${field}`)
     assert.throws(() => seq.submit({ ...t({ kind: 'transfer', from: 0, to: 1, amount: 5n, nonce: 0n }), amount: 10n ** 12n + 1n }), code('AMOUNT_NOT_REPRESENTABLE'))
     assert.throws(() => seq.submit({ ...t({ kind: 'transfer', from: 0, to: 1, amount: 5n, nonce: 0n }), amount: -5n }), code('AMOUNT_RANGE'))
     assert.deepEqual([seq.pendingAccount(0), seq.pendingAccount(1), seq.pendingOps], before)
+    // None of them reaches a batch.
+    assert.equal(seq.closeBatch(), undefined)
   })
 
   it('replaying an admitted or included op fails on its nonce', () => {

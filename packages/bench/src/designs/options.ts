@@ -105,25 +105,36 @@ export const virtualOptions = z.strictObject({
 })
 
 export const rollupOptions = z.strictObject({
-  n: z.number().int().min(1).max(4096).default(1).describe('Op slots per batch (circuit parameter).'),
-  d: z.number().int().min(0).max(255).default(1).describe('Deposit slots per batch (circuit parameter).'),
-  depth: z.number().int().min(0).max(32).default(0).describe('Account tree depth (0 = the smallest that holds every user).'),
-  mode: z.enum(['sha', 'packed']).default('packed').describe('How the circuit binds its public inputs: one sha256 hash, or packed field elements.'),
-  batchTimeoutMs: z.number().int().min(1).default(30_000).describe('Close a partly filled (modelled) batch after this much simulated time, ms.'),
+  n: z
+    .number()
+    .int()
+    .min(1)
+    .max(4096)
+    .default(8)
+    .describe('Op slots per batch (circuit parameter): the most transfers a batch carries. Chosen by measurement, see packages/zk-rollup/README.md "Batch size".'),
+  d: z.number().int().min(0).max(255).default(4).describe('Deposit slots per batch (circuit parameter).'),
+  depth: z.number().int().min(0).max(32).default(0).describe('Account tree depth in index bits (0 = the smallest that holds every user of the scenario).'),
+  mode: z
+    .enum(['sha', 'packed'])
+    .default('packed')
+    .describe('How the circuit binds its public inputs: one sha256 hash (fewer gas, ~4.7k more constraints per transfer and ~30k per 64-byte block), or packed field elements.'),
+  batchTimeoutMs: z.number().int().min(1).default(30_000).describe('Close a partly filled batch when its oldest op or deposit has waited this long, simulated ms.'),
   provedBatches: z
     .number()
     .int()
     .min(1)
-    .default(1)
-    .describe('Batches proven and verified on L1 for real (later in the same process, earlier measurements of the same circuit are reused).'),
-  batchSize: z
+    .default(2)
+    .describe(
+      'The first batches of the run proven (Groth16) and verified on L1 for real; later batches are built for real and their proving time comes from the prover rate measured on these (the scenario’s probe and sweeps reuse these measurements instead of proving again).',
+    ),
+  proveAll: z.boolean().default(false).describe('Prove every batch (and then run the withdrawals on L1 for real). `l2bench run --prove-all` sets it.'),
+  proverWorkers: z
     .number()
     .int()
-    .min(1)
-    .max(65_536)
-    .default(64)
-    .describe('Items (deposits + ops) per batch for the extrapolated batches: the batch size a production prover would use.'),
-  proveAll: z.boolean().default(false).describe('Prove every batch (and then run the withdrawals for real).'),
+    .min(0)
+    .max(256)
+    .default(0)
+    .describe('Proving workers, one single-threaded snarkjs prover per core (0 = the machine’s available parallelism); batches prove side by side.'),
 })
 
 export const DESIGN_OPTIONS = {

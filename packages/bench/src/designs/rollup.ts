@@ -1,57 +1,71 @@
 /**
  * ZK rollup adapter (@l2bench/zk-rollup): every user deposits on L1 into the
  * rollup contract, pays with EdDSA-Poseidon signed transfers admitted by the
- * operator's RollupNode, and the node batches them (size or timeout on the
- * simulated clock), proves each batch with Groth16 (snarkjs, in a worker)
- * and submits it to the contract, which verifies the proof on L1.
+ * operator's RollupNode, and the node batches them — a batch closes when its
+ * N op slots are full or its oldest op or deposit has waited
+ * `batchTimeoutMs` on the simulated clock; the deposits ride along, D per
+ * batch, and a partly filled batch is padded with no-ops — proves each batch
+ * with Groth16 (snarkjs) on a pool of one single-threaded worker per core and
+ * submits it to the contract, which verifies the proof on L1.
  *
- * Latency: soft = signing + admission by the operator (wall clock); final =
- * the wait for the batch to close (simulated) + proving (wall clock) + one L1
- * block for the submission.
+ * Every payment of the workload goes through the rollup. The first
+ * `provedBatches` batches of the run are proven and verified on L1 for real,
+ * side by side on the pool (a batch's witness needs only the roots the
+ * sequencer computed, not the previous proof). Every later batch is built for
+ * real by the sequencer — tree updates, Merkle paths, its exact calldata —
+ * but not proven: its L1 gas is the measured fixed gas of the proven batches
+ * (gas − calldata gas) + the calldata gas of its own submitBatch call, and
+ * its proving time is the mean proving time measured on the proven batches of
+ * the same circuit in this run (every batch proves the same circuit). These
+ * figures are marked †. `proveAll` (`l2bench run --prove-all`) proves every
+ * batch and then runs the withdrawals on L1 for real; otherwise the users'
+ * L2 balances stay held in the rollup and the report says so.
  *
- * What is extrapolated, and how (every such figure is marked †): proving
- * costs seconds per batch here, so only the first `provedBatches` batches of
- * the run are proven and submitted for real. Every later batch is still
- * built for real by the sequencer (tree updates, Merkle paths, its exact
- * calldata), then confirmed locally; its L1 gas is the measured fixed gas of
- * the proven batches (gas − calldata gas) + the calldata gas of its own
- * submitBatch call (with a 256-byte proof), and its proving time is the
- * measured mean. Withdrawals need every batch on L1, so they run only when
- * every batch was proven (`proveAll`, or a run small enough); otherwise the
- * users' L2 balances stay held in the rollup and the report says so.
+ * Latency: soft = signing + admission by the operator (wall clock). Final =
+ * soft + four parts, reported separately: waiting for the batch to close
+ * (simulated), waiting for a free proving worker and proving (a schedule of
+ * the pool's workers — times `model.provers` machines like this one — over
+ * the batches in order, each batch taking its measured — or, †, the mean
+ * measured — proving time), and L1 inclusion (its submitBatch lands in the
+ * next block after the proof and the batch before it).
  *
  * Amounts: transfers carry float40 amounts (Hermez's encoding); a payment is
  * rounded down to the nearest representable amount and the difference is
  * accounted for in the conservation check.
  */
+import { availableParallelism } from 'node:os'
 import { type Address, monotonicMs } from '@l2bench/core'
 import { calldataGas } from '@l2bench/l1-mock'
 import {
   type BatchReport,
+  type ClosedBatch,
+  type DispatchedBatch,
   L2Key,
   type Prover,
+  ProverPool,
   RollupContract,
   RollupNode,
   SyncGroth16Verifier,
-  WorkerProver,
   buildRollupCircuit,
   depositCall,
   floorFloat40,
-  registerPayee,
   opMessage,
+  registerPayee,
   signOp,
   verifyOpSignature,
 } from '@l2bench/zk-rollup'
 import type { CapacityInputs, Design, ExtraCost, PaymentBound, PaymentResult, World } from '../design.ts'
 import type { RollupProverFactory } from '../farm.ts'
-import type { StoreJson } from '../results.ts'
 import { type ProgressTask, stageEvents } from '../progress.ts'
+import type { ProverCostJson, StoreJson } from '../results.ts'
 import type { Payment } from '../workload.ts'
 import { type RollupOptions, designOptions } from './options.ts'
 
-
-/** Proving time and fixed gas measured per circuit in this process (sweeps reuse the main run's). */
-const MEASURED = new Map<string, { proveMs: number[]; fixedGas: number[] }>()
+/**
+ * Proofs and fixed gas measured per scenario and circuit in this process: the
+ * scenario's probe and sweeps reuse its main run's instead of proving again.
+ */
+const MEASURED = new Map<string, { proofMs: number[]; cpuMs: number[]; fixedGas: number[] }>()
 /** Deepest tree built per circuit shape (n:d:mode) in this process. */
 const DEPTH_BUILT = new Map<string, number>()
 
@@ -61,9 +75,21 @@ interface PendingOp {
   softMs: number
 }
 
+interface BatchRecord {
+  closeMs: number
+  closed: ClosedBatch
+  ops: PendingOp[]
+  /** Proven and submitted for real: its report once on L1. */
+  dispatched?: DispatchedBatch
+  report?: BatchReport
+  /** Built only: the calldata gas and bytes of the submitBatch it would send. */
+  callGas: number
+  callBytes: number
+}
+
 export class RollupDesign implements Design {
   readonly name = 'rollup' as const
-  /** `prover`: where proofs are made (default: a WorkerProver in this process; the CLI's --prover-redis gives a BullMQ farm). */
+  /** `prover`: where proofs are made (default: a ProverPool in this process; the CLI's --prover-redis gives a BullMQ farm). */
   constructor(private readonly options: { prover?: RollupProverFactory } = {}) {}
   private world!: World
   private o!: RollupOptions
@@ -75,60 +101,58 @@ export class RollupDesign implements Design {
   private keys = new Map<number, L2Key>()
   private leaf = new Map<number, number>()
   private nonce = new Map<number, bigint>()
-  private deposited = new Map<number, bigint>()
-  private queue: PendingOp[] = []
-  private proven = 0
-  private extrapolatedBatches = 0
-  private provenGasFixed: number[] = []
-  private proveMs: number[] = []
-  private extra: ExtraCost[] = []
   private rounding = new Map<number, bigint>()
-  private reused = false
-  /** Progress of the batches proven for real (a bar when their number is known in advance). */
-  private proving: ProgressTask | undefined
-  private planned = 0
+  private extra: ExtraCost[] = []
   private locked = 0n
-  private extraProveMs = 0
   private circuitKey = ''
+  private circuitName = ''
   private constraints = 0
-  /** Calldata gas and transfers of the batch bodies built in the payment phase (the marginal L1 gas of a transfer). */
-  private body = { gas: 0, transfers: 0 }
-  private itemsPerProof = 1
-  /** The modelled batch being filled by extrapolated physical batches. */
-  private logical = { items: 0, physical: 0, bodyGas: 0, bodyBytes: 0, overheadGas: 0, overheadBytes: 0, firstMs: -1, ops: [] as PendingOp[] }
+  private workers = 1
+  /** Ops admitted and not yet in a batch, by sender index and nonce. */
+  private waiting = new Map<string, PendingOp>()
+  private batches: BatchRecord[] = []
+  /** A batch was built without being proven: no later batch can go to L1. */
+  private local = false
+  /** Measurements of this circuit taken earlier in this process: nothing is proven again. */
+  private reused: { proofMs: number[]; cpuMs: number[]; fixedGas: number[] } | undefined
+  private measured = { proofMs: [] as number[], cpuMs: [] as number[], fixedGas: [] as number[] }
+  private proving: ProgressTask | undefined
+  private started = false
+  private extraProveMs = 0
+  private succeeded = 0
 
   async setup(world: World): Promise<void> {
     this.world = world
     this.o = designOptions(world.scenario, 'rollup')
-    const active = new Set<number>()
-    for (const p of world.workload.payments) active.add(p.from).add(p.to)
-    // Smallest depth that holds every user; a deeper circuit already built in this process is reused
-    // (sweeps with fewer users then need no new circuit build).
-    const needed = Math.max(2, Math.ceil(Math.log2(Math.max(2, active.size + 1))))
+    // The tree holds every user of the scenario (+1: the top index is the reserved payee id); a deeper
+    // circuit already built in this process is reused (the probe's two users then need no new build).
+    const needed = Math.max(2, Math.ceil(Math.log2(world.users.length + 1)))
     this.depth = this.o.depth > 0 ? this.o.depth : Math.max(needed, DEPTH_BUILT.get(`${this.o.n}:${this.o.d}:${this.o.mode}`) ?? 0)
     const params = { n: this.o.n, d: this.o.d, depth: this.depth, mode: this.o.mode }
+    this.circuitName = `Batch(n = ${params.n}, d = ${params.d}, depth ${params.depth}, ${params.mode})`
     world.progress(`building the batch circuit n=${params.n} d=${params.d} depth=${params.depth} ${params.mode} (cached after the first run)`)
     const events = stageEvents({ line: (t) => world.progress(t), task: (l, n) => world.task(l, n) }, 'circuit ')
     const built = await buildRollupCircuit(params, { onProgress: events }).finally(() => events.close())
-    this.circuitKey = `${built.compiled.hash}:${built.setup.hash}`
+    // The probe runs a copy of the scenario named `<name>/probe`: it reuses the main run's measurements.
+    this.circuitKey = `${world.scenario.name.replace(/\/probe$/, '')}|${built.compiled.hash}:${built.setup.hash}`
     const shape = `${params.n}:${params.d}:${params.mode}`
     DEPTH_BUILT.set(shape, Math.max(DEPTH_BUILT.get(shape) ?? 0, params.depth))
-    this.itemsPerProof = params.n + params.d
     this.constraints = built.compiled.constraints
-    const prior = MEASURED.get(this.circuitKey)
-    if (prior !== undefined && !this.o.proveAll) {
-      this.proveMs.push(...prior.proveMs)
-      this.provenGasFixed.push(...prior.fixedGas)
-      this.reused = true
+    this.reused = this.o.proveAll ? undefined : MEASURED.get(this.circuitKey)
+    if (this.options.prover !== undefined) {
+      this.prover = await this.options.prover(built, params, world)
+      this.workers = this.o.proverWorkers > 0 ? this.o.proverWorkers : ((this.prover as { size?: number }).size ?? 1)
+    } else {
+      this.workers = this.o.proverWorkers > 0 ? this.o.proverWorkers : availableParallelism()
+      this.prover = new ProverPool({ wasm: built.compiled.wasm, zkey: built.setup.zkey }, { size: this.workers })
     }
     world.note(
-      `Circuit n=${params.n} ops, d=${params.d} deposits, depth ${params.depth}, ${params.mode} binding: ${built.compiled.constraints.toLocaleString('en-US')} constraints` +
-        `${built.developmentOnly ? ' (development ptau: not a ceremony)' : ''}; setup ${built.cached ? 'from cache' : 'built in this run'}.`,
+      `Circuit ${this.circuitName}: ${this.constraints.toLocaleString('en-US')} constraints` +
+        `${built.developmentOnly ? ' (development ptau: not a ceremony)' : ''}; setup ${built.cached ? 'from cache' : 'built in this run'}; ` +
+        (this.options.prover !== undefined
+          ? `proving through the given prover (${this.workers} batches at once).`
+          : `proving on ${this.workers} single-threaded worker${this.workers === 1 ? '' : 's'} (one per core).`),
     )
-    this.planned = this.o.proveAll || this.reused ? 0 : this.o.provedBatches
-    if (this.planned > 0) this.proving = world.task('proving batches (Groth16, then verified on L1)', this.planned)
-    this.prover =
-      this.options.prover !== undefined ? await this.options.prover(built, params, world) : new WorkerProver({ wasm: built.compiled.wasm, zkey: built.setup.zkey })
     this.verifier = new SyncGroth16Verifier()
     await this.verifier.ready()
     this.contract = await world.l1.deploy(new RollupContract({ params, vkey: built.setup.vkey, verifier: this.verifier }))
@@ -141,28 +165,31 @@ export class RollupDesign implements Design {
       batchTimeoutMs: this.o.batchTimeoutMs,
       clock: { now: () => world.nowMs() },
     })
+    const planned = this.o.proveAll || this.reused !== undefined ? 0 : this.o.provedBatches
+    if (planned > 0) this.proving = world.task('proving batches (Groth16, then verified on L1)', planned)
 
-    // Deposits: perfect foresight (peak net outflow × headroom), at least 1 gwei so every user gets a leaf.
+    // Deposits on L1 (perfect foresight: peak net outflow × headroom, at least 1 gwei so every user gets a
+    // leaf), in the order users first appear in the workload: the deposits ride along with the first
+    // batches of the payment phase, D per batch, and the first payments need the first depositors.
+    const order: number[] = []
+    const seen = new Set<number>()
+    for (const p of world.workload.payments)
+      for (const u of [p.from, p.to])
+        if (!seen.has(u)) {
+          seen.add(u)
+          order.push(u)
+        }
     const h = BigInt(Math.round(world.scenario.capital.headroom * 1000))
-    for (const u of [...active].sort((a, b) => a - b)) {
+    for (const [i, u] of order.entries()) {
       const key = L2Key.fromSeed(`l2bench/rollup/${world.scenario.seed}/${u}`)
       this.keys.set(u, key)
       const need = world.workload.userNeeds[u]!.a
       const fixed = world.scenario.capital.channelDeposit
       const amount = fixed === 'auto' ? (need * h + 999n) / 1000n + 10n ** 9n : fixed
       await world.users[u]!.wallet.callOk(this.contract, depositCall(key.publicKey), { value: amount })
-      this.deposited.set(u, amount)
       this.locked += amount
-    }
-    // The deposits become leaves through batches (d per batch).
-    this.node.syncL1()
-    let guard = 0
-    while (this.node.sequencer.pendingDeposits > 0 && guard++ < 100_000) await this.closeBatch(world.nowMs(), [])
-    this.emitLogical(world.nowMs())
-    for (const [u, key] of this.keys) {
-      const idx = this.node.sequencer.tree.indexOfKey(key.publicKey)
-      if (idx === undefined) throw new Error(`rollup: user ${u} has no leaf after the deposits`)
-      this.leaf.set(u, idx)
+      // Deposits to fresh keys take the next leaves in queue order.
+      this.leaf.set(u, i)
       this.nonce.set(u, 0n)
     }
   }
@@ -170,98 +197,179 @@ export class RollupDesign implements Design {
   async pay(p: Payment): Promise<PaymentResult> {
     const seq = this.node.sequencer
     const now = this.world.nowMs()
-    if (seq.pendingOps > 0 && seq.isDue()) await this.closeBatch(this.dueAt(now), this.queue.splice(0))
-    if (this.logical.firstMs >= 0 && now - this.logical.firstMs >= this.o.batchTimeoutMs) this.emitLogical(this.logical.firstMs + this.o.batchTimeoutMs)
+    if (!this.started) {
+      // The operator learns of the deposits as the payment phase starts: they wait from now on.
+      this.node.syncL1()
+      this.started = true
+    }
+    await this.closeDue(now)
     const amount = floorFloat40(p.amount)
     const t0 = monotonicMs()
+    const from = this.leaf.get(p.from)!
+    const nonce = this.nonce.get(p.from)!
     try {
       if (amount <= 0n) return { ok: false, reason: 'AMOUNT_NOT_REPRESENTABLE', softLatencyMs: 0 }
-      const key = this.keys.get(p.from)!
-      const op = signOp(key, this.node.domain, this.depth, { kind: 'transfer', from: this.leaf.get(p.from)!, to: this.leaf.get(p.to)!, amount, nonce: this.nonce.get(p.from)! })
+      const op = signOp(this.keys.get(p.from)!, this.node.domain, this.depth, { kind: 'transfer', from, to: this.leaf.get(p.to)!, amount, nonce })
       this.node.submit(op)
     } catch (err) {
       return { ok: false, reason: (err as { code?: string }).code ?? 'ERROR', softLatencyMs: monotonicMs() - t0 }
     }
     const soft = monotonicMs() - t0
-    this.nonce.set(p.from, this.nonce.get(p.from)! + 1n)
+    this.nonce.set(p.from, nonce + 1n)
     if (amount !== p.amount) {
       const d = p.amount - amount
       this.rounding.set(p.from, (this.rounding.get(p.from) ?? 0n) + d)
       this.rounding.set(p.to, (this.rounding.get(p.to) ?? 0n) - d)
     }
-    this.queue.push({ id: p.id, arrivalMs: now, softMs: soft })
-    if (seq.isFull()) await this.closeBatch(now, this.queue.splice(0, this.o.n))
+    this.waiting.set(`${from}:${nonce}`, { id: p.id, arrivalMs: now, softMs: soft })
+    this.succeeded++
+    while (seq.isFull()) if (!(await this.closeBatch(now))) break
     return { ok: true, softLatencyMs: soft }
   }
 
-  private dueAt(now: number): number {
-    const first = this.queue[0]
-    return first === undefined ? now : Math.min(now, first.arrivalMs + this.o.batchTimeoutMs)
-  }
-
-  /** Closes one batch: proven and submitted for real while within budget, else built and extrapolated. */
-  private async closeBatch(closeMs: number, ops: PendingOp[]): Promise<void> {
-    const blockMs = this.world.l1.blockTime * 1000
-    const real = this.o.proveAll || (!this.reused && this.proven < this.o.provedBatches)
-    if (real) {
-      const r: BatchReport | undefined = await this.node.runBatch()
-      if (r === undefined) return
-      this.proven++
-      const proveMs = r.witnessMs + r.proveMs
-      if (this.proving !== undefined) {
-        this.proving.update(this.proven)
-        if (this.proven >= this.planned) this.endProving()
-      } else this.world.progress(`proved batch ${this.proven} in ${(proveMs / 1000).toFixed(1)} s and verified it on L1`)
-      this.countBody(r.call.body, r.deposits, r.transfers)
-      this.proveMs.push(proveMs)
-      this.provenGasFixed.push(r.gasUsed - calldataGasOfReceipt(r))
-      MEASURED.set(this.circuitKey, { proveMs: [...this.proveMs], fixedGas: [...this.provenGasFixed] })
-      for (const op of ops) {
-        const final = Math.max(0, closeMs - op.arrivalMs) + op.softMs + proveMs + blockMs
-        this.world.resolve(op.id, { finalLatencyMs: final })
-      }
-      return
-    }
-    // Extrapolated: built for real by the sequencer, confirmed locally, folded into the modelled batch.
+  /** Closes every batch that came due by `now`, each at the time it came due. */
+  private async closeDue(now: number): Promise<void> {
     const seq = this.node.sequencer
-    const closed = seq.closeBatch()
-    if (closed === undefined) return
-    seq.confirm()
-    const body = closed.batch.calldata
-    const call = this.contract.encodeCall({
-      type: 'submitBatch',
-      body,
-      proof: new Uint8Array(256).fill(0x5a), // a real proof is 256 bytes, almost all non-zero
-      publicInputs: closed.batch.publicInputs.map(() => new Uint8Array(32).fill(0x5a)),
-    })
-    const L = this.logical
-    if (L.firstMs < 0) L.firstMs = ops[0]?.arrivalMs ?? closeMs
-    L.items += closed.deposits.length + closed.ops.length
-    L.physical++
-    L.bodyGas += calldataGas(body)
-    this.countBody(body, closed.deposits.length, closed.ops.length)
-    L.bodyBytes += body.length
-    L.overheadGas = calldataGas(call) - calldataGas(body)
-    L.overheadBytes = call.length - body.length
-    L.ops.push(...ops)
-    if (L.items >= this.o.batchSize) this.emitLogical(closeMs)
+    for (let due = seq.dueAt(); due !== undefined && due <= now; due = seq.dueAt()) if (!(await this.closeBatch(due))) break
   }
 
-  /** Accounts one modelled batch: its L1 submission (extra cost) and its ops' final latency. */
-  private emitLogical(closeMs: number): void {
-    const L = this.logical
-    if (L.physical === 0) return
-    const blockMs = this.world.l1.blockTime * 1000
-    // Proving grows linearly with the circuit's slots: per-slot time of the proven circuit × items.
-    const proveMs = (mean(this.proveMs) / this.itemsPerProof) * Math.max(L.items, 1)
-    this.extraProveMs += proveMs
-    this.extrapolatedBatches++
-    this.addExtra('zk-rollup.submitBatch', Math.round(mean(this.provenGasFixed)) + L.overheadGas + L.bodyGas, L.overheadBytes + L.bodyBytes)
-    for (const op of L.ops) {
-      const final = Math.max(0, closeMs - op.arrivalMs) + op.softMs + proveMs + blockMs
-      this.world.resolve(op.id, { finalLatencyMs: final })
+  /** Closes one batch at simulated time `closeMs`: dispatched to the prover while within the proven budget, else built only. */
+  private async closeBatch(closeMs: number): Promise<boolean> {
+    const real = !this.local && (this.o.proveAll || (this.reused === undefined && this.batches.length < this.o.provedBatches))
+    let rec: BatchRecord
+    if (real) {
+      // The pool proves `maxInFlight` batches at once; with proveAll a full pipeline waits for its oldest.
+      while (this.node.inFlight >= this.node.maxInFlight) {
+        const oldest = this.batches.find((b) => b.dispatched !== undefined && b.report === undefined)
+        if (oldest === undefined) break
+        await oldest.dispatched?.report.catch(() => undefined)
+      }
+      const d = this.node.dispatch()
+      if (d === undefined) return false
+      rec = { closeMs, closed: d.closed, ops: [], dispatched: d, callGas: 0, callBytes: 0 }
+      const n = this.batches.length + 1
+      d.report.then(
+        (r) => {
+          rec.report = r
+          if (this.proving !== undefined) {
+            this.proving.update(this.batches.filter((b) => b.report !== undefined).length)
+            if (this.batches.filter((b) => b.report !== undefined).length >= this.o.provedBatches) this.endProving()
+          } else this.world.progress(`proved batch ${n} in ${((r.witnessMs + r.proveMs) / 1000).toFixed(1)} s and verified it on L1`)
+        },
+        () => undefined, // reported by flush
+      )
+    } else {
+      this.local = true
+      const seq = this.node.sequencer
+      const closed = seq.closeBatch()
+      if (closed === undefined) return false
+      seq.keepLocal(closed)
+      const call = this.contract.encodeCall({
+        type: 'submitBatch',
+        body: closed.batch.calldata,
+        proof: new Uint8Array(256).fill(0x5a), // a real proof is 256 bytes, almost all non-zero
+        publicInputs: closed.batch.publicInputs.map(() => new Uint8Array(32).fill(0x5a)),
+      })
+      rec = { closeMs, closed, ops: [], callGas: calldataGas(call), callBytes: call.length }
     }
-    this.logical = { items: 0, physical: 0, bodyGas: 0, bodyBytes: 0, overheadGas: 0, overheadBytes: 0, firstMs: -1, ops: [] }
+    for (const op of rec.closed.ops) {
+      const key = `${op.from}:${op.nonce}`
+      const pending = this.waiting.get(key)
+      if (pending === undefined) throw new Error(`rollup: batch carries an op the design did not send (${key})`)
+      this.waiting.delete(key)
+      rec.ops.push(pending)
+    }
+    this.batches.push(rec)
+    return true
+  }
+
+  private endProving(): void {
+    this.proving?.end()
+    this.proving = undefined
+  }
+
+  async flush(): Promise<void> {
+    const seq = this.node.sequencer
+    // Whatever still waits closes when it comes due (no payment arrives any more).
+    for (let due = seq.dueAt(), guard = 0; due !== undefined && guard < 1_000_000; due = seq.dueAt(), guard++)
+      if (!(await this.closeBatch(Math.max(due, this.world.nowMs())))) break
+    if (seq.pendingOps > 0 || seq.pendingDeposits > 0) throw new Error(`rollup: ${seq.pendingOps} ops and ${seq.pendingDeposits} deposits left unbatched`)
+    // An op the sequencer dropped (it could no longer apply) is a failed payment, with the reason.
+    for (const { op, error } of seq.dropped) {
+      const pending = this.waiting.get(`${op.from}:${op.nonce}`)
+      if (pending === undefined) continue
+      this.waiting.delete(`${op.from}:${op.nonce}`)
+      this.succeeded--
+      this.world.resolve(pending.id, { ok: false, reason: error.code })
+    }
+    for (const [u, key] of this.keys)
+      if (seq.tree.indexOfKey(key.publicKey) !== this.leaf.get(u)) throw new Error(`rollup: user ${u}'s deposit is not at leaf ${this.leaf.get(u)}`)
+    // Every real batch on L1 (a failure fails the run).
+    for (const b of this.batches) if (b.dispatched !== undefined) b.report = await b.dispatched.report
+    this.endProving()
+    const real = this.batches.filter((b) => b.report !== undefined)
+    for (const b of real) {
+      const r = b.report as BatchReport
+      this.measured.proofMs.push(r.witnessMs + r.proveMs)
+      if (r.proverCpuMs !== undefined) this.measured.cpuMs.push(r.proverCpuMs)
+      this.measured.fixedGas.push(r.gasUsed - calldataGasOfReceipt(r))
+    }
+    const basis = this.reused ?? this.measured
+    if (this.reused === undefined && real.length > 0) MEASURED.set(this.circuitKey, { ...this.measured })
+    const proofMs = mean(basis.proofMs)
+    const fixedGas = Math.round(mean(basis.fixedGas))
+    this.schedule(proofMs)
+    const local = this.batches.filter((b) => b.report === undefined)
+    for (const b of local) this.addExtra('zk-rollup.submitBatch', fixedGas + b.callGas, b.callBytes)
+    if (local.length > 0) {
+      const where = this.reused !== undefined ? `${basis.proofMs.length} batches of the same circuit proven and verified on L1 earlier in this process` : `${real.length} batches proven and verified on L1 in this run`
+      this.world.extrapolated({
+        what: `${local.length} of ${this.batches.length} batches (built for real: tree updates, Merkle paths, exact calldata): their proving time, the L1 gas of their submitBatch, and the final latency of their payments`,
+        fit: `proving = ${(proofMs / 1000).toFixed(2)} s per batch (mean witness + proof of the proven batches: every batch proves the same ${this.constraints.toLocaleString('en-US')}-constraint circuit), scheduled in batch order on ${this.workers} workers × ${this.world.scenario.model.provers} prover${this.world.scenario.model.provers === 1 ? '' : 's'} (model.provers); gas = ${fixedGas.toLocaleString('en-US')} (fixed gas of a proven submitBatch: tx, proof verification, storage) + the calldata gas of the batch's own call`,
+        measuredAt: where,
+      })
+      this.world.extrapolated({
+        what: 'harness throughput (payments/s)',
+        fit: `wall time of the payment phase + ${(this.extraProveMs / 1000).toFixed(1)} s: the unproven batches' proving time ÷ ${this.workers} workers`,
+        measuredAt: where,
+      })
+    }
+  }
+
+  /**
+   * Final latencies: the batches in order on a schedule of the pool's
+   * workers (each batch starts on the first free worker once closed) and of
+   * L1 (a batch lands in the next block after its proof and the batch before
+   * it).
+   */
+  private schedule(meanProofMs: number): void {
+    const blockMs = this.world.l1.blockTime * 1000
+    // model.provers machines like this one, each with this run's pool of workers.
+    const free = new Array<number>(this.workers * this.world.scenario.model.provers).fill(Number.NEGATIVE_INFINITY)
+    let lastSubmit = Number.NEGATIVE_INFINITY
+    for (const b of this.batches) {
+      const proving = b.report !== undefined ? b.report.witnessMs + b.report.proveMs : meanProofMs
+      if (b.report === undefined) this.extraProveMs += proving / this.workers
+      let w = 0
+      for (let i = 1; i < free.length; i++) if ((free[i] as number) < (free[w] as number)) w = i
+      const start = Math.max(b.closeMs, free[w] as number)
+      const proved = start + proving
+      free[w] = proved
+      const submit = Math.max(proved, lastSubmit)
+      lastSubmit = submit
+      const included = (Math.floor(submit / blockMs) + 1) * blockMs
+      for (const op of b.ops) {
+        const finalParts = {
+          signAdmit: op.softMs,
+          batchClose: Math.max(0, b.closeMs - op.arrivalMs),
+          proverQueue: start - b.closeMs,
+          proving,
+          l1Inclusion: included - proved,
+        }
+        const finalLatencyMs = Object.values(finalParts).reduce((a, x) => a + x, 0)
+        this.world.resolve(op.id, { finalLatencyMs, finalParts })
+      }
+    }
   }
 
   private addExtra(operation: string, gas: number, bytes: number): void {
@@ -276,41 +384,18 @@ export class RollupDesign implements Design {
     x.txs += 1
   }
 
-  private endProving(): void {
-    this.proving?.end()
-    this.proving = undefined
-  }
-
-  async flush(): Promise<void> {
-    const seq = this.node.sequencer
-    let guard = 0
-    while (seq.pendingOps > 0 && guard++ < 1_000_000) await this.closeBatch(this.dueAt(this.world.nowMs()), this.queue.splice(0, this.o.n))
-    this.emitLogical(this.world.nowMs())
-    this.endProving()
-    if (this.extrapolatedBatches > 0) {
-      const basis = this.reused ? `${this.proveMs.length} batches of the same circuit proven and verified on L1 earlier in this process` : `${this.proven} batches proven and verified on L1 in this run`
-      this.world.extrapolated({
-        what: `${this.extrapolatedBatches} batches of up to ${this.o.batchSize} items (the proven circuit holds ${this.itemsPerProof}): their L1 gas, proving time and the final latency of their payments`,
-        fit: `gas = ${Math.round(mean(this.provenGasFixed)).toLocaleString('en-US')} (fixed gas of a proven submitBatch: tx, proof verification, storage) + the calldata gas of the batch's own items, each built for real by the sequencer; proving = ${Math.round(mean(this.proveMs) / this.itemsPerProof).toLocaleString('en-US')} ms per item × items (linear in circuit size)`,
-        measuredAt: basis,
-      })
-      this.world.extrapolated({
-        what: 'throughput (payments/s)',
-        fit: `wall time of the payment phase + ${(this.extraProveMs / 1000).toFixed(1)} s of proving the extrapolated batches would take`,
-        measuredAt: `${this.proven} proven batches`,
-      })
-    }
-  }
-
-  /** Proving time the extrapolated batches would have added to the payment phase (for throughput). */
+  /** Proving time the unproven batches would have added to the payment phase (for the harness throughput). */
   extraPaymentWallMs(): number {
     return this.extraProveMs
   }
 
   async settle(): Promise<void> {
     try {
-      if (this.extrapolatedBatches === 0) await this.withdrawAll()
-      else this.world.note('Withdrawals not run: some batches were extrapolated, so the contract does not hold the final state; L2 balances stay in the rollup (counted as held for the users).')
+      if (!this.local) await this.withdrawAll()
+      else
+        this.world.note(
+          'Withdrawals not run: only the first batches were proven, so the contract does not hold the final state; L2 balances stay in the rollup (counted as held for the users). `--prove-all` proves every batch and runs them.',
+        )
     } finally {
       await this.prover.close()
       await this.verifier.close()
@@ -343,16 +428,8 @@ export class RollupDesign implements Design {
     this.locked = 0n
   }
 
-
   lockedCapital(): bigint {
     return this.locked
-  }
-
-  /** A batch body of transfers only, built while the payments ran: its calldata gas per transfer. */
-  private countBody(body: Uint8Array, deposits: number, transfers: number): void {
-    if (this.world.l1.phase !== 'payments' || deposits > 0 || transfers === 0) return
-    this.body.gas += calldataGas(body)
-    this.body.transfers += transfers
   }
 
   store(): StoreJson {
@@ -360,36 +437,88 @@ export class RollupDesign implements Design {
   }
 
   /**
-   * Prover: the circuit's constraints ÷ the measured witness + proving time
-   * of a proven batch. L1 gas per transfer in a full batch of `batchSize`:
-   * the measured fixed gas of a proven submitBatch ÷ batchSize + the measured
-   * calldata gas one transfer adds to a batch body.
+   * The run's prover work per payment: every batch proves the whole circuit
+   * (padding and deposit slots included), so constraints per payment =
+   * constraints × batches ÷ payments; CPU per payment = the proving thread's
+   * CPU per proof (measured on the proven batches) × batches ÷ payments.
+   */
+  proverCost(): ProverCostJson {
+    const basis = this.reused ?? this.measured
+    const batches = this.batches.length
+    const proven = this.batches.filter((b) => b.report !== undefined).length
+    const cpuPerProof = mean(basis.cpuMs) / 1000
+    const payments = Math.max(1, this.succeeded)
+    const all = proven === batches && batches > 0
+    const cpuHow =
+      basis.cpuMs.length === 0
+        ? 'not measured (the proving thread’s CPU time is read from /proc on Linux)'
+        : all
+          ? `${basis.cpuMs.length} proofs made in this run, the proving threads' CPU time (/proc/thread-self/schedstat) ÷ ${payments} payments`
+          : `${cpuPerProof.toFixed(2)} s CPU per proof (mean of the proving thread's CPU over ${basis.cpuMs.length} proven batches) × ${batches} batches ÷ ${payments} payments`
+    return {
+      circuit: this.circuitName,
+      constraintsPerBatch: this.constraints,
+      batches,
+      provenBatches: proven,
+      workers: this.workers,
+      constraintsPerPayment: {
+        value: Math.round((this.constraints * batches) / payments),
+        unit: 'constraints/payment',
+        source: 'computed',
+        how: `${this.constraints.toLocaleString('en-US')} constraints × ${batches} batches ÷ ${payments} payments (every batch proves the whole circuit: no-op padding and deposit slots included; a full batch of transfers alone: ${Math.round(this.constraints / this.o.n).toLocaleString('en-US')})`,
+      },
+      cpuSecondsPerPayment: {
+        value: Number(((cpuPerProof * batches) / payments).toPrecision(4)),
+        unit: 'CPU s/payment',
+        source: all ? 'measured' : 'computed',
+        how: cpuHow,
+      },
+      wallSecondsPerProof: Number((mean(basis.proofMs) / 1000).toPrecision(4)),
+      cpuSecondsPerProof: Number(cpuPerProof.toPrecision(4)),
+    }
+  }
+
+  /**
+   * Prover: this machine's pool — workers × the circuit's constraints ÷ the
+   * mean witness + proof time of a proven batch (the proofs ran side by
+   * side). Constraints per payment: a full batch, constraints ÷ n. L1 gas per
+   * transfer in a full batch: the measured fixed gas of a proven submitBatch
+   * ÷ n + the calldata gas one transfer adds to a batch body (measured over
+   * the batches of the payment phase that carried no deposit).
    */
   capacityInputs(): CapacityInputs {
-    const proveS = mean(this.proveMs) / 1000
-    const fixed = mean(this.provenGasFixed)
-    const marginal = this.body.transfers > 0 ? this.body.gas / this.body.transfers : Number.NaN
-    const B = this.o.batchSize
-    const basis = this.reused ? 'batches of the same circuit proven earlier in this process' : `${this.proven} batch${this.proven === 1 ? '' : 'es'} proven in this run`
+    const basis = this.reused ?? this.measured
+    const proofS = mean(basis.proofMs) / 1000
+    const fixed = mean(basis.fixedGas)
+    let bodyGas = 0
+    let transfers = 0
+    for (const b of this.batches)
+      if (b.closed.deposits.length === 0 && b.closed.ops.length > 0) {
+        bodyGas += calldataGas(b.closed.batch.calldata)
+        transfers += b.closed.ops.length
+      }
+    const marginal = transfers > 0 ? bodyGas / transfers : Number.NaN
+    const n = this.o.n
+    const where = this.reused !== undefined ? 'batches of the same circuit proven earlier in this process' : `${basis.proofMs.length} batches proven side by side in this run`
     return {
       model: 'rollup',
       proverConstraintsPerSecond: {
-        value: Math.round(this.constraints / proveS),
+        value: Math.round((this.workers * this.constraints) / proofS),
         unit: 'constraints/s',
         source: 'measured',
-        how: `${this.constraints.toLocaleString('en-US')} constraints ÷ ${proveS.toFixed(2)} s witness + Groth16 proof (snarkjs, one worker thread; ${basis})`,
+        how: `${this.workers} workers × ${this.constraints.toLocaleString('en-US')} constraints ÷ ${proofS.toFixed(2)} s witness + Groth16 proof per batch (snarkjs, one single-threaded worker per core; ${where})`,
       },
       constraintsPerPayment: {
-        value: Math.round(this.constraints / this.itemsPerProof),
+        value: Math.round(this.constraints / n),
         unit: 'constraints/payment',
         source: 'computed',
-        how: `${this.constraints.toLocaleString('en-US')} constraints ÷ ${this.itemsPerProof} slots of the proven circuit (n = ${this.o.n} ops, d = ${this.o.d} deposits; proving taken as linear in slots)`,
+        how: `${this.constraints.toLocaleString('en-US')} constraints ÷ ${n} transfers in a full batch (n = ${n} op slots, d = ${this.o.d} deposit slots)`,
       },
       gasPerTransfer: {
-        value: Math.round(fixed / B + marginal),
+        value: Math.round(fixed / n + marginal),
         unit: 'gas/transfer',
         source: 'computed',
-        how: `${Math.round(fixed).toLocaleString('en-US')} fixed gas of a proven submitBatch (tx, proof verification, storage; measured) ÷ ${B} transfers per batch (designOptions.rollup.batchSize) + ${marginal.toFixed(1)} calldata gas per transfer (the calldata gas of the batch bodies built in this run ÷ their ${this.body.transfers} transfers; bodies of up to ${this.o.n} transfer${this.o.n === 1 ? '' : 's'}, so a body's own header counts per transfer: an upper bound); → ${Math.round(marginal)} as batches grow`,
+        how: `${Math.round(fixed).toLocaleString('en-US')} fixed gas of a proven submitBatch (tx, proof verification, storage; measured) ÷ ${n} transfers per full batch + ${marginal.toFixed(1)} calldata gas per transfer (measured over ${transfers} transfers built into batches)`,
       },
     }
   }
@@ -414,7 +543,7 @@ export class RollupDesign implements Design {
   heldFor(user: number): bigint {
     const leaf = this.leaf.get(user)
     if (leaf === undefined) return 0n
-    return this.node.sequencer.tree.get(leaf).balance
+    return this.node.sequencer.tree.tryGet(leaf)?.balance ?? 0n
   }
 
   adjustments(): Map<number, bigint> {
@@ -436,4 +565,3 @@ function calldataGasOfReceipt(r: BatchReport): number {
   for (const c of r.receipt.breakdown) if (c.label === 'tx.calldata') gas += c.gas
   return gas
 }
-

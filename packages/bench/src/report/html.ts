@@ -8,7 +8,7 @@ import { shardsLine, spreadIntro, spreadTable } from './spread.ts'
 import type { ResultsJson } from '../results.ts'
 import { cdf } from '../stats.ts'
 import { escapeHtml, fmtEth, fmtInt, fmtMs, fmtNum, pct, designLabel, l1BackendLine, sweepLabel } from './format.ts'
-import { SUMMARY_HEAD, summaryRows } from './markdown.ts'
+import { PARTS_HEAD, SUMMARY_HEAD, partsRows, proverLines, summaryRows } from './markdown.ts'
 import { type BarRow, PALETTE, type Series, barChart, colorFor, dashFor, fmtDuration, lineChart, markerFor, timeLogTicks, widthFor } from './svg.ts'
 import { rollupModel } from './models.ts'
 import { DIAGNOSTIC_HEAD, LEGEND, STORE_HEAD, capacityFormulas, diagnosticRows, modelLimits, seedHead, seedRows, storeRows } from './seed.ts'
@@ -197,6 +197,13 @@ export function renderHtml(r: ResultsJson): string {
   body.push(
     '<p class="meta">Capacity: what the design sustains as a system, computed from costs measured in this run (formulas below). Latency: wall-clock computation + simulated L1 waiting; soft = accepted off-chain, final = enforceable on L1. † = partly extrapolated.</p>',
   )
+  const prover = proverLines(r)
+  const parts = partsRows(r)
+  if (prover.length > 0 || parts.length > 0) {
+    body.push('<h2>Prover work and the final latency in parts</h2>')
+    if (prover.length > 0) body.push(`<ul>${prover.map((l) => `<li>${escapeHtml(l)}</li>`).join('')}</ul>`)
+    if (parts.length > 0) body.push(table(PARTS_HEAD, parts))
+  }
   body.push(seedSectionHtml(r))
   body.push('<h2>Stores</h2>')
   body.push(table(STORE_HEAD, storeRows(r)))

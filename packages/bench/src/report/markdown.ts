@@ -23,12 +23,13 @@ export function summaryRows(r: ResultsJson): string[][] {
           `${fmtMs(d.latencyMs.final.p50)} / ${fmtMs(d.latencyMs.final.p95)} / ${fmtMs(d.latencyMs.final.p99)}`,
           fmtInt(d.l1.gasPerPayment),
           `${fmtNum(d.l1.bytesPerPayment)} / ${fmtNum(d.l1.txBytesPerPayment)}`,
+          d.prover === undefined ? '–' : `${fmtInt(d.prover.constraintsPerPayment.value)} / ${fmtNum(d.prover.cpuSecondsPerPayment.value)} s`,
           fmtInt(d.l1.txs),
           fmtEthHours(d.capital.lockedWeiSeconds),
           d.store.kind === 'sqlite' ? `sqlite ${d.store.synchronous}` : d.store.kind,
           d.conservation.ok ? 'ok' : 'FAILED',
         ]
-      : [designLabel(d), 'not run', '–', '–', '–', '–', '–', '–', '–', '–', d.error ?? ''],
+      : [designLabel(d), 'not run', '–', '–', '–', '–', '–', '–', '–', '–', '–', d.error ?? ''],
   )
 }
 
@@ -40,6 +41,7 @@ export const SUMMARY_HEAD = [
   'final p50 / p95 / p99',
   'L1 gas / payment',
   'L1 calldata / tx bytes per payment',
+  'prover constraints / CPU per payment',
   'L1 txs',
   'capital locked × time',
   'store',
@@ -63,6 +65,38 @@ export function atAGlance(r: ResultsJson): string[] {
     `Fastest acceptance (soft p50): ${name(soft)} (${fmtMs(soft.latencyMs.soft.p50)}); fastest finality (final p50): ${name(final)} (${fmtMs(final.latencyMs.final.p50)}).`,
     `${cap === undefined ? 'No capacity figure' : `Highest capacity: ${name(cap)} (${fmtRate(cap.capacity!.paymentsPerSecond)} payments/s, ${cap.capacity!.source === 'modelled' ? 'modelled' : 'computed from measured costs'}; bound by ${bindingPhrase(cap.capacity!.binding)})`}; best success rate: ${name(ok)} (${pct(ok.successRate)}).`,
   ]
+}
+
+const PART_NAMES: Record<string, string> = {
+  signAdmit: 'sign + admit',
+  batchClose: 'batch closes',
+  proverQueue: 'waits for a prover',
+  proving: 'proving',
+  l1Inclusion: 'L1 inclusion',
+}
+
+export const PARTS_HEAD = ['design', 'part of the final latency', 'p50', 'p95', 'mean', 'share of the mean']
+
+/** The final latency split into its parts (designs that report them), one row per part. */
+export function partsRows(r: ResultsJson): string[][] {
+  return r.designs.flatMap((d) => {
+    const parts = d.ran ? d.latencyMs.finalParts : undefined
+    if (parts === undefined) return []
+    const total = Object.values(parts).reduce((a, p) => a + p.mean, 0)
+    return Object.entries(parts).map(([k, p]) => [`${d.name}${mark(d)}`, PART_NAMES[k] ?? k, fmtMs(p.p50), fmtMs(p.p95), fmtMs(p.mean), total > 0 ? pct(p.mean / total) : '–'])
+  })
+}
+
+/** Prover work in words, per design that proves. */
+export function proverLines(r: ResultsJson): string[] {
+  return r.designs.flatMap((d) => {
+    const p = d.ran ? d.prover : undefined
+    if (p === undefined) return []
+    return [
+      `${d.name}${mark(d)}: ${p.circuit}, ${fmtInt(p.constraintsPerBatch)} constraints per batch, ${fmtInt(p.batches)} batches of which ${fmtInt(p.provenBatches)} proven and verified on L1 in this run, on ${p.workers} proving worker${p.workers === 1 ? '' : 's'}; one proof ${fmtNum(p.wallSecondsPerProof)} s wall, ${fmtNum(p.cpuSecondsPerProof)} s CPU. ` +
+        `Constraints per payment ${fmtInt(p.constraintsPerPayment.value)} (${p.constraintsPerPayment.how}); prover CPU per payment ${fmtNum(p.cpuSecondsPerPayment.value)} s (${p.cpuSecondsPerPayment.source}: ${p.cpuSecondsPerPayment.how}).`,
+    ]
+  })
 }
 
 export function renderMarkdown(r: ResultsJson): string {
@@ -113,6 +147,15 @@ export function renderMarkdown(r: ResultsJson): string {
       (r.designs.some((d) => d.extrapolated) ? ' † = some figures of this design are extrapolated (see below).' : ''),
   )
   out.push('')
+
+  const prover = proverLines(r)
+  const parts = partsRows(r)
+  if (prover.length > 0 || parts.length > 0) {
+    out.push('## Prover work and the final latency in parts')
+    out.push('')
+    if (prover.length > 0) out.push(...prover.map((l) => `- ${l}`), '')
+    if (parts.length > 0) out.push(mdTable(PARTS_HEAD, parts), '')
+  }
 
   out.push(...seedSection(r))
 
