@@ -1,6 +1,6 @@
 /**
  * How many op slots should the default batch circuit have? For each N (with
- * D = max(1, N/2) deposit slots), in a child process of its own: circuit
+ * D deposit slots: `--d`, default max(1, N/2)), in a child process of its own: circuit
  * setup from scratch (compile + development ptau + Groth16 setup in an empty
  * cache, unless --cached), then two real batches — the first with D deposits
  * and N transfers, the second with N transfers — proven side by side on a
@@ -9,7 +9,7 @@
  * core (the layout before the pool). Wall and CPU time for each, the
  * constraints, calldata and gas per batch.
  *
- *   node --conditions=@l2bench/source --import tsx bench/batch-size.ts [--ns 4,8,16] [--depth 6] [--cached] [--json out.json]
+ *   node --conditions=@l2bench/source --import tsx bench/batch-size.ts [--ns 4,8,16] [--d 4] [--depth 6] [--cached] [--json out.json]
  *   … --from out.json      # re-render a saved run
  *
  * CPU times are process CPU (every thread) from process.cpuUsage(), so they
@@ -66,8 +66,7 @@ interface Result {
 
 const cpuS = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1e6
 
-async function runOne(n: number, depth: number, fresh: boolean): Promise<Result> {
-  const d = Math.max(1, Math.floor(n / 2))
+async function runOne(n: number, d: number, depth: number, fresh: boolean): Promise<Result> {
   const params: CircuitParams = { n, d, depth, mode: 'packed' }
   const loadBefore = loadavg()[0] as number
   const cacheDir = fresh ? await mkdtemp(join(tmpdir(), 'l2bench-batch-size-')) : undefined
@@ -157,9 +156,9 @@ async function runOne(n: number, depth: number, fresh: boolean): Promise<Result>
   }
 }
 
-function child(n: number, depth: number, fresh: boolean): Promise<Result> {
+function child(n: number, d: number, depth: number, fresh: boolean): Promise<Result> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--one', String(n), String(depth), fresh ? 'fresh' : 'cached'], {
+    const p = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--one', String(n), String(d), String(depth), fresh ? 'fresh' : 'cached'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     })
     let out = ''
@@ -198,7 +197,7 @@ function report(results: Result[]): void {
 async function main(): Promise<void> {
   const args = process.argv.slice(2)
   if (args[0] === '--one') {
-    process.stdout.write(`${JSON.stringify(await runOne(Number(args[1]), Number(args[2]), args[3] === 'fresh'))}\n`)
+    process.stdout.write(`${JSON.stringify(await runOne(Number(args[1]), Number(args[2]), Number(args[3]), args[4] === 'fresh'))}\n`)
     return
   }
   const from = args.indexOf('--from')
@@ -213,13 +212,14 @@ async function main(): Promise<void> {
   const ns = (opt('--ns') ?? '4,8,16').split(',').map(Number)
   const depth = Number(opt('--depth') ?? 6)
   const fresh = !args.includes('--cached')
-  console.log(`# batch size: N ∈ {${ns.join(', ')}}, D = N/2, depth ${depth}, packed binding${fresh ? ', setup from an empty cache' : ''}`)
+  const dOf = (n: number) => (opt('--d') !== undefined ? Number(opt('--d')) : Math.max(1, Math.floor(n / 2)))
+  console.log(`# batch size: N ∈ {${ns.join(', ')}}, D = ${opt('--d') ?? 'N/2'}, depth ${depth}, packed binding${fresh ? ', setup from an empty cache' : ''}`)
   console.log(`machine: ${cpus()[0]?.model ?? '?'} × ${availableParallelism()}, node ${process.version}\n`)
   const results: Result[] = []
   for (const n of ns) {
     process.stderr.write(`N=${n}…\n`)
     try {
-      results.push(await child(n, depth, fresh))
+      results.push(await child(n, dOf(n), depth, fresh))
     } catch (err) {
       console.log(`- N=${n}: did not run (${(err as Error).message})`)
     }

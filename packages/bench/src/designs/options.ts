@@ -110,10 +110,10 @@ export const rollupOptions = z.strictObject({
     .int()
     .min(1)
     .max(4096)
-    .default(8)
+    .default(12)
     .describe('Op slots per batch (circuit parameter): the most transfers a batch carries. Chosen by measurement, see packages/zk-rollup/README.md "Batch size".'),
   d: z.number().int().min(0).max(255).default(4).describe('Deposit slots per batch (circuit parameter).'),
-  depth: z.number().int().min(0).max(32).default(0).describe('Account tree depth in index bits (0 = the smallest that holds every user of the scenario).'),
+  depth: z.number().int().min(0).max(32).default(0).describe('Account tree depth in index bits (0 = the smallest even depth that holds every user of the scenario: the tree has four children per node).'),
   mode: z
     .enum(['sha', 'packed'])
     .default('packed')

@@ -124,9 +124,10 @@ export class RollupDesign implements Design {
   async setup(world: World): Promise<void> {
     this.world = world
     this.o = designOptions(world.scenario, 'rollup')
-    // The tree holds every user of the scenario (+1: the top index is the reserved payee id); a deeper
+    // The tree holds every user of the scenario (+1: the top index is the reserved payee id), in whole
+    // levels of four children (an odd depth costs the circuit as much as the next even one); a deeper
     // circuit already built in this process is reused (the probe's two users then need no new build).
-    const needed = Math.max(2, Math.ceil(Math.log2(world.users.length + 1)))
+    const needed = 2 * Math.max(1, Math.ceil(Math.ceil(Math.log2(world.users.length + 1)) / 2))
     this.depth = this.o.depth > 0 ? this.o.depth : Math.max(needed, DEPTH_BUILT.get(`${this.o.n}:${this.o.d}:${this.o.mode}`) ?? 0)
     const params = { n: this.o.n, d: this.o.d, depth: this.depth, mode: this.o.mode }
     this.circuitName = `Batch(n = ${params.n}, d = ${params.d}, depth ${params.depth}, ${params.mode})`
