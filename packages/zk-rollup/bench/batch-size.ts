@@ -21,15 +21,12 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { NodeSigner, secretKeyFromSeed } from '@l2bench/core'
-import { MockL1, Wallet } from '@l2bench/l1-mock'
+import { realChain } from './chain.ts'
 import {
   type CircuitParams,
   L2Key,
   ProverPool,
-  RollupContract,
   RollupNode,
-  SyncGroth16Verifier,
   WorkerProver,
   buildRollupCircuit,
   depositCall,
@@ -81,15 +78,7 @@ async function runOne(n: number, d: number, depth: number, fresh: boolean): Prom
     })
     const setupWallS = (performance.now() - t) / 1000
     const setupCpuS = cpuS(process.cpuUsage(cpu))
-    const mock = new MockL1()
-    const verifier = new SyncGroth16Verifier()
-    await verifier.ready()
-    const contract = mock.deploy(new RollupContract({ params, vkey: built.setup.vkey, verifier }))
-    const wallet = (seed: string) => {
-      const w = new Wallet(new NodeSigner(secretKeyFromSeed(seed)), mock)
-      mock.mint(w.address, 10n ** 24n)
-      return w
-    }
+    const { mock, verifier, contract, wallet } = await realChain(params, built)
     const artifacts = { wasm: built.compiled.wasm, zkey: built.setup.zkey }
     const pool = new ProverPool(artifacts)
     await pool.ready()

@@ -24,15 +24,13 @@ import { spawn } from 'node:child_process'
 import { readFile, writeFile } from 'node:fs/promises'
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os'
 import { fileURLToPath } from 'node:url'
-import { NodeSigner, secretKeyFromSeed } from '@l2bench/core'
-import { GAS_SCHEDULE, MockL1, Wallet, groth16VerifyGas } from '@l2bench/l1-mock'
+import { realChain } from './chain.ts'
+import { GAS_SCHEDULE, groth16VerifyGas } from '@l2bench/l1-mock'
 import {
   type BindingMode,
   type CircuitParams,
   L2Key,
-  RollupContract,
   RollupNode,
-  SyncGroth16Verifier,
   WorkerProver,
   buildRollupCircuit,
   circuitBodyBytes,
@@ -85,15 +83,7 @@ async function runOne(mode: BindingMode, n: number, depth: number): Promise<Resu
     },
   })
   const buildMs = performance.now() - t0
-  const mock = new MockL1()
-  const verifier = new SyncGroth16Verifier()
-  await verifier.ready()
-  const contract = mock.deploy(new RollupContract({ params, vkey: built.setup.vkey, verifier }))
-  const wallet = (seed: string) => {
-    const w = new Wallet(new NodeSigner(secretKeyFromSeed(seed)), mock)
-    mock.mint(w.address, 10n ** 24n)
-    return w
-  }
+  const { mock, verifier, contract, wallet } = await realChain(params, built)
   const operator = wallet('bench-operator')
   const user = wallet('bench-user')
   const prover = new WorkerProver({ wasm: built.compiled.wasm, zkey: built.setup.zkey })
