@@ -8,8 +8,9 @@
  * state must already be committed. After the restart both sides converge on
  * one state, every payment that resolved is in it, and the L1 payout equals it.
  * The same harness crashes the open handshake and a top-up at each of their saves,
- * merged updates (several queued payments in one state) at each of theirs, and a
- * group commit (two channels' records in one transaction) before and after it.
+ * merged updates (several queued payments in one state) at each of theirs, and
+ * merged updates in both directions on one channel and on two channels whose
+ * records go in one transaction (group commit) at every commit of either side.
  */
 import assert from 'node:assert/strict'
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -21,6 +22,7 @@ import {
   ChannelNode,
   type ChannelNodeOptions,
   type ChannelStore,
+  type ChannelState,
   CrashError,
   type Machine,
   SqliteStore,
@@ -386,51 +388,6 @@ describe('crash during a top-up, restart from SQLite', () => {
         })
 })
 
-/**
- * Group commit: Alice and Bob share two channels and pay on both at once, so
- * each node writes both channels' records in one transaction. Each side
- * crashes at each of its first commits, before and after the write; every
- * signed frame was durable when sent, both channels converge after the
- * restart with every resolved payment kept, and both pay out exactly.
- */
-async function groupCrashRun(victim: 0 | 1, k: number, mode: 'before' | 'after') {
-  const h = new Harness(mode)
-  const { stores, nodes, parties } = h
-  await nodes[0].whenConnected(parties[1].address)
-  const ids = [await h.open(1n), await h.open(2n)] as const
-  await until(() => ids.every((id) => nodes[1].status(id).phase === 'open'))
-  const groupsBefore = stores[victim].groupCommits
-  stores[victim].crashAt = stores[victim].saves + k
-  const resolved = new Map<string, bigint>()
-  let settled = 0
-  let n = 0
-  for (const [from, amount] of PAYS)
-    for (const channelId of ids) {
-      n++
-      nodes[from]
-        .pay({ channelId, amount })
-        .then((v) => resolved.set(channelId, v > (resolved.get(channelId) ?? 0n) ? v : (resolved.get(channelId) as bigint)))
-        .catch(() => {})
-        .finally(() => {
-          settled++
-        })
-    }
-  await until(() => settled === n || stores[victim].crashed)
-  assert.ok(stores[victim].crashed, `crash point ${k} reached`)
-  assert.ok(stores[victim].groupCommits > groupsBefore || k === 1, 'both channels were written in one transaction')
-  h.restart(victim)
-  for (const channelId of ids) {
-    await h.converged(channelId)
-    const [ma, mb] = [nodes[0].machine(channelId), nodes[1].machine(channelId)]
-    assert.ok(bytesEqual(ma.latest.digest, mb.latest.digest), 'converged on one state')
-    assert.ok(ma.latest.state.version >= (resolved.get(channelId) ?? 0n), 'resolved payments kept')
-  }
-  for (const channelId of ids) await nodes[1].pay({ channelId, amount: 4n })
-  await h.closeAndCheck(ids[0], false)
-  await h.closeAndCheck(ids[1])
-  h.teardown()
-}
-
 describe('crash at a group commit (several channels in one transaction), restart from SQLite', () => {
   test('the group commit writes both channels in one transaction', async () => {
     const h = new Harness('before')
@@ -448,10 +405,113 @@ describe('crash at a group commit (several channels in one transaction), restart
     h.checkEnd()
     h.teardown()
   })
-  for (const victim of [0, 1] as const)
-    for (const mode of ['before', 'after'] as const)
-      for (let k = 1; k <= 3; k++)
-        test(`${victim === 0 ? 'alice' : 'bob'} crashes at commit ${k} ${mode} the write`, async () => {
-          await groupCrashRun(victim, k, mode)
+})
+
+/** Each side queues four payments at once on every channel (merged on both sides, both directions). */
+const TWO_WAY: [0 | 1, bigint][] = [
+  [0, 3n],
+  [1, 2n],
+  [0, 5n],
+  [1, 1n],
+  [0, 7n],
+  [1, 4n],
+  [0, 9n],
+  [1, 6n],
+]
+
+/**
+ * Merged updates in both directions, on one channel or on two (then also
+ * group-committed): both nodes queue their payments at once. `k` = 0 runs
+ * without a crash and returns each side's commits after the open and the
+ * largest number of payments one state carried; otherwise the victim crashes
+ * at its k-th commit, restarts from its file, and both converge, keep every
+ * resolved payment, pay again and pay out exactly.
+ */
+async function twoWayCrashRun(victim: 0 | 1, k: number, mode: 'before' | 'after', channels: 1 | 2): Promise<{ commits: [number, number]; largestMerge: number; mergedBy: number; largestGroup: number }> {
+  let largestMerge = 0
+  // Who proposed each merged state: the side whose balance its second payment lowers.
+  const mergedBy = new Set<0 | 1>()
+  const onSignedState = (_s: unknown, steps?: readonly ChannelState[]) => {
+    if (steps === undefined || steps.length < 2) return
+    largestMerge = Math.max(largestMerge, steps.length)
+    mergedBy.add((steps[1] as ChannelState).balances[0] < (steps[0] as ChannelState).balances[0] ? 0 : 1)
+  }
+  const h = new Harness(mode, [0, 0], { onSignedState })
+  const { stores, nodes, parties } = h
+  await nodes[0].whenConnected(parties[1].address)
+  const ids = channels === 1 ? [await h.open(1n)] : [await h.open(1n), await h.open(2n)]
+  await until(() => ids.every((id) => nodes[1].status(id).phase === 'open'))
+  const before = [stores[0].saves, stores[1].saves]
+  if (k > 0) stores[victim].crashAt = stores[victim].saves + k
+  const resolved = new Map<string, bigint>()
+  const sent = new Map<string, [bigint, bigint]>(ids.map((id) => [id, [0n, 0n]]))
+  let settled = 0
+  let n = 0
+  for (const [from, amount] of TWO_WAY)
+    for (const channelId of ids) {
+      n++
+      nodes[from]
+        .pay({ channelId, amount })
+        .then((v) => {
+          resolved.set(channelId, v > (resolved.get(channelId) ?? 0n) ? v : (resolved.get(channelId) as bigint))
+          ;(sent.get(channelId) as [bigint, bigint])[from] += amount
         })
+        .catch(() => {})
+        .finally(() => {
+          settled++
+        })
+    }
+  await until(() => settled === n || stores[victim].crashed)
+  if (k === 0) {
+    await settle()
+    for (const channelId of ids) {
+      await h.converged(channelId)
+      const [a, b] = sent.get(channelId) as [bigint, bigint]
+      assert.deepEqual(nodes[1].latest(channelId).state.balances, [10n * ETH - a + b, 5n * ETH + a - b], 'every payment landed exactly once')
+    }
+    const commits: [number, number] = [stores[0].saves - (before[0] as number), stores[1].saves - (before[1] as number)]
+    const largestGroup = Math.max(stores[0].largestGroup, stores[1].largestGroup)
+    h.checkEnd()
+    h.teardown()
+    return { commits, largestMerge, mergedBy: mergedBy.size, largestGroup }
+  }
+  assert.ok(stores[victim].crashed, `crash point ${k} reached`)
+  h.restart(victim)
+  for (const channelId of ids) {
+    await h.converged(channelId)
+    const [ma, mb] = [nodes[0].machine(channelId), nodes[1].machine(channelId)]
+    assert.ok(bytesEqual(ma.latest.digest, mb.latest.digest), 'converged on one state')
+    assert.ok(ma.latest.state.version >= (resolved.get(channelId) ?? 0n), 'resolved payments kept')
+    const [a, b] = sent.get(channelId) as [bigint, bigint]
+    const moved = 10n * ETH - ma.latest.state.balances[0]
+    // At least what resolved moved; at most that plus what the crash left unknown.
+    const unknownA = TWO_WAY.filter(([f]) => f === 0).reduce((t, [, x]) => t + x, 0n) - a
+    const unknownB = TWO_WAY.filter(([f]) => f === 1).reduce((t, [, x]) => t + x, 0n) - b
+    assert.ok(moved >= a - b - unknownB && moved <= a + unknownA - b, `moved ${moved} within the resolved payments and the unknown ones`)
+  }
+  for (const channelId of ids) await nodes[1].pay({ channelId, amount: 4n })
+  for (const [i, channelId] of ids.entries()) await h.closeAndCheck(channelId, i === ids.length - 1)
+  h.teardown()
+  return { commits: [0, 0], largestMerge, mergedBy: mergedBy.size, largestGroup: 0 }
+}
+
+describe('crash at every commit of merged updates in both directions (one channel, and two channels group-committed), restart from SQLite', () => {
+  // Each side's commits after the open without a crash (asserted first, so the crash points below are every commit).
+  const COMMITS: Record<1 | 2, [number, number]> = { 1: [5, 5], 2: [5, 5] }
+  for (const channels of [1, 2] as const) {
+    const what = channels === 1 ? '1 channel' : '2 channels'
+    test(`${what}: without a crash both sides merge${channels === 2 ? ', both channels go in one transaction' : ''}, every payment lands once, ${COMMITS[channels].join(' + ')} commits`, async () => {
+      const r = await twoWayCrashRun(0, 0, 'before', channels)
+      assert.ok(r.largestMerge > 1, 'payments shared a state')
+      assert.equal(r.mergedBy, 2, 'both sides proposed merged states')
+      if (channels === 2) assert.equal(r.largestGroup, 2, 'both channels in one transaction')
+      assert.deepEqual(r.commits, COMMITS[channels])
+    })
+    for (const victim of [0, 1] as const)
+      for (const mode of ['before', 'after'] as const)
+        for (let k = 1; k <= COMMITS[channels][victim]; k++)
+          test(`${what}: ${victim === 0 ? 'alice' : 'bob'} crashes at commit ${k} ${mode} the write`, async () => {
+            await twoWayCrashRun(victim, k, mode, channels)
+          })
+  }
 })
