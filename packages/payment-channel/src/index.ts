@@ -7,6 +7,7 @@
 export * from './abi.ts'
 export * from './adjudicator.ts'
 export * from './client.ts'
+export { EventCursor, type EventCursorOptions } from './cursor.ts'
 export * from './errors.ts'
 export { type AcceptLimits, DEFAULT_ACCEPT_LIMITS } from './funding.ts'
 export * from './merge.ts'

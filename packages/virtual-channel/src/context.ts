@@ -26,7 +26,7 @@ export interface VirtualLimits {
   maxDisputeWindow: number
   /** As Ingrid: latest validity accepted, blocks from now — how long silent Alice and Bob can keep her collateral locked (default 100,000). */
   maxValidity: number
-  /** As Ingrid: virtual channels of one peer waiting for their locks at once (default 8). */
+  /** As Bob and as Ingrid: virtual channels of one peer waiting for their locks at once (default 8; each is a stored record). */
   maxPendingPerPeer: number
 }
 
@@ -94,6 +94,13 @@ export interface VirtualContext {
   record(err: unknown): void
   now(): number
   stopped(): boolean
+}
+
+/** Reads a virtual channel's registration on L1 (undefined: never registered) into `ctx.outcomes`. */
+export async function readOutcome(ctx: VirtualContext, vid: Uint8Array): Promise<VirtualDispute | undefined> {
+  const d = await ctx.client.dispute(vid)
+  if (d !== undefined) ctx.outcomes.set(hex(vid), d)
+  return d
 }
 
 /** The side of the virtual channel this role's own ledger is (Ingrid has both). */

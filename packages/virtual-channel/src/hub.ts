@@ -31,7 +31,7 @@ import { type Address, SignatureError, bytesEqual } from '@l2bench/core'
 import type { SignedState } from '@l2bench/payment-channel'
 import { type VirtualDispute, isFinalOutcome } from './adjudicator.ts'
 import { stateDigest } from '@l2bench/payment-channel'
-import { type VirtualContext, hex, ledgerBalances, ledgerWith, peerKeyIn } from './context.ts'
+import { type VirtualContext, hex, ledgerBalances, ledgerWith, peerKeyIn, readOutcome } from './context.ts'
 import { VirtualError } from './errors.ts'
 import { checkDomain, checkWindow } from './party.ts'
 import { holdsLock } from './policy.ts'
@@ -46,6 +46,8 @@ class AlreadyDone extends Error {}
 
 export class Hub {
   private readonly inFlight = new Set<string>()
+  /** Virtual ids found unregistered on L1 before activation. */
+  private readonly clearOnL1 = new Set<string>()
   /** When a request last failed (ms): it is not retried before the next tick after `retryMs`. */
   private readonly failedAt = new Map<string, number>()
 
@@ -139,7 +141,7 @@ export class Hub {
     switch (r.status) {
       case 'funding':
         if (a && b) {
-          this.activate(r)
+          this.activateIfUnregistered(r)
           return
         }
         if (!a) this.request(r, 'a', 'lock')
@@ -177,6 +179,38 @@ export class Hub {
       default:
         return
     }
+  }
+
+  /**
+   * Activates once L1 shows no registration of the parameters: one made
+   * before we knew them (Alice or Bob may register any time) would be an
+   * outcome Alice's and Bob's payments never reach — they refuse such a
+   * channel, and we unlock both ledgers by that outcome (disputed) instead.
+   */
+  private activateIfUnregistered(r: VirtualRecord): void {
+    const key = hex(r.vid)
+    if (this.clearOnL1.has(key)) {
+      this.activate(r)
+      return
+    }
+    const flight = `${key}:check`
+    if (this.inFlight.has(flight)) return
+    this.inFlight.add(flight)
+    readOutcome(this.ctx, r.vid)
+      .then(
+        (d) => {
+          this.inFlight.delete(flight)
+          const cur = this.ctx.records.require(r.vid)
+          if (d === undefined) this.clearOnL1.add(key)
+          else if (cur.status === 'funding') this.ctx.records.update(cur, { status: 'disputed' })
+          if (!this.ctx.stopped()) this.progress(this.ctx.records.require(r.vid))
+        },
+        (err: unknown) => {
+          this.inFlight.delete(flight) // retried on the next tick or ledger state
+          this.ctx.record(err)
+        },
+      )
+      .catch((err: unknown) => this.ctx.record(err))
   }
 
   private activate(r: VirtualRecord): void {

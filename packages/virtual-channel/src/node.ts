@@ -28,7 +28,7 @@ import {
   nodeVerifier,
   toHex,
 } from '@l2bench/core'
-import type { L1, Receipt, Unsubscribe, Wallet } from '@l2bench/l1-mock'
+import type { L1, Receipt, Wallet } from '@l2bench/l1-mock'
 import {
   type AcceptLimits,
   ChannelNode,
@@ -108,7 +108,6 @@ export class VirtualNode {
   private readonly chain: OnChain
   private readonly ctx: VirtualContext
   private readonly lastSent = new Map<string, number>()
-  private unsubscribe: Unsubscribe | undefined
   private timer: NodeJS.Timeout | undefined
   private stopped = false
   private readonly now: () => number
@@ -188,7 +187,8 @@ export class VirtualNode {
     this.party.recover()
     for (const r of this.records.all()) if (r.status === 'disputed') this.chain.refresh(r.vid).catch((err) => this.record(err))
     this.hub.progressAll()
-    this.unsubscribe = this.l1.subscribe({ address: this.options.adjudicator.address }, this.chain.onEvent, { owner: this.options.wallet.address })
+    // A node with records reads the whole log (registrations made while it was down); a new one starts at the head.
+    this.chain.start(this.records.all().length > 0 ? 0 : this.l1.head().height + 1)
     if (this.options.timers !== false) {
       this.timer = setInterval(() => this.tick(), Math.max(10, Math.floor(this.timeoutMs / 4)))
       this.timer.unref()
@@ -361,6 +361,7 @@ export class VirtualNode {
   tick(now: number = this.now()): void {
     if (this.stopped) return
     this.channel.tick(now)
+    this.chain.tick()
     for (const r of this.records.all()) {
       const k = hex(r.vid)
       const last = this.lastSent.get(k) ?? 0
@@ -379,7 +380,7 @@ export class VirtualNode {
     if (this.stopped) return
     this.stopped = true
     if (this.timer !== undefined) clearInterval(this.timer)
-    this.unsubscribe?.()
+    this.chain.stop()
     this.party.rejectAll(new VirtualError('STOPPED', 'node', 'node stopped'))
     this.peers.suspend()
     this.channel.stop()

@@ -1,7 +1,13 @@
 /**
  * The dispute path on L1, for every role.
  *
- * Watching (automatic unless `autoDefend: false`):
+ * Watching (automatic unless `autoDefend: false`), through payment-channel's
+ * EventCursor: events heard live, and after an offline spell or a restart
+ * read from the log (a node that only listened missed a registration made
+ * while it was away, and never refuted or concluded even back inside the
+ * window); on every block, a refutation or conclusion that has not landed
+ * (offline, dropped, a settle that raced the registration) is sent again.
+ *
  *   VirtualRegistered  Alice/Bob: no more updates (disputed); if we hold a
  *                      newer state signed by both, register it (the
  *                      refutation, inside the window). Ingrid: if she
@@ -25,8 +31,8 @@
  *               virtual outcome (closed when nothing is left).
  */
 import type { L1Event, Receipt } from '@l2bench/l1-mock'
-import type { SignedState } from '@l2bench/payment-channel'
-import { type VirtualContext, hasChannel, hex, latestOf, sidesOfRole } from './context.ts'
+import { EventCursor, type SignedState } from '@l2bench/payment-channel'
+import { type VirtualContext, hasChannel, hex, latestOf, readOutcome, sidesOfRole } from './context.ts'
 import { type VirtualDispute, isFinalOutcome } from './adjudicator.ts'
 import { VirtualError } from './errors.ts'
 import { holdsLock } from './policy.ts'
@@ -37,12 +43,38 @@ export class OnChain {
   /** One virtual-registration step at a time per virtual channel (an automatic refutation and a forceClose would race). */
   private readonly lanes = new Map<string, Promise<unknown>>()
 
+  private readonly cursor: EventCursor
+
   constructor(
     private readonly ctx: VirtualContext,
     private readonly autoDefend: () => boolean,
-  ) {}
+  ) {
+    this.cursor = new EventCursor(ctx.l1, {
+      filter: { address: ctx.client.contract.address },
+      owner: ctx.client.wallet.address,
+      onEvent: (e) => this.onEvent(e),
+      onBlock: () => this.defendAll(),
+      onError: (err) => ctx.record(err),
+    })
+  }
 
-  readonly onEvent = (e: L1Event): void => {
+  /** Listens, and reads the log from `fromHeight` (0 after a restart: what happened while we were down). */
+  start(fromHeight: number): void {
+    this.cursor.start(fromHeight)
+  }
+
+  stop(): void {
+    this.cursor.stop()
+  }
+
+  /** Catches up with the log and re-sends what has not landed (tick: an offline spell may end without a new block). */
+  tick(): void {
+    this.cursor.pull()
+    this.defendAll()
+  }
+
+  private onEvent(e: L1Event): void {
+    if (e.name !== 'VirtualRegistered' && e.name !== 'VirtualConcluded') return
     queueMicrotask(() => {
       this.handle(e).catch((err) => this.ctx.record(err))
     })
@@ -50,29 +82,51 @@ export class OnChain {
 
   private async handle(e: L1Event): Promise<void> {
     if (this.ctx.stopped()) return
-    if (e.name !== 'VirtualRegistered' && e.name !== 'VirtualConcluded') return
     const id = e.data.channelId
     if (!(id instanceof Uint8Array)) return
-    const r = this.ctx.records.get(id)
-    if (r === undefined) return
-    const version = e.data.version as bigint
-    await this.refresh(r.vid)
+    if (this.ctx.records.get(id) === undefined) return
+    await this.refresh(id)
+    // The record as it is now: a settle (Ingrid) or a status change may have landed while we read L1.
+    const r = this.ctx.records.require(id)
     if (r.role === 'ingrid') {
-      if (e.name === 'VirtualRegistered' && r.final !== undefined && this.autoDefend()) await this.concludeIfOpen(r)
-      const cur = this.ctx.records.require(r.vid)
-      if (cur.final === undefined && (cur.status === 'active' || cur.status === 'funding')) this.ctx.records.update(cur, { status: 'disputed' })
+      if (r.final === undefined && (r.status === 'active' || r.status === 'funding')) this.ctx.records.update(r, { status: 'disputed' })
+      if (e.name === 'VirtualRegistered') await this.defend(r)
       return
     }
     const cur = r.status === 'closed' || r.status === 'disputed' ? r : this.ctx.records.update(r, { status: 'disputed' })
-    if (e.name !== 'VirtualRegistered' || !this.autoDefend()) return
-    const mine = this.newest(cur)
-    if (mine === undefined || mine.state.version <= version) return
-    await this.lane(cur.vid, async () => {
+    if (e.name === 'VirtualRegistered') await this.defend(cur)
+  }
+
+  /**
+   * What an honest party answers a registration with, unless the outcome is
+   * final: Alice/Bob register their newer state (the refutation); Ingrid
+   * concludes with the final state she settled by. Idempotent (reads L1
+   * inside the lane), so it runs on every event and every block.
+   */
+  private defend(r: VirtualRecord): Promise<void> {
+    if (!this.autoDefend() || r.status === 'closed') return Promise.resolve()
+    if (r.role === 'ingrid') return r.final === undefined ? Promise.resolve() : this.concludeIfOpen(r).then(() => {})
+    const mine = this.newest(r)
+    const known = this.ctx.outcomes.get(hex(r.vid))
+    if (mine === undefined || (known !== undefined && mine.state.version <= known.version)) return Promise.resolve()
+    return this.lane(r.vid, async () => {
       // Read again inside the lane: someone may have registered this version or a newer one meanwhile.
-      const d = await this.ctx.client.dispute(cur.vid)
-      if (!isFinalOutcome(d, this.ctx.l1.head().height) && (d === undefined || d.version < mine.state.version))
-        await this.ctx.client.register(cur.params, mine, cur.activation)
+      const d = await this.ctx.client.dispute(r.vid)
+      if (!isFinalOutcome(d, this.ctx.l1.head().height) && d !== undefined && d.version < mine.state.version)
+        await this.ctx.client.register(r.params, mine, r.activation)
     })
+  }
+
+  /** Every block: registrations still open (known from events) that our refutation or conclusion has not answered yet. */
+  private defendAll(): void {
+    if (this.ctx.stopped()) return
+    const height = this.ctx.l1.head().height
+    for (const r of this.ctx.records.all()) {
+      const d = this.ctx.outcomes.get(hex(r.vid))
+      if (d === undefined || isFinalOutcome(d, height)) continue
+      if (r.role === 'ingrid' ? d.concluded : (this.newest(r)?.state.version ?? 0n) <= d.version) continue
+      this.defend(r).catch((err) => this.ctx.record(err))
+    }
   }
 
   private lane<T>(vid: Uint8Array, fn: () => Promise<T>): Promise<T> {
@@ -87,17 +141,15 @@ export class OnChain {
   }
 
   /** Reads the virtual channel's outcome on L1 into the cache; returns it. */
-  async refresh(vid: Uint8Array): Promise<VirtualDispute | undefined> {
-    const d = await this.ctx.client.dispute(vid)
-    if (d !== undefined) this.ctx.outcomes.set(hex(vid), d)
-    return d
+  refresh(vid: Uint8Array): Promise<VirtualDispute | undefined> {
+    return readOutcome(this.ctx, vid)
   }
 
   /** Ingrid: her final state becomes the outcome unless the outcome is already final. */
   private concludeIfOpen(r: VirtualRecord): Promise<Receipt | undefined> {
     return this.lane(r.vid, async () => {
       const d = await this.ctx.client.dispute(r.vid)
-      if (isFinalOutcome(d, this.ctx.l1.head().height)) return undefined
+      if (d === undefined || isFinalOutcome(d, this.ctx.l1.head().height)) return undefined
       return this.ctx.client.conclude(r.params, r.final as SignedState)
     })
   }

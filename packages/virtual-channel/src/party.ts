@@ -22,7 +22,7 @@
  */
 import { type Address, type Amount, AmountError, InvalidInputError, L2Error, SignatureError, bytesEqual, toAddress, toAmount } from '@l2bench/core'
 import { ChannelError, type SignedState } from '@l2bench/payment-channel'
-import { type VirtualContext, hasChannel, hex, ledgerBalances, ledgerWith, peerKeyIn } from './context.ts'
+import { type VirtualContext, hasChannel, hex, ledgerBalances, ledgerWith, peerKeyIn, readOutcome } from './context.ts'
 import { VirtualError } from './errors.ts'
 import { holdsLock } from './policy.ts'
 import { type VirtualParams, activationDigest, channelParamsOf, checkParams, initialDigest, virtualId } from './params.ts'
@@ -57,6 +57,9 @@ export class Party {
   readonly closeWaiters = new Map<string, Waiter>()
   /** Virtual ids whose lock our ledger has held (so its removal means unlocked). */
   private readonly locked = new Set<string>()
+  /** Virtual ids found unregistered on L1 before activation (later registrations come as events). */
+  private readonly clearOnL1 = new Set<string>()
+  private readonly checking = new Map<string, Promise<boolean>>()
 
   constructor(private readonly ctx: VirtualContext) {}
 
@@ -142,6 +145,10 @@ export class Party {
     if (p.deposits[1] > ctx.limits.maxShare) throw new VirtualError('LIMIT', 'params.deposits[1]', `asks us to lock ${p.deposits[1]}; we lock at most ${ctx.limits.maxShare}`)
     if (ledgerBalances(m).mine < p.deposits[1])
       throw new VirtualError('INSUFFICIENT_BALANCE', 'params.deposits[1]', `locks ${p.deposits[1]}, our ledger balance is ${ledgerBalances(m).mine}`)
+    // A record per proposal is kept until Ingrid funds it (or never): bounded per proposing peer.
+    let pending = 0
+    for (const r of ctx.records.all()) if (r.role === 'bob' && r.status === 'accepted' && r.params.alice === from) pending++
+    if (pending >= ctx.limits.maxPendingPerPeer) throw new VirtualError('LIMIT', 'sender', `${pending} virtual channels proposed by this peer still wait for their locks`)
     const digest = initialDigest(p, vid)
     if (!ctx.verifier.verify(msg.sig, digest, p.pkAlice)) throw new SignatureError('sig', 'Alice’s signature on version 0 invalid')
     const sigB = ctx.signer.sign(digest)
@@ -182,7 +189,42 @@ export class Party {
     if (!ctx.verifier.verify(msg.sig, activationDigest(r.vid), r.params.pkIngrid)) throw new SignatureError('sig', 'Ingrid’s activation invalid')
     const latest = latestLedger(ctx, this.myLedger(r))
     if (latest === undefined || !holdsLock(latest.state, r.vid)) throw new VirtualError('STATE', 'channelId', 'our ledger holds no lock for this virtual channel')
+    if (!this.clearOnL1.has(hex(r.vid))) {
+      // Anyone of the three may register the parameters on L1 before we knew them (our event
+      // watch starts with our record): that outcome would ignore every payment. Read L1 first.
+      this.checkL1(r.vid)
+        .then((registered) => {
+          if (!registered) this.onActive(from, msg)
+        })
+        .catch((err: unknown) => ctx.record(err))
+      return
+    }
     this.adopt(ctx.records.update(r, { status: 'active', activation: msg.sig }))
+  }
+
+  /**
+   * Whether the virtual channel is registered on L1 before its activation:
+   * then it never runs (disputed: its ledgers are unlocked by that outcome,
+   * off chain once Ingrid sees it is final, or on L1).
+   */
+  private checkL1(vid: Uint8Array): Promise<boolean> {
+    const key = hex(vid)
+    const running = this.checking.get(key)
+    if (running !== undefined) return running
+    const check = readOutcome(this.ctx, vid)
+      .then((d) => {
+        if (d === undefined) {
+          this.clearOnL1.add(key)
+          return false
+        }
+        const cur = this.ctx.records.require(vid)
+        if (cur.status !== 'disputed' && cur.status !== 'closed') this.ctx.records.update(cur, { status: 'disputed' })
+        this.settle(this.openWaiters, vid, new VirtualError('STATE', 'channelId', 'the virtual channel was registered on L1 before its activation: it runs no payments'))
+        return true
+      })
+      .finally(() => this.checking.delete(key))
+    this.checking.set(key, check)
+    return check
   }
 
   /** Runs the virtual channel in the ChannelNode (after the record says active). */

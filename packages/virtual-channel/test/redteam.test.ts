@@ -1,0 +1,236 @@
+/**
+ * Red-team cases: attacks on the virtual channel by a malicious Alice, Bob or
+ * Ingrid, a party that was offline or restarted, and a stranger on the wire,
+ * each found to break a guarantee before its fix (Ingrid nets zero across her
+ * two ledgers; Alice and Bob get their newest virtual balance).
+ */
+import assert from 'node:assert/strict'
+import { describe, test } from 'node:test'
+import { type L2Error, toHex } from '@l2bench/core'
+import { type SignedState, memoryLinkPair } from '@l2bench/payment-channel'
+import { type VirtualDispute, type VirtualParams, encodeVirtualMessage, initialDigest, virtualId } from '../src/index.ts'
+import { ETH, type Trio, activeVirtual, connect, countSigns, makeNode, mark, memoryStores, openVirtual, params, sign, trio, until } from './fixtures.ts'
+
+const bytes = (id: `0x${string}`) => new Uint8Array(Buffer.from(id.slice(2), 'hex'))
+
+async function waitFor(cond: () => Promise<boolean>, rounds = 2000, each: () => void = () => {}): Promise<void> {
+  for (let i = 0; i < rounds; i++) {
+    if (await cond()) return
+    each()
+    await new Promise((r) => setImmediate(r))
+  }
+  throw new Error('condition not reached')
+}
+
+/** Polls `cond` on a timer (messages on the links may take a few ms: signatures, frames). */
+async function soon(cond: () => boolean, each: () => void = () => {}, ms = 8000): Promise<void> {
+  const end = Date.now() + ms
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('condition not reached')
+    each()
+    await new Promise((r) => setTimeout(r, 5))
+  }
+}
+
+/** A virtual state signed by Alice's and Bob's keys directly (colluders sign anything). */
+function raw(t: Trio, vid: `0x${string}`, version: bigint, balances: readonly [bigint, bigint], isFinal = false): SignedState {
+  return sign(t.w.domain, { channelId: bytes(vid), version, balances, locked: [], isFinal }, t.alice.signer, t.bob.signer)
+}
+
+const paramsOf = (t: Trio, vid: `0x${string}`): VirtualParams => t.nodes.ingrid.records.require(vid).params
+const activationOf = (t: Trio, vid: `0x${string}`) => t.nodes.ingrid.records.require(vid).activation
+const outcome = (t: Trio, vid: `0x${string}`): Promise<VirtualDispute | undefined> => t.bob.virtual.dispute(bytes(vid))
+
+/** Alice pays 3 × 0.1 ETH (the old state), then 7 more: Bob holds version 10. */
+async function oldAndNewest(t: Trio, vid: `0x${string}`) {
+  for (let i = 0; i < 3; i++) await t.nodes.alice.pay({ channelId: vid, amount: ETH / 10n })
+  const old = t.nodes.alice.channel.latest(vid)
+  for (let i = 0; i < 7; i++) await t.nodes.alice.pay({ channelId: vid, amount: ETH / 10n })
+  const newest = t.nodes.bob.channel.latest(vid)
+  assert.equal(newest.state.version, 10n)
+  return { old, newest }
+}
+
+describe('redteam: a party that missed the registration on L1', () => {
+  test('redteam: Bob offline on L1 when Alice registers an old virtual state, back inside the window: his node catches up and refutes', async () => {
+    const t = await trio()
+    const vid = await activeVirtual(t, 3n * ETH, 1n * ETH)
+    const { old, newest } = await oldAndNewest(t, vid)
+    t.nodes.alice.stop() // Mallory acts with her keys and wallet
+    t.w.l1.setOffline(t.bob.address, true)
+    await t.alice.virtual.register(paramsOf(t, vid), old, activationOf(t, vid))
+    t.w.l1.setOffline(t.bob.address, false)
+    // Back with blocks still left in the window: a tick (or the next block) must bring the registration to Bob.
+    await waitFor(async () => (await outcome(t, vid))?.version === 10n, 500, () => t.nodes.bob.tick())
+    assert.deepEqual((await outcome(t, vid))?.balances, newest.state.balances)
+    for (const n of Object.values(t.nodes)) n.stop()
+  })
+
+  test('redteam: Bob restarts while an old virtual state is registered: the restarted node reads the registration and refutes it', async () => {
+    const t = await trio()
+    const vid = await activeVirtual(t, 3n * ETH, 1n * ETH)
+    const { old, newest } = await oldAndNewest(t, vid)
+    t.nodes.alice.stop()
+    t.nodes.bob.stop()
+    await t.alice.virtual.register(paramsOf(t, vid), old, activationOf(t, vid))
+    const bob = makeNode(t.w, t.bob, t.stores.bob)
+    t.nodes.bob = bob
+    await waitFor(async () => (await outcome(t, vid))?.version === 10n, 500, () => bob.tick())
+    assert.deepEqual((await outcome(t, vid))?.balances, newest.state.balances)
+    assert.equal(bob.records.require(vid).status, 'disputed')
+    for (const n of Object.values(t.nodes)) n.stop()
+  })
+
+  test('redteam: Ingrid settled ledger A by the final state, then is offline on L1 while Bob registers a newer state; back inside the window she concludes and nets zero', async () => {
+    const t = await trio()
+    const vid = await activeVirtual(t, 3n * ETH, 1n * ETH)
+    await t.nodes.alice.pay({ channelId: vid, amount: ETH })
+    t.links.bi.ch[0].disconnect() // Bob never answers the unlock of ledger B
+    await t.nodes.alice.closeVirtual({ channelId: vid })
+    const final = t.nodes.bob.channel.latest(vid)
+    assert.equal(final.state.isFinal, true)
+    const inA = t.nodes.ingrid.channel.status(t.ledgerA).myBalance
+    assert.equal(inA, 9n * ETH + final.state.balances[1])
+    const gi = mark(t.w, t.ingrid)
+    t.w.l1.setOffline(t.ingrid.address, true)
+    await t.bob.client.register(t.nodes.bob.channel.latest(t.ledgerB))
+    await t.bob.virtual.register(paramsOf(t, vid), raw(t, vid, final.state.version + 1n, [0n, 4n * ETH]), activationOf(t, vid))
+    t.w.l1.setOffline(t.ingrid.address, false)
+    await waitFor(async () => (await outcome(t, vid))?.concluded === true, 500, () => t.nodes.ingrid.tick())
+    assert.deepEqual((await outcome(t, vid))?.balances, final.state.balances)
+    t.w.l1.mine(11)
+    await t.bob.client.finalize(bytes(t.ledgerB))
+    await t.bob.virtual.resolve(bytes(t.ledgerB), paramsOf(t, vid))
+    assert.equal(inA + gi(), 20n * ETH, 'Ingrid nets zero: 20 ETH across her two ledgers, as she put in')
+    assert.equal(t.w.l1.balanceOf(t.w.adj.address), 20n * ETH, 'only ledger A’s deposits are left on the adjudicator')
+    for (const n of Object.values(t.nodes)) n.stop()
+  })
+})
+
+describe('redteam: Ingrid between a registration and a settle', () => {
+  test('redteam: the settle lands while Ingrid’s node is still reading a colluders’ registration: she concludes with the final state she paid ledger A by, and nets zero', async () => {
+    const t = await trio()
+    const vid = await activeVirtual(t, 3n * ETH, 1n * ETH)
+    await t.nodes.alice.pay({ channelId: vid, amount: ETH })
+    const ingrid = t.nodes.ingrid
+    const hub = ingrid.channel.status(t.ledgerA).myBalance + ingrid.channel.status(t.ledgerB).myBalance
+    // The settle is held back (Alice's and Bob's coordination links to Ingrid are down), and Bob never answers ledger B's unlock.
+    t.links.ai.vc[0].disconnect()
+    t.links.bi.vc[0].disconnect()
+    t.links.bi.ch[0].disconnect()
+    t.nodes.alice.closeVirtual({ channelId: vid }).catch(() => {})
+    await soon(() => t.nodes.alice.records.require(vid).status === 'settling' && t.nodes.bob.records.require(vid).status === 'settling')
+    const final = t.nodes.alice.channel.latest(vid)
+    assert.equal(final.state.isFinal, true)
+    // Ingrid's L1 reads are slow (a remote node): they wait until the settle is in.
+    let release = () => {}
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
+    const read = ingrid.client.dispute.bind(ingrid.client)
+    ingrid.client.dispute = async (id) => {
+      await gate
+      return read(id)
+    }
+    // Bob registers a newer state giving him everything (Alice, a colluder, does not look at L1 meanwhile).
+    t.w.l1.setOffline(t.alice.address, true)
+    await t.bob.virtual.register(paramsOf(t, vid), raw(t, vid, final.state.version + 1n, [0n, 4n * ETH]), activationOf(t, vid))
+    await new Promise((r) => setTimeout(r, 5))
+    // Alice's link to Ingrid comes back, and the colluders send her the final state.
+    const [x, y] = memoryLinkPair()
+    t.nodes.alice.attachVirtual(x)
+    ingrid.attachVirtual(y)
+    await ingrid.whenConnected(t.alice.address)
+    t.nodes.alice.virtualLinkTo(t.ingrid.address)?.send(encodeVirtualMessage({ type: 'settle', state: final.state, sigA: final.sigs[0], sigB: final.sigs[1] }))
+    await soon(() => ingrid.records.require(vid).status === 'settling')
+    release()
+    t.w.l1.setOffline(t.alice.address, false)
+    for (let i = 0; i < 200 && (await outcome(t, vid))?.concluded !== true; i++) {
+      ingrid.tick()
+      await new Promise((r) => setTimeout(r, 2))
+    }
+    t.w.l1.mine(11)
+    await soon(
+      () => ingrid.channel.status(t.ledgerA).locked.length === 0,
+      () => ingrid.tick(),
+    )
+    // Ledger B on L1 (Bob withholds its unlock): registered, finalized, its lock resolved by the virtual outcome.
+    const gi = mark(t.w, t.ingrid)
+    await t.bob.client.register(t.nodes.bob.channel.latest(t.ledgerB))
+    t.w.l1.mine(11)
+    await t.bob.client.finalize(bytes(t.ledgerB))
+    await t.bob.virtual.resolve(bytes(t.ledgerB), paramsOf(t, vid))
+    assert.equal(ingrid.channel.status(t.ledgerA).myBalance + gi(), hub + 4n * ETH, 'Ingrid nets zero: her balances and 4 ETH of collateral back')
+    assert.equal(t.w.l1.balanceOf(t.w.adj.address), 10n * ETH + 10n * ETH, 'only ledger A’s deposits are left on the adjudicator')
+    for (const n of Object.values(t.nodes)) n.stop()
+  })
+})
+
+describe('redteam: a stranger on the coordination link', () => {
+  test('redteam: a stranger floods Bob with proposals (nothing locked of his): past maxPendingPerPeer each is refused with LIMIT, nothing signed or saved', async () => {
+    const t = await trio()
+    const mallory = t.w.party('mallory')
+    const mnode = makeNode(t.w, mallory, memoryStores())
+    connect(mnode, t.nodes.bob)
+    await mnode.whenConnected(t.bob.address)
+    const base = params(t.w, mallory, t.bob, t.ingrid, bytes(t.ledgerA), bytes(t.ledgerB), [1n, 0n], { validity: BigInt(t.w.l1.head().height + 500) })
+    const send = (nonce: bigint) => {
+      const p = { ...base, nonce }
+      mnode.virtualLinkTo(t.bob.address)?.send(encodeVirtualMessage({ type: 'propose', params: p, sig: mallory.signer.sign(initialDigest(p)) }))
+    }
+    for (let i = 1n; i <= 8n; i++) send(i)
+    await until(() => t.nodes.bob.virtualIds().length === 8)
+    const signs = countSigns(t.bob.signer)
+    const saves = [t.stores.bob.channel, t.stores.bob.virtual].map((x) => (x as unknown as { saves: number }).saves)
+    for (let i = 9n; i <= 40n; i++) send(i)
+    await until(() => t.nodes.bob.errors.length >= 32)
+    assert.equal(t.nodes.bob.virtualIds().length, 8, 'Bob keeps at most maxPendingPerPeer (8) unfunded proposals of one peer')
+    assert.equal(signs.count, 0, 'nothing signed past the limit')
+    assert.deepEqual([t.stores.bob.channel, t.stores.bob.virtual].map((x) => (x as unknown as { saves: number }).saves), saves, 'nothing saved past the limit')
+    const e = t.nodes.bob.errors.at(-1) as L2Error
+    assert.equal(e.code, 'LIMIT')
+    assert.equal(e.field, 'sender')
+    for (const n of [...Object.values(t.nodes), mnode]) n.stop()
+  })
+})
+
+describe('redteam: a registration made before the virtual channel existed', () => {
+  for (const colluding of [false, true])
+    test(`redteam: Alice registers version 0 on L1 before she proposes; after its window she opens, pays Bob and leaves: Bob never ends below the balance his node showed him (${colluding ? 'Ingrid colludes and activates anyway' : 'honest Ingrid'})`, async () => {
+      const t = await trio()
+      if (colluding) t.nodes.ingrid.client.dispute = async () => undefined // she claims L1 holds nothing
+      // Mallory-Alice predicts her own parameters (nonce, window and validity are hers to choose).
+      const validity = BigInt(t.w.l1.head().height + 1000)
+      const p = params(t.w, t.alice, t.bob, t.ingrid, bytes(t.ledgerA), bytes(t.ledgerB), [3n * ETH, 1n * ETH], { nonce: 7n, disputeWindow: 8, validity })
+      await t.alice.virtual.register(p, undefined)
+      t.w.l1.mine(9) // the outcome (the deposits) is final before anyone else knows the channel
+      const opening = openVirtual(t, 3n * ETH, 1n * ETH, { nonce: 7n, validity: Number(validity) - t.w.l1.head().height })
+      opening.catch(() => {})
+      const vid = toHex(virtualId(p))
+      await soon(() => {
+        const i = t.nodes.ingrid.records.get(vid)?.status
+        const b = t.nodes.bob.records.get(vid)?.status
+        return i === 'disputed' || i === 'closed' || (i === 'active' && (b === 'active' || b === 'disputed'))
+      })
+      // Alice pays Bob 2 ETH (for goods she takes with her), if Bob's node lets the channel run.
+      await t.nodes.alice.pay({ channelId: vid, amount: 2n * ETH }).catch(() => {})
+      const shown = t.nodes.bob.virtualStatus(vid).balances?.[1] ?? 1n * ETH
+      t.nodes.alice.stop()
+      // Bob gets out: off chain if Ingrid unlocks his ledger by the L1 outcome, else through L1.
+      const gb = mark(t.w, t.bob)
+      for (let i = 0; i < 100 && t.nodes.bob.channel.status(t.ledgerB).locked.length > 0; i++) {
+        t.nodes.ingrid.tick(Date.now() + 60_000)
+        await new Promise((r) => setTimeout(r, 5))
+      }
+      if (t.nodes.bob.channel.status(t.ledgerB).locked.length > 0) {
+        await t.nodes.bob.forceCloseVirtual({ channelId: vid })
+        t.w.l1.mine(11)
+        await t.nodes.bob.finalizeVirtual({ channelId: vid })
+      }
+      const onL1 = await t.nodes.bob.channel.onChain(t.ledgerB)
+      const wealth = (onL1?.phase === 'closed' ? 0n : t.nodes.bob.channel.status(t.ledgerB).myBalance) + gb()
+      assert.equal(wealth, 9n * ETH + shown, 'Bob holds his ledger balance and the virtual balance his node showed him')
+      assert.equal(shown, 1n * ETH, 'the channel never ran: Bob sold nothing against it')
+      for (const n of Object.values(t.nodes)) n.stop()
+    })
+})
