@@ -3,9 +3,9 @@
  * sweeps). A terminal gets one live status line at the bottom: a bar with
  * count, percent, rate-based ETA, redrawn in place at most 10 times a second,
  * with ordinary messages scrolling above it. A pipe or a CI log gets plain
- * lines instead: the start of each counted task, every tenth of the way (at
- * most one line a second), and its end — never escape codes, never the same
- * line twice in a row.
+ * lines instead: the start of each counted task that lasts over a second,
+ * every tenth of the way (at most one line a second), and its end — never
+ * escape codes, never the same line twice in a row.
  */
 
 export interface ProgressTask {
@@ -82,7 +82,14 @@ function bar(t: TaskState, width: number): string {
   return `${'█'.repeat(full)}${'░'.repeat(width - full)}`
 }
 
-/** Plain lines (not a TTY): start, every 10 % (≥ 1 s apart), end. */
+/**
+ * Plain lines (not a TTY): start, every 10 % (≥ 1 s apart), end. The start
+ * line waits a second: a task that is over sooner prints only its end line if
+ * it has a note (a design's payments), and nothing otherwise — a circuit
+ * setup's dozens of millisecond steps would bury the log. A task still running
+ * after a second prints its start then (on a timer with the real clock, or at
+ * its next update or end), so a long step is never silent.
+ */
 export function plainProgress(out: ProgressStream, options: ProgressOptions = {}): Progress {
   const now = options.now ?? (() => performance.now())
   let last = ''
@@ -95,14 +102,25 @@ export function plainProgress(out: ProgressStream, options: ProgressOptions = {}
     line: emit,
     task(label, total) {
       const t: TaskState = { label, total, done: 0, started: now() }
+      const startLine = `${label} ${status(t, t.started)}`
+      let started = false
+      const showStart = () => {
+        if (started) return
+        started = true
+        if (timer !== undefined) clearTimeout(timer)
+        emit(startLine)
+      }
+      // Only with the real clock: a test's clock does not move with the timer.
+      const timer = options.now === undefined ? setTimeout(showStart, 1000) : undefined
+      timer?.unref?.()
       let shownStep = 0
       let shownAt = t.started
-      emit(`${label} ${status(t, t.started)}`)
       return {
         update(done) {
           t.done = done
           const step = t.total <= 0 ? 10 : Math.floor((Math.min(done, t.total) / t.total) * 10)
           const at = now()
+          if (!started && at - t.started >= 1000) showStart()
           if (step > shownStep && step < 10 && at - shownAt >= 1000) {
             shownStep = step
             shownAt = at
@@ -111,6 +129,9 @@ export function plainProgress(out: ProgressStream, options: ProgressOptions = {}
         },
         end(note) {
           const at = now()
+          if (timer !== undefined) clearTimeout(timer)
+          if (!started && at - t.started >= 1000) showStart()
+          if (!started && note === undefined) return
           emit(`${label} ${status(t, at, false)} done in ${fmtElapsed(at - t.started)}${note ? ` — ${note}` : ''}`)
         },
       }

@@ -26,7 +26,7 @@ test('not a TTY (CI): plain lines with count, percent and ETA, at most every ten
   assert.equal(new Set(lines).size, lines.length, 'no line twice')
 })
 
-test('not a TTY: updates closer than a second apart print nothing new', () => {
+test('not a TTY: a task over in under a second prints nothing, or only its end line when it has a note', () => {
   const out = sink(false)
   let now = 0
   const p = plainProgress(out, { now: () => now })
@@ -36,7 +36,33 @@ test('not a TTY: updates closer than a second apart print nothing new', () => {
     t.update(i)
   }
   t.end()
-  assert.equal(out.text.trimEnd().split('\n').length, 2, out.text)
+  assert.equal(out.text, '', 'a sub-second step of a pipeline leaves no line')
+  const u = p.task('[l1] payments', 10)
+  now += 800
+  u.update(10)
+  u.end('12/s wall')
+  assert.equal(out.text, '[l1] payments 10/10 (100 %) done in 800 ms — 12/s wall\n')
+})
+
+test('not a TTY: a task that runs over a second shows its start, even with no update before its end', () => {
+  const out = sink(false)
+  let now = 0
+  const p = plainProgress(out, { now: () => now })
+  const t = p.task('circuit setup: zkey C', 4)
+  now += 5000 // one synchronous step, no update
+  t.end()
+  assert.deepEqual(out.text.trimEnd().split('\n'), ['circuit setup: zkey C 0/4 (0 %)', 'circuit setup: zkey C 0/4 (0 %) done in 5.0 s'])
+})
+
+test('not a TTY, real clock: a running task prints its start line after a second without an update', async () => {
+  const out = sink(false)
+  const p = plainProgress(out)
+  const t = p.task('proving batches', 2)
+  assert.equal(out.text, '')
+  await new Promise((r) => setTimeout(r, 1300))
+  assert.equal(out.text, 'proving batches 0/2 (0 %)\n')
+  t.end()
+  assert.match(out.text, /proving batches 0\/2 \(0 %\) done in 1\.\d s\n$/)
 })
 
 test('on a TTY: one bar redrawn in place with count, percent and ETA; messages scroll above it', () => {
