@@ -35,6 +35,17 @@ async function settle(rounds = 10): Promise<void> {
   for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r))
 }
 
+/** Records every message sent on `link` (what the peer is told). */
+function sentOn(link: SecureLink): WireMessage[] {
+  const out: WireMessage[] = []
+  const send = link.send.bind(link)
+  link.send = (frame) => {
+    out.push(decodeMessage(frame))
+    send(frame)
+  }
+  return out
+}
+
 /** Two channel nodes under the HTLC policy, one channel A → B, opened and funded. */
 async function htlcPair() {
   const l1 = new MockL1()
@@ -102,12 +113,7 @@ test('a peer’s merged proposal with an expired HTLC in entry 1 is refused nami
   const state: ChannelState = { ...latest, version: latest.version + 1n, balances: [latest.balances[0] - 3n - 5n, latest.balances[1] + 3n], locked: [expiredLock] }
   const entries: WireChange[] = [pay(3n), { dA: -5n, dB: 0n, removed: [], added: [expiredLock] }]
   const sig = a.signer.sign(stateDigest({ chainId: l1.chainId, adjudicator: p.adjudicator.address }, state))
-  const bobSent: WireMessage[] = []
-  const send = p.secure[1].send.bind(p.secure[1])
-  p.secure[1].send = (f) => {
-    bobSent.push(decodeMessage(f))
-    send(f)
-  }
+  const bobSent = sentOn(p.secure[1])
   const saves = bobStore.saves
   const errs = bob.errors.length
   // Sent as Alice on her authenticated link.
