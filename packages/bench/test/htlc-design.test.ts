@@ -14,7 +14,8 @@ import type { HtlcNetwork } from '@l2bench/htlc-router'
 import type { Receipt } from '@l2bench/l1-mock'
 import type { CapacityInputs, PaymentResult } from '../src/design.ts'
 import { HTLC_COMMITS_PER_PAYMENT, type RealHtlc } from '../src/designs/htlc-real.ts'
-import { HtlcDesign, KeyRing, generateWorkload, parseScenario, runDesign } from '../src/index.ts'
+import { HarnessWorld, HtlcDesign, KeyRing, generateWorkload, parseScenario, runDesign } from '../src/index.ts'
+import { toProgress } from '../src/progress.ts'
 import type { Payment } from '../src/workload.ts'
 
 const keys = new KeyRing()
@@ -283,4 +284,29 @@ test(`the bound's ${HTLC_COMMITS_PER_PAYMENT} commits per payment are a floor: e
   assert.equal(r.succeeded, 40)
   assert.equal(design.perPayment.length, 40)
   for (const n of design.perPayment) assert.ok(n >= HTLC_COMMITS_PER_PAYMENT && n <= HTLC_COMMITS_PER_PAYMENT + 2, `${n} commits`)
+})
+
+test('HTLC updates queued on a channel ride in merged states (payments driven concurrently), each payment with its own result; the report counts them', async () => {
+  // A fixed deposit above the total volume: in any order no side runs short.
+  const s = parseScenario({ name: 'hmerge', seed: 5, users: 2, payments: 24, pairs: { count: 1, direction: 'both' }, capital: { channelDeposit: '5 eth' }, designOptions: { htlc: { store: 'memory' } } })
+  const w = generateWorkload(s)
+  const world = new HarnessWorld(s, w, 'htlc', keys, toProgress(undefined))
+  const design = new HtlcDesign()
+  await design.setup(world)
+  // The runner pays one at a time; here all are in flight at once.
+  const results = await Promise.all(w.payments.map((p) => design.pay(p)))
+  assert.ok(
+    results.every((r) => r.ok),
+    JSON.stringify(results.filter((r) => !r.ok)),
+  )
+  await design.settle()
+  const note = world.notes.find((n) => n.startsWith('Merged updates (payment-channel'))
+  const m = /in this run (\d+) updates shared (\d+) of (\d+) states/.exec(note ?? '')
+  assert.ok(m !== null, note)
+  assert.ok(Number(m[2]) > 0 && Number(m[1]) > Number(m[2]), note)
+  const net = real(design).network
+  const hub = net.nodes.length - 1
+  const paid = net.nodes.reduce((t, n) => t + n.ledger.feesPaid, 0n)
+  assert.equal(net.nodes[hub]!.ledger.feesEarned, paid, 'the hub earned exactly the fees paid')
+  for (const n of net.nodes) assert.deepEqual(n.pendingHtlcs(), [], 'nothing pending')
 })
