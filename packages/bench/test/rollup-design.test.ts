@@ -71,6 +71,23 @@ test('rollup beyond the proven batches: every payment through the rollup, the fi
   assert.equal(p.cpuSecondsPerPayment.source, 'computed')
 })
 
+test('rollup: a batch built but not proven (†) is charged the gas it would have paid — the same run with every batch proven pays the same in the payment phase', async () => {
+  const scenario = (rollup: object) =>
+    parseScenario({ name: 'rollup-gas', seed: 14, users: 3, payments: 6, designOptions: { rollup: { ...circuit, ...rollup } } })
+  const some = await runDesign(new RollupDesign(), generateWorkload(scenario({ provedBatches: 2 })), { keys })
+  const all = await runDesign(new RollupDesign(), generateWorkload(scenario({ proveAll: true })), { keys })
+  assert.equal(some.succeeded, 6)
+  assert.equal(all.succeeded, 6)
+  const built = some.l1.byOperation['zk-rollup.submitBatch †']?.txs ?? 0
+  // The first proven batch writes the contract's slots for the first time and carries a deposit, as the
+  // second does; later batches carry one deposit or none: the † gas must follow each batch, not the mean.
+  assert.ok(built >= 4, String(built))
+  assert.equal(some.l1.byPhase.payments?.txs, all.l1.byPhase.payments?.txs)
+  // Only the proof's bytes differ (a † batch's proof is counted as 256 non-zero bytes): ≤ 8 zero bytes × 12 gas per batch.
+  const diff = Math.abs((some.l1.byPhase.payments?.gas ?? 0) - (all.l1.byPhase.payments?.gas ?? 0))
+  assert.ok(diff <= 96 * built, `† ${some.l1.byPhase.payments?.gas} vs proven ${all.l1.byPhase.payments?.gas}: ${diff} gas apart over ${built} batches`)
+})
+
 test('rollup capacity inputs: prover constraints/s from the proven batch, L1 gas per transfer in a full batch; its probe stays under its EdDSA bound', async () => {
   const s = parseScenario({
     name: 'rollup-cap',

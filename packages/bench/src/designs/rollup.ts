@@ -34,8 +34,8 @@
  * accounted for in the conservation check.
  */
 import { availableParallelism } from 'node:os'
-import { type Address, monotonicMs } from '@l2bench/core'
-import { calldataGas } from '@l2bench/l1-mock'
+import { type Address, bigintToBytes, monotonicMs } from '@l2bench/core'
+import { EVM_STEP, GAS_SCHEDULE, calldataGas } from '@l2bench/l1-mock'
 import {
   type BatchReport,
   type ClosedBatch,
@@ -65,7 +65,31 @@ import { type RollupOptions, designOptions } from './options.ts'
  * Proofs and fixed gas measured per scenario and circuit in this process: the
  * scenario's probe and sweeps reuse its main run's instead of proving again.
  */
-const MEASURED = new Map<string, { proofMs: number[]; cpuMs: number[]; fixedGas: number[] }>()
+const MEASURED = new Map<string, Measured>()
+
+interface Measured {
+  proofMs: number[]
+  cpuMs: number[]
+  /** Per proven batch, in order: its gas beyond calldata, split by what it depends on. */
+  fixedGas: FixedGas[]
+}
+
+/**
+ * The gas of a proven submitBatch beyond its calldata, split so that a batch
+ * built but not proven (†) is charged for its own deposits: `base` is what
+ * every batch pays (the transaction, the proof verification, the reads, the
+ * root and batch-count writes); each deposit consumed adds `perDeposit` (its
+ * entry's hash and read), and a batch with deposits writes the queue head,
+ * `headWrite`. `slotsNew`: the batch wrote a storage slot for the first time
+ * (20,000 instead of 2,900: the chain's first batch), which no later batch does.
+ */
+interface FixedGas {
+  base: number
+  deposits: number
+  perDeposit: number
+  headWrite: number
+  slotsNew: boolean
+}
 /** Deepest tree built per circuit shape (n:d:mode) in this process. */
 const DEPTH_BUILT = new Map<string, number>()
 
@@ -114,8 +138,8 @@ export class RollupDesign implements Design {
   /** A batch was built without being proven: no later batch can go to L1. */
   private local = false
   /** Measurements of this circuit taken earlier in this process: nothing is proven again. */
-  private reused: { proofMs: number[]; cpuMs: number[]; fixedGas: number[] } | undefined
-  private measured = { proofMs: [] as number[], cpuMs: [] as number[], fixedGas: [] as number[] }
+  private reused: Measured | undefined
+  private measured: Measured = { proofMs: [], cpuMs: [], fixedGas: [] }
   private proving: ProgressTask | undefined
   private started = false
   private extraProveMs = 0
@@ -269,7 +293,7 @@ export class RollupDesign implements Design {
         type: 'submitBatch',
         body: closed.batch.calldata,
         proof: new Uint8Array(256).fill(0x5a), // a real proof is 256 bytes, almost all non-zero
-        publicInputs: closed.batch.publicInputs.map(() => new Uint8Array(32).fill(0x5a)),
+        publicInputs: closed.batch.publicInputs.map((v) => bigintToBytes('publicInput', v, 32)),
       })
       rec = { closeMs, closed, ops: [], callGas: calldataGas(call), callBytes: call.length }
     }
@@ -313,20 +337,24 @@ export class RollupDesign implements Design {
       const r = b.report as BatchReport
       this.measured.proofMs.push(r.witnessMs + r.proveMs)
       if (r.proverCpuMs !== undefined) this.measured.cpuMs.push(r.proverCpuMs)
-      this.measured.fixedGas.push(r.gasUsed - calldataGasOfReceipt(r))
+      this.measured.fixedGas.push(fixedGasOf(r))
     }
     const basis = this.reused ?? this.measured
     if (this.reused === undefined && real.length > 0) MEASURED.set(this.circuitKey, { ...this.measured })
     const proofMs = mean(basis.proofMs)
-    const fixedGas = Math.round(mean(basis.fixedGas))
+    const fixed = steadyFixedGas(basis.fixedGas)
     this.schedule(proofMs)
     const local = this.batches.filter((b) => b.report === undefined)
-    for (const b of local) this.addExtra('zk-rollup.submitBatch', fixedGas + b.callGas, b.callBytes)
+    for (const b of local) {
+      const deposits = b.closed.deposits.length
+      const gas = fixed.base + deposits * fixed.perDeposit + (deposits > 0 ? fixed.headWrite : 0)
+      this.addExtra('zk-rollup.submitBatch', Math.round(gas) + b.callGas, b.callBytes)
+    }
     if (local.length > 0) {
       const where = this.reused !== undefined ? `${basis.proofMs.length} batches of the same circuit proven and verified on L1 earlier in this process` : `${real.length} batches proven and verified on L1 in this run`
       this.world.extrapolated({
         what: `${local.length} of ${this.batches.length} batches (built for real: tree updates, Merkle paths, exact calldata): their proving time, the L1 gas of their submitBatch, and the final latency of their payments`,
-        fit: `proving = ${(proofMs / 1000).toFixed(2)} s per batch (mean witness + proof of the proven batches: every batch proves the same ${this.constraints.toLocaleString('en-US')}-constraint circuit), scheduled in batch order on ${this.workers} workers × ${this.world.scenario.model.provers} prover${this.world.scenario.model.provers === 1 ? '' : 's'} (model.provers); gas = ${fixedGas.toLocaleString('en-US')} (fixed gas of a proven submitBatch: tx, proof verification, storage) + the calldata gas of the batch's own call`,
+        fit: `proving = ${(proofMs / 1000).toFixed(2)} s per batch (mean witness + proof of the proven batches: every batch proves the same ${this.constraints.toLocaleString('en-US')}-constraint circuit), scheduled in batch order on ${this.workers} workers × ${this.world.scenario.model.provers} prover${this.world.scenario.model.provers === 1 ? '' : 's'} (model.provers); gas = ${Math.round(fixed.base).toLocaleString('en-US')} (what a proven submitBatch paid beyond calldata and its deposits: tx, proof verification, reads, root and batch-count writes; ${fixed.how}) + ${Math.round(fixed.perDeposit).toLocaleString('en-US')} per deposit it consumes + ${Math.round(fixed.headWrite).toLocaleString('en-US')} for the queue-head write when it consumes any + the calldata gas of the batch's own call (its body and public inputs exact, a 256-byte proof of non-zero bytes)`,
         measuredAt: where,
       })
       this.world.extrapolated({
@@ -490,7 +518,7 @@ export class RollupDesign implements Design {
   capacityInputs(): CapacityInputs {
     const basis = this.reused ?? this.measured
     const proofS = mean(basis.proofMs) / 1000
-    const fixed = mean(basis.fixedGas)
+    const fixed = steadyFixedGas(basis.fixedGas).base
     let bodyGas = 0
     let transfers = 0
     for (const b of this.batches)
@@ -519,7 +547,7 @@ export class RollupDesign implements Design {
         value: Math.round(fixed / n + marginal),
         unit: 'gas/transfer',
         source: 'computed',
-        how: `${Math.round(fixed).toLocaleString('en-US')} fixed gas of a proven submitBatch (tx, proof verification, storage; measured) ÷ ${n} transfers per full batch + ${marginal.toFixed(1)} calldata gas per transfer (measured over ${transfers} transfers built into batches)`,
+        how: `${Math.round(fixed).toLocaleString('en-US')} fixed gas of a proven submitBatch without deposits (tx, proof verification, storage; measured) ÷ ${n} transfers per full batch + ${marginal.toFixed(1)} calldata gas per transfer (measured over ${transfers} transfers built into batches)`,
       },
     }
   }
@@ -560,9 +588,51 @@ function mean(xs: readonly number[]): number {
   return xs.length === 0 ? 0 : xs.reduce((a, b) => a + b, 0) / xs.length
 }
 
-/** Calldata gas of a proven batch's submitBatch, from its receipt's labelled breakdown. */
-function calldataGasOfReceipt(r: BatchReport): number {
-  let gas = 0
-  for (const c of r.receipt.breakdown) if (c.label === 'tx.calldata') gas += c.gas
-  return gas
+/** A proven batch's gas beyond calldata, split by its receipt's labelled breakdown (see FixedGas). */
+function fixedGasOf(r: BatchReport): FixedGas {
+  let calldata = 0
+  let deposit = 0
+  let headWrite = 0
+  let slotsNew = false
+  // Each storage slot read or written also costs the EVM's slot step (charged under evm.storage, unlabelled).
+  const steps = (c: { op: string; gas: number }) => EVM_STEP.slot * Math.round(c.gas / GAS_SCHEDULE[c.op as keyof typeof GAS_SCHEDULE])
+  for (const c of r.receipt.breakdown) {
+    if (c.op === 'storageNew' && ['submitBatch.root', 'submitBatch.batches', 'submitBatch.queueHead'].includes(c.label)) slotsNew = true
+    if (c.label === 'tx.calldata') calldata += c.gas
+    else if (c.label === 'submitBatch.depositHash') deposit += c.gas
+    else if (c.label === 'submitBatch.queueEntry') deposit += c.gas + steps(c)
+    // The queue head is read by every batch and written by a batch with deposits (its cold read came with the read).
+    else if (c.label === 'submitBatch.queueHead' && (c.op === 'storageNew' || c.op === 'storageUpdate' || c.op === 'storageDirty')) headWrite += c.gas + steps(c)
+  }
+  return {
+    base: r.gasUsed - calldata - deposit - headWrite,
+    deposits: r.deposits,
+    perDeposit: r.deposits > 0 ? deposit / r.deposits : 0,
+    headWrite,
+    slotsNew,
+  }
+}
+
+/**
+ * The fixed gas of a later batch: the mean over the proven batches that wrote
+ * no storage slot for the first time, as every later batch does (all of them
+ * if there is none); per deposit and the head write over those that consumed
+ * deposits.
+ */
+function steadyFixedGas(all: readonly FixedGas[]): { base: number; perDeposit: number; headWrite: number; how: string } {
+  const steady = all.filter((f) => !f.slotsNew)
+  const use = steady.length > 0 ? steady : all
+  const withDeposits = use.some((f) => f.deposits > 0) ? use.filter((f) => f.deposits > 0) : all.filter((f) => f.deposits > 0)
+  const skipped = all.length - use.length
+  return {
+    base: mean(use.map((f) => f.base)),
+    perDeposit: mean(withDeposits.map((f) => f.perDeposit)),
+    headWrite: mean(withDeposits.map((f) => f.headWrite)),
+    how:
+      skipped > 0
+        ? `mean of ${use.length} proven batch${use.length === 1 ? '' : 'es'}; the chain's first batch, which wrote its storage slots for the first time, left out`
+        : steady.length > 0
+          ? `mean of ${use.length} proven batch${use.length === 1 ? '' : 'es'}`
+          : `mean of ${use.length} proven batch${use.length === 1 ? '' : 'es'}, every one of which wrote a storage slot for the first time: an overestimate for later batches`,
+  }
 }
