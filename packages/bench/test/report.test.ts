@@ -288,6 +288,8 @@ test('a design that ran as a variant (the HTLC design\'s simulated forwarding) i
   assert.match(md, /### htlc \(simulated forwarding\)/)
   assert.doesNotMatch(md, /\| htlc \|/)
   assert.doesNotMatch(md, /^### htlc$/m)
+  // ... and the limit of the model it brings says which run it was.
+  assert.match(md, /\*\*HTLC hub\.\*\* htlc \(simulated forwarding\): the router's simulator forwards without signatures/)
   const html = renderHtml(r)
   assert.doesNotMatch(html, />htlc</)
   for (const c of chartFiles(r)) if (c.svg.includes('htlc')) assert.ok(c.svg.includes(label) || !/>htlc\b(?! \()/.test(c.svg), `${c.file} names htlc without its variant`)

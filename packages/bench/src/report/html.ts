@@ -195,7 +195,7 @@ export function renderHtml(r: ResultsJson): string {
     body.push(table(spread.head, spread.rows))
   }
   body.push(
-    '<p class="meta">Capacity: what the design sustains as a system, computed from costs measured in this run (formulas below). Latency: wall-clock computation + simulated L1 waiting; soft = accepted off-chain, final = enforceable on L1. † = partly extrapolated.</p>',
+    '<p class="meta">Capacity: what the design sustains as a system, computed from costs measured in this run (formulas below). Latency: wall-clock computation + simulated L1 waiting (htlc and virtual: + a simulated network delay per message); soft = accepted off-chain, final = enforceable on L1. † = partly extrapolated.</p>',
   )
   const prover = proverLines(r)
   const parts = partsRows(r)

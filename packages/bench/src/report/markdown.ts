@@ -141,7 +141,7 @@ export function renderMarkdown(r: ResultsJson): string {
   }
   out.push(
     'Capacity is what the design sustains as a system — its parties on their own machines, the scenario\'s L1 — computed from costs measured in this run; formulas under "Seed 003\'s table, answered". ' +
-      'Latency = wall-clock computation + simulated L1 time the payment waited for; *soft* = accepted by the payee or operator, ' +
+      'Latency = wall-clock computation + simulated L1 time the payment waited for (htlc and virtual also add a simulated network delay per message on the critical path, under Notes); *soft* = accepted by the payee or operator, ' +
       '*final* = enforceable on L1. L1 figures include setup (opens, deposits) and settlement (closes, withdrawals), divided by all payments. ' +
       'Capital locked × time is integrated over the simulated payment phase.' +
       (r.designs.some((d) => d.extrapolated) ? ' † = some figures of this design are extrapolated (see below).' : ''),

@@ -197,7 +197,7 @@ export function capacityFormulas(r: ResultsJson): { design: string; line: string
 export function modelLimits(r: ResultsJson): string[] {
   const out: string[] = []
   const byName = (n: string) => r.designs.find((d) => d.name === n && d.ran && d.capacity !== undefined)
-  const pairs = ['channel', 'paych'].map(byName).filter((d): d is DesignResultJson => d !== undefined)
+  const pairs = ['channel', 'paych', 'virtual'].map(byName).filter((d): d is DesignResultJson => d !== undefined)
   const rttMs = 50
   if (pairs.length > 0) {
     const eg = pairs
@@ -233,19 +233,19 @@ export function modelLimits(r: ResultsJson): string[] {
   const htlc = byName('htlc')
   if (htlc !== undefined && htlc.capacity!.source === 'modelled')
     out.push(
-      "**HTLC hub.** The router simulator forwards without signatures or persistence, so the hub's forwarding rate is modelled from this machine's measured primitives (four channel updates per forwarded payment). A hub on several cores, or several hubs, would multiply it.",
+      `**HTLC hub.** ${designLabel(htlc)}: the router's simulator forwards without signatures or persistence, so the hub's forwarding rate is modelled from this machine's measured primitives (four channel updates per forwarded payment). A hub on several cores, or several hubs, would multiply it.`,
     )
   out.push(
     "**Finality.** Final means enforceable on the mock L1: included in one block (no reorgs), after the proof for the rollup. Ethereum's economic finality takes about two epochs (≈ 13 min), and Bitcoin's customary six confirmations about an hour.",
   )
   if (r.designs.some((d) => d.ran && BigInt(d.capital.lockedWeiSeconds) > 0n))
     out.push(
-      '**Capital.** Channel and rollup deposits are perfect foresight for this workload (peak outflow × headroom): a floor. Real parties lock more against unknown future payments. Rollup deposits are locked too: off L1, though spendable with any rollup user.',
+      "**Capital.** Channel deposits (direct channels, voucher channels, the HTLC hub's channels, the virtual channels' ledgers and their shares) and rollup deposits are perfect foresight for this workload (peak outflow × headroom) unless the scenario fixes them (capital.channelDeposit): a floor. Real parties lock more against unknown future payments. Rollup deposits are locked too: off L1, though spendable with any rollup user.",
     )
   const disk = r.designs.filter((d) => d.ran && d.store.kind === 'sqlite')
   if (disk.length > 0)
     out.push(
-      `**Disk.** The channel and voucher rates include this machine's SQLite commits (${disk.map((d) => `${designLabel(d)}: synchronous=${d.store.synchronous}`).join(', ')}${disk[0]!.store.filesystem === undefined ? '' : `, ${disk[0]!.store.filesystem}`}); another disk changes them.`,
+      `**Disk.** The off-chain rates include this machine's SQLite commits (${disk.map((d) => `${designLabel(d)}: synchronous=${d.store.synchronous}`).join(', ')}${disk[0]!.store.filesystem === undefined ? '' : `, ${disk[0]!.store.filesystem}`}); another disk changes them.`,
     )
   return out
 }
