@@ -85,6 +85,43 @@ describe('virtual channel role scripts', () => {
     assert.equal(t.nodes.alice.records.require(vid).status, 'closed')
   })
 
+  test('2b. Ingrid online but refusing to close (her node drops every settle, and keeps watching L1): Alice and Bob still get their money through L1, Ingrid nets zero', async () => {
+    const t = await trio()
+    const vid = await activeVirtual(t, 3n * ETH, 1n * ETH)
+    for (let i = 0; i < 4; i++) await t.nodes.alice.pay({ channelId: vid, amount: ETH / 4n })
+    await t.nodes.bob.pay({ channelId: vid, amount: 3n })
+    // Ingrid stays connected and answers everything else; a settle she ignores.
+    const hub = (t.nodes.ingrid as unknown as { hub: { onSettle: (...a: unknown[]) => void } }).hub
+    let refused = 0
+    hub.onSettle = () => {
+      refused++
+    }
+    const [ga, gb, gi] = [mark(t.w, t.alice), mark(t.w, t.bob), mark(t.w, t.ingrid)]
+    const closing = t.nodes.alice.closeVirtual({ channelId: vid })
+    await until(() => refused > 0)
+    t.nodes.alice.tick(Date.now() + 60_000)
+    await assert.rejects(closing, (e: Error & { code?: string }) => e.code === 'TIMEOUT')
+    assert.equal(t.nodes.alice.channel.status(t.ledgerA).locked.length, 1, 'the lock is still in ledger A')
+    const final = t.nodes.alice.channel.latest(vid)
+    assert.equal(final.state.isFinal, true)
+    await t.nodes.alice.forceCloseVirtual({ channelId: vid })
+    await t.nodes.bob.forceCloseVirtual({ channelId: vid })
+    t.w.l1.mine(11)
+    // Ingrid's node, online, takes part on L1 as it sees fit; every party's payout is its due.
+    for (let i = 0; i < 20; i++) {
+      t.nodes.ingrid.tick(Date.now() + 120_000 + i * 10_000)
+      await new Promise((r) => setImmediate(r))
+    }
+    await t.nodes.alice.finalizeVirtual({ channelId: vid })
+    await t.nodes.bob.finalizeVirtual({ channelId: vid })
+    await waitFor(async () => t.w.l1.balanceOf(t.w.adj.address) === 0n)
+    assert.deepEqual(final.state.balances, [2n * ETH + 3n, 2n * ETH - 3n])
+    assert.equal(ga(), 7n * ETH + final.state.balances[0])
+    assert.equal(gb(), 9n * ETH + final.state.balances[1])
+    assert.equal(gi(), 20n * ETH, 'Ingrid gets back what she put in, no more, no less')
+    for (const n of Object.values(t.nodes)) n.stop()
+  })
+
   test('3. Alice registers an old virtual state: Bob’s node refutes it with the newest inside the window (the deadline stays); Bob and Ingrid are paid by the newest', async () => {
     const t = await trio()
     const vid = await activeVirtual(t, 3n * ETH, 1n * ETH)
