@@ -191,6 +191,21 @@ function latency(values: number[]): LatencySummary {
 const round = (x: number, digits = 3) => Number(x.toFixed(digits))
 
 /** Runs `workload` through `design` on a fresh L1 and measures everything. */
+/**
+ * Payments between which the runner lets the event loop reach its timers.
+ * In-process nodes pay in microtasks only (frames and group commits queued
+ * as microtasks), so without a turn no timer runs during the payment phase:
+ * the links' keep-alives never go out, and once the phase passes their idle
+ * timeout (60 s) the first timers to run find every quiet link silent and
+ * drop it — a channel closed at settle then waits forever for its peer.
+ */
+const TIMER_TURN_EVERY = 32
+
+/** One full turn of the event loop, timers phase included (two immediates: the second waits for the loop to come round). */
+async function timerTurn(): Promise<void> {
+  for (let i = 0; i < 2; i++) await new Promise((r) => setImmediate(r))
+}
+
 export async function runDesign(design: Design, workload: Workload, options: RunDesignOptions = {}): Promise<DesignResultJson> {
   const scenario = workload.scenario
   const progress = prefixed(toProgress(options.progress), `[${design.name}] `)
@@ -247,6 +262,7 @@ async function runOn(design: Design, workload: Workload, options: RunDesignOptio
     locked = design.lockedCapital()
     if (locked > peakLocked) peakLocked = locked
     bar.update(p.id + 1)
+    if ((p.id + 1) % TIMER_TURN_EVERY === 0) await timerTurn()
   }
   await design.flush()
   const paymentsMs = monotonicMs() - t

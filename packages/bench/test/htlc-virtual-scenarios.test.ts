@@ -64,7 +64,7 @@ function adversarial(payments: number): Scenario {
     payments,
     capital: { ...s.capital, channelDeposit: 10n ** 18n },
     faults: { staleState: 1, offlineHop: 1, withheldPreimage: 1 },
-    designOptions: { ...s.designOptions, htlc: { store: 'memory' }, virtual: { ...designOptions(s, 'virtual'), store: 'memory' } },
+    designOptions: { ...s.designOptions, htlc: { ...designOptions(s, 'htlc'), store: 'memory' }, virtual: { ...designOptions(s, 'virtual'), store: 'memory' } },
   }
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { L1Design, findCrossovers, fitCrossover, fitLatency, parseScenario, runScenario } from '../src/index.ts'
+import { KeyRing, L1Design, findCrossovers, fitCrossover, fitLatency, generateWorkload, parseScenario, runDesign, runScenario } from '../src/index.ts'
 
 test('limits: a design runs the first N payments and its figures are marked extrapolated', async () => {
   const s = parseScenario({ name: 'lim', users: 4, payments: 30, designs: ['l1'], limits: { l1: 10 } })
@@ -90,4 +90,28 @@ test('latency crossover: total latency = a + b · n over the payments-per-pair s
       ['virtual', 'channel', 4],
     ],
   )
+})
+
+test('timers run during the payment phase (in-process nodes pay in microtasks only): a link keep-alive or idle check is not starved until settle', async () => {
+  // A design whose payments never leave the microtask queue, and a timer armed at setup.
+  class MicrotaskOnly extends L1Design {
+    fired = false
+    readonly seen: boolean[] = []
+    override async setup(world: Parameters<L1Design['setup']>[0]): Promise<void> {
+      await super.setup(world)
+      setTimeout(() => {
+        this.fired = true
+      }, 0)
+    }
+    override async pay(): Promise<{ ok: true; softLatencyMs: number; finalLatencyMs: number }> {
+      this.seen.push(this.fired)
+      await Promise.resolve()
+      return { ok: true, softLatencyMs: 0, finalLatencyMs: 0 }
+    }
+  }
+  const design = new MicrotaskOnly()
+  const s = parseScenario({ name: 'turns', seed: 1, users: 2, payments: 100, arrival: { kind: 'poisson', ratePerSecond: 1_000_000 } })
+  await runDesign(design, generateWorkload(s), { keys: new KeyRing() })
+  assert.equal(design.seen.length, 100)
+  assert.ok(design.seen.some((x) => x), 'the timer fired before the last payment')
 })
