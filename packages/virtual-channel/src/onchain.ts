@@ -104,7 +104,7 @@ export class OnChain {
    * inside the lane), so it runs on every event and every block.
    */
   private defend(r: VirtualRecord): Promise<void> {
-    if (!this.autoDefend() || r.status === 'closed') return Promise.resolve()
+    if (!this.autoDefend()) return Promise.resolve()
     if (r.role === 'ingrid') return r.final === undefined ? Promise.resolve() : this.concludeIfOpen(r).then(() => {})
     const mine = this.newest(r)
     const known = this.ctx.outcomes.get(hex(r.vid))

@@ -6,10 +6,10 @@
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
-import { type L2Error, toHex } from '@l2bench/core'
-import { type SignedState, memoryLinkPair } from '@l2bench/payment-channel'
-import { type VirtualDispute, type VirtualParams, encodeVirtualMessage, initialDigest, virtualId } from '../src/index.ts'
-import { ETH, type Trio, activeVirtual, connect, countSigns, makeNode, mark, memoryStores, openVirtual, params, sign, trio, until } from './fixtures.ts'
+import { type L2Error, nodeVerifier, toHex } from '@l2bench/core'
+import { PeerTable, type SignedState, memoryLinkPair } from '@l2bench/payment-channel'
+import { VIRTUAL_MESSAGE_MAX, VIRTUAL_PROTOCOL, type VirtualDispute, type VirtualParams, encodeVirtualMessage, initialDigest, virtualId } from '../src/index.ts'
+import { ETH, type Trio, activeVirtual, connect, countSigns, ingridLedgerTotal, makeNode, mark, memoryStores, openVirtual, params, sign, trio, until } from './fixtures.ts'
 
 const bytes = (id: `0x${string}`) => new Uint8Array(Buffer.from(id.slice(2), 'hex'))
 
@@ -233,4 +233,138 @@ describe('redteam: a registration made before the virtual channel existed', () =
       assert.equal(shown, 1n * ETH, 'the channel never ran: Bob sold nothing against it')
       for (const n of Object.values(t.nodes)) n.stop()
     })
+})
+
+describe('redteam: a ledger channel closed while its virtual lock is live', () => {
+  test('redteam: Alice and Ingrid close ledger A cooperatively while the virtual channel runs: the lock is kept on L1, payments go on, and everyone is paid by the final state (ledger A’s side through L1)', async () => {
+    const t = await trio()
+    const vid = await activeVirtual(t, 3n * ETH, 1n * ETH)
+    await t.nodes.alice.pay({ channelId: vid, amount: ETH })
+    const [ga, gi] = [mark(t.w, t.alice), mark(t.w, t.ingrid)]
+    await t.nodes.alice.channel.closeCooperative({ channelId: t.ledgerA })
+    assert.equal(ga(), 7n * ETH, 'Alice’s ledger balance, the lock kept apart')
+    await t.nodes.alice.pay({ channelId: vid, amount: ETH / 2n })
+    await t.nodes.bob.pay({ channelId: vid, amount: ETH / 4n })
+    const closing = t.nodes.alice.closeVirtual({ channelId: vid })
+    // Ledger B is unlocked off chain by the final state; ledger A's lock waits on L1 for the outcome.
+    await soon(() => t.nodes.bob.records.require(vid).status === 'closed')
+    const final = t.nodes.bob.channel.latest(vid)
+    assert.equal(final.state.isFinal, true)
+    assert.deepEqual(final.state.balances, [ETH + ETH / 2n + ETH / 4n, 2n * ETH + ETH / 2n - ETH / 4n])
+    assert.equal(t.nodes.bob.channel.status(t.ledgerB).myBalance, 9n * ETH + final.state.balances[1])
+    t.nodes.alice.tick(Date.now() + 60_000)
+    await assert.rejects(closing, (e: L2Error) => e.code === 'TIMEOUT')
+    // Alice registers her final state; Ingrid's node concludes with the same one; after that both resolve ledger A's lock.
+    await t.nodes.alice.forceCloseVirtual({ channelId: vid })
+    await waitFor(async () => (await outcome(t, vid))?.concluded === true, 500, () => t.nodes.ingrid.tick())
+    await t.nodes.alice.finalizeVirtual({ channelId: vid })
+    await t.nodes.ingrid.finalizeVirtual({ channelId: vid })
+    assert.equal(ga(), 7n * ETH + final.state.balances[0], 'Alice: her ledger balance and her final virtual balance')
+    const inB = t.nodes.ingrid.channel.status(t.ledgerB).myBalance
+    assert.equal(gi() + inB, 20n * ETH, 'Ingrid nets zero')
+    assert.equal(t.nodes.ingrid.records.require(vid).status, 'closed')
+    assert.equal(t.nodes.alice.records.require(vid).status, 'closed')
+    for (const n of Object.values(t.nodes)) n.stop()
+  })
+})
+
+describe('redteam: two virtual channels on one pair of ledgers', () => {
+  test('redteam: two opens at once, each within Alice’s ledger balance but not both: one runs, the other is refused and unlocked; every ledger still holds its deposits and Ingrid nets zero', async () => {
+    const t = await trio()
+    const hub = t.nodes.ingrid.channel.status(t.ledgerA).myBalance + t.nodes.ingrid.channel.status(t.ledgerB).myBalance
+    const opens = [openVirtual(t, 6n * ETH, 0n, { nonce: 11n }), openVirtual(t, 6n * ETH, 0n, { nonce: 12n })]
+    const results = await Promise.allSettled(opens)
+    for (let i = 0; i < 100; i++) {
+      for (const n of Object.values(t.nodes)) n.tick(Date.now() + 60_000 * (i + 1))
+      await new Promise((r) => setTimeout(r, 5))
+      if (t.nodes.ingrid.records.all().every((r) => r.status === 'active' || r.status === 'closed')) break
+    }
+    const ok = results.filter((r) => r.status === 'fulfilled')
+    assert.equal(ok.length, 1, 'exactly one of the two runs')
+    const statuses = t.nodes.ingrid.records.all().map((r) => r.status).sort()
+    assert.deepEqual(statuses, ['aborted', 'active'], 'the other was aborted and its locks removed')
+    for (const [m, id] of [
+      [t.nodes.alice, t.ledgerA],
+      [t.nodes.bob, t.ledgerB],
+    ] as const) {
+      const s = m.channel.status(id)
+      assert.equal(s.total, 20n * ETH, 'balances + locked = deposits')
+      assert.equal(s.locked.length, 1, 'one lock: the running channel’s')
+    }
+    assert.equal(t.nodes.alice.channel.status(t.ledgerA).myBalance, 4n * ETH)
+    assert.equal(ingridLedgerTotal(t), hub - 6n * ETH, 'Ingrid’s collateral for one channel only')
+    for (const n of Object.values(t.nodes)) n.stop()
+  })
+
+  test('redteam: signatures replayed from one virtual channel to another (Bob’s accept, Ingrid’s activation, a final state) are refused with typed errors; nothing is saved or signed', async () => {
+    const t = await trio()
+    const v1 = await activeVirtual(t, ETH, 0n, { nonce: 21n })
+    const r1 = t.nodes.alice.records.require(v1)
+    // Bob's side of the coordination link as a bare authenticated endpoint (it answers nothing by itself).
+    const heard: Uint8Array[] = []
+    const rawBob = new PeerTable({
+      signer: t.bob.signer,
+      verifier: nodeVerifier,
+      chainId: t.w.l1.chainId,
+      protocol: VIRTUAL_PROTOCOL,
+      maxPayload: VIRTUAL_MESSAGE_MAX,
+      onFrame: (_peer, payload) => heard.push(payload),
+      onPeer: () => {},
+      onError: () => {},
+    })
+    t.links.ab.vc[0].disconnect() // Bob's node is off the coordination link
+    const [x, y] = memoryLinkPair()
+    t.nodes.alice.attachVirtual(x)
+    rawBob.attach(y)
+    await rawBob.whenConnected(t.alice.address)
+    const opening = openVirtual(t, ETH, 0n, { nonce: 22n })
+    opening.catch(() => {})
+    const v2 = t.nodes.alice.virtualIds().find((id) => id !== v1) as `0x${string}`
+    await soon(() => heard.length > 0)
+    const before = t.nodes.alice.records.require(v2)
+    const saves = (t.stores.alice.virtual as unknown as { saves: number }).saves
+    const signs = countSigns(t.alice.signer)
+    const n = t.nodes.alice.errors.length
+    // Bob's signature on channel 1's version 0, as his answer to channel 2; Ingrid's activation of channel 1, as channel 2's.
+    rawBob.send(t.alice.address, encodeVirtualMessage({ type: 'accept', channelId: bytes(v2), sig: r1.sigs[1] }))
+    rawBob.send(t.alice.address, encodeVirtualMessage({ type: 'active', channelId: bytes(v2), sig: r1.activation }))
+    await soon(() => t.nodes.alice.errors.length >= n + 2)
+    const [e1, e2] = t.nodes.alice.errors.slice(n) as [L2Error, L2Error]
+    assert.deepEqual([e1.name, e1.field], ['SignatureError', 'sig'])
+    assert.deepEqual([e2.code, e2.field], ['NOT_PARTY', 'sender'])
+    assert.deepEqual(t.nodes.alice.records.require(v2), before, 'channel 2 unchanged')
+    assert.equal((t.stores.alice.virtual as unknown as { saves: number }).saves, saves)
+    assert.equal(signs.count, 0)
+    // A final state of channel 1 relabelled as channel 2's, settled with Ingrid (who never funded channel 2).
+    const f1 = raw(t, v1, 5n, [ETH, 0n], true)
+    const m = t.nodes.ingrid.errors.length
+    t.nodes.alice.virtualLinkTo(t.ingrid.address)?.send(encodeVirtualMessage({ type: 'settle', state: { ...f1.state, channelId: bytes(v2) }, sigA: f1.sigs[0], sigB: f1.sigs[1] }))
+    await soon(() => t.nodes.ingrid.errors.length > m)
+    assert.equal((t.nodes.ingrid.errors.at(-1) as L2Error).code, 'UNKNOWN_VIRTUAL')
+    assert.equal(t.nodes.ingrid.records.require(v1).status, 'active')
+    rawBob.suspend()
+    for (const n of Object.values(t.nodes)) n.stop()
+  })
+})
+
+describe('redteam: Ingrid gone in the middle of the open', () => {
+  test('redteam: Ingrid locks ledger A, then vanishes before ledger B’s lock and her activation: Alice’s share is not stuck — L1 pays it back by version 0', async () => {
+    const t = await trio()
+    t.links.bi.ch[0].disconnect() // ledger B's lock never completes
+    const opening = openVirtual(t, 3n * ETH, 1n * ETH)
+    opening.catch(() => {})
+    await soon(() => t.nodes.alice.channel.status(t.ledgerA).locked.length === 1)
+    const vid = t.nodes.alice.virtualIds()[0] as `0x${string}`
+    t.nodes.ingrid.stop() // for good
+    t.nodes.alice.tick(Date.now() + 60_000)
+    await assert.rejects(opening, (e: L2Error) => e.code === 'TIMEOUT')
+    assert.equal(t.nodes.alice.records.require(vid).status, 'funding')
+    const ga = mark(t.w, t.alice)
+    await t.nodes.alice.forceCloseVirtual({ channelId: vid })
+    t.w.l1.mine(11)
+    await t.nodes.alice.finalizeVirtual({ channelId: vid })
+    assert.equal(ga(), 10n * ETH, 'her 7 ETH of ledger balance and her 3 ETH share back')
+    assert.equal(t.nodes.alice.records.require(vid).status, 'closed')
+    for (const n of Object.values(t.nodes)) n.stop()
+  })
 })
