@@ -7,7 +7,7 @@
 import type { Address, Amount, Signer, Verifier } from '@l2bench/core'
 import type { L1 } from '@l2bench/l1-mock'
 import { type ChannelNode, type Machine, type SignedState, other } from '@l2bench/payment-channel'
-import type { VirtualDispute } from './adjudicator.ts'
+import { type VirtualDispute, isFinalOutcome } from './adjudicator.ts'
 import type { VirtualClient } from './client.ts'
 import { VirtualError } from './errors.ts'
 import type { Side, VirtualParams } from './params.ts'
@@ -89,18 +89,39 @@ export interface VirtualContext {
   readonly records: Records
   readonly limits: VirtualLimits
   /** The L1 outcome of each virtual channel registered there (from events and reads; not persisted: re-read after a restart). */
-  readonly outcomes: Map<string, VirtualDispute>
+  readonly outcomes: Map<string, KnownOutcome>
   send(peer: Address, msg: VirtualMessage): void
   record(err: unknown): void
   now(): number
   stopped(): boolean
 }
 
-/** Reads a virtual channel's registration on L1 (undefined: never registered) into `ctx.outcomes`. */
-export async function readOutcome(ctx: VirtualContext, vid: Uint8Array): Promise<VirtualDispute | undefined> {
+/** A registration as read from L1, with the height it was read at (the head before the read). */
+export interface KnownOutcome extends VirtualDispute {
+  readAt: number
+}
+
+/**
+ * Reads a virtual channel's registration on L1 (undefined: never
+ * registered) into `ctx.outcomes`.
+ */
+export async function readOutcome(ctx: VirtualContext, vid: Uint8Array): Promise<KnownOutcome | undefined> {
+  const readAt = ctx.l1.head().height
   const d = await ctx.client.dispute(vid)
-  if (d !== undefined) ctx.outcomes.set(hex(vid), d)
-  return d
+  if (d === undefined) return undefined
+  const known = { ...d, readAt }
+  ctx.outcomes.set(hex(vid), known)
+  return known
+}
+
+/**
+ * Whether a cached registration was already final when it was read — only
+ * then is it the outcome: one read inside its window may have been refuted
+ * since, even if the deadline has passed by now (its balances would pay a
+ * ledger by a stale state).
+ */
+export function finalWhenRead(d: KnownOutcome | undefined): boolean {
+  return d !== undefined && isFinalOutcome(d, d.readAt)
 }
 
 /** The side of the virtual channel this role's own ledger is (Ingrid has both). */

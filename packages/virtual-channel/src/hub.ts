@@ -31,7 +31,7 @@ import { type Address, SignatureError, bytesEqual } from '@l2bench/core'
 import type { SignedState } from '@l2bench/payment-channel'
 import { type VirtualDispute, isFinalOutcome } from './adjudicator.ts'
 import { stateDigest } from '@l2bench/payment-channel'
-import { type VirtualContext, hex, ledgerBalances, ledgerWith, peerKeyIn, readOutcome } from './context.ts'
+import { type VirtualContext, finalWhenRead, hex, ledgerBalances, ledgerWith, peerKeyIn, readOutcome } from './context.ts'
 import { VirtualError } from './errors.ts'
 import { checkDomain, checkWindow } from './party.ts'
 import { holdsLock } from './policy.ts'
@@ -154,8 +154,9 @@ export class Hub {
       case 'disputed': {
         // Registered on L1: once its outcome is final, unlock both ledgers off chain by it.
         const d = ctx.outcomes.get(hex(r.vid))
-        if (!isFinalOutcome(d, ctx.l1.head().height)) {
-          this.refresh(r)
+        if (!finalWhenRead(d)) {
+          // Read (again) once the deadline passed: a registration read inside its window may have been refuted since.
+          if (d === undefined || isFinalOutcome(d, ctx.l1.head().height)) this.refresh(r)
           return
         }
         if (!a && !b) {
@@ -267,26 +268,25 @@ export class Hub {
       .catch((err: unknown) => ctx.record(err))
   }
 
-  /** Reads the L1 outcome (at most once per retry period) and progresses once it is final. */
+  /** Reads the L1 outcome (at most once per retry period) and progresses once it was final when read. */
   private refresh(r: VirtualRecord): void {
     const key = `${hex(r.vid)}:refresh`
     const last = this.failedAt.get(key)
     if (this.inFlight.has(key) || (last !== undefined && this.ctx.now() - last < this.retryMs)) return
     this.inFlight.add(key)
-    this.failedAt.set(key, this.ctx.now())
-    this.ctx.client
-      .dispute(r.vid)
+    readOutcome(this.ctx, r.vid)
       .then((d) => {
         this.inFlight.delete(key)
-        if (d === undefined || this.ctx.stopped()) return
-        this.ctx.outcomes.set(hex(r.vid), d)
-        if (isFinalOutcome(d, this.ctx.l1.head().height)) {
+        if (this.ctx.stopped()) return
+        if (d === undefined) this.failedAt.set(key, this.ctx.now())
+        else if (finalWhenRead(d)) {
           this.failedAt.delete(key)
           this.progress(this.ctx.records.require(r.vid))
         }
       })
       .catch((err: unknown) => {
         this.inFlight.delete(key)
+        this.failedAt.set(key, this.ctx.now())
         this.ctx.record(err)
       })
   }

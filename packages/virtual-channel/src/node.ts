@@ -40,9 +40,9 @@ import {
   type SecureLink,
   type SignedState,
 } from '@l2bench/payment-channel'
-import { type VirtualAdjudicator, isFinalOutcome } from './adjudicator.ts'
+import type { VirtualAdjudicator } from './adjudicator.ts'
 import { VirtualClient } from './client.ts'
-import { DEFAULT_VIRTUAL_LIMITS, Records, type VirtualContext, type VirtualLimits, hex, latestOf } from './context.ts'
+import { DEFAULT_VIRTUAL_LIMITS, Records, type VirtualContext, type VirtualLimits, finalWhenRead, hex, latestOf } from './context.ts'
 import { VirtualError } from './errors.ts'
 import { Hub } from './hub.ts'
 import { OnChain } from './onchain.ts'
@@ -132,7 +132,7 @@ export class VirtualNode {
       virtualLatest: (vidHex) => latestOf(this.channel, vidHex),
       finalOutcome: (vidHex) => {
         const d = this.ctx.outcomes.get(vidHex)
-        return isFinalOutcome(d, this.l1.head().height) ? d?.balances : undefined
+        return d !== undefined && finalWhenRead(d) ? d.balances : undefined
       },
     })
     this.channel = new ChannelNode({

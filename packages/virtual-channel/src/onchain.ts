@@ -32,7 +32,7 @@
  */
 import type { L1Event, Receipt } from '@l2bench/l1-mock'
 import { EventCursor, type SignedState } from '@l2bench/payment-channel'
-import { type VirtualContext, hasChannel, hex, latestOf, readOutcome, sidesOfRole } from './context.ts'
+import { type VirtualContext, finalWhenRead, hasChannel, hex, latestOf, readOutcome, sidesOfRole } from './context.ts'
 import { type VirtualDispute, isFinalOutcome } from './adjudicator.ts'
 import { VirtualError } from './errors.ts'
 import { holdsLock } from './policy.ts'
@@ -117,13 +117,22 @@ export class OnChain {
     })
   }
 
-  /** Every block: registrations still open (known from events) that our refutation or conclusion has not answered yet. */
+  /**
+   * Every block: registrations still open (known from events) that our
+   * refutation or conclusion has not answered yet; and registrations read
+   * inside their window whose deadline has passed, read again (the policy
+   * pays a ledger only by an outcome read once it was final).
+   */
   private defendAll(): void {
     if (this.ctx.stopped()) return
     const height = this.ctx.l1.head().height
     for (const r of this.ctx.records.all()) {
       const d = this.ctx.outcomes.get(hex(r.vid))
-      if (d === undefined || isFinalOutcome(d, height)) continue
+      if (d === undefined || finalWhenRead(d)) continue
+      if (isFinalOutcome(d, height)) {
+        this.reread(r.vid)
+        continue
+      }
       if (r.role === 'ingrid' ? d.concluded : (this.newest(r)?.state.version ?? 0n) <= d.version) continue
       this.defend(r).catch((err) => this.ctx.record(err))
     }
@@ -143,6 +152,17 @@ export class OnChain {
   /** Reads the virtual channel's outcome on L1 into the cache; returns it. */
   refresh(vid: Uint8Array): Promise<VirtualDispute | undefined> {
     return readOutcome(this.ctx, vid)
+  }
+
+  /** One read at a time per virtual channel (defendAll runs every block and tick). */
+  private readonly rereading = new Set<string>()
+  private reread(vid: Uint8Array): void {
+    const key = hex(vid)
+    if (this.rereading.has(key)) return
+    this.rereading.add(key)
+    readOutcome(this.ctx, vid)
+      .catch((err: unknown) => this.ctx.record(err))
+      .finally(() => this.rereading.delete(key))
   }
 
   /** Ingrid: her final state becomes the outcome unless the outcome is already final. */

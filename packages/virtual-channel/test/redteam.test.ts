@@ -8,7 +8,7 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import { type L2Error, nodeVerifier, toHex } from '@l2bench/core'
 import { PeerTable, type SignedState, memoryLinkPair } from '@l2bench/payment-channel'
-import { VIRTUAL_MESSAGE_MAX, VIRTUAL_PROTOCOL, type VirtualDispute, type VirtualParams, encodeVirtualMessage, initialDigest, virtualId } from '../src/index.ts'
+import { VIRTUAL_MESSAGE_MAX, VIRTUAL_PROTOCOL, type VirtualDispute, type VirtualParams, activationDigest, encodeVirtualMessage, initialDigest, virtualId } from '../src/index.ts'
 import { ETH, type Trio, activeVirtual, connect, countSigns, ingridLedgerTotal, makeNode, mark, memoryStores, openVirtual, params, sign, trio, until } from './fixtures.ts'
 
 const bytes = (id: `0x${string}`) => new Uint8Array(Buffer.from(id.slice(2), 'hex'))
@@ -365,6 +365,81 @@ describe('redteam: Ingrid gone in the middle of the open', () => {
     await t.nodes.alice.finalizeVirtual({ channelId: vid })
     assert.equal(ga(), 10n * ETH, 'her 7 ETH of ledger balance and her 3 ETH share back')
     assert.equal(t.nodes.alice.records.require(vid).status, 'closed')
+    for (const n of Object.values(t.nodes)) n.stop()
+  })
+})
+
+describe('redteam: an outcome read before it was final', () => {
+  test('redteam: Alice’s and Ingrid’s nodes last read the stale registration, not Alice’s refutation; past the deadline nobody unlocks ledger A by the stale one — Alice gets her newest balance', async () => {
+    const t = await trio()
+    const vid = await activeVirtual(t, 3n * ETH, 1n * ETH)
+    for (let i = 0; i < 10; i++) await t.nodes.bob.pay({ channelId: vid, amount: ETH / 10n })
+    const newest = t.nodes.alice.channel.latest(vid)
+    assert.deepEqual(newest.state.balances, [4n * ETH, 0n])
+    // Bob (with Ingrid) registers version 0; Alice refutes with her wallet; her node and Ingrid's read L1 slowly.
+    t.nodes.alice.options.autoDefend = false
+    t.nodes.bob.options.autoDefend = false
+    let slow = false
+    let release = () => {}
+    const gate = new Promise<void>((r) => {
+      release = r
+    })
+    for (const node of [t.nodes.alice, t.nodes.ingrid]) {
+      const read = node.client.dispute.bind(node.client)
+      node.client.dispute = async (id) => {
+        if (slow) await gate
+        return read(id)
+      }
+    }
+    await t.bob.virtual.register(paramsOf(t, vid), undefined)
+    await soon(() => t.nodes.alice.records.require(vid).status === 'disputed' && t.nodes.ingrid.records.require(vid).status === 'disputed')
+    await new Promise((r) => setTimeout(r, 20))
+    slow = true
+    await t.alice.virtual.register(paramsOf(t, vid), newest, activationOf(t, vid))
+    assert.equal((await outcome(t, vid))?.version, newest.state.version)
+    t.w.l1.mine(9) // past the deadline: the outcome on L1 is Alice's newest
+    for (let i = 0; i < 30 && t.nodes.alice.channel.status(t.ledgerA).locked.length > 0; i++) {
+      t.nodes.ingrid.tick(Date.now() + 60_000)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+    release()
+    await soon(
+      () => t.nodes.alice.channel.status(t.ledgerA).locked.length === 0,
+      () => {
+        t.nodes.alice.tick()
+        t.nodes.ingrid.tick()
+      },
+    )
+    assert.equal(t.nodes.alice.channel.status(t.ledgerA).myBalance, 7n * ETH + newest.state.balances[0], 'ledger A unlocked by the L1 outcome (Alice’s newest)')
+    for (const n of Object.values(t.nodes)) n.stop()
+  })
+})
+
+describe('redteam: an activation with one lock only', () => {
+  test('redteam: Ingrid activates while only ledger A holds its lock: Bob refuses the activation (his ledger holds none) and never runs the channel; Alice’s share comes back by version 0', async () => {
+    const t = await trio()
+    t.links.bi.ch[0].disconnect() // ledger B's lock never completes
+    const opening = openVirtual(t, 3n * ETH, 1n * ETH)
+    opening.catch(() => {})
+    await soon(() => t.nodes.alice.channel.status(t.ledgerA).locked.length === 1)
+    const vid = t.nodes.alice.virtualIds()[0] as `0x${string}`
+    // Ingrid signs the activation anyway and sends it to both.
+    const sig = t.ingrid.signer.sign(activationDigest(bytes(vid)))
+    const n = t.nodes.bob.errors.length
+    for (const to of [t.alice.address, t.bob.address]) t.nodes.ingrid.virtualLinkTo(to)?.send(encodeVirtualMessage({ type: 'active', channelId: bytes(vid), sig }))
+    await soon(() => t.nodes.bob.errors.length > n)
+    const e = t.nodes.bob.errors.at(-1) as L2Error
+    assert.deepEqual([e.code, e.field], ['STATE', 'channelId'])
+    assert.equal(t.nodes.bob.records.require(vid).status, 'accepted')
+    assert.equal(t.nodes.bob.channel.status(t.ledgerB).locked.length, 0)
+    // Only version 0 carries Bob's signature, so only it can be registered: Alice is paid her share back through L1.
+    await soon(() => t.nodes.alice.records.require(vid).status === 'active')
+    t.nodes.ingrid.stop()
+    const ga = mark(t.w, t.alice)
+    await t.nodes.alice.forceCloseVirtual({ channelId: vid })
+    t.w.l1.mine(11)
+    await t.nodes.alice.finalizeVirtual({ channelId: vid })
+    assert.equal(ga(), 10n * ETH)
     for (const n of Object.values(t.nodes)) n.stop()
   })
 })
