@@ -54,6 +54,8 @@ export class Hub {
   constructor(
     private readonly ctx: VirtualContext,
     private readonly retryMs: number,
+    /** Pays the lock of a ledger closed on L1 there (onchain.ts `settleOnL1`). */
+    private readonly settleOnL1: (vid: Uint8Array) => Promise<void>,
   ) {}
 
   onFund(from: Address, msg: Extract<VirtualMessage, { type: 'fund' }>): void {
@@ -138,6 +140,14 @@ export class Hub {
     }
     const a = held('a')
     const b = held('b')
+    // A ledger closed on L1 (or closing) keeps its lock apart there: no off-chain unlock, the outcome pays it.
+    const open = (side: Side) => {
+      try {
+        return ctx.channel.machine(ledgerOf(r.params, side)).phase === 'open'
+      } catch {
+        return false
+      }
+    }
     switch (r.status) {
       case 'funding':
         if (a && b) {
@@ -163,8 +173,9 @@ export class Hub {
           ctx.records.update(r, { status: 'closed' })
           return
         }
-        if (a) this.request(r, 'a', 'outcome')
-        if (b) this.request(r, 'b', 'outcome')
+        if ((a && !open('a')) || (b && !open('b'))) this.toL1(r)
+        if (a && open('a')) this.request(r, 'a', 'outcome')
+        if (b && open('b')) this.request(r, 'b', 'outcome')
         return
       }
       case 'settling':
@@ -174,8 +185,9 @@ export class Hub {
           ctx.send(r.params.bob, { type: 'settled', channelId: r.vid })
           return
         }
-        if (a) this.request(r, 'a', 'unlock')
-        if (b) this.request(r, 'b', 'unlock')
+        if ((a && !open('a')) || (b && !open('b'))) this.toL1(r)
+        if (a && open('a')) this.request(r, 'a', 'unlock')
+        if (b && open('b')) this.request(r, 'b', 'unlock')
         return
       default:
         return
@@ -266,6 +278,20 @@ export class Hub {
         if (cur !== undefined && !ctx.stopped()) this.progress(cur)
       })
       .catch((err: unknown) => ctx.record(err))
+  }
+
+  /** A ledger closed on L1 with the lock: conclude and resolve there (at most once per retry period). */
+  private toL1(r: VirtualRecord): void {
+    const key = `${hex(r.vid)}:l1`
+    const last = this.failedAt.get(key)
+    if (this.inFlight.has(key) || (last !== undefined && this.ctx.now() - last < this.retryMs)) return
+    this.inFlight.add(key)
+    this.settleOnL1(r.vid)
+      .catch((err: unknown) => this.ctx.record(err))
+      .finally(() => {
+        this.inFlight.delete(key)
+        this.failedAt.set(key, this.ctx.now())
+      })
   }
 
   /** Reads the L1 outcome (at most once per retry period) and progresses once it was final when read. */

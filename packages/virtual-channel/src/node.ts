@@ -167,7 +167,7 @@ export class VirtualNode {
       stopped: () => this.stopped,
     }
     this.party = new Party(this.ctx)
-    this.hub = new Hub(this.ctx, this.timeoutMs)
+    this.hub = new Hub(this.ctx, this.timeoutMs, (vid) => this.chain.settleOnL1(vid))
     this.chain = new OnChain(this.ctx, () => this.options.autoDefend !== false)
     this.peers = new PeerTable({
       signer: options.signer,

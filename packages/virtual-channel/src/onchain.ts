@@ -169,9 +169,28 @@ export class OnChain {
   private concludeIfOpen(r: VirtualRecord): Promise<Receipt | undefined> {
     return this.lane(r.vid, async () => {
       const d = await this.ctx.client.dispute(r.vid)
-      if (d === undefined || isFinalOutcome(d, this.ctx.l1.head().height)) return undefined
+      if (isFinalOutcome(d, this.ctx.l1.head().height)) return undefined
       return this.ctx.client.conclude(r.params, r.final as SignedState)
     })
+  }
+
+  /**
+   * Ingrid: a ledger of hers was closed on L1 with the virtual lock kept
+   * apart there (a cooperative close or a dispute while the lock was live):
+   * no off-chain unlock reaches it, the outcome pays it. With a final state
+   * she concludes at once; then (or once a registration is final) she
+   * resolves the kept lock(s); `finalize` marks the record closed when no
+   * lock is left anywhere (the other ledger unlocked off chain meanwhile).
+   */
+  async settleOnL1(vid: Uint8Array): Promise<void> {
+    const r = this.ctx.records.require(vid)
+    if (r.role !== 'ingrid' || r.status === 'closed') return
+    if (r.final !== undefined && this.autoDefend()) await this.concludeIfOpen(r)
+    try {
+      await this.finalize(vid)
+    } catch (err) {
+      if (!(err instanceof VirtualError && err.code === 'STATE')) throw err // STATE: a window or the other ledger still waits
+    }
   }
 
   /** Alice/Bob: our newest virtual state signed by both (undefined before we run it: then version 0 is all there is). */

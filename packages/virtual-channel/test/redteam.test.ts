@@ -236,7 +236,7 @@ describe('redteam: a registration made before the virtual channel existed', () =
 })
 
 describe('redteam: a ledger channel closed while its virtual lock is live', () => {
-  test('redteam: Alice and Ingrid close ledger A cooperatively while the virtual channel runs: the lock is kept on L1, payments go on, and everyone is paid by the final state (ledger A’s side through L1)', async () => {
+  test('redteam: Alice and Ingrid close ledger A cooperatively while the virtual channel runs: the lock is kept on L1, payments go on, and at the close Ingrid’s node concludes and resolves ledger A’s lock by the final state (before: it retried the off-chain unlock of a closed ledger for ever)', async () => {
     const t = await trio()
     const vid = await activeVirtual(t, 3n * ETH, 1n * ETH)
     await t.nodes.alice.pay({ channelId: vid, amount: ETH })
@@ -246,24 +246,30 @@ describe('redteam: a ledger channel closed while its virtual lock is live', () =
     await t.nodes.alice.pay({ channelId: vid, amount: ETH / 2n })
     await t.nodes.bob.pay({ channelId: vid, amount: ETH / 4n })
     const closing = t.nodes.alice.closeVirtual({ channelId: vid })
-    // Ledger B is unlocked off chain by the final state; ledger A's lock waits on L1 for the outcome.
+    // Ledger B is unlocked off chain by the final state; ledger A's lock is paid on L1 by the same state.
     await soon(() => t.nodes.bob.records.require(vid).status === 'closed')
     const final = t.nodes.bob.channel.latest(vid)
     assert.equal(final.state.isFinal, true)
     assert.deepEqual(final.state.balances, [ETH + ETH / 2n + ETH / 4n, 2n * ETH + ETH / 2n - ETH / 4n])
     assert.equal(t.nodes.bob.channel.status(t.ledgerB).myBalance, 9n * ETH + final.state.balances[1])
-    t.nodes.alice.tick(Date.now() + 60_000)
-    await assert.rejects(closing, (e: L2Error) => e.code === 'TIMEOUT')
-    // Alice registers her final state; Ingrid's node concludes with the same one; after that both resolve ledger A's lock.
-    await t.nodes.alice.forceCloseVirtual({ channelId: vid })
-    await waitFor(async () => (await outcome(t, vid))?.concluded === true, 500, () => t.nodes.ingrid.tick())
-    await t.nodes.alice.finalizeVirtual({ channelId: vid })
-    await t.nodes.ingrid.finalizeVirtual({ channelId: vid })
-    assert.equal(ga(), 7n * ETH + final.state.balances[0], 'Alice: her ledger balance and her final virtual balance')
+    await soon(
+      () => t.nodes.ingrid.records.require(vid).status === 'closed',
+      () => t.nodes.ingrid.tick(),
+    )
+    const d = await outcome(t, vid)
+    assert.equal(d?.concluded, true)
+    assert.deepEqual(d?.balances, final.state.balances)
+    assert.equal(await t.w.l1.read(t.w.adj.address, 'locked', [bytes(t.ledgerA), bytes(vid)]), undefined, 'ledger A’s lock resolved')
+    assert.equal(ga(), 7n * ETH + final.state.balances[0], 'Alice: her ledger balance and her final virtual balance, with no step of hers')
     const inB = t.nodes.ingrid.channel.status(t.ledgerB).myBalance
     assert.equal(gi() + inB, 20n * ETH, 'Ingrid nets zero')
-    assert.equal(t.nodes.ingrid.records.require(vid).status, 'closed')
+    assert.equal(t.w.l1.balanceOf(t.w.adj.address), 20n * ETH, 'only ledger B’s deposits are left on the adjudicator')
+    // Alice's own node waited for her ledger to drop the lock off chain: its call times out; finalizeVirtual closes the record.
+    t.nodes.alice.tick(Date.now() + 60_000)
+    await assert.rejects(closing, (e: L2Error) => e.code === 'TIMEOUT')
+    await t.nodes.alice.finalizeVirtual({ channelId: vid })
     assert.equal(t.nodes.alice.records.require(vid).status, 'closed')
+    assert.equal(ga(), 7n * ETH + final.state.balances[0])
     for (const n of Object.values(t.nodes)) n.stop()
   })
 })
@@ -440,6 +446,27 @@ describe('redteam: an activation with one lock only', () => {
     t.w.l1.mine(11)
     await t.nodes.alice.finalizeVirtual({ channelId: vid })
     assert.equal(ga(), 10n * ETH)
+    for (const n of Object.values(t.nodes)) n.stop()
+  })
+})
+
+describe('redteam: the ledger window against the virtual window', () => {
+  test('redteam: Alice registers an old virtual state and finalizes ledger A before the (longer) virtual window ends: the kept lock cannot be resolved until the outcome is final, and Bob’s refutation decides it', async () => {
+    const t = await trio() // ledger windows: 10 blocks
+    const vid = await activeVirtual(t, 3n * ETH, 1n * ETH, { disputeWindow: 30 })
+    const { old, newest } = await oldAndNewest(t, vid)
+    t.nodes.alice.stop() // Mallory acts with her keys and wallet
+    const p = paramsOf(t, vid)
+    const ga = mark(t.w, t.alice)
+    await t.alice.client.register(t.nodes.ingrid.channel.latest(t.ledgerA))
+    await t.alice.virtual.register(p, old, activationOf(t, vid))
+    t.w.l1.mine(11)
+    await t.alice.client.finalize(bytes(t.ledgerA))
+    await assert.rejects(t.alice.virtual.resolve(bytes(t.ledgerA), p), (e: Error & { field?: string }) => e.field === 'witness')
+    await waitFor(async () => (await outcome(t, vid))?.version === newest.state.version, 500, () => t.nodes.bob.tick())
+    t.w.l1.mine(31)
+    await t.alice.virtual.resolve(bytes(t.ledgerA), p)
+    assert.equal(ga(), 7n * ETH + newest.state.balances[0], 'Alice is paid by the newest state, not her old one')
     for (const n of Object.values(t.nodes)) n.stop()
   })
 })
