@@ -470,3 +470,23 @@ describe('redteam: the ledger window against the virtual window', () => {
     for (const n of Object.values(t.nodes)) n.stop()
   })
 })
+
+describe('redteam: two parties finalizing one ledger at once', () => {
+  test('redteam: Alice’s and Ingrid’s nodes finalize ledger A and resolve its lock at the same moment: neither call fails on the other’s transaction, and each is paid once', async () => {
+    const t = await trio()
+    const vid = await activeVirtual(t, 3n * ETH, 1n * ETH)
+    await t.nodes.alice.pay({ channelId: vid, amount: ETH })
+    const newest = t.nodes.alice.channel.latest(vid)
+    t.nodes.ingrid.options.autoDefend = false // her node leaves L1 to the calls below
+    const [ga, gi] = [mark(t.w, t.alice), mark(t.w, t.ingrid)]
+    await t.nodes.alice.forceCloseVirtual({ channelId: vid })
+    t.w.l1.mine(11)
+    const results = await Promise.allSettled([t.nodes.alice.finalizeVirtual({ channelId: vid }), t.nodes.ingrid.finalizeVirtual({ channelId: vid })])
+    assert.equal(results[0].status, 'fulfilled', String((results[0] as PromiseRejectedResult).reason))
+    // Ingrid's call may only report ledger B's lock, still held off chain (STATE), never a revert.
+    if (results[1].status === 'rejected') assert.equal((results[1].reason as L2Error).code, 'STATE')
+    assert.equal(ga(), 7n * ETH + newest.state.balances[0])
+    assert.equal(gi(), 9n * ETH + newest.state.balances[1], 'ledger A: Ingrid’s balance and her side of the lock, once')
+    for (const n of Object.values(t.nodes)) n.stop()
+  })
+})
