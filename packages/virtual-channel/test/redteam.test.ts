@@ -6,10 +6,11 @@
  */
 import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
+import fc from 'fast-check'
 import { type L2Error, nodeVerifier, toHex } from '@l2bench/core'
 import { PeerTable, type SignedState, memoryLinkPair } from '@l2bench/payment-channel'
 import { VIRTUAL_MESSAGE_MAX, VIRTUAL_PROTOCOL, type VirtualDispute, type VirtualParams, activationDigest, encodeVirtualMessage, initialDigest, virtualId } from '../src/index.ts'
-import { ETH, type Trio, activeVirtual, connect, countSigns, ingridLedgerTotal, makeNode, mark, memoryStores, openVirtual, params, sign, trio, until } from './fixtures.ts'
+import { ETH, type Trio, activeVirtual, connect, countSigns, ingridLedgerTotal, l1Conserved, makeNode, mark, memoryStores, openVirtual, params, sign, trio, until } from './fixtures.ts'
 
 const bytes = (id: `0x${string}`) => new Uint8Array(Buffer.from(id.slice(2), 'hex'))
 
@@ -488,5 +489,61 @@ describe('redteam: two parties finalizing one ledger at once', () => {
     assert.equal(ga(), 7n * ETH + newest.state.balances[0])
     assert.equal(gi(), 9n * ETH + newest.state.balances[1], 'ledger A: Ingrid’s balance and her side of the lock, once')
     for (const n of Object.values(t.nodes)) n.stop()
+  })
+})
+
+describe('redteam: property — a stale registration while the honest party is away', () => {
+  test('redteam: property — Alice registers a random earlier state while Bob is online, offline on L1 for a few blocks, or restarting; Bob always ends with his newest balance and Ingrid nets zero', async () => {
+    const pay = fc.record({ from: fc.constantFrom(0 as const, 1 as const), amount: fc.bigInt({ min: 1n, max: 2n * ETH }) })
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(pay, { minLength: 1, maxLength: 6 }),
+        fc.nat(),
+        fc.constantFrom('online' as const, 'offline' as const, 'restart' as const),
+        fc.integer({ min: 0, max: 5 }),
+        async (pays, pick, mode, away) => {
+          const t = await trio()
+          const vid = await activeVirtual(t, 3n * ETH, 1n * ETH)
+          const nodes = [t.nodes.alice, t.nodes.bob] as const
+          const bal: [bigint, bigint] = [3n * ETH, 1n * ETH]
+          const states = [t.nodes.alice.channel.latest(vid)]
+          for (const p of pays) {
+            if (p.amount > bal[p.from]) continue
+            await nodes[p.from].pay({ channelId: vid, amount: p.amount })
+            bal[p.from] -= p.amount
+            bal[p.from === 0 ? 1 : 0] += p.amount
+            states.push(t.nodes.alice.channel.latest(vid))
+          }
+          const newest = states[states.length - 1] as SignedState
+          const stale = states[pick % states.length] as SignedState
+          const p = paramsOf(t, vid)
+          const [gb, gi] = [mark(t.w, t.bob), mark(t.w, t.ingrid)]
+          t.nodes.alice.stop() // Mallory
+          if (mode === 'offline') t.w.l1.setOffline(t.bob.address, true)
+          if (mode === 'restart') t.nodes.bob.stop()
+          await t.alice.virtual.register(p, stale.state.version === 0n ? undefined : stale, activationOf(t, vid))
+          t.w.l1.mine(away)
+          if (mode === 'offline') t.w.l1.setOffline(t.bob.address, false)
+          if (mode === 'restart') {
+            t.nodes.bob = makeNode(t.w, t.bob, t.stores.bob)
+            connect(t.nodes.bob, t.nodes.ingrid)
+            await t.nodes.bob.whenConnected(t.ingrid.address)
+          }
+          const bob = t.nodes.bob
+          await waitFor(async () => (await outcome(t, vid))?.version === newest.state.version, 1000, () => bob.tick())
+          await bob.forceCloseVirtual({ channelId: vid })
+          await t.nodes.ingrid.forceCloseVirtual({ channelId: vid })
+          t.w.l1.mine(11)
+          for (const n of [bob, t.nodes.ingrid]) await n.finalizeVirtual({ channelId: vid }).catch((e: L2Error) => assert.equal(e.code, 'STATE'))
+          await waitFor(async () => t.w.l1.balanceOf(t.w.adj.address) === 0n, 1000, () => t.nodes.ingrid.tick())
+          assert.deepEqual(newest.state.balances, bal)
+          assert.equal(gb(), 9n * ETH + bal[1], 'Bob: his ledger balance and his newest virtual balance')
+          assert.equal(gi(), 20n * ETH, 'Ingrid nets zero')
+          assert.ok(l1Conserved(t.w))
+          for (const n of Object.values(t.nodes)) n.stop()
+        },
+      ),
+      { numRuns: 12 },
+    )
   })
 })
