@@ -208,6 +208,8 @@ export function checkHtlcUpdate(
   topUp: Amount,
 ): HtlcOp {
   const them = other(me)
+  // The same locked list (a step of a merged proposal that moves only balances): no HTLC changes, nothing to index.
+  if (prev.locked === nextState.locked) return noHtlcChange(prev, nextState, me, topUp)
   const prevIds = new Map(prev.locked.map((e) => [Buffer.from(e.id).toString('hex'), e]))
   const nextIds = new Map(nextState.locked.map((e) => [Buffer.from(e.id).toString('hex'), e]))
   const added: LockedEntry[] = []
@@ -219,14 +221,7 @@ export function checkHtlcUpdate(
       throw new HtlcRejectedError('HTLC_POLICY', 'state.locked', 'proposal modifies an existing HTLC')
   }
   for (const [k, e] of prevIds) if (!nextIds.has(k)) removed.push(e)
-  if (added.length === 0 && removed.length === 0) {
-    // BOLT 2: no closing state while HTLCs are pending. A final state fixes the HTLCs in it for ever:
-    // we could settle none off chain any more, and the peer could submit it after an expiry.
-    if (nextState.isFinal && nextState.locked.length > 0)
-      throw new HtlcRejectedError('HTLC_POLICY', 'state.isFinal', `a closing state with ${nextState.locked.length} HTLCs pending: settle or fail them first`)
-    defaultPolicy(prev, nextState, me, topUp)
-    return { type: 'none' }
-  }
+  if (added.length === 0 && removed.length === 0) return noHtlcChange(prev, nextState, me, topUp)
   if (added.length + removed.length !== 1) throw new HtlcRejectedError('HTLC_POLICY', 'state.locked', 'one HTLC change per update')
   if (topUp !== 0n) throw new HtlcRejectedError('HTLC_POLICY', 'topUp', 'an HTLC update carries no top-up')
   if (nextState.isFinal) throw new HtlcRejectedError('HTLC_POLICY', 'state.isFinal', 'an HTLC update is not a closing state')
@@ -261,6 +256,16 @@ export function checkHtlcUpdate(
     return { type: 'fail', entry: e }
   }
   throw new HtlcRejectedError('HTLC_POLICY', 'state.locked', 'the offerer cannot settle its own HTLC')
+}
+
+/** An update that changes no HTLC: payment-channel's default policy, and no closing state while HTLCs are pending. */
+function noHtlcChange(prev: ChannelState, nextState: ChannelState, me: PartyIndex, topUp: Amount): HtlcOp {
+  // BOLT 2: no closing state while HTLCs are pending. A final state fixes the HTLCs in it for ever:
+  // we could settle none off chain any more, and the peer could submit it after an expiry.
+  if (nextState.isFinal && nextState.locked.length > 0)
+    throw new HtlcRejectedError('HTLC_POLICY', 'state.isFinal', `a closing state with ${nextState.locked.length} HTLCs pending: settle or fail them first`)
+  defaultPolicy(prev, nextState, me, topUp)
+  return { type: 'none' }
 }
 
 /** payment-channel policy (use with `policyReplacesDefault: true`). */
