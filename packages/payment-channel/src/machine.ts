@@ -104,6 +104,14 @@ export interface Machine {
   yieldAt?: number | undefined
   /** The version we told the peer we would propose (our `accept.more`); if we end up with nothing, we pass. */
   promised?: bigint | undefined
+  /**
+   * Our proposals the peer refused at version `forkVersion`, newest last, at most MAX_REFUSED (+ 1 no-op): the peer still
+   * holds our signature on each and may countersign one later (and send it as a resync), so adopting one
+   * completes what it carried instead of retrying it, and the HTLC router does not give up an HTLC one of them
+   * adds. Persisted (a restart must not forget a signature that is out); dropped once a state at that version is
+   * signed. Full, it stops us proposing at that version (REJECTED) but for a no-op (runtime `seal`) until the peer signs a state there.
+   */
+  refused?: Proposal[] | undefined
   /** Funding (not persisted): when our open request or L1 check last went out, and how often. */
   fundingSentAt?: number | undefined
   fundingAttempts?: number | undefined
@@ -167,8 +175,11 @@ export interface NextUpdate {
 export type Effect =
   | { type: 'persist'; machine: Machine }
   | { type: 'send'; msg: WireMessage }
-  /** Our proposal is countersigned: every request it serves (`refs`, in order) is done at `version`. */
-  | { type: 'completed'; refs: number[]; version: bigint; kind: UpdateKind }
+  /**
+   * Our proposal is countersigned: every request it serves (`refs`, in order) is done at `version`. `late`: a
+   * proposal the peer had refused and countersigned after all; its requests are done wherever they wait.
+   */
+  | { type: 'completed'; refs: number[]; version: bigint; kind: UpdateKind; late?: boolean }
   | { type: 'received'; version: bigint; amount: Amount }
   /** Our proposal lost a crossing or was refused; `entry` is the part the peer blamed (index into `refs`). */
   | { type: 'retry'; refs: number[]; kind: UpdateKind; reason: 'conflict' | 'rejected'; code?: string; entry?: number }
@@ -194,6 +205,8 @@ export const DEFAULT_TIMEOUT_MS = 2_000
 export const DEFAULT_ATTEMPTS = 5
 /** Deferred payment reports kept apart; beyond this the oldest two are merged into one report. */
 export const MAX_DEFERRED = 64
+/** Refused proposals of ours kept at one version (Machine.refused); then we propose nothing more at that version. */
+export const MAX_REFUSED = 64
 
 /** Digest with the per-channel domain bytes cached (one digest per state). */
 const domainCache = new WeakMap<Domain, Uint8Array>()

@@ -68,6 +68,7 @@ import {
   type Effect,
   type Event,
   MAX_DEFERRED,
+  MAX_REFUSED,
   type Machine,
   type NextUpdate,
   type PlannedUpdate,
@@ -85,7 +86,7 @@ import {
 import { type Change, type Part, changeFromWire, changeToWire, replay, sameState } from './merge.ts'
 import { fundingResync, onBegin, onFundingTick, onOpenAck, onOpenRejected } from './opening.ts'
 import { acceptsUpdates, isFullySigned } from './phase.ts'
-import { type ChannelState, type PartyIndex, type SignedState, checkState, other, stateTotal } from './state.ts'
+import { type ChannelState, type PartyIndex, type SignedState, checkState, other, sameLocked, stateTotal } from './state.ts'
 import type { WireMessage } from './wire.ts'
 
 export * from './machine.ts'
@@ -150,6 +151,10 @@ function onUpdate(ctx: StepContext, m: Machine, ev: Extract<Event, { type: 'upda
   if (yielding(m)) throw new ChannelError('BUSY', 'channelId', `version ${m.yieldTo} is the peer's turn`)
   const next = ev.next
   const prev = m.latest.state
+  // Every proposal refused at this version stays signable by the peer: past the bound we sign no further one
+  // (but a no-op, which changes nothing if signed and ends the refused ones once countersigned).
+  if ((m.refused?.length ?? 0) >= MAX_REFUSED && !isNoop(prev, next))
+    throw new ChannelError('REJECTED', 'channelId', `the peer refused ${MAX_REFUSED} proposals at version ${prev.version + 1n}: close the channel or wait for its next state`)
   if (!bytesEqual(next.channelId, m.params.channelId)) throw new ChannelError('UNKNOWN_CHANNEL', 'state.channelId', 'state is for another channel')
   if (next.version !== prev.version + 1n) throw new ChannelError('VERSION_GAP', 'state.version', `expected ${prev.version + 1n}, got ${next.version}`)
   const topUp = ev.topUp ?? 0n
@@ -164,6 +169,11 @@ function onUpdate(ctx: StepContext, m: Machine, ev: Extract<Event, { type: 'upda
   // (A promised turn lasts until a state at that version is signed: if this proposal is refused and nothing else
   // of ours is left, we still pass.)
   return persisted({ ...m, pending }, [{ type: 'send', msg: proposeMsg(pending) }])
+}
+
+/** `next` changes nothing of `prev` but the version. */
+function isNoop(prev: ChannelState, next: ChannelState): boolean {
+  return !next.isFinal && next.balances[0] === prev.balances[0] && next.balances[1] === prev.balances[1] && sameLocked(prev.locked, next.locked)
 }
 
 /** Our own merged proposal must be what its parts say: each applies and conserves, and together they make `next`. */
@@ -365,6 +375,13 @@ function adopt(ctx: StepContext, m: Machine, latest: SignedState, o: AdoptOption
     }
     pending = undefined
   }
+  // A proposal of ours the peer refused, countersigned after all (it kept our signature): what it carried is done
+  // (after the retry above, so a request it carries that was proposed again is not paid twice).
+  const late = mine === undefined ? m.refused?.find((p) => bytesEqual(p.digest, latest.digest)) : undefined
+  if (late !== undefined) {
+    mine = late
+    effects.push({ type: 'completed', refs: refsOf(late), version: v, kind: late.kind, late: true })
+  }
   // Money the peer's state gives us (our own proposals never report a payment to us).
   let deferred = m.deferred
   const received: Received[] = []
@@ -399,10 +416,12 @@ function adopt(ctx: StepContext, m: Machine, latest: SignedState, o: AdoptOption
     awaitingDeposit: added > 0n ? stateTotal(latest.state) : m.awaitingDeposit,
     topUpFallback: added > 0n ? (m.awaitingDeposit === undefined ? m.latest : m.topUpFallback) : m.topUpFallback,
     topUpParty,
+    // Every refused proposal of ours is at a version this state reaches: none can be countersigned any more.
+    refused: undefined,
   }
   let persistedMachine = machine
   const chained: Effect[] = []
-  if (o.next !== undefined && mine !== undefined && acceptsUpdates(machine.phase) && machine.awaitingDeposit === undefined) {
+  if (o.next !== undefined && mine !== undefined && late === undefined && acceptsUpdates(machine.phase) && machine.awaitingDeposit === undefined) {
     const c = tryChain(ctx, machine, o.next, o.now)
     if (c !== undefined) {
       persistedMachine = c
@@ -463,7 +482,9 @@ function onReject(m: Machine, version: bigint, code: string, digest: Uint8Array 
   // Our signature on the rejected state is out: treat its version as forked.
   const refs = refsOf(p)
   const blamed = entry !== undefined && p.parts.length > 0 && entry < refs.length ? { entry } : {}
-  return persisted({ ...m, pending: undefined, forkVersion: version }, [{ type: 'retry', refs, kind: p.kind, reason: 'rejected', code, ...blamed }])
+  // The peer keeps our signature on it: remember it until a state at this version is signed (see adopt).
+  const refused = [...(m.refused ?? []).filter((x) => x.state.version === version && !bytesEqual(x.digest, p.digest)), p]
+  return persisted({ ...m, pending: undefined, forkVersion: version, refused }, [{ type: 'retry', refs, kind: p.kind, reason: 'rejected', code, ...blamed }])
 }
 
 function onSync(m0: Machine, peerVersion: bigint): StepResult {

@@ -62,6 +62,8 @@ export interface Request {
   rejections: number
   /** The peer refused a merged proposal because of this request: it goes alone from now on. */
   solo?: boolean
+  /** Our own no-op update that takes the version the peer refused proposals at (see `seal`). */
+  seal?: boolean
 }
 
 export interface ChannelSlot {
@@ -357,6 +359,10 @@ export class Runtime {
         h.send(this.peerOf(slot.machine), eff.msg)
         return
       case 'completed': {
+        if (eff.late === true) {
+          this.completeLate(slot, eff.refs, eff.version)
+          return
+        }
         const done = slot.inFlight
         if (done[0] !== undefined && done[0].ref === eff.refs[0]) {
           slot.inFlight = slot.chained
@@ -376,17 +382,20 @@ export class Runtime {
         const blamed = eff.entry === undefined ? undefined : rs[eff.entry]
         if (blamed !== undefined) blamed.solo = true
         const again: Request[] = []
+        let gaveUp = false
         for (const r of rs) {
           if (blamed === undefined || r === blamed) {
             if (eff.reason === 'rejected') r.rejections++
             else r.conflicts++
           }
-          if (r.rejections > this.limits.maxRejections)
+          if (r.rejections > this.limits.maxRejections) {
+            gaveUp = true
             r.reject(new ChannelError('REJECTED', 'channelId', `peer refused the update ${r.rejections} times (${eff.code ?? 'no reason'})`))
-          else if (r.conflicts > this.limits.maxConflicts) r.reject(new ChannelError('CONFLICT', 'channelId', `the update lost ${r.conflicts} crossings in a row`))
+          } else if (r.conflicts > this.limits.maxConflicts) r.reject(new ChannelError('CONFLICT', 'channelId', `the update lost ${r.conflicts} crossings in a row`))
           else again.push(r)
         }
         slot.queue.unshift(...again)
+        if (gaveUp && slot.queue.length === 0 && !rs.some((r) => r.seal === true)) this.seal(slot)
         return
       }
       case 'timeout': {
@@ -418,6 +427,33 @@ export class Runtime {
     }
   }
 
+  /**
+   * A request gave up (REJECTED) and nothing else is queued, but the peer still holds our signatures on the
+   * proposals it refused at the next version and could countersign one later. A no-op update (the same
+   * balances and locked entries, one version up) takes that version: once the peer countersigns it, no refused
+   * proposal can be signed any more, so what gave up has failed for good (the HTLC router fails an add it
+   * kept upstream at once instead of waiting for its expiry). Proposed once per give-up; a peer that refuses
+   * it too keeps the refused proposals signable (README: known gap).
+   */
+  private seal(slot: ChannelSlot): void {
+    if ((slot.machine.refused?.length ?? 0) === 0) return
+    const build = (latest: ChannelState): ChannelState => ({ ...latest, version: latest.version + 1n, isFinal: false })
+    const ignore = () => {}
+    slot.queue.push({ ref: newRef(), kind: 'update', build, topUp: 0n, resolve: ignore, reject: ignore, conflicts: 0, rejections: 0, solo: true, seal: true })
+  }
+
+  /**
+   * A refused proposal of ours that the peer countersigned after all: its requests still waiting (queued again
+   * after the refusal) are done at `version`. Those that already failed with REJECTED stay failed (README: known limits).
+   */
+  private completeLate(slot: ChannelSlot, refs: readonly number[], version: bigint): void {
+    const carried = new Set(refs)
+    const done = slot.queue.filter((r) => carried.has(r.ref))
+    if (done.length === 0) return
+    slot.queue = slot.queue.filter((r) => !carried.has(r.ref))
+    for (const r of done) r.resolve(version)
+  }
+
   /** Proposes the next queued request(s) when the machine is idle (and the next version is not the peer's turn). */
   pump(key: string, slot: ChannelSlot): void {
     const m = slot.machine
@@ -445,6 +481,8 @@ export class Runtime {
     } catch (err) {
       if (slot.inFlight === taken) slot.inFlight = []
       for (const r of taken) r.reject(err as Error)
+      // The requests behind them are not stranded: each round takes at least one request off the queue.
+      if (slot.inFlight.length === 0 && !this.stopped) this.pump(key, slot)
     }
   }
 

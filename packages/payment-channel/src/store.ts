@@ -31,7 +31,7 @@ import { createRequire } from 'node:module'
 import { MAX_MERGE, changeCodec, changeFromWire, changeToWire } from './merge.ts'
 import { PHASES } from './phase.ts'
 import type { ChannelParams, Machine, Proposal, UpdateKind } from './protocol.ts'
-import { digestOf } from './protocol.ts'
+import { MAX_REFUSED, digestOf } from './protocol.ts'
 import { type ChannelState, channelIdHex, partyIndex, stateCodec } from './state.ts'
 import { channelParamsCodec, paramsFromWire, paramsToWire } from './wire.ts'
 
@@ -57,8 +57,8 @@ const pendingFields = {
 }
 
 /** The record up to the pending proposal, which schema 2 extends with the parts of a merged proposal. */
-function recordCodecWith<P>(pending: Codec<P>) {
-  return codec.struct({
+function recordFieldsWith<P>(pending: Codec<P>) {
+  return {
     schema: codec.u8,
     params: channelParamsCodec,
     me: partyIndex,
@@ -68,7 +68,7 @@ function recordCodecWith<P>(pending: Codec<P>) {
     sigB: codec.bytes(64),
     pending: codec.optional(pending),
     ...tailFields,
-  })
+  }
 }
 
 const tailFields = {
@@ -80,13 +80,46 @@ const tailFields = {
   topUpParty: codec.optional(partyIndex),
 }
 
-/** Schema 1: no merged proposals (still read). */
-const recordCodecV1 = recordCodecWith(codec.struct(pendingFields))
-const recordCodec = recordCodecWith(
-  codec.struct({ ...pendingFields, parts: codec.list(codec.struct({ ref: codec.u32, kind: codec.enumeration(PART_KINDS), change: changeCodec }), MAX_MERGE) }),
-)
+const proposalCodec = codec.struct({
+  ...pendingFields,
+  parts: codec.list(codec.struct({ ref: codec.u32, kind: codec.enumeration(PART_KINDS), change: changeCodec }), MAX_MERGE),
+})
+type WireProposal = codec.Infer<typeof proposalCodec>
 
-const RECORD_SCHEMA = 2
+/** Schema 1: no merged proposals (still read). */
+const recordCodecV1 = codec.struct(recordFieldsWith(codec.struct(pendingFields)))
+/** Schema 2: no refused proposals (still read). */
+const recordCodecV2 = codec.struct(recordFieldsWith(proposalCodec))
+/** Schema 3: the proposals the peer refused at the next version, whose signatures it holds (Machine.refused). */
+const recordCodec = codec.struct({ ...recordFieldsWith(proposalCodec), refused: codec.list(proposalCodec, MAX_REFUSED + 1) })
+
+const RECORD_SCHEMA = 3
+
+function proposalToWire(p: Proposal): WireProposal {
+  return {
+    state: p.state,
+    sig: p.sig,
+    kind: p.kind,
+    topUp: p.topUp,
+    ref: p.ref >>> 0,
+    parts: p.parts.map((x) => ({ ref: x.ref >>> 0, kind: x.kind, change: changeToWire(x.change) })),
+  }
+}
+
+function proposalFromWire(params: ChannelParams, ps: WireProposal): Proposal {
+  return {
+    state: ps.state,
+    digest: digestOf(params, ps.state),
+    sig: ps.sig,
+    kind: ps.kind,
+    topUp: ps.topUp,
+    ref: ps.ref,
+    parts: ps.parts.map((x) => ({ ref: x.ref, kind: x.kind, change: changeFromWire(x.change) })),
+    sentAt: 0,
+    attempts: 1,
+    timedOut: false,
+  }
+}
 
 export function encodeRecord(m: Machine): Uint8Array {
   const p = m.params
@@ -98,17 +131,7 @@ export function encodeRecord(m: Machine): Uint8Array {
     state: m.latest.state,
     sigA: m.latest.sigs[0],
     sigB: m.latest.sigs[1],
-    pending:
-      m.pending === undefined
-        ? undefined
-        : {
-            state: m.pending.state,
-            sig: m.pending.sig,
-            kind: m.pending.kind,
-            topUp: m.pending.topUp,
-            ref: m.pending.ref >>> 0,
-            parts: m.pending.parts.map((x) => ({ ref: x.ref >>> 0, kind: x.kind, change: changeToWire(x.change) })),
-          },
+    pending: m.pending === undefined ? undefined : proposalToWire(m.pending),
     unconfirmed: m.unconfirmed,
     forkVersion: m.forkVersion,
     deferred: m.deferred,
@@ -118,37 +141,25 @@ export function encodeRecord(m: Machine): Uint8Array {
         ? undefined
         : { state: m.topUpFallback.state, sigA: m.topUpFallback.sigs[0] as Uint8Array, sigB: m.topUpFallback.sigs[1] as Uint8Array },
     topUpParty: m.topUpParty,
+    refused: (m.refused ?? []).map(proposalToWire),
   })
 }
 
 export function decodeRecord(bytes: Uint8Array): Machine {
   const schema = bytes[0]
-  if (schema !== 1 && schema !== RECORD_SCHEMA) throw new InvalidInputError('schema', `unknown record schema ${String(schema)}`)
+  if (schema !== 1 && schema !== 2 && schema !== RECORD_SCHEMA) throw new InvalidInputError('schema', `unknown record schema ${String(schema)}`)
   const r =
     schema === 1
       ? (() => {
           const v1 = decode(recordCodecV1, bytes, { maxSize: 1 << 24 })
-          return { ...v1, pending: v1.pending === undefined ? undefined : { ...v1.pending, parts: [] } }
+          return { ...v1, pending: v1.pending === undefined ? undefined : { ...v1.pending, parts: [] }, refused: [] }
         })()
-      : decode(recordCodec, bytes, { maxSize: 1 << 24 })
+      : schema === 2
+        ? { ...decode(recordCodecV2, bytes, { maxSize: 1 << 24 }), refused: [] }
+        : decode(recordCodec, bytes, { maxSize: 1 << 24 })
   const params: ChannelParams = paramsFromWire(r.params)
   const state: ChannelState = r.state
-  let pending: Proposal | undefined
-  if (r.pending !== undefined) {
-    const ps = r.pending
-    pending = {
-      state: ps.state,
-      digest: digestOf(params, ps.state),
-      sig: ps.sig,
-      kind: ps.kind,
-      topUp: ps.topUp,
-      ref: ps.ref,
-      parts: ps.parts.map((x) => ({ ref: x.ref, kind: x.kind, change: changeFromWire(x.change) })),
-      sentAt: 0,
-      attempts: 1,
-      timedOut: false,
-    }
-  }
+  const pending = r.pending === undefined ? undefined : proposalFromWire(params, r.pending)
   return {
     params,
     me: r.me,
@@ -164,6 +175,7 @@ export function decodeRecord(bytes: Uint8Array): Machine {
         ? undefined
         : { state: r.topUpFallback.state, digest: digestOf(params, r.topUpFallback.state), sigs: [r.topUpFallback.sigA, r.topUpFallback.sigB] },
     topUpParty: r.topUpParty,
+    ...(r.refused.length === 0 ? {} : { refused: r.refused.map((x) => proposalFromWire(params, x)) }),
   }
 }
 

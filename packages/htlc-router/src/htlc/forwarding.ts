@@ -144,10 +144,14 @@ export class Forwarding {
     return BigInt(this.ctx.channel.machine(ch.channelId).params.disputeWindow + this.ctx.settings.onChainMargin)
   }
 
-  /** Whether our add for `rec` is in the proposal the channel has in flight (it may still be countersigned). */
+  /**
+   * Whether our add for `rec` is in a proposal whose signature the peer holds and may still countersign: the one
+   * in flight, or one it refused at the next version (it can countersign that one later and resync it).
+   */
   inProposal(rec: HtlcRecord): boolean {
-    const p = this.ctx.channel.machine(rec.channelId).pending
-    return p?.state.locked.some((e) => bytesEqual(e.id, rec.entry.id)) === true
+    const m = this.ctx.channel.machine(rec.channelId)
+    const carries = (p: { state: ChannelState } | undefined) => p?.state.locked.some((e) => bytesEqual(e.id, rec.entry.id)) === true
+    return carries(m.pending) || m.refused?.some(carries) === true
   }
 
   // ---------------------------------------------------------------- offering
