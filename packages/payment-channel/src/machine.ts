@@ -109,7 +109,8 @@ export interface Machine {
    * holds our signature on each and may countersign one later (and send it as a resync), so adopting one
    * completes what it carried instead of retrying it, and the HTLC router does not give up an HTLC one of them
    * adds. Persisted (a restart must not forget a signature that is out); dropped once a state at that version is
-   * signed. Full, it stops us proposing at that version (REJECTED) but for a no-op (runtime `seal`) until the peer signs a state there.
+   * signed. Full, it stops us proposing at that version (REJECTED) but for a no-op (the same balances and locked
+   * entries: the HTLC router's way to make a refusal final) until the peer signs a state there.
    */
   refused?: Proposal[] | undefined
   /** Funding (not persisted): when our open request or L1 check last went out, and how often. */

@@ -62,8 +62,6 @@ export interface Request {
   rejections: number
   /** The peer refused a merged proposal because of this request: it goes alone from now on. */
   solo?: boolean
-  /** Our own no-op update that takes the version the peer refused proposals at (see `seal`). */
-  seal?: boolean
 }
 
 export interface ChannelSlot {
@@ -382,20 +380,17 @@ export class Runtime {
         const blamed = eff.entry === undefined ? undefined : rs[eff.entry]
         if (blamed !== undefined) blamed.solo = true
         const again: Request[] = []
-        let gaveUp = false
         for (const r of rs) {
           if (blamed === undefined || r === blamed) {
             if (eff.reason === 'rejected') r.rejections++
             else r.conflicts++
           }
-          if (r.rejections > this.limits.maxRejections) {
-            gaveUp = true
+          if (r.rejections > this.limits.maxRejections)
             r.reject(new ChannelError('REJECTED', 'channelId', `peer refused the update ${r.rejections} times (${eff.code ?? 'no reason'})`))
-          } else if (r.conflicts > this.limits.maxConflicts) r.reject(new ChannelError('CONFLICT', 'channelId', `the update lost ${r.conflicts} crossings in a row`))
+          else if (r.conflicts > this.limits.maxConflicts) r.reject(new ChannelError('CONFLICT', 'channelId', `the update lost ${r.conflicts} crossings in a row`))
           else again.push(r)
         }
         slot.queue.unshift(...again)
-        if (gaveUp && slot.queue.length === 0 && !rs.some((r) => r.seal === true)) this.seal(slot)
         return
       }
       case 'timeout': {
@@ -425,21 +420,6 @@ export class Runtime {
         h.chain(key, eff)
         return
     }
-  }
-
-  /**
-   * A request gave up (REJECTED) and nothing else is queued, but the peer still holds our signatures on the
-   * proposals it refused at the next version and could countersign one later. A no-op update (the same
-   * balances and locked entries, one version up) takes that version: once the peer countersigns it, no refused
-   * proposal can be signed any more, so what gave up has failed for good (the HTLC router fails an add it
-   * kept upstream at once instead of waiting for its expiry). Proposed once per give-up; a peer that refuses
-   * it too keeps the refused proposals signable (README: known gap).
-   */
-  private seal(slot: ChannelSlot): void {
-    if ((slot.machine.refused?.length ?? 0) === 0) return
-    const build = (latest: ChannelState): ChannelState => ({ ...latest, version: latest.version + 1n, isFinal: false })
-    const ignore = () => {}
-    slot.queue.push({ ref: newRef(), kind: 'update', build, topUp: 0n, resolve: ignore, reject: ignore, conflicts: 0, rejections: 0, solo: true, seal: true })
   }
 
   /**

@@ -202,7 +202,14 @@ export class Forwarding {
     } catch (err) {
       rec.adding = false
       ctx.record(err)
-      if (rec.status !== 'offering' || this.inProposal(rec)) return undefined
+      if (rec.status !== 'offering') return undefined
+      if (this.inProposal(rec)) {
+        // Refused, but the peer keeps our signature on the proposal that adds it (payment-channel's `refused`): a
+        // no-op at that version makes the refusal final once countersigned (reconcile then fails it upstream at
+        // once); a peer that refuses the no-op too leaves it recorded until it is signed or expires.
+        if (ctx.channel.machine(ch.channelId).pending === undefined) this.endRefused(ch)
+        return undefined
+      }
       ctx.book.drop(rec)
       if (err instanceof HtlcRejectedError && err.code === 'HTLC_EXPIRY') return 'expiry_too_soon'
       return 'temporary_channel_failure'
@@ -210,6 +217,11 @@ export class Forwarding {
     rec.adding = false
     if (rec.status === 'offering') ctx.book.transition(rec, 'pending')
     return undefined
+  }
+
+  /** Proposes a no-op (same balances and HTLCs, one version up): countersigned, no refused proposal of ours is signable any more. */
+  private endRefused(ch: TrackedChannel): void {
+    this.ctx.channel.update(ch.channelId, (latest) => ({ ...latest, version: latest.version + 1n, isFinal: false })).catch((err) => this.ctx.record(err))
   }
 
   // ---------------------------------------------------------------- incoming
