@@ -8,9 +8,40 @@ import assert from 'node:assert/strict'
 import { describe, test } from 'node:test'
 import fc from 'fast-check'
 import { type L2Error, nodeVerifier, toHex } from '@l2bench/core'
-import { PeerTable, type SignedState, memoryLinkPair } from '@l2bench/payment-channel'
-import { VIRTUAL_MESSAGE_MAX, VIRTUAL_PROTOCOL, type VirtualDispute, type VirtualParams, activationDigest, encodeVirtualMessage, initialDigest, virtualId } from '../src/index.ts'
-import { ETH, type Trio, activeVirtual, connect, countSigns, ingridLedgerTotal, l1Conserved, makeNode, mark, memoryStores, openVirtual, params, sign, trio, until } from './fixtures.ts'
+import { type ChannelState, PeerTable, type SignedState, memoryLinkPair } from '@l2bench/payment-channel'
+import {
+  VIRTUAL_MESSAGE_MAX,
+  VIRTUAL_PROTOCOL,
+  type VirtualDispute,
+  type VirtualParams,
+  activationDigest,
+  encodeParams,
+  encodeVirtualMessage,
+  initialDigest,
+  lockFor,
+  virtualId,
+  withLock,
+} from '../src/index.ts'
+import {
+  ETH,
+  type Trio,
+  activation,
+  activeVirtual,
+  connect,
+  countSigns,
+  ingridLedgerTotal,
+  l1Conserved,
+  ledgerOnChain,
+  makeNode,
+  makeWorld,
+  mark,
+  memoryStores,
+  openVirtual,
+  params,
+  sign,
+  trio,
+  until,
+} from './fixtures.ts'
 
 const bytes = (id: `0x${string}`) => new Uint8Array(Buffer.from(id.slice(2), 'hex'))
 
@@ -545,5 +576,86 @@ describe('redteam: property — a stale registration while the honest party is a
       ),
       { numRuns: 12 },
     )
+  })
+})
+
+describe('redteam: one set of parameters twice', () => {
+  test('redteam: nonce reuse — Alice’s node refuses a second open with the same parameters, and after the close a fresh Alice node (records lost) re-proposing them gets nothing locked again', async () => {
+    const t = await trio()
+    const vid = await activeVirtual(t, ETH, 0n, { nonce: 5n, validity: 1000 })
+    const p = paramsOf(t, vid)
+    await t.nodes.alice.closeVirtual({ channelId: vid })
+    await soon(() => t.nodes.ingrid.records.require(vid).status === 'closed')
+    await assert.rejects(
+      t.nodes.alice.openVirtual({
+        peer: t.bob.address,
+        peerPublicKey: t.bob.signer.publicKey,
+        ingrid: t.ingrid.address,
+        ledger: t.ledgerA,
+        peerLedger: t.ledgerB,
+        deposit: ETH,
+        disputeWindow: p.disputeWindow,
+        validity: Number(p.validity) - t.w.l1.head().height,
+        nonce: 5n,
+      }),
+      (e: L2Error) => e.field === 'nonce',
+    )
+    const locked = () => [t.nodes.alice.channel.status(t.ledgerA).locked.length, t.nodes.bob.channel.status(t.ledgerB).locked.length]
+    // The same fund again, straight to Ingrid (as Alice would send it after losing her records).
+    const r = t.nodes.ingrid.records.require(vid)
+    t.nodes.alice.virtualLinkTo(t.ingrid.address)?.send(encodeVirtualMessage({ type: 'fund', params: p, sigA: r.sigs[0], sigB: r.sigs[1] }))
+    await new Promise((res) => setTimeout(res, 50))
+    for (let i = 0; i < 5; i++) {
+      t.nodes.ingrid.tick(Date.now() + 60_000 * (i + 1))
+      await new Promise((res) => setTimeout(res, 5))
+    }
+    assert.deepEqual(locked(), [0, 0], 'no lock again')
+    assert.equal(t.nodes.ingrid.records.require(vid).status, 'closed')
+    assert.equal(t.nodes.alice.channel.status(t.ledgerA).myBalance + t.nodes.ingrid.channel.status(t.ledgerA).myBalance, 20n * ETH)
+    for (const n of Object.values(t.nodes)) n.stop()
+  })
+})
+
+describe('redteam: witnesses and states of another virtual channel (contract)', () => {
+  test('redteam: two virtual channels on the same two ledgers — a conclusion with the other channel’s state, and each lock resolved with the other channel’s parameters, revert; each lock pays by its own outcome', async () => {
+    const w = makeWorld()
+    const [alice, bob, ingrid] = [w.party('alice'), w.party('bob'), w.party('ingrid')]
+    const ledgerA = await ledgerOnChain(alice, ingrid, [10n * ETH, 10n * ETH], 1n)
+    const ledgerB = await ledgerOnChain(ingrid, bob, [10n * ETH, 10n * ETH], 2n)
+    const p1 = params(w, alice, bob, ingrid, ledgerA, ledgerB, [3n * ETH, 1n * ETH], { nonce: 1n })
+    const p2 = params(w, alice, bob, ingrid, ledgerA, ledgerB, [2n * ETH, 2n * ETH], { nonce: 2n })
+    const [v1, v2] = [virtualId(p1), virtualId(p2)]
+    const base = (id: Uint8Array): ChannelState => ({ channelId: id, version: 0n, balances: [10n * ETH, 10n * ETH], locked: [], isFinal: false })
+    const both = (id: Uint8Array, side: 'a' | 'b', parties: readonly [string, string]) => {
+      const s1 = withLock(base(id), p1, lockFor(p1, side, parties as readonly [`0x${string}`, `0x${string}`]))
+      return { ...withLock(s1, p2, lockFor(p2, side, parties as readonly [`0x${string}`, `0x${string}`])), isFinal: true }
+    }
+    await alice.client.close(sign(w.domain, both(ledgerA, 'a', [alice.address, ingrid.address]), alice.signer, ingrid.signer))
+    await ingrid.client.close(sign(w.domain, both(ledgerB, 'b', [ingrid.address, bob.address]), ingrid.signer, bob.signer))
+    const st = (vid: Uint8Array, version: bigint, balances: readonly [bigint, bigint], isFinal = false) =>
+      sign(w.domain, { channelId: vid, version, balances, locked: [], isFinal }, alice.signer, bob.signer)
+    // Channel 2's final state offered as channel 1's conclusion, and channel 1's parameters with channel 2's state.
+    const f2 = st(v2, 4n, [0n, 4n * ETH], true)
+    await assert.rejects(ingrid.virtual.conclude(p1, f2), (e: Error & { field?: string }) => e.field === 'state.channelId')
+    await ingrid.virtual.conclude(p2, f2)
+    await bob.virtual.register(p1, st(v1, 3n, [ETH, 3n * ETH]), activation(p1, ingrid))
+    w.l1.mine(p1.disputeWindow + 1)
+    // Channel 2's outcome (Bob everything) cannot pay channel 1's lock, nor back.
+    await assert.rejects(alice.client.resolveLocked(ledgerA, v1, encodeParams(p2)), (e: Error & { field?: string }) => e.field === 'witness')
+    await assert.rejects(alice.client.resolveLocked(ledgerA, v2, encodeParams(p1)), (e: Error & { field?: string }) => e.field === 'witness')
+    const before = { a: w.l1.balanceOf(alice.address), i: w.l1.balanceOf(ingrid.address), b: w.l1.balanceOf(bob.address) }
+    const outsider = w.party('outsider')
+    for (const [ledger, p] of [
+      [ledgerA, p1],
+      [ledgerA, p2],
+      [ledgerB, p1],
+      [ledgerB, p2],
+    ] as const)
+      await outsider.virtual.resolve(ledger, p)
+    assert.equal(w.l1.balanceOf(alice.address) - before.a, ETH + 0n, 'Alice: y_A of channel 1 (1) and of channel 2 (0)')
+    assert.equal(w.l1.balanceOf(bob.address) - before.b, 3n * ETH + 4n * ETH, 'Bob: y_B of both')
+    assert.equal(w.l1.balanceOf(ingrid.address) - before.i, 8n * ETH, 'Ingrid nets zero: the 8 ETH she locked across both channels')
+    assert.equal(w.l1.balanceOf(w.adj.address), 0n)
+    assert.ok(l1Conserved(w))
   })
 })
