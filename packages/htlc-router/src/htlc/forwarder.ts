@@ -83,10 +83,10 @@ export class ChannelForwarder implements Forwarder {
     this.clock = height
   }
 
-  private sync(): void {
+  private async sync(): Promise<void> {
     if (this.clock === undefined) return
     const h = this.clock()
-    if (h > this.network.l1.head().height) this.network.l1.advanceTo(h)
+    if (h > this.network.l1.head().height) await this.network.l1.advanceTo(h)
   }
 
   private node(i: number): HtlcNode {
@@ -104,7 +104,7 @@ export class ChannelForwarder implements Forwarder {
       throw new InvalidInputError('offer.amountMsat', `expected a positive bigint, got ${describe(offer.amountMsat)}`)
     if (!(offer.paymentHash instanceof Uint8Array) || offer.paymentHash.length !== 32) throw new InvalidInputError('offer.paymentHash', 'expected 32 bytes')
     if (this.closed[offer.edge >> 1] === 1) return { ok: false, reason: 'channel_closed' }
-    this.sync()
+    await this.sync()
     const from = this.node(this.graph.edgeFrom[offer.edge] as number)
     const r = await from.offerHtlc(this.channelId(offer.edge), { amount: offer.amountMsat, hash: offer.paymentHash, expiry: BigInt(offer.expiry) })
     if (!r.ok) return { ok: false, reason: r.code === 'permanent_channel_failure' ? 'channel_closed' : 'insufficient_balance' }
@@ -115,17 +115,17 @@ export class ChannelForwarder implements Forwarder {
   async fulfillHtlc(id: number, preimage: Uint8Array): Promise<void> {
     const p = this.get(id)
     if (!(preimage instanceof Uint8Array) || !bytesEqual(sha256(preimage), p.hash)) throw new HtlcError('preimage', `preimage does not hash to HTLC ${id}'s payment hash`)
-    this.sync()
+    await this.sync()
     await this.node(this.graph.edgeTo[p.edge] as number).settleHtlc(this.channelId(p.edge), p.lockId, preimage)
     this.pending.delete(id)
   }
 
   async failHtlc(id: number): Promise<void> {
     const p = this.get(id)
-    this.sync()
+    await this.sync()
     if (this.closed[p.edge >> 1] === 1) {
       // On chain: the offerer's refund needs the expiry reached.
-      if (this.network.l1.head().height < p.expiry) this.network.l1.advanceTo(p.expiry)
+      if (this.network.l1.head().height < p.expiry) await this.network.l1.advanceTo(p.expiry)
       await this.node(this.graph.edgeFrom[p.edge] as number).refundOnChain(this.channelId(p.edge), p.lockId)
     } else await this.node(this.graph.edgeTo[p.edge] as number).failHtlc(this.channelId(p.edge), p.lockId)
     this.pending.delete(id)
@@ -135,13 +135,13 @@ export class ChannelForwarder implements Forwarder {
     this.graph.assertChannel('channel', channel)
     if (this.closed[channel] === 1) return
     this.closed[channel] = 1
-    this.sync()
+    await this.sync()
     const a = this.node(this.graph.chanA[channel] as number)
     const id = this.network.channelIds[channel] as Uint8Array
     await a.channel.forceClose({ channelId: id })
     const info = await a.channel.onChain(id)
     const deadline = info?.dispute?.deadline ?? this.network.l1.head().height
-    this.network.l1.advanceTo(deadline + 1)
+    await this.network.l1.advanceTo(deadline + 1)
     await a.channel.finalize({ channelId: id })
   }
 

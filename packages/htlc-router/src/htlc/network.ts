@@ -1,8 +1,11 @@
 /**
  * HtlcNetwork: a small in-process network of HtlcNodes over real channels —
- * one MockL1 with an HtlcAdjudicator, real secp256k1 signatures, in-memory
- * links and stores — plus the ChannelGraph describing it, so the package's
- * Pathfinder and MissionControl route payments over real channel states.
+ * one L1 with an HtlcAdjudicator (a new MockL1, or the caller's: a benchmark
+ * harness's metered mock, or a real EVM node where mining, deploying and
+ * minting are promises — the network awaits them either way), real secp256k1
+ * signatures, in-memory links and stores — plus the ChannelGraph describing
+ * it, so the package's Pathfinder and MissionControl route payments over real
+ * channel states.
  *
  * `pay` is the sender's loop: find a route (the sender knows its own
  * balances, not anyone else's), send it, and on failure learn from the
@@ -13,7 +16,7 @@
  * networks (use NetworkSimulator with the abstract BalanceForwarder there).
  */
 import { type Address, type Amount, InvalidInputError, NodeSigner, NobleSigner, type Signer, describe, secretKeyFromSeed } from '@l2bench/core'
-import { MockL1, type MockL1Options, type Receipt, Wallet } from '@l2bench/l1-mock'
+import { type Contract, type L1, MockL1, type MockL1Options, type Receipt, Wallet } from '@l2bench/l1-mock'
 import { type MemoryLink, memoryLinkPair } from '@l2bench/payment-channel'
 import { CapacityError, NoRouteError } from '../errors.ts'
 import { feeMsat } from '../graph/fees.ts'
@@ -41,7 +44,18 @@ export interface NetworkParty {
   wallet: Wallet
 }
 
-export interface HtlcNetworkOptions {
+/**
+ * The L1 a network runs on: the seam its nodes use, plus the chain's admin —
+ * synchronous on MockL1, promises on a real EVM node; the network awaits both.
+ */
+export interface NetworkL1 extends L1 {
+  mine(n?: number): void | Promise<void>
+  advanceTo(height: number): void | Promise<void>
+  deploy<C extends Contract>(contract: C): C | Promise<C>
+  mint(address: Address, amount: bigint): void | Promise<void>
+}
+
+export interface HtlcNetworkOptions<L extends NetworkL1 = MockL1> {
   /** Node names (or a count). */
   nodes: readonly string[] | number
   channels: readonly NetworkChannelSpec[]
@@ -55,10 +69,10 @@ export interface HtlcNetworkOptions {
   l1?: MockL1Options
   /**
    * An existing L1 to run on (e.g. a benchmark harness's metered one) instead
-   * of a new MockL1. The HtlcAdjudicator is deployed on it unless `adjudicator`
-   * is given.
+   * of a new MockL1 — a real EVM node too (its mining and deploying are
+   * awaited). The HtlcAdjudicator is deployed on it unless `adjudicator` is given.
    */
-  onL1?: MockL1
+  onL1?: L
   adjudicator?: HtlcAdjudicator
   /**
    * The nodes' own keys and wallets (their wallets must be on the network's
@@ -112,7 +126,7 @@ export interface PayResult {
   reason?: string
 }
 
-export class HtlcNetwork {
+export class HtlcNetwork<L extends NetworkL1 = MockL1> {
   readonly pathfinder: Pathfinder
   /** Node index by address. */
   private readonly index = new Map<Address, number>()
@@ -124,7 +138,7 @@ export class HtlcNetwork {
   private readonly window: number
 
   private constructor(
-    readonly l1: MockL1,
+    readonly l1: L,
     readonly adjudicator: HtlcAdjudicator,
     readonly nodes: readonly HtlcNode[],
     readonly names: readonly string[],
@@ -141,7 +155,7 @@ export class HtlcNetwork {
     for (const [i, n] of nodes.entries()) this.index.set(n.address, i)
   }
 
-  static async create(o: HtlcNetworkOptions): Promise<HtlcNetwork> {
+  static async create<L extends NetworkL1 = MockL1>(o: HtlcNetworkOptions<L>): Promise<HtlcNetwork<L>> {
     const parties = o.parties
     if (parties !== undefined && (!Array.isArray(parties) || (typeof o.nodes === 'number' ? o.nodes : o.nodes.length) !== parties.length))
       throw new InvalidInputError('parties', 'expected one party per node')
@@ -151,21 +165,22 @@ export class HtlcNetwork {
     if (!Number.isSafeInteger(window) || window < 1) throw new InvalidInputError('disputeWindow', `expected a positive integer, got ${describe(window)}`)
     const unit = o.graphUnit ?? 1n
     if (typeof unit !== 'bigint' || unit < 1n) throw new InvalidInputError('graphUnit', `expected a bigint ≥ 1, got ${describe(unit)}`)
-    const l1 = o.onL1 ?? new MockL1(o.l1)
-    const adjudicator = o.adjudicator ?? l1.deploy(new HtlcAdjudicator())
+    const l1 = o.onL1 ?? (new MockL1(o.l1) as NetworkL1 as L)
+    const adjudicator = o.adjudicator ?? (await l1.deploy(new HtlcAdjudicator()))
     const funds = o.l1Funds ?? 10n ** 21n
     const seed = o.seed ?? 'htlc-net'
     let maxDepositB = 0n
     for (const c of o.channels) if (typeof c?.depositB === 'bigint' && c.depositB > maxDepositB) maxDepositB = c.depositB
     const receipts: Map<string, Receipt>[] = []
-    const nodes = names.map((name, i) => {
+    const nodes: HtlcNode[] = []
+    for (const [i, name] of names.entries()) {
       const party = parties?.[i]
       let signer: Signer
       let gasPrice: bigint | undefined
       if (party === undefined) {
         const sk = secretKeyFromSeed(`${seed}:${name}`)
         signer = o.signer === 'noble' ? new NobleSigner(sk) : new NodeSigner(sk)
-        l1.mint(signer.address, funds)
+        await l1.mint(signer.address, funds)
       } else {
         if (party.wallet?.l1 !== l1)
           throw new InvalidInputError(`parties[${i}].wallet`, "the party's wallet is not on the network's L1")
@@ -178,11 +193,11 @@ export class HtlcNetwork {
       // The same key and gas price, on the same L1, through a proxy that records the node's receipts (gas accounting).
       const wallet = new Wallet(signer, recordingL1(l1, sink), gasPrice)
       // Every node agrees to the deposits the network's channels ask of it (a node deposits nothing for a stranger by default).
-      return new HtlcNode({ signer, wallet, adjudicator, acceptLimits: { maxDeposit: maxDepositB }, ...o.nodeOptions?.(i) })
-    })
+      nodes.push(new HtlcNode({ signer, wallet, adjudicator, acceptLimits: { maxDeposit: maxDepositB }, ...o.nodeOptions?.(i) }))
+    }
     const builder = new ChannelGraphBuilder({ minCltvExpiryDelta: 1 })
     for (const name of names) builder.addNode(name)
-    const net = new HtlcNetwork(l1, adjudicator, nodes, names, builderStub(), [], receipts, { graphUnit: unit, disputeWindow: window })
+    const net = new HtlcNetwork<L>(l1, adjudicator, nodes, names, builderStub(), [], receipts, { graphUnit: unit, disputeWindow: window })
     const ids: Uint8Array[] = []
     for (let c = 0; c < o.channels.length; c++) {
       const spec = o.channels[c] as NetworkChannelSpec
@@ -206,7 +221,7 @@ export class HtlcNetwork {
       })
       o.onChannelOpen?.(c + 1, o.channels.length)
     }
-    const built = new HtlcNetwork(l1, adjudicator, nodes, names, builder.build(), ids, receipts, { graphUnit: unit, disputeWindow: window })
+    const built = new HtlcNetwork<L>(l1, adjudicator, nodes, names, builder.build(), ids, receipts, { graphUnit: unit, disputeWindow: window })
     for (const [k, v] of net.links) built.links.set(k, v)
     built.policies.push(...net.policies)
     return built
@@ -427,7 +442,7 @@ export class HtlcNetwork {
   /** Mines `n` blocks, letting every node react after each one. */
   async mine(n = 1): Promise<void> {
     for (let i = 0; i < n; i++) {
-      this.l1.mine(1)
+      await this.l1.mine(1)
       await drainEventLoop()
       await Promise.all(this.nodes.map((x) => x.poll()))
       await drainEventLoop()
@@ -460,7 +475,7 @@ export class HtlcNetwork {
 }
 
 /** The same L1, recording the receipt of every transaction its wallet waits for (each wallet waits for all its own). */
-function recordingL1(l1: MockL1, sink: Map<string, Receipt>): MockL1 {
+function recordingL1<L extends NetworkL1>(l1: L, sink: Map<string, Receipt>): L {
   return new Proxy(l1, {
     get(target, prop) {
       if (prop === 'receipt')
