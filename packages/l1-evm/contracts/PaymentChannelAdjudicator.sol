@@ -13,7 +13,8 @@ import {Codec, Rejected, Sig} from "./L2Bench.sol";
 ///   register → disputed; challenge(newer) → disputed (same deadline);
 ///   finalize (after the deadline) → closed. Penalty `slash`: a registrant
 ///   superseded by ≥ 2 versions loses its balance at finalize. Locked entries
-///   are kept apart on close and paid by resolveLocked.
+///   are kept apart on close and paid by resolveLocked (split by a witness in
+///   a subclass: VirtualAdjudicator.sol).
 ///
 /// Public keys are not stored: open takes them uncompressed, checks each
 /// hashes to its party, and logs them; signatures are checked against the
@@ -277,19 +278,34 @@ contract PaymentChannelAdjudicator {
     function resolveLocked(bytes32 id, bytes32 lockId, bytes calldata witness) external {
         Kept memory k = kept[id][lockId];
         if (k.amount == 0) revert Rejected("REVERT", "lockId");
-        uint8 to;
+        uint256 toA;
+        uint256 toB;
         if (witness.length == 0) {
             if (block.number < k.expiry) revert Rejected("REVERT", "witness");
-            to = k.direction;
+            (toA, toB) = k.direction == 0 ? (uint256(k.amount), uint256(0)) : (uint256(0), uint256(k.amount));
         } else {
             bool ok;
-            (ok, to) = resolveWithWitness(id, k, witness);
-            if (!ok) revert Rejected("REVERT", "witness");
+            (ok, toA, toB) = splitWithWitness(id, lockId, k, witness);
+            if (!ok || toA + toB != k.amount) revert Rejected("REVERT", "witness");
         }
         delete kept[id][lockId];
-        address who = to == 0 ? channels[id].a : channels[id].b;
-        pay(who, k.amount);
-        emit LockedResolved(id, lockId, who, k.amount);
+        // One LockedResolved per party paid (one for an HTLC; two when a subclass splits the entry).
+        if (toA != 0) payLocked(id, lockId, channels[id].a, toA);
+        if (toB != 0) payLocked(id, lockId, channels[id].b, toB);
+    }
+
+    function payLocked(bytes32 id, bytes32 lockId, address who, uint256 amount) internal {
+        pay(who, amount);
+        emit LockedResolved(id, lockId, who, amount);
+    }
+
+    /// How a locked entry is paid given a non-empty witness: (accepted, to A,
+    /// to B). The default gives the whole entry to whoever resolveWithWitness
+    /// names; the virtual channel's adjudicator splits it by an outcome.
+    function splitWithWitness(bytes32 id, bytes32, Kept memory k, bytes calldata witness) internal virtual returns (bool ok, uint256 toA, uint256 toB) {
+        uint8 to;
+        (ok, to) = resolveWithWitness(id, k, witness);
+        if (ok) (toA, toB) = to == 0 ? (uint256(k.amount), uint256(0)) : (uint256(0), uint256(k.amount));
     }
 
     /// Who gets a locked entry given a non-empty witness. The base adjudicator

@@ -12,6 +12,7 @@ import { HTLC_ADJUDICATOR_ABI, HtlcAdjudicator } from '@l2bench/htlc-router'
 import { type AbiItem, canonicalType, encodeAbiCall, parseAbi, signatureOf } from '@l2bench/l1-mock'
 import { ADJUDICATOR_ABI, Adjudicator } from '@l2bench/payment-channel'
 import { PAYCH_ABI, PaychContract } from '@l2bench/paych-manager'
+import { VIRTUAL_ABI, VirtualAdjudicator } from '@l2bench/virtual-channel'
 import { type Abi, encodeFunctionData } from 'viem'
 import { BINDINGS, EvmL1, PARITY_SCENARIOS, artifact, formatError, measureParity, parityMarkdown } from '../src/index.ts'
 
@@ -20,7 +21,8 @@ after(() => evm.stop())
 
 test('every operation of every parity script is within ±5 % of the EVM, with the same calldata bytes', async () => {
   const rows = await measureParity(PARITY_SCENARIOS, evm)
-  assert.ok(rows.length >= 19)
+  assert.ok(rows.length >= 25)
+  assert.ok(rows.some((r) => r.design === 'virtual channel' && r.operation === 'resolveLocked (virtual lock, split to both)'))
   const over = rows.filter((r) => Math.abs(r.error) > 0.05)
   assert.deepEqual(
     over.map((r) => `${r.design} / ${r.operation}: mock ${r.mockGas}, EVM ${r.evmGas} (${formatError(r.error)})`),
@@ -48,6 +50,7 @@ test("each contract class's ABI description is the compiled port's (methods, mut
     ['PaymentChannelAdjudicator', ADJUDICATOR_ABI],
     ['HtlcAdjudicator', HTLC_ADJUDICATOR_ABI],
     ['Paych', PAYCH_ABI],
+    ['VirtualAdjudicator', [...ADJUDICATOR_ABI, ...VIRTUAL_ABI]],
   ]
   for (const [contract, abi] of cases) {
     const compiled = described(artifact(contract).abi as unknown as AbiItem[])
@@ -56,6 +59,7 @@ test("each contract class's ABI description is the compiled port's (methods, mut
   assert.equal(new PaychContract().solidityAbi, PAYCH_ABI)
   assert.equal(new Adjudicator().solidityAbi, ADJUDICATOR_ABI)
   assert.equal(new HtlcAdjudicator().solidityAbi, HTLC_ADJUDICATOR_ABI)
+  assert.deepEqual(new VirtualAdjudicator().solidityAbi, [...ADJUDICATOR_ABI, ...VIRTUAL_ABI])
 })
 
 test('the mock’s ABI encoder gives viem’s bytes (static, dynamic, nested tuples, fixed arrays, signed)', () => {

@@ -92,6 +92,12 @@ export abstract class Contract<M extends { type: string } = { type: string }> {
   readonly solidityAbi?: readonly AbiItem[]
   /** `call` as the Solidity port takes it (needs `solidityAbi`); undefined for a call the port lacks (charged as its codec bytes). */
   toAbiCall?(call: M, env: AbiEnv): AbiCall | undefined
+  /**
+   * ABI words of `call` its port reads in place rather than decodes (a static
+   * struct argument read field by field where used): left out of the decoded
+   * words the host charges (EVM_STEP.abiWord); the contract charges their use.
+   */
+  lazyAbiWords?(call: AbiCall): number
   /** View methods for `L1.read`; override to expose some. */
   view(_ctx: ReadContext, method: string, _args: unknown[]): unknown {
     throw new Error(`${this.name}: no view method ${method}`)

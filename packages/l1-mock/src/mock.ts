@@ -546,7 +546,7 @@ function abiCalldata(
   const abiCall = contract.toAbiCall(call, { ...env, compactSignature: placeholderCompact })
   if (abiCall === undefined) return undefined
   const data = encodeAbiCall(contract.solidityAbi, abiCall)
-  return { data, decodedWords: abiDecodedWords(contract.solidityAbi, abiCall, data.length) }
+  return { data, decodedWords: abiDecodedWords(contract.solidityAbi, abiCall, data.length) - (contract.lazyAbiWords?.(abiCall) ?? 0) }
 }
 
 /** r and (1 << 255 | s): the bytes an EIP-2098 signature costs, with the parity the mock does not compute. */

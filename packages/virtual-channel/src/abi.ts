@@ -1,18 +1,21 @@
 /**
- * The VirtualAdjudicator's calls as a Solidity port would take them, for the
- * mock to charge their ABI bytes (payment-channel's adjudicator does the same
- * for its own calls). There is no port yet: this is the shape one would have —
- * the parameters without public keys (the port checks signatures by ecrecover
- * against the three addresses, as payment-channel's port does), the virtual
- * state as the base's state tuple, signatures in EIP-2098 form.
+ * The VirtualAdjudicator's calls as its Solidity port takes them
+ * (packages/l1-evm/contracts/VirtualAdjudicator.sol), for the mock to charge
+ * their ABI bytes (payment-channel's adjudicator does the same for its own
+ * calls): the parameters as a tuple, each public key as its compressed
+ * form's prefix byte and x coordinate (the port hashes those bytes into the
+ * virtual channel id, and checks signatures by ecrecover against the three
+ * addresses), the virtual state as the base's state tuple, signatures in
+ * EIP-2098 form. `resolveLocked`'s witness stays the parameters in the
+ * project's codec (the base call's bytes): the port hashes it as it is.
  */
 import { toHex } from '@l2bench/core'
 import { type AbiCall, type AbiEnv, type AbiItem, parseAbi } from '@l2bench/l1-mock'
 import type { ChannelState } from '@l2bench/payment-channel'
 import type { VirtualParams } from './params.ts'
 
-const PARAMS =
-  '(uint64 chainId, address adjudicator, uint64 nonce, address alice, address bob, address ingrid, bytes32 ledgerA, bytes32 ledgerB, uint256 depositA, uint256 depositB, uint32 disputeWindow, uint64 validity)'
+const KEY = '(uint8 prefix, bytes32 x)'
+const PARAMS = `(uint64 chainId, address adjudicator, uint64 nonce, address alice, address bob, ${KEY} pkAlice, ${KEY} pkBob, address ingrid, ${KEY} pkIngrid, bytes32 ledgerA, bytes32 ledgerB, uint256 depositA, uint256 depositB, uint32 disputeWindow, uint64 validity)`
 const LOCK = '(bytes32 id, uint256 amount, uint8 direction, bytes32 hash, uint64 expiry)'
 const STATE = `(bytes32 channelId, uint64 version, uint256 balanceA, uint256 balanceB, ${LOCK}[] locked, bool isFinal)`
 const SIG = '(bytes32 r, bytes32 vs)'
@@ -24,6 +27,11 @@ export const VIRTUAL_ABI: readonly AbiItem[] = parseAbi([
   'event VirtualConcluded(bytes32 indexed channelId, uint64 version)',
 ])
 
+/** A compressed key (33 bytes, the params codec's) as the port's (prefix, x): the same bytes for the id's hash. */
+function keyArg(pk: Uint8Array) {
+  return { prefix: pk[0] as number, x: toHex(pk.subarray(1, 33)) }
+}
+
 function paramsArg(p: VirtualParams) {
   return {
     chainId: p.chainId,
@@ -31,7 +39,10 @@ function paramsArg(p: VirtualParams) {
     nonce: p.nonce,
     alice: p.alice,
     bob: p.bob,
+    pkAlice: keyArg(p.pkAlice),
+    pkBob: keyArg(p.pkBob),
     ingrid: p.ingrid,
+    pkIngrid: keyArg(p.pkIngrid),
     ledgerA: toHex(p.ledgerA),
     ledgerB: toHex(p.ledgerB),
     depositA: p.deposits[0],

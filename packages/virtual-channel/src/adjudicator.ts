@@ -1,12 +1,15 @@
 /**
  * VirtualAdjudicator: payment-channel's Adjudicator with the virtual
  * channel's dispute and the resolution of its ledger locks (as htlc-router's
- * HtlcAdjudicator subclasses it for HTLCs). A Solidity port is still to do
- * (l1-evm ports the base adjudicator only).
+ * HtlcAdjudicator subclasses it for HTLCs). Its Solidity port is
+ * packages/l1-evm/contracts/VirtualAdjudicator.sol (docs/parity.md, rows
+ * "virtual channel").
  *
- * Gas follows the mock's EVM pricing: calls are charged as the ABI bytes a
- * port would take (abi.ts), the outcome as two slots (version, deadline,
- * flags; both balances), hashing and signature checks as their precompiles.
+ * Gas follows the mock's EVM pricing: calls are charged as the port's ABI
+ * bytes (abi.ts), the outcome as two slots (version, deadline, flags; both
+ * balances), hashing and signature checks as their precompiles; the port's
+ * own interpretation beyond the mock's general units (VIRTUAL_STEP) was
+ * measured on it (`npm run parity -w @l2bench/l1-evm -- --profile`).
  *
  * One outcome per virtual channel, stored under its id:
  *
@@ -69,6 +72,24 @@ export const virtualAdjudicatorAbi = codec.messages({ ...adjudicatorMessages, ..
 export type VirtualAdjudicatorCall = codec.Infer<typeof virtualAdjudicatorAbi>
 export type VirtualCall = Extract<VirtualAdjudicatorCall, { type: 'registerVirtual' | 'concludeVirtual' }>
 
+/**
+ * The port's interpretation gas the mock's general units (EVM_STEP) do not
+ * cover, measured on VirtualAdjudicator.sol with the parity profile:
+ *   params      reading the parameters tuple in place (PARAMS_WORDS words,
+ *               not charged as decoded ABI words) and writing its fields into
+ *               the id's preimage, beyond the two amounts (codecStepGas(2));
+ *   signedState the virtual state's digest (read from calldata), Ingrid's
+ *               activation digest and the signature words, beyond the
+ *               signature checks (EVM_STEP.signature) and the state's amounts;
+ *   witness     parsing the encoded parameters of a lock's witness (the
+ *               fields at fixed offsets, the amounts' lengths, canonical
+ *               checks) and the lock's side checks, beyond its two amounts.
+ */
+export const VIRTUAL_STEP = { params: 330, signedState: 2650, witness: 3100 } as const
+
+/** ABI words of the parameters tuple (15 fields, the three keys (prefix, x) two words each): read in place by the port. */
+export const PARAMS_WORDS = 18
+
 /** The stored outcome of a virtual channel (2 slots: version + deadline + flag, the two balances). */
 export interface VirtualDispute {
   version: bigint
@@ -101,6 +122,10 @@ export class VirtualAdjudicator extends Adjudicator {
   override toAbiCall(call: AdjudicatorCall | VirtualCall, env: AbiEnv): AbiCall | undefined {
     if (call.type === 'registerVirtual' || call.type === 'concludeVirtual') return virtualAbiCall(call, env)
     return super.toAbiCall(call, env)
+  }
+
+  override lazyAbiWords(call: AbiCall): number {
+    return call.functionName === 'registerVirtual' || call.functionName === 'concludeVirtual' ? PARAMS_WORDS : 0
   }
 
   override execute(ctx: CallContext, call: AdjudicatorCall | VirtualCall): unknown {
@@ -168,6 +193,7 @@ export class VirtualAdjudicator extends Adjudicator {
     }
     ctx.chargeGas('keccakBase', 'virtual.id', keccakGas(witness.length))
     ctx.step('params.encode', codecStepGas(2))
+    ctx.step('virtual.witness', VIRTUAL_STEP.witness)
     const vid = virtualId(p)
     if (!bytesEqual(vid, lock.id) || !bytesEqual(vid, lock.hash)) ctx.revert('these parameters are not this lock’s virtual channel', 'witness')
     if (lock.amount !== totalOf(p)) ctx.revert('lock amount is not the virtual channel’s deposits', 'lockId')
@@ -196,7 +222,7 @@ export class VirtualAdjudicator extends Adjudicator {
     if (p.adjudicator !== ctx.self) ctx.revert('parameters for another adjudicator', 'params.adjudicator')
     const bytes = encodeParams(p)
     ctx.chargeGas('keccakBase', 'virtual.id', keccakGas(bytes.length))
-    ctx.step('params.encode', codecStepGas(2))
+    ctx.step('params.encode', codecStepGas(2) + VIRTUAL_STEP.params)
     const vid = virtualId(p)
     if (!bytesEqual(state.channelId, vid)) ctx.revert('state is not this virtual channel’s', 'state.channelId')
     if (state.locked.length > 0) ctx.revert('a virtual state carries no locked entries', 'state.locked')
@@ -209,7 +235,7 @@ export class VirtualAdjudicator extends Adjudicator {
     const stateBytes = encode(stateCodec, state)
     const domain = encodeDomain({ chainId: ctx.chainId, adjudicator: ctx.self })
     ctx.chargeGas('keccakBase', 'state.digest', keccakGas(domain.length + stateBytes.length + 32))
-    ctx.step('state.encode', codecStepGas(2))
+    ctx.step('state.encode', codecStepGas(2) + VIRTUAL_STEP.signedState)
     const digest = stateDigestFromBytes(domain, stateBytes)
     if (sigA.length !== 64 || !ctx.verifySignature('sig.A', sigA, digest, p.pkAlice)) ctx.revert('Alice’s signature invalid', 'sigA')
     if (sigB.length !== 64 || !ctx.verifySignature('sig.B', sigB, digest, p.pkBob)) ctx.revert('Bob’s signature invalid', 'sigB')

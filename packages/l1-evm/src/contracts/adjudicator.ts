@@ -80,7 +80,7 @@ async function signerOf(call: AdjudicatorCall, env: CallEnv, view: ViewEnv): Pro
   return (sig, i) => toCompact(sig, digest, parties[i] as Address)
 }
 
-function adjudicatorBinding(name: string, solidity: string): ContractBinding<Adjudicator> {
+export function adjudicatorBinding(name: string, solidity: string): ContractBinding<Adjudicator> {
   return {
     name,
     solidity,

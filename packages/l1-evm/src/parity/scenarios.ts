@@ -2,5 +2,6 @@
 import type { ParityScenario } from './index.ts'
 import { channelParity, htlcParity } from './channel.ts'
 import { paychParity } from './paych.ts'
+import { virtualParity } from './virtual.ts'
 
-export const PARITY_SCENARIOS: readonly ParityScenario[] = [channelParity, paychParity, htlcParity]
+export const PARITY_SCENARIOS: readonly ParityScenario[] = [channelParity, paychParity, htlcParity, virtualParity]
