@@ -10,7 +10,7 @@ import assert from 'node:assert/strict'
 import { test } from 'node:test'
 import { randomBytes } from 'node:crypto'
 import fc from 'fast-check'
-import type { HtlcNetwork } from '@l2bench/htlc-router'
+import type { HtlcNetwork, NetworkL1 } from '@l2bench/htlc-router'
 import type { Receipt } from '@l2bench/l1-mock'
 import type { CapacityInputs, PaymentResult } from '../src/design.ts'
 import { HTLC_COMMITS_PER_PAYMENT, type RealHtlc } from '../src/designs/htlc-real.ts'
@@ -26,7 +26,7 @@ function real(d: HtlcDesign): RealHtlc {
 }
 
 /** What each node's L1 balance must be after settle: genesis + received − sent − fees paid + fees earned − its own gas. */
-function checkEveryNode(net: HtlcNetwork, genesis: (i: number) => bigint): void {
+function checkEveryNode(net: HtlcNetwork<NetworkL1>, genesis: (i: number) => bigint): void {
   net.nodes.forEach((n, i) => {
     let gas = 0n
     for (const r of (net.receipts[i] as Map<string, Receipt>).values()) gas += r.fee

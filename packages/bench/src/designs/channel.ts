@@ -36,7 +36,8 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Amount, MAX_AMOUNT, monotonicMs } from '@l2bench/core'
+import { type Amount, MAX_AMOUNT, monotonicMs, toHex } from '@l2bench/core'
+import type { EventFilter, L1Event } from '@l2bench/l1-mock'
 import {
   Adjudicator,
   type ChannelNodeOptions,
@@ -52,6 +53,7 @@ import {
 import { composeBound, filesystemOf, signVerify, sqliteCommit } from '../bounds.ts'
 import type { CapacityInputs, Design, PaymentBound, PaymentResult, World } from '../design.ts'
 import { maximumMatching } from '../matching.ts'
+import type { BenchL1 } from '../meter.ts'
 import type { StoreJson } from '../results.ts'
 import { type ChannelOptions, designOptions } from './options.ts'
 import { type Payment, type Workload, depositFor } from '../workload.ts'
@@ -60,6 +62,24 @@ import { type Payment, type Workload, depositFor } from '../workload.ts'
 export async function turns(n = 5): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r))
 }
+
+/**
+ * Waits until `l1` holds an event matching `filter` and `match` from height
+ * `from` on, at most `ms` of wall clock; whether it came. A watcher's answer
+ * to a registration (a challenge, a refutation) lands within a few turns on
+ * the mock and after its RPC round trips on a real node: a fault script mines
+ * the dispute window only then, as a chain gives a watcher blocks to react.
+ */
+export async function eventLanded(l1: BenchL1, filter: EventFilter, from: number, match: (e: L1Event) => boolean, ms = 10_000): Promise<boolean> {
+  const seen = () => l1.events(filter, from).some(match)
+  await turns(20)
+  const until = monotonicMs() + ms
+  while (!seen() && monotonicMs() < until) await new Promise((r) => setTimeout(r, 2))
+  return seen()
+}
+
+/** Whether an event's `channelId` is `id` (hex). */
+export const aboutChannel = (id: string) => (e: L1Event) => e.data.channelId instanceof Uint8Array && toHex(e.data.channelId) === id
 
 interface PairChannel {
   id: `0x${string}`
@@ -223,8 +243,10 @@ export class ChannelDesign implements Design {
     let outcome: string
     let safe = false
     try {
+      const from = w.l1.head().height
       await mallory.client.register(stale)
-      await turns(10) // the honest node sees Registered and challenges
+      // The honest node sees Registered and challenges.
+      await eventLanded(w.l1, { address: this.adjudicator.address, name: 'Challenged' }, from, aboutChannel(ch.id))
       await w.l1.mine(this.options.disputeWindow + 1)
       await honest.finalize({ channelId: ch.id })
       await turns()

@@ -51,14 +51,13 @@ import {
   SqliteNodeStore,
   drainEventLoop,
 } from '@l2bench/htlc-router'
-import { MockL1 } from '@l2bench/l1-mock'
 import { type ChannelStore, MemoryStore, type SignedState } from '@l2bench/payment-channel'
 import { composeBound, signVerify, sqliteCommit } from '../bounds.ts'
-import { UsageError } from '../errors.ts'
 import type { CapacityInputs, Design, PaymentBound, PaymentResult, World } from '../design.ts'
+import type { BenchL1 } from '../meter.ts'
 import type { StoreJson } from '../results.ts'
 import { summarize } from '../stats.ts'
-import { channelStoreJson } from './channel.ts'
+import { aboutChannel, channelStoreJson, eventLanded } from './channel.ts'
 import type { Payment } from '../workload.ts'
 import { type HtlcPlan, UNIT } from './htlc.ts'
 import type { HtlcOptions } from './options.ts'
@@ -137,7 +136,7 @@ export class RealHtlc implements Design {
   readonly name = 'htlc' as const
   readonly forwarding = 'real' as const
   private world!: World
-  private net!: HtlcNetwork
+  private net!: HtlcNetwork<BenchL1>
   private readonly stores: (ChannelStore | HtlcStore)[] = []
   private dir: string | undefined
   /** Deposits of each graph channel's current L1 channel (undefined: closed). */
@@ -161,7 +160,7 @@ export class RealHtlc implements Design {
   ) {}
 
   /** The nodes (tests). */
-  get network(): HtlcNetwork {
+  get network(): HtlcNetwork<BenchL1> {
     return this.net
   }
 
@@ -211,8 +210,7 @@ export class RealHtlc implements Design {
     world.note(
       `Mission control: ${o.missionControl}${o.missionControl === 'per-payment' ? ' (a sender forgets failures between payments)' : ''}; up to ${o.maxAttempts} routes per payment, none started after ${o.paymentTimeoutMs / 1000} s of simulated time.`,
     )
-    // HtlcNetwork mines and advances its L1 synchronously: it runs on the mock only.
-    if (!(world.l1 instanceof MockL1)) throw new UsageError('l1', 'the HTLC design runs its network on the mock L1 only (HtlcNetwork drives blocks synchronously)')
+    // The run's chain, mock or anvil: HtlcNetwork awaits its mining and deploying either way.
     const onL1 = world.l1
     const bar = world.task('opening channels', plan.channels.length)
     this.net = await HtlcNetwork.create({
@@ -504,8 +502,10 @@ export class RealHtlc implements Design {
     opts.autoChallenge = false // Mallory does not defend against her own fraud
     try {
       if (old === undefined) throw new Error('no state from before the payment')
+      const from = w.l1.head().height
       await mallory.channel.client.register(old)
-      await drainEventLoop() // the honest node sees Registered and challenges
+      // The honest node sees Registered and challenges.
+      await eventLanded(w.l1, { address: this.net.adjudicator.address, name: 'Challenged' }, from, aboutChannel(key))
       await w.l1.mine(this.options.disputeWindow + 1)
       await drainEventLoop()
       await honest.channel.finalize({ channelId: id })

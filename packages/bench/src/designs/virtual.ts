@@ -51,7 +51,7 @@ import {
 import type { CapacityInputs, Design, PaymentBound, PaymentResult, User, World } from '../design.ts'
 import type { StoreJson } from '../results.ts'
 import { type Payment, depositFor } from '../workload.ts'
-import { channelStoreJson, pairCapacityInputs, turns, updateBound } from './channel.ts'
+import { aboutChannel, channelStoreJson, eventLanded, pairCapacityInputs, turns, updateBound } from './channel.ts'
 import { type VirtualOptions, designOptions } from './options.ts'
 
 /** The hub's index in the node table. */
@@ -305,8 +305,11 @@ export class VirtualDesign implements Design {
     mallory.options.autoDefend = false // Mallory does not refute her own fraud
     try {
       const client = new VirtualClient(this.user(p.from).wallet, this.adjudicator)
+      const from = w.l1.head().height
       await client.register(rec.params, stale.state.version === 0n ? undefined : stale, rec.activation)
-      await turns(20) // the payee's node sees VirtualRegistered and refutes
+      // The payee's node sees VirtualRegistered and refutes.
+      const about = aboutChannel(v.id)
+      await eventLanded(w.l1, { address: this.adjudicator.address, name: 'VirtualRegistered' }, from, (e) => about(e) && (e.data.version as bigint) > stale.state.version)
       await w.l1.mine(this.options.virtualDisputeWindow + 1)
       // The hub notices the final outcome on its next check and unlocks both ledgers by it.
       for (let i = 0; i < 200 && hub.records.require(v.id).status !== 'closed'; i++) {
