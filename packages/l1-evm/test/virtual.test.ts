@@ -15,7 +15,6 @@ import { AdjudicatorClient, type ChannelState, type Domain, type SignedState, st
 import {
   VirtualAdjudicator,
   VirtualClient,
-  type VirtualParams,
   activationDigest,
   encodeParams,
   lockFor,
@@ -23,6 +22,7 @@ import {
   withLock,
 } from '@l2bench/virtual-channel'
 import { type Chain, backends } from '../src/index.ts'
+import { openLedger, virtualParams } from '../src/parity/virtual.ts'
 
 const ETH = 10n ** 18n
 
@@ -70,44 +70,12 @@ function sign(domain: Domain, state: ChannelState, a: Signer, b: Signer): Signed
   return { state, digest, sigs: [a.sign(digest), b.sign(digest)] }
 }
 
-async function ledger(a: Party, b: Party, nonce: bigint): Promise<Uint8Array> {
-  const r = await a.client.open({
-    b: b.address,
-    pkA: a.signer.publicKey,
-    pkB: b.signer.publicKey,
-    nonce,
-    depositA: 10n * ETH,
-    depositB: 10n * ETH,
-    disputeWindow: 10,
-    fundingTimeout: 5,
-    penalty: 'none',
-  })
-  const id = Uint8Array.from(Buffer.from((r.result as string).slice(2), 'hex'))
-  await b.client.confirm(id, 10n * ETH)
-  return id
-}
-
 /** Ledger A (Alice–Ingrid) and B (Ingrid–Bob), both closed cooperatively with the virtual lock. */
 async function setup(w: World) {
   const { alice, bob, ingrid } = w
-  const ledgerA = await ledger(alice, ingrid, 1n)
-  const ledgerB = await ledger(ingrid, bob, 2n)
-  const p: VirtualParams = {
-    chainId: w.l1.chainId,
-    adjudicator: w.adj.address,
-    nonce: 1n,
-    alice: alice.address,
-    bob: bob.address,
-    pkAlice: alice.signer.publicKey,
-    pkBob: bob.signer.publicKey,
-    ingrid: ingrid.address,
-    pkIngrid: ingrid.signer.publicKey,
-    ledgerA,
-    ledgerB,
-    deposits: [3n * ETH, 1n * ETH],
-    disputeWindow: 8,
-    validity: BigInt(w.l1.head().height + 1000),
-  }
+  const ledgerA = await openLedger(alice, ingrid, 1n)
+  const ledgerB = await openLedger(ingrid, bob, 2n)
+  const p = virtualParams(w.l1, w.adj, [alice, bob, ingrid], [ledgerA, ledgerB], 1n)
   const vid = virtualId(p)
   const base = (id: Uint8Array): ChannelState => ({ channelId: id, version: 0n, balances: [10n * ETH, 10n * ETH], locked: [], isFinal: false })
   const a1 = { ...withLock(base(ledgerA), p, lockFor(p, 'a', [alice.address, ingrid.address])), isFinal: true }
@@ -221,7 +189,7 @@ for (const backend of backends(make)) {
       await assert.rejects(alice.client.resolveLocked(s.ledgerA, s.vid, trailing), (e: RevertError) => e.field === 'witness')
       await stays()
       // A ledger between Alice and Bob with a lock claiming to be this virtual channel's: wrong parties for either side.
-      const ab = await ledger(alice, bob, 3n)
+      const ab = await openLedger(alice, bob, 3n)
       const st: ChannelState = { channelId: ab, version: 1n, balances: [8n * ETH, 8n * ETH], locked: [{ ...s.a1.locked[0]! }], isFinal: true }
       await alice.client.close(sign(w.domain, st, alice.signer, bob.signer))
       await assert.rejects(alice.client.resolveLocked(ab, s.vid, encodeParams(s.p)), (e: RevertError) => e.field === 'lockId')

@@ -4,8 +4,8 @@
  * virtual lock, every registration shape, Ingrid's conclusion and a lock
  * split by the outcome.
  */
-import { type Amount, NodeSigner, type Signer, secretKeyFromSeed } from '@l2bench/core'
-import { Wallet } from '@l2bench/l1-mock'
+import { type Address, type Amount, NodeSigner, type Signer, secretKeyFromSeed } from '@l2bench/core'
+import { type L1, Wallet } from '@l2bench/l1-mock'
 import { AdjudicatorClient, type ChannelState, type Domain, type SignedState, stateDigest } from '@l2bench/payment-channel'
 import { VirtualAdjudicator, VirtualClient, type VirtualParams, activationDigest, lockFor, virtualId, withLock } from '@l2bench/virtual-channel'
 import type { ParityScenario } from './index.ts'
@@ -17,13 +17,65 @@ function sign(domain: Domain, state: ChannelState, a: Signer, b: Signer): Signed
   return { state, digest, sigs: [a.sign(digest), b.sign(digest)] }
 }
 
+/** A party of the virtual channel's scripts: its key and its clients of the adjudicator. */
+export interface VirtualParty {
+  signer: Signer
+  address: Address
+  client: AdjudicatorClient
+  virtual: VirtualClient
+}
+
+/** Opens a ledger channel from `a` to `b`, 10 ETH each side, confirmed. */
+export async function openLedger(a: VirtualParty, b: VirtualParty, nonce: bigint): Promise<Uint8Array> {
+  const r = await a.client.open({
+    b: b.address,
+    pkA: a.signer.publicKey,
+    pkB: b.signer.publicKey,
+    nonce,
+    depositA: 10n * ETH,
+    depositB: 10n * ETH,
+    disputeWindow: 10,
+    fundingTimeout: 5,
+    penalty: 'none',
+  })
+  const id = Uint8Array.from(Buffer.from((r.result as string).slice(2), 'hex'))
+  await b.client.confirm(id, 10n * ETH)
+  return id
+}
+
+/** Parameters of a virtual channel over the two ledgers: deposits [3, 1] ETH, window 8, Ingrid's validity 1,000 blocks ahead. */
+export function virtualParams(
+  l1: L1,
+  adj: VirtualAdjudicator,
+  [alice, bob, ingrid]: readonly [VirtualParty, VirtualParty, VirtualParty],
+  ledgers: readonly [Uint8Array, Uint8Array],
+  nonce: bigint,
+): VirtualParams {
+  return {
+    chainId: l1.chainId,
+    adjudicator: adj.address,
+    nonce,
+    alice: alice.address,
+    bob: bob.address,
+    pkAlice: alice.signer.publicKey,
+    pkBob: bob.signer.publicKey,
+    ingrid: ingrid.address,
+    pkIngrid: ingrid.signer.publicKey,
+    ledgerA: ledgers[0],
+    ledgerB: ledgers[1],
+    deposits: [3n * ETH, 1n * ETH],
+    disputeWindow: 8,
+    validity: BigInt(l1.head().height + 1000),
+  }
+}
+
 export const virtualParity: ParityScenario = {
   design: 'virtual channel',
   contract: 'VirtualAdjudicator',
   async run(chain, record) {
     const adj = await chain.deploy(new VirtualAdjudicator())
     const domain: Domain = { chainId: chain.l1.chainId, adjudicator: adj.address }
-    const party = async (name: string) => {
+    const party = async (name: string): Promise<VirtualParty> => {
       const signer = new NodeSigner(secretKeyFromSeed(`parity/virtual/${name}`))
       const wallet = new Wallet(signer, chain.l1)
       await chain.mint(signer.address, 1000n * ETH)
@@ -32,40 +84,9 @@ export const virtualParity: ParityScenario = {
     const alice = await party('alice')
     const bob = await party('bob')
     const ingrid = await party('ingrid')
-    const ledger = async (a: typeof alice, b: typeof alice, nonce: bigint) => {
-      const r = await a.client.open({
-        b: b.address,
-        pkA: a.signer.publicKey,
-        pkB: b.signer.publicKey,
-        nonce,
-        depositA: 10n * ETH,
-        depositB: 10n * ETH,
-        disputeWindow: 10,
-        fundingTimeout: 5,
-        penalty: 'none',
-      })
-      const id = Uint8Array.from(Buffer.from((r.result as string).slice(2), 'hex'))
-      await b.client.confirm(id, 10n * ETH)
-      return id
-    }
-    const ledgerA = await ledger(alice, ingrid, 1n)
-    const ledgerB = await ledger(ingrid, bob, 2n)
-    const params = (nonce: bigint): VirtualParams => ({
-      chainId: chain.l1.chainId,
-      adjudicator: adj.address,
-      nonce,
-      alice: alice.address,
-      bob: bob.address,
-      pkAlice: alice.signer.publicKey,
-      pkBob: bob.signer.publicKey,
-      ingrid: ingrid.address,
-      pkIngrid: ingrid.signer.publicKey,
-      ledgerA,
-      ledgerB,
-      deposits: [3n * ETH, 1n * ETH],
-      disputeWindow: 8,
-      validity: BigInt(chain.l1.head().height + 1000),
-    })
+    const ledgerA = await openLedger(alice, ingrid, 1n)
+    const ledgerB = await openLedger(ingrid, bob, 2n)
+    const params = (nonce: bigint) => virtualParams(chain.l1, adj, [alice, bob, ingrid], [ledgerA, ledgerB], nonce)
     const p = params(1n)
     const vstate = (q: VirtualParams, version: bigint, balances: readonly [Amount, Amount], isFinal = false) =>
       sign(domain, { channelId: virtualId(q), version, balances, locked: [], isFinal }, alice.signer, bob.signer)
