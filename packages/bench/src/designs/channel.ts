@@ -70,12 +70,25 @@ export async function turns(n = 5): Promise<void> {
  * the mock and after its RPC round trips on a real node: a fault script mines
  * the dispute window only then, as a chain gives a watcher blocks to react.
  */
-export async function eventLanded(l1: BenchL1, filter: EventFilter, from: number, match: (e: L1Event) => boolean, ms = 10_000): Promise<boolean> {
-  const seen = () => l1.events(filter, from).some(match)
-  await turns(20)
-  const until = monotonicMs() + ms
-  while (!seen() && monotonicMs() < until) await new Promise((r) => setTimeout(r, 2))
-  return seen()
+export function eventLanded(l1: BenchL1, filter: EventFilter, from: number, match: (e: L1Event) => boolean, ms = 10_000): Promise<boolean> {
+  return settleWithin(() => l1.events(filter, from).some(match), { ms })
+}
+
+/**
+ * Runs `step(i)` (if given) and lets queued callbacks run, until `done()`,
+ * for at most `ms` of wall clock (after 20 rounds it also yields to I/O
+ * between rounds): nodes in this process settle within a few turns on the
+ * mock, while on a real node their reads and transactions wait for RPC
+ * round trips, which a count of turns does not bound. Whether `done()` came true.
+ */
+export async function settleWithin(done: () => boolean, options: { ms?: number; step?: (i: number) => void } = {}): Promise<boolean> {
+  const until = monotonicMs() + (options.ms ?? 10_000)
+  for (let i = 0; !done() && monotonicMs() < until; i++) {
+    options.step?.(i)
+    await turns(5)
+    if (i >= 20 && !done()) await new Promise((r) => setTimeout(r, 2))
+  }
+  return done()
 }
 
 /** Whether an event's `channelId` is `id` (hex). */

@@ -51,7 +51,7 @@ import {
 import type { CapacityInputs, Design, PaymentBound, PaymentResult, User, World } from '../design.ts'
 import type { StoreJson } from '../results.ts'
 import { type Payment, depositFor } from '../workload.ts'
-import { aboutChannel, channelStoreJson, eventLanded, pairCapacityInputs, turns, updateBound } from './channel.ts'
+import { aboutChannel, channelStoreJson, eventLanded, pairCapacityInputs, settleWithin, turns, updateBound } from './channel.ts'
 import { type VirtualOptions, designOptions } from './options.ts'
 
 /** The hub's index in the node table. */
@@ -312,11 +312,9 @@ export class VirtualDesign implements Design {
       await eventLanded(w.l1, { address: this.adjudicator.address, name: 'VirtualRegistered' }, from, (e) => about(e) && (e.data.version as bigint) > stale.state.version)
       await w.l1.mine(this.options.virtualDisputeWindow + 1)
       // The hub notices the final outcome on its next check and unlocks both ledgers by it.
-      for (let i = 0; i < 200 && hub.records.require(v.id).status !== 'closed'; i++) {
-        hub.tick(Date.now() + (i + 1) * 10_000)
-        await turns(5)
-      }
-      for (let i = 0; i < 200 && payee.records.require(v.id).status !== 'closed'; i++) await turns(1)
+      // (Ticks 10 s apart, up to 2,000 s ahead; on anvil its reads of the outcome wait for RPC round trips.)
+      await settleWithin(() => hub.records.require(v.id).status === 'closed', { step: (i) => hub.tick(Date.now() + Math.min(i + 1, 200) * 10_000) })
+      await settleWithin(() => payee.records.require(v.id).status === 'closed')
       const d = await client.dispute(new Uint8Array(Buffer.from(v.id.slice(2), 'hex')))
       const got = payee.channel.status(this.ledgers.get(p.to)!.id).myBalance - ledgerBefore
       const owed = latest.state.balances[payeeIdx]
