@@ -2,7 +2,7 @@
  * The `l2bench` command line.
  *
  *   l2bench run [--scenario <name|file>] [--designs a,b] [--quick] [--l1 mock|evm] [--seed n] [--out dir] [--no-sweeps]
- *               [--prove-all] [--prover-redis url [--prover-farm name] [--circuit-cache dir]]
+ *               [--prove-all] [--prover-redis url [--prover-farm name] [--circuit-cache dir] [--prover-speedup k]]
  *               [--seeds list] [--shard i/n]
  *   l2bench merge <partial.json|dir>... [--out dir]
  *   l2bench prover --redis url [--farm name] [--circuit-cache dir] [--circuit id] [--build]
@@ -74,7 +74,7 @@ const HELP = { type: 'boolean', short: 'h' } as const
 const COMMANDS: Record<string, Command> = {
   run: {
     summary: 'run a scenario through the designs and write a report directory',
-    usage: 'l2bench run [--scenario <name|file.yaml>] [--designs a,b] [--quick] [--l1 mock|evm] [--seed n | --seeds list] [--shard i/n] [--out dir] [--no-sweeps] [--prove-all] [--prover-redis <url>]',
+    usage: 'l2bench run [--scenario <name|file.yaml>] [--designs a,b] [--quick] [--l1 mock|evm] [--seed n | --seeds list] [--shard i/n] [--out dir] [--no-sweeps] [--prove-all] [--prover-redis <url> [--prover-speedup <k>]]',
     help: `  -s, --scenario <name|file>  a scenario in benchmarks/ by name, or a YAML file (default: default)
   -d, --designs <a,b,...>     subset of: ${DESIGN_NAMES.join(', ')}
   -q, --quick                 apply the scenario's quick: overrides (CI-sized)
@@ -92,6 +92,8 @@ const COMMANDS: Record<string, Command> = {
       --prover-redis <url>    the rollup's proofs come from a BullMQ prover farm at this Redis (workers:
                               \`l2bench prover --redis <url>\`) instead of worker threads here; see docs/scale.md
       --prover-farm <name>    the farm's name on that Redis (default: default)
+      --prover-speedup <k>    with --prove-all: measure the speed-up of k workers over one in this run (the
+                              first 8k proofs in ABBA blocks of 2k: one job at a time, then k; see docs/scale.md)
       --circuit-cache <dir>   where the run publishes its circuit for the workers (a directory they share;
                               default: this machine's circuit cache)
   -h, --help                  this help
@@ -111,6 +113,7 @@ Exit status: 0 every design ran and conserved funds; 1 a design (or a sweep poin
       'prove-all': { type: 'boolean' },
       'prover-redis': { type: 'string' },
       'prover-farm': { type: 'string' },
+      'prover-speedup': { type: 'string' },
       'circuit-cache': { type: 'string' },
       help: HELP,
     },
@@ -354,12 +357,20 @@ async function cmdMerge(args: string[]): Promise<number> {
 function farmOptions(values: Record<string, unknown>): FarmOptions | undefined {
   const redis = values['prover-redis'] as string | undefined
   if (redis === undefined) {
-    for (const f of ['prover-farm', 'circuit-cache'])
+    for (const f of ['prover-farm', 'prover-speedup', 'circuit-cache'])
       if (values[f] !== undefined) throw new UsageError(`--${f}`, 'only with --prover-redis')
     return undefined
   }
+  let speedup: number | undefined
+  if (values['prover-speedup'] !== undefined) {
+    const raw = values['prover-speedup'] as string
+    speedup = /^\d{1,4}$/.test(raw) ? Number(raw) : Number.NaN
+    if (!(speedup >= 2 && speedup <= 1_000)) throw new UsageError('--prover-speedup', `expected the number of workers to compare with one, 2..1000, got ${JSON.stringify(raw)}`)
+    if (values['prove-all'] !== true) throw new UsageError('--prover-speedup', 'only with --prove-all (the measurement needs 8k proven batches)')
+  }
   return {
     redis,
+    ...(speedup !== undefined ? { speedup } : {}),
     ...(values['prover-farm'] !== undefined ? { farm: values['prover-farm'] as string } : {}),
     ...(values['circuit-cache'] !== undefined ? { circuitCache: userPath(values['circuit-cache'] as string) } : {}),
   }

@@ -14,6 +14,8 @@ export interface FarmOptions {
   circuitCache?: string
   /** Batches the node keeps proving at once (default 16). */
   inFlight?: number
+  /** Measure the speed-up of this many workers over one in the run (`--prover-speedup k`; speedup.ts in the farm). */
+  speedup?: number
 }
 
 /** Builds the rollup design's prover from its circuit: the hook RollupDesign takes. */
@@ -44,6 +46,7 @@ export function farmProverFactory(o: FarmOptions): RollupProverFactory {
       ...(o.farm !== undefined ? { farm: o.farm } : {}),
       ...(o.circuitCache !== undefined ? { circuitCache: o.circuitCache } : {}),
       ...(o.inFlight !== undefined ? { inFlight: o.inFlight } : {}),
+      ...(o.speedup !== undefined ? { measureSpeedup: { workers: o.speedup } } : {}),
       log: (line) => world.progress(`[prover farm] ${line}`),
     })
     await prover.ready()
@@ -51,6 +54,8 @@ export function farmProverFactory(o: FarmOptions): RollupProverFactory {
     prover.close = async () => {
       const s = prover.stats
       if (s.proofs > 0) world.note(farmNote(prover.farm, circuit.id, s, prover.jobs))
+      const speedup = prover.speedup()
+      if (speedup !== undefined) world.note(speedupNote(speedup))
       await close()
     }
     return prover
@@ -58,6 +63,25 @@ export function farmProverFactory(o: FarmOptions): RollupProverFactory {
 }
 
 type Stats = import('@l2bench/zk-rollup/farm').FarmStats
+type SpeedupResult = import('@l2bench/zk-rollup/farm').SpeedupResult
+
+/** The in-run speed-up measurement as a report note (its figures, how they were measured, the machine's load). */
+export function speedupNote(r: SpeedupResult): string {
+  if (!r.measured) return `Speed-up of the prover farm over one worker: not measured (${r.reason}).`
+  const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`
+  const a = r.blocks.filter((b) => b.cap === 1)
+  const b = r.blocks.filter((x) => x.cap !== 1)
+  const retried = r.blocks.reduce((n, x) => n + x.retried, 0)
+  return (
+    `Speed-up of ${r.workers} prover workers over one, measured in this run: ${r.speedup.toFixed(2)}× ` +
+    `(mean time per batch with one job at a time ÷ with ${r.workers} at a time = ${s(r.oneWorkerMsPerBatch)} ÷ ${s(r.poolMsPerBatch)}). ` +
+    `The first ${4 * r.blockBatches} proofs went in four blocks of ${r.blockBatches}, in ABBA order: one job at a time (${a.map((x) => `${s(x.wallMs)}`).join(' and ')} per block) ` +
+    `and ${r.workers} at a time (${b.map((x) => `${s(x.wallMs)}`).join(' and ')} per block), each block from its first job out to its last proof verified, the one before it drained; ` +
+    `this machine's 1-minute load average ${r.loadAverage.start.toFixed(1)} at the start and ${r.loadAverage.end.toFixed(1)} at the end` +
+    `${retried > 0 ? `; ${retried} job${retried === 1 ? ' was' : 's were'} retried or taken over during the blocks` : ''}. ` +
+    `The run's own wall time includes the one-at-a-time blocks.`
+  )
+}
 type JobRecord = import('@l2bench/zk-rollup/farm').JobRecord
 
 function farmNote(farm: string, circuitId: string, s: Stats, jobs: readonly JobRecord[]): string {

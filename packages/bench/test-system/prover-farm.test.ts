@@ -3,7 +3,11 @@
  * worker processes, end to end through the CLI: every batch of a tiny rollup
  * workload is proven on the farm (none extrapolated), the withdrawals run on
  * L1, funds are conserved, both workers took jobs, and the report says where
- * the proofs came from. Redis: $L2BENCH_TEST_REDIS (CI starts one on
+ * the proofs came from; with --prover-speedup 2 the run measures the speed-up
+ * of the two workers over one (ABBA blocks of 4 proofs) and reports it. And
+ * Redis killed while a worker proves: the run exits 1 with the rollup
+ * reported as not run (REDIS_LOST named), never as a complete result, and
+ * the worker exits 1 with the same cause. Redis: $L2BENCH_TEST_REDIS (CI starts one on
  * 127.0.0.1:6379) or a redis-server started here on a free port. The farm's
  * failure cases are in packages/zk-rollup/test-system/farm.test.ts.
  */
@@ -50,11 +54,11 @@ after(async () => {
   rmSync(tmp, { recursive: true, force: true })
 })
 
-test('run --prove-all --prover-redis: every batch proven by two prover processes, withdrawals on L1, funds conserved', async () => {
+test('run --prove-all --prover-redis --prover-speedup 2: every batch proven by two prover processes, withdrawals on L1, funds conserved, the speed-up over one worker reported', async () => {
   let stdout = ''
   let stderr = ''
   const out = join(tmp, 'run')
-  const status = await main(['run', '--scenario', fixture, '--no-sweeps', '--prove-all', '--prover-redis', url, '--prover-farm', farm, '--out', out], {
+  const status = await main(['run', '--scenario', fixture, '--no-sweeps', '--prove-all', '--prover-redis', url, '--prover-farm', farm, '--prover-speedup', '2', '--out', out], {
     out: (t) => (stdout += t),
     err: (t) => (stderr += t),
   })
@@ -74,4 +78,59 @@ test('run --prove-all --prover-redis: every batch proven by two prover processes
   assert.ok(Number(m[2]) > 0 && Number(m[3]) > 0, `both workers proved: ${note}`)
   assert.equal(rollup.l1.byOperation['zk-rollup.submitBatch']?.txs, Number(m[1]), 'one submission per proof')
   assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /Proofs from the BullMQ prover farm/)
+  // The speed-up, measured in this run: the first 16 proofs in blocks of 4 — one at a time, two, two, one.
+  const sp = rollup.notes.find((n) => n.startsWith('Speed-up of 2 prover workers over one, measured in this run'))
+  assert.ok(sp, rollup.notes.join('\n'))
+  const f = /: ([\d.]+)× \(mean time per batch with one job at a time ÷ with 2 at a time = ([\d.]+) s ÷ ([\d.]+) s\)\. The first 16 proofs went in four blocks of 4/.exec(sp)
+  assert.ok(f, sp)
+  assert.ok(Number(f[1]) > 0 && Number(f[2]) > 0 && Number(f[3]) > 0, sp)
+  assert.ok(Math.abs(Number(f[1]) - Number(f[2]) / Number(f[3])) < 0.06, `the ratio is the two times' ratio: ${sp}`)
+  assert.match(sp, /1-minute load average [\d.]+ at the start and [\d.]+ at the end/)
+  assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /Speed-up of 2 prover workers over one, measured in this run/)
+})
+
+test('Redis killed mid-run: exit 1, the rollup reported as not run naming REDIS_LOST, no proven result; the worker exits 1', async () => {
+  const own = await startRedisServer()
+  const name = 'orphan'
+  const child = spawn(process.execPath, ['--conditions=@l2bench/source', '--import', 'tsx', cli, 'prover', '--redis', own.url, '--farm', farm, '--name', name], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  const log: string[] = []
+  let proving: () => void = () => {}
+  const started = new Promise<void>((resolve) => {
+    proving = resolve
+  })
+  const feed = (b: Buffer) => {
+    log.push(b.toString())
+    if (/: prove \(attempt 1/.test(log.join(''))) proving()
+  }
+  child.stdout?.on('data', feed)
+  child.stderr?.on('data', feed)
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+  const out = join(tmp, 'lost')
+  let stdout = ''
+  let stderr = ''
+  try {
+    const running = main(['run', '--scenario', fixture, '--no-sweeps', '--prove-all', '--prover-redis', own.url, '--prover-farm', farm, '--out', out], {
+      out: (t) => (stdout += t),
+      err: (t) => (stderr += t),
+    })
+    await started
+    await own.kill()
+    const t0 = Date.now()
+    const status = await running
+    assert.equal(status, 1, `${stdout}\n${stderr}`)
+    assert.ok(Date.now() - t0 < 60_000, `the run gave up after ${Date.now() - t0} ms`)
+    const r = readResults(join(out, 'results.json'))
+    const rollup = r.designs.find((d) => d.name === 'rollup')
+    assert.ok(rollup !== undefined)
+    assert.equal(rollup.ran, false, 'not reported as a complete run')
+    assert.match(rollup.error ?? '', /REDIS_LOST|Redis at .* went away/)
+    assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /went away/)
+    assert.equal(await exited, 1, log.join(''))
+    assert.match(log.join(''), /Redis at .* went away/)
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL')
+    await own.stop()
+  }
 })

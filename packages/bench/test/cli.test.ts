@@ -231,6 +231,9 @@ test('prover-farm flags: bad or unreachable input exits 2 at once, naming the fl
     [['prover', '--redis', closed], new RegExp(`redis: cannot reach Redis at ${closed.replace(/[/.]/g, '\\$&')}/? within 5000 ms: connect ECONNREFUSED`)],
     [['run', '--scenario', tiny, '--prover-farm', 'x'], /--prover-farm: only with --prover-redis/],
     [['run', '--scenario', tiny, '--prover-redis', 'redis:'], /--prover-redis: /],
+    [['run', '--scenario', tiny, '--prove-all', '--prover-speedup', '2'], /--prover-speedup: only with --prover-redis/],
+    [['run', '--scenario', tiny, '--prover-redis', closed, '--prover-speedup', '2'], /--prover-speedup: only with --prove-all/],
+    ...['1', 'x', '2.5', '1001', '0', '02x'].map((k): [string[], RegExp] => [['run', '--scenario', tiny, '--prove-all', '--prover-redis', closed, '--prover-speedup', k], /--prover-speedup: expected the number of workers to compare with one, 2\.\.1000/]),
     [['run', '--scenario', tiny, '--designs', 'l1', '--prover-redis', closed, '--out', out], /redis: cannot reach Redis at .* ECONNREFUSED/],
   ]
   for (const [args, re] of cases) {

@@ -26,6 +26,7 @@ import {
   freePort,
   publishCircuit,
   redactRedisUrl,
+  SpeedupGate,
 } from '../src/farm/index.ts'
 import type { CircuitInput, VerificationKey } from '../src/index.ts'
 
@@ -120,5 +121,113 @@ describe('farm: Redis addresses', () => {
     const p = new QueueProver({ redis: `redis://127.0.0.1:${port}`, circuit: c, vkeyPath: paths.vkey, circuitCache: join(tmp, 'cache3'), connectTimeoutMs: 1_000 })
     await assert.rejects(p.prove({}), (e: unknown) => e instanceof ProverFarmError && e.code === 'REDIS_UNREACHABLE')
     await p.close()
+  })
+})
+
+describe('farm: the speed-up measurement (ABBA blocks, speedup.ts)', () => {
+  /**
+   * A simulated farm on a virtual clock: `workers` workers, each proof takes
+   * `proofMs` on a free worker; `jobs` proofs arrive at once (the node's
+   * pipeline) or one by one. Records the most jobs out of the gate at once in
+   * every block.
+   */
+  async function simulate(o: { workers: number; live: number; proofMs: number; jobs: number; oneByOne?: boolean; blockBatches?: number }) {
+    let now = 0
+    const gate = new SpeedupGate({ workers: o.workers, liveWorkers: async () => o.live, waitMs: 0, now: () => now, load: () => 1.5, ...(o.blockBatches !== undefined ? { blockBatches: o.blockBatches } : {}) })
+    let out = 0
+    const outAt: { at: number; out: number }[] = []
+    const busy: number[] = Array.from({ length: o.live }, () => 0) // when each worker is free
+    const finished: Promise<void>[] = []
+    const run = async () => {
+      const release = await gate.acquire()
+      out++
+      outAt.push({ at: now, out })
+      // the earliest free worker takes it
+      const w = busy.indexOf(Math.min(...busy))
+      const start = Math.max(now, busy[w] as number)
+      busy[w] = start + o.proofMs
+      const end = busy[w] as number
+      await new Promise((r) => setImmediate(r))
+      await tick(end)
+      out--
+      release()
+    }
+    // a tiny event loop: timers fire in time order
+    const timers: { at: number; fire: () => void }[] = []
+    const tick = (at: number) => new Promise<void>((fire) => timers.push({ at, fire }))
+    for (let i = 0; i < o.jobs; i++) {
+      finished.push(run())
+      if (o.oneByOne === true) {
+        await new Promise((r) => setImmediate(r))
+        await drive()
+      }
+    }
+    async function drive() {
+      for (let guard = 0; guard < 100_000; guard++) {
+        for (let k = 0; k < 5; k++) await new Promise((r) => setImmediate(r))
+        if (timers.length === 0) return
+        timers.sort((a, b) => a.at - b.at)
+        const t = timers.shift() as { at: number; fire: () => void }
+        now = Math.max(now, t.at)
+        t.fire()
+      }
+    }
+    await drive()
+    await Promise.all(finished)
+    return { result: gate.result(o.jobs), outAt }
+  }
+
+  it('one job at a time in the A blocks, the pool in the B blocks: the ratio is the pool\'s measured speed-up', async () => {
+    const { result, outAt } = await simulate({ workers: 2, live: 2, proofMs: 1_000, jobs: 20 })
+    assert.ok(result.measured, JSON.stringify(result))
+    assert.deepEqual(
+      result.blocks.map((b) => [b.cap, b.batches, b.wallMs]),
+      [
+        [1, 4, 4_000],
+        [2, 4, 2_000],
+        [2, 4, 2_000],
+        [1, 4, 4_000],
+      ],
+    )
+    assert.equal(result.speedup, 2)
+    assert.deepEqual(result.loadAverage, { start: 1.5, end: 1.5 })
+    // Never more out at once than the block allows: 1 during [0, 4 s), 2 during [4 s, 8 s), 1 during [8 s, 12 s); then open (the rest at once).
+    for (const { at, out } of outAt) if (at < 12_000) assert.ok(out <= (at < 4_000 || at >= 8_000 ? 1 : 2), `${out} out at ${at}`)
+    assert.deepEqual(
+      outAt.filter((x) => x.at >= 12_000).map((x) => x.out),
+      [1, 2, 3, 4],
+      'open after the blocks',
+    )
+  })
+
+  it('three workers asked, three live: B lets three out (speed-up 3); a pool slower than its size is measured as it is', async () => {
+    const three = await simulate({ workers: 3, live: 3, proofMs: 600, jobs: 24 })
+    assert.ok(three.result.measured)
+    assert.equal(three.result.blockBatches, 6)
+    assert.equal(three.result.speedup, 3)
+    // Two workers asked for, but only one actually proves (the other is slow to serve: live says 2, the farm has 1)
+    const { result } = await simulate({ workers: 2, live: 1, proofMs: 500, jobs: 16 })
+    assert.ok(!result.measured)
+    assert.match(result.reason, /only 1 of the 2 workers to compare served the circuit/)
+  })
+
+  it('not a measurement when the run ends first, or when the sequencer did not keep the farm busy', async () => {
+    const short = await simulate({ workers: 2, live: 2, proofMs: 100, jobs: 9 })
+    assert.deepEqual(short.result, { measured: false, reason: 'the run proved 9 batches; the measurement needs 16 (4 blocks of 4)' })
+    const starved = await simulate({ workers: 2, live: 2, proofMs: 100, jobs: 20, oneByOne: true })
+    assert.ok(!starved.result.measured)
+    assert.match(starved.result.reason, /did not keep the farm busy/)
+  })
+
+  it('a failure fails the jobs waiting at the gate; bad options are refused', async () => {
+    const gate = new SpeedupGate({ workers: 2, liveWorkers: async () => 2 })
+    const first = await gate.acquire()
+    const waiting = gate.acquire()
+    gate.fail(new ProverFarmError('REDIS_LOST', 'gone'))
+    await assert.rejects(waiting, (e: unknown) => e instanceof ProverFarmError && e.code === 'REDIS_LOST')
+    await assert.rejects(gate.acquire(), (e: unknown) => e instanceof ProverFarmError && e.code === 'REDIS_LOST')
+    first()
+    for (const bad of [1, 0, 2.5, 1001]) assert.throws(() => new SpeedupGate({ workers: bad, liveWorkers: async () => 2 }), /workers: expected an integer 2\.\.1000/)
+    assert.throws(() => new SpeedupGate({ workers: 2, blockBatches: 0, liveWorkers: async () => 2 }), /blockBatches/)
   })
 })

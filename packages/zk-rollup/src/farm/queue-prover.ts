@@ -33,6 +33,7 @@ import { ProverFarmError } from './errors.ts'
 import { BAD_JOB, CIRCUIT_MISMATCH, type JobKind, type ProveJobData, type ProveJobResult, WITNESS_REFUSED } from './protocol.ts'
 import { type RedisLink, checkRedisUrl, connectRedis, within } from './redis.ts'
 import { DEFAULT_FARM, announceNeed, checkFarmName, farmPrefix, listWorkers, proveQueueName, withdrawNeed } from './registry.ts'
+import { type Release, SpeedupGate, type SpeedupResult } from './speedup.ts'
 
 export interface QueueProverOptions {
   redis: string
@@ -57,6 +58,13 @@ export interface QueueProverOptions {
   pollMs?: number
   /** Batches a node may have proving at once through this prover (its `size`, default 16): enough to keep a farm busy. */
   inFlight?: number
+  /**
+   * Measure the speed-up of `workers` workers over one inside this run: the
+   * first 4 × blockBatches proofs go through the ABBA blocks of speedup.ts
+   * (one job at a time, then `workers` at a time, twice, then one). Costs
+   * the run the idle workers' time during the one-at-a-time blocks.
+   */
+  measureSpeedup?: { workers: number; blockBatches?: number; waitMs?: number }
   log?: (line: string) => void
 }
 
@@ -69,6 +77,8 @@ interface Pending {
   deadline: number
   resolve: (r: ProofResult | undefined) => void
   reject: (e: Error) => void
+  /** The speed-up gate's turn, given back when the job is settled. */
+  release?: Release
 }
 
 export interface FarmStats {
@@ -125,6 +135,7 @@ export class QueueProver implements Prover {
   private closed = false
   private readonly log: (line: string) => void
   private lastWarning = ''
+  private readonly gate: SpeedupGate | undefined
 
   constructor(options: QueueProverOptions) {
     checkRedisUrl(options.redis)
@@ -134,6 +145,19 @@ export class QueueProver implements Prover {
     this.size = options.inFlight ?? 16
     assertInt('inFlight', this.size, 1, 1_000)
     this.log = options.log ?? (() => {})
+    const m = options.measureSpeedup
+    this.gate =
+      m === undefined
+        ? undefined
+        : new SpeedupGate({
+            ...m,
+            liveWorkers: async () => (this.queue as Queue).getWorkersCount(),
+          })
+  }
+
+  /** The speed-up over one worker measured in this run (with `measureSpeedup`), or why there is none. */
+  speedup(): SpeedupResult | undefined {
+    return this.gate?.result(this.stats.proofs)
   }
 
   private get attempts(): number {
@@ -183,6 +207,12 @@ export class QueueProver implements Prover {
     if (this.closed) throw new ProverFarmError('CLOSED', 'the prover is closed')
     await this.ready()
     if (this.failure !== undefined) throw this.failure
+    // With measureSpeedup, a proof waits here for its turn in the measurement's blocks.
+    const release = kind === 'prove' ? await this.gate?.acquire() : undefined
+    if (this.failure !== undefined || this.closed) {
+      release?.()
+      throw this.failure ?? new ProverFarmError('CLOSED', 'the prover is closed')
+    }
     const n = ++this.seq
     const label = `${kind === 'prove' ? 'batch' : 'witness check'} ${n} of run ${this.runId}`
     const jobId = `${this.runId}-${n}`
@@ -192,7 +222,7 @@ export class QueueProver implements Prover {
     const since = Date.now()
     const deadline = since + this.attempts * (timeoutMs + 2 * (this.o.lockMs ?? 30_000) + 1_000) + (this.o.workerWaitMs ?? 60_000)
     const result = new Promise<ProofResult | undefined>((resolve, reject) => {
-      this.pending.set(jobId, { jobId, kind, label, pub, since, deadline, resolve, reject })
+      this.pending.set(jobId, { jobId, kind, label, pub, since, deadline, resolve, reject, ...(release !== undefined ? { release } : {}) })
     })
     try {
       await (this.queue as Queue<ProveJobData, ProveJobResult>).add(kind, data, {
@@ -204,6 +234,7 @@ export class QueueProver implements Prover {
       })
     } catch (err) {
       this.pending.delete(jobId)
+      release?.()
       throw this.failure ?? new ProverFarmError('REDIS_LOST', `cannot enqueue ${label} on ${this.link?.label}: ${(err as Error).message}`, { field: 'redis', cause: err })
     }
     this.schedulePoll()
@@ -331,6 +362,7 @@ export class QueueProver implements Prover {
 
   private settle(p: Pending, outcome: Error | { ok: ProofResult | undefined }, job?: Job): void {
     if (!this.pending.delete(p.jobId)) return
+    p.release?.({ retried: job !== undefined && (job.attemptsStarted > 1 || job.stalledCounter > 0) })
     if (outcome instanceof Error) p.reject(outcome)
     else p.resolve(outcome.ok)
     // The outcome is ours now; a failed job is kept (removeOnFail) for inspection.
@@ -339,8 +371,10 @@ export class QueueProver implements Prover {
 
   private failAll(err: ProverFarmError, sticky = true): void {
     if (sticky) this.failure ??= err
+    if (sticky || this.closed) this.gate?.fail(err)
     for (const p of [...this.pending.values()]) {
       this.pending.delete(p.jobId)
+      p.release?.()
       p.reject(err)
       if (!sticky) void this.queue?.remove(p.jobId).catch(() => {})
     }
