@@ -152,6 +152,12 @@ export class QueueProver implements Prover {
         : new SpeedupGate({
             ...m,
             liveWorkers: async () => (this.queue as Queue).getWorkersCount(),
+            onResult: (r) =>
+              this.log(
+                r.measured
+                  ? `speed-up of ${r.workers} workers over one: ${r.speedup.toFixed(2)}× (${(r.oneWorkerMsPerBatch / 1000).toFixed(1)} s ÷ ${(r.poolMsPerBatch / 1000).toFixed(1)} s per batch, blocks ${r.blocks.map((b) => `${b.cap}: ${(b.wallMs / 1000).toFixed(1)} s`).join(', ')}; load ${r.loadAverage.start.toFixed(1)} → ${r.loadAverage.end.toFixed(1)})`
+                  : `speed-up not measured: ${r.reason}`,
+              ),
           })
   }
 

@@ -59,6 +59,8 @@ export interface SpeedupGateOptions {
   blockBatches?: number
   now?: () => number
   load?: () => number
+  /** Called once, when the result is known (the blocks are done, or the measurement was given up). */
+  onResult?: (r: SpeedupResult) => void
 }
 
 /** A job let out of the gate: call `done` once its proof is back (or it failed). */
@@ -150,6 +152,7 @@ export class SpeedupGate {
   private open(result: SpeedupResult): void {
     this.result_ = result
     this.state = 'open'
+    this.o.onResult?.(result)
     for (const w of this.waiting.splice(0)) w.resolve(NOOP)
   }
 
