@@ -200,6 +200,10 @@ describe('multi-seed runs', () => {
     assert.ok(gas !== undefined)
     assert.deepEqual(gas.values, [m.designs, ...m.seedRuns!.map((r) => r.designs)].map((ds) => ds.find((d) => d.name === 'channel')!.l1.gasPerPayment))
     assert.ok(gas.low <= gas.mean && gas.mean <= gas.high && gas.n === 3)
+    // Every figure of the summary table has its spread (final latency and prover work only where the design has them).
+    const figures = m.spread?.designs.find((d) => d.name === 'channel')?.figures ?? {}
+    for (const k of ['successRate', 'capacityPerSecond', 'softP50Ms', 'softP95Ms', 'softP99Ms', 'finalP50Ms', 'finalP95Ms', 'finalP99Ms', 'gasPerPayment', 'bytesPerPayment', 'txBytesPerPayment', 'txsPerPayment', 'lockedEthHours'])
+      assert.equal(figures[k]?.n, 3, `channel: ${k} over the 3 seeds`)
     assert.match(readFileSync(join(multi, 'report.md'), 'utf8'), /## Over the seeds[\s\S]*Over 3 seeds \(3, 4, 5\)[\s\S]*\| channel \|/)
 
     const sharded = join(tmp, 'multi-shards')

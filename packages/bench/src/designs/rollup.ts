@@ -328,7 +328,11 @@ export class RollupDesign implements Design {
       this.world.resolve(pending.id, { ok: false, reason: error.code })
     }
     for (const [u, key] of this.keys)
-      if (seq.tree.indexOfKey(key.publicKey) !== this.leaf.get(u)) throw new Error(`rollup: user ${u}'s deposit is not at leaf ${this.leaf.get(u)}`)
+      if (seq.tree.indexOfKey(key.publicKey) !== this.leaf.get(u)) {
+        // A batch that failed (its prover gone, e.g. REDIS_LOST) is rolled back with its deposits: name that cause, not its symptom.
+        for (const x of this.batches) await x.dispatched?.report
+        throw new Error(`rollup: user ${u}'s deposit is not at leaf ${this.leaf.get(u)}`)
+      }
     // Every real batch on L1 (a failure fails the run).
     for (const b of this.batches) if (b.dispatched !== undefined) b.report = await b.dispatched.report
     this.endProving()

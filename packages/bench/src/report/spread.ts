@@ -14,7 +14,8 @@ function fmt(unit: string, x: number): string {
     case 'ratio':
       return pct(x)
     case 'gas':
-      return fmtInt(x)
+    case 'count':
+      return fmtInt(Math.round(x))
     case 'ms':
       return fmtMs(x)
     case 'payments/s':

@@ -230,6 +230,9 @@ export class QueueProver implements Prover {
     const result = new Promise<ProofResult | undefined>((resolve, reject) => {
       this.pending.set(jobId, { jobId, kind, label, pub, since, deadline, resolve, reject, ...(release !== undefined ? { release } : {}) })
     })
+    // Redis may go away while the job is being added: failAll then rejects `result` before anyone holds it,
+    // and the add's own failure is what the caller gets (not an unhandled rejection of the process).
+    result.catch(() => {})
     try {
       await (this.queue as Queue<ProveJobData, ProveJobResult>).add(kind, data, {
         jobId,
