@@ -92,8 +92,8 @@ const COMMANDS: Record<string, Command> = {
       --prover-redis <url>    the rollup's proofs come from a BullMQ prover farm at this Redis (workers:
                               \`l2bench prover --redis <url>\`) instead of worker threads here; see docs/scale.md
       --prover-farm <name>    the farm's name on that Redis (default: default)
-      --prover-speedup <k>    with --prove-all: measure the speed-up of k workers over one in this run (the
-                              first 8k proofs in ABBA blocks of 2k: one job at a time, then k; see docs/scale.md)
+      --prover-speedup <k>    with --prove-all: measure the speed-up of k workers over one in this run (after
+                              a warm-up round of k proofs, 4 ABBA blocks of 2k: one at a time, k at a time; docs/scale.md)
       --circuit-cache <dir>   where the run publishes its circuit for the workers (a directory they share;
                               default: this machine's circuit cache)
   -h, --help                  this help
@@ -366,7 +366,7 @@ function farmOptions(values: Record<string, unknown>): FarmOptions | undefined {
     const raw = values['prover-speedup'] as string
     speedup = /^\d{1,4}$/.test(raw) ? Number(raw) : Number.NaN
     if (!(speedup >= 2 && speedup <= 1_000)) throw new UsageError('--prover-speedup', `expected the number of workers to compare with one, 2..1000, got ${JSON.stringify(raw)}`)
-    if (values['prove-all'] !== true) throw new UsageError('--prover-speedup', 'only with --prove-all (the measurement needs 8k proven batches)')
+    if (values['prove-all'] !== true) throw new UsageError('--prover-speedup', 'only with --prove-all (the measurement needs 9k proven batches)')
   }
   return {
     redis,

@@ -75,7 +75,7 @@ export function speedupNote(r: SpeedupResult): string {
   return (
     `Speed-up of ${r.workers} prover workers over one, measured in this run: ${r.speedup.toFixed(2)}× ` +
     `(mean time per batch with one job at a time ÷ with ${r.workers} at a time = ${s(r.oneWorkerMsPerBatch)} ÷ ${s(r.poolMsPerBatch)}). ` +
-    `The first ${4 * r.blockBatches} proofs went in four blocks of ${r.blockBatches}, in ABBA order: one job at a time (${a.map((x) => `${s(x.wallMs)}`).join(' and ')} per block) ` +
+    `After a warm-up round of ${r.warmup} proofs (one per worker, not counted), the next ${4 * r.blockBatches} went in four blocks of ${r.blockBatches}, in ABBA order: one job at a time (${a.map((x) => `${s(x.wallMs)}`).join(' and ')} per block) ` +
     `and ${r.workers} at a time (${b.map((x) => `${s(x.wallMs)}`).join(' and ')} per block), each block from its first job out to its last proof verified, the one before it drained; ` +
     `this machine's 1-minute load average ${r.loadAverage.start.toFixed(1)} at the start and ${r.loadAverage.end.toFixed(1)} at the end` +
     `${retried > 0 ? `; ${retried} job${retried === 1 ? ' was' : 's were'} retried or taken over during the blocks` : ''}. ` +

@@ -177,7 +177,7 @@ describe('farm: the speed-up measurement (ABBA blocks, speedup.ts)', () => {
     return { result: gate.result(o.jobs), outAt }
   }
 
-  it('one job at a time in the A blocks, the pool in the B blocks: the ratio is the pool\'s measured speed-up', async () => {
+  it('a warm-up round, then one job at a time in the A blocks and the pool in the B blocks: the ratio is the pool\'s measured speed-up', async () => {
     const { result, outAt } = await simulate({ workers: 2, live: 2, proofMs: 1_000, jobs: 20 })
     assert.ok(result.measured, JSON.stringify(result))
     assert.deepEqual(
@@ -190,18 +190,25 @@ describe('farm: the speed-up measurement (ABBA blocks, speedup.ts)', () => {
       ],
     )
     assert.equal(result.speedup, 2)
+    assert.equal(result.warmup, 2)
     assert.deepEqual(result.loadAverage, { start: 1.5, end: 1.5 })
-    // Never more out at once than the block allows: 1 during [0, 4 s), 2 during [4 s, 8 s), 1 during [8 s, 12 s); then open (the rest at once).
-    for (const { at, out } of outAt) if (at < 12_000) assert.ok(out <= (at < 4_000 || at >= 8_000 ? 1 : 2), `${out} out at ${at}`)
+    // Never more out at once than the phase allows: the warm-up 2 during [0, 1 s), then 1 during [1 s, 5 s), 2 during [5 s, 9 s),
+    // 1 during [9 s, 13 s); then open (the last two at once).
+    for (const { at, out } of outAt) if (at < 13_000) assert.ok(out <= (at < 1_000 ? 2 : at < 5_000 || at >= 9_000 ? 1 : 2), `${out} out at ${at}`)
     assert.deepEqual(
-      outAt.filter((x) => x.at >= 12_000).map((x) => x.out),
-      [1, 2, 3, 4],
+      outAt.filter((x) => x.at < 1_000).map((x) => x.out),
+      [1, 2],
+      'the warm-up round: one proof per worker at once',
+    )
+    assert.deepEqual(
+      outAt.filter((x) => x.at >= 13_000).map((x) => x.out),
+      [1, 2],
       'open after the blocks',
     )
   })
 
   it('three workers asked, three live: B lets three out (speed-up 3); a pool slower than its size is measured as it is', async () => {
-    const three = await simulate({ workers: 3, live: 3, proofMs: 600, jobs: 24 })
+    const three = await simulate({ workers: 3, live: 3, proofMs: 600, jobs: 30 })
     assert.ok(three.result.measured)
     assert.equal(three.result.blockBatches, 6)
     assert.equal(three.result.speedup, 3)
@@ -213,7 +220,7 @@ describe('farm: the speed-up measurement (ABBA blocks, speedup.ts)', () => {
 
   it('not a measurement when the run ends first, or when the sequencer did not keep the farm busy', async () => {
     const short = await simulate({ workers: 2, live: 2, proofMs: 100, jobs: 9 })
-    assert.deepEqual(short.result, { measured: false, reason: 'the run proved 9 batches; the measurement needs 16 (4 blocks of 4)' })
+    assert.deepEqual(short.result, { measured: false, reason: 'the run proved 9 batches; the measurement needs 18 (a warm-up round of 2, then 4 blocks of 4)' })
     const starved = await simulate({ workers: 2, live: 2, proofMs: 100, jobs: 20, oneByOne: true })
     assert.ok(!starved.result.measured)
     assert.match(starved.result.reason, /did not keep the farm busy/)
@@ -222,11 +229,13 @@ describe('farm: the speed-up measurement (ABBA blocks, speedup.ts)', () => {
   it('a failure fails the jobs waiting at the gate; bad options are refused', async () => {
     const gate = new SpeedupGate({ workers: 2, liveWorkers: async () => 2 })
     const first = await gate.acquire()
+    const second = await gate.acquire() // the warm-up round lets two out
     const waiting = gate.acquire()
     gate.fail(new ProverFarmError('REDIS_LOST', 'gone'))
     await assert.rejects(waiting, (e: unknown) => e instanceof ProverFarmError && e.code === 'REDIS_LOST')
     await assert.rejects(gate.acquire(), (e: unknown) => e instanceof ProverFarmError && e.code === 'REDIS_LOST')
     first()
+    second()
     for (const bad of [1, 0, 2.5, 1001]) assert.throws(() => new SpeedupGate({ workers: bad, liveWorkers: async () => 2 }), /workers: expected an integer 2\.\.1000/)
     assert.throws(() => new SpeedupGate({ workers: 2, blockBatches: 0, liveWorkers: async () => 2 }), /blockBatches/)
   })

@@ -2,7 +2,9 @@
  * The farm's speed-up over one worker, measured inside the run that uses the
  * farm (QueueProver's `measureSpeedup`, `l2bench run --prover-speedup`).
  *
- * The first proofs of the run pass through a gate in four blocks of
+ * The first proofs of the run pass through a gate: a warm-up round of one
+ * proof per worker (`workers` at a time, not counted: a worker's first proof
+ * also pays for its prover thread's first use), then four blocks of
  * `blockBatches` proofs each, in ABBA order: A lets one job out at a time
  * (only one worker can be busy: the throughput of one worker), B lets out as
  * many at a time as the pool to compare (`workers`: the farm's throughput;
@@ -15,7 +17,7 @@
  *
  * It is not a measurement when the sequencer did not keep the farm busy (a
  * block found no job waiting while it had room: it measured the sequencer),
- * when the run proved fewer than 4 × blockBatches batches, or when fewer
+ * when the run proved fewer than workers + 4 × blockBatches batches, or when fewer
  * workers than the pool served the circuit; the result says which.
  */
 import { loadavg } from 'node:os'
@@ -35,6 +37,8 @@ export type SpeedupResult =
       /** The pool compared with one worker (the B blocks' cap). */
       workers: number
       blockBatches: number
+      /** Proofs of the warm-up round before the blocks (one per worker), not counted. */
+      warmup: number
       /** In order: A, B, B, A. */
       blocks: SpeedupBlock[]
       /** Mean time per batch with one job at a time, ms. */
@@ -73,7 +77,8 @@ export class SpeedupGate {
   private result_: SpeedupResult | undefined
   private readonly workers: number
   private readonly blockBatches: number
-  private caps: number[] = []
+  /** The phases: the warm-up round, then A, B, B, A. */
+  private phases: { cap: number; batches: number }[] = []
   private readonly blocks: SpeedupBlock[] = []
   private block = 0
   private released = 0
@@ -114,8 +119,11 @@ export class SpeedupGate {
   result(proofs: number): SpeedupResult {
     if (this.result_ !== undefined) return this.result_
     if (this.state === 'idle') return { measured: false, reason: 'no batch was proven' }
-    const need = 4 * this.blockBatches
-    return { measured: false, reason: `the run proved ${proofs} batch${proofs === 1 ? '' : 'es'}; the measurement needs ${need} (4 blocks of ${this.blockBatches})` }
+    const need = this.workers + 4 * this.blockBatches
+    return {
+      measured: false,
+      reason: `the run proved ${proofs} batch${proofs === 1 ? '' : 'es'}; the measurement needs ${need} (a warm-up round of ${this.workers}, then 4 blocks of ${this.blockBatches})`,
+    }
   }
 
   /** Fails every job still waiting at the gate (Redis lost, prover closed). */
@@ -143,7 +151,8 @@ export class SpeedupGate {
       this.open({ measured: false, reason: `only ${live} of the ${this.workers} workers to compare served the circuit within ${Math.round(waitMs / 1000)} s of the first proof` })
       return
     }
-    this.caps = [1, this.workers, this.workers, 1]
+    const m = this.blockBatches
+    this.phases = [{ cap: this.workers, batches: this.workers }, ...[1, this.workers, this.workers, 1].map((cap) => ({ cap, batches: m }))]
     this.state = 'measuring'
     this.load0 = this.load()
     this.pump()
@@ -158,8 +167,8 @@ export class SpeedupGate {
 
   private pump(): void {
     if (this.state !== 'measuring') return
-    const cap = this.caps[this.block] as number
-    while (this.waiting.length > 0 && this.released < this.blockBatches && this.active < cap) {
+    const { cap, batches } = this.phases[this.block] as { cap: number; batches: number }
+    while (this.waiting.length > 0 && this.released < batches && this.active < cap) {
       if (this.released === 0) {
         this.t0 = this.now()
         this.retried = 0
@@ -179,18 +188,21 @@ export class SpeedupGate {
       this.active--
       this.settled++
       if (o?.retried === true) this.retried++
-      if (this.settled === this.blockBatches) this.endBlock()
-      else if (this.released < this.blockBatches && this.waiting.length === 0) this.starved = true
+      const { batches } = this.phases[this.block] as { batches: number }
+      if (this.settled === batches) this.endBlock()
+      else if (this.block > 0 && this.released < batches && this.waiting.length === 0) this.starved = true
       this.pump()
     }
   }
 
   private endBlock(): void {
-    this.blocks.push({ cap: this.caps[this.block] as number, batches: this.blockBatches, wallMs: this.now() - this.t0, retried: this.retried })
+    const { cap, batches } = this.phases[this.block] as { cap: number; batches: number }
+    if (this.block === 0) this.load0 = this.load()
+    else this.blocks.push({ cap, batches, wallMs: this.now() - this.t0, retried: this.retried })
     this.block++
     this.released = 0
     this.settled = 0
-    if (this.block < this.caps.length) return
+    if (this.block < this.phases.length) return
     if (this.starved) {
       this.open({ measured: false, reason: 'the sequencer did not keep the farm busy during the measurement (a block had room and no batch waiting): it would have measured the sequencer' })
       return
@@ -205,6 +217,7 @@ export class SpeedupGate {
       measured: true,
       workers: this.workers,
       blockBatches: this.blockBatches,
+      warmup: this.workers,
       blocks: [...this.blocks],
       oneWorkerMsPerBatch: one,
       poolMsPerBatch: pool,
