@@ -55,7 +55,7 @@ export interface ContractBinding<C extends Contract = Contract> {
   constructorArgs(contract: C): readonly unknown[]
   /** `view` reads the chain (including transactions not yet mined) where a translation needs it. */
   toAbi(call: ContractCallOf<C>, env: CallEnv, view: ViewEnv): AbiCall | Promise<AbiCall>
-  result?(functionName: string, output: unknown, call: ContractCallOf<C>, env: CallEnv): unknown
+  result?(functionName: string, output: unknown, call: ContractCallOf<C>, env: CallEnv, contract: C): unknown
   event(log: DecodedLog): { name: string; data: Record<string, unknown> } | undefined
   view(contract: C, method: string, args: unknown[], env: ViewEnv): Promise<unknown>
 }

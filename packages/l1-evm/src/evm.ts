@@ -583,7 +583,7 @@ export class EvmL1 implements L1, AdmissionView {
       if (p.target?.binding.result !== undefined && p.functionName !== undefined && p.call !== undefined && p.env !== undefined) {
         const trace = (await this.rpc('debug_traceTransaction', [ethHash, { tracer: 'callTracer' }])) as CallTrace
         const output = decodeFunctionResult({ abi: p.target.abi, functionName: p.functionName, data: trace.output ?? '0x' })
-        result = p.target.binding.result(p.functionName, output, p.call, p.env)
+        result = p.target.binding.result(p.functionName, output, p.call, p.env, p.target.contract)
       }
     } else {
       const trace = (await this.rpc('debug_traceTransaction', [ethHash, { tracer: 'callTracer' }])) as CallTrace

@@ -13,6 +13,7 @@ import { type AbiItem, canonicalType, encodeAbiCall, parseAbi, signatureOf } fro
 import { ADJUDICATOR_ABI, Adjudicator } from '@l2bench/payment-channel'
 import { PAYCH_ABI, PaychContract } from '@l2bench/paych-manager'
 import { VIRTUAL_ABI, VirtualAdjudicator } from '@l2bench/virtual-channel'
+import { ROLLUP_ABI } from '@l2bench/zk-rollup'
 import { type Abi, encodeFunctionData } from 'viem'
 import { BINDINGS, EvmL1, PARITY_SCENARIOS, artifact, formatError, measureParity, parityMarkdown } from '../src/index.ts'
 
@@ -21,8 +22,9 @@ after(() => evm.stop())
 
 test('every operation of every parity script is within ±5 % of the EVM, with the same calldata bytes', async () => {
   const rows = await measureParity(PARITY_SCENARIOS, evm)
-  assert.ok(rows.length >= 25)
+  assert.ok(rows.length >= 32)
   assert.ok(rows.some((r) => r.design === 'virtual channel' && r.operation === 'resolveLocked (virtual lock, split to both)'))
+  assert.ok(rows.some((r) => r.design.startsWith('ZK rollup') && r.operation === 'submitBatch (1 withdrawal)'))
   const over = rows.filter((r) => Math.abs(r.error) > 0.05)
   assert.deepEqual(
     over.map((r) => `${r.design} / ${r.operation}: mock ${r.mockGas}, EVM ${r.evmGas} (${formatError(r.error)})`),
@@ -51,6 +53,7 @@ test("each contract class's ABI description is the compiled port's (methods, mut
     ['HtlcAdjudicator', HTLC_ADJUDICATOR_ABI],
     ['Paych', PAYCH_ABI],
     ['VirtualAdjudicator', [...ADJUDICATOR_ABI, ...VIRTUAL_ABI]],
+    ['Rollup', ROLLUP_ABI],
   ]
   for (const [contract, abi] of cases) {
     const compiled = described(artifact(contract).abi as unknown as AbiItem[])

@@ -5,6 +5,7 @@
  */
 import { type Address, bigintToBytes, keccakTagged } from '@l2bench/core'
 import { type CallContext, GAS_SCHEDULE } from '@l2bench/l1-mock'
+import { rollupLog } from './abi.ts'
 import { type PublicKey, publicKeyId } from './keys.ts'
 import { type Withdrawal, rootFromWithdrawalProof, withdrawalCommitment, withdrawalLeaf, withdrawalTreeDepth } from './withdrawals.ts'
 
@@ -73,5 +74,5 @@ export function payWithdrawal(
     ctx.revert('withdrawal already paid', 'position', 'ALREADY_WITHDRAWN')
   ctx.sstore(K.claimed(call.batch, call.position), true, `${label}.claimed`)
   ctx.transfer(to, w.amount, `${label}.pay`)
-  ctx.emit('Withdrawn', { batch: call.batch, position: call.position, payee: to, amount: w.amount }, { topics: 2, dataBytes: 64 })
+  ctx.emit('Withdrawn', { batch: call.batch, position: call.position, payee: to, amount: w.amount }, rollupLog('Withdrawn'))
 }

@@ -42,7 +42,8 @@
  * (the subgroup check, Poseidon, EdDSA) at the modelled costs of l1-costs.ts.
  */
 import { type Address, bytesToBigint, codec } from '@l2bench/core'
-import { type CallContext, Contract, GAS_SCHEDULE, type ReadContext, groth16VerifyGas, words } from '@l2bench/l1-mock'
+import { type AbiCall, type AbiItem, type CallContext, Contract, GAS_SCHEDULE, type ReadContext, groth16VerifyGas, sha256Gas, words } from '@l2bench/l1-mock'
+import { ROLLUP_ABI, rollupAbiCall, rollupLog } from './abi.ts'
 import {
   type BatchBody,
   type CircuitParams,
@@ -59,7 +60,7 @@ import { type Groth16Verifier, PROOF_BYTES, proofFromBytes } from './groth16.ts'
 import { K, type QueueEntry, depositEntryHash, eqBytes, payWithdrawal } from './contract-storage.ts'
 import { type ExodusCall, exodusAbi, executeExodus, forcedServed, viewExodus } from './exodus.ts'
 import { type PublicKey, isValidPublicKey } from './keys.ts'
-import { SUBGROUP_CHECK_GAS } from './l1-costs.ts'
+import { SUBGROUP_CHECK_GAS, VERIFIER_CALL_STEP_BASE, VERIFIER_CALL_STEP_PER_INPUT, WITHDRAWAL_STEP } from './l1-costs.ts'
 import type { VerificationKey } from './pipeline/index.ts'
 import { AccountTree } from './tree.ts'
 import {
@@ -132,6 +133,8 @@ export interface BatchResult {
 export class RollupContract extends Contract<RollupCall> {
   readonly name = 'zk-rollup'
   readonly abi = rollupAbi
+  /** The Solidity port's ABI (packages/l1-evm/contracts/Rollup.sol); the escape hatch is not ported yet. */
+  override readonly solidityAbi: readonly AbiItem[] = ROLLUP_ABI
   readonly params: CircuitParams
   readonly vkey: VerificationKey
   readonly verifier: Groth16Verifier
@@ -156,6 +159,10 @@ export class RollupContract extends Contract<RollupCall> {
         field: 'vkey',
       })
     this.genesisRoot = new AccountTree(this.params.depth).root
+  }
+
+  override toAbiCall(call: RollupCall): AbiCall | undefined {
+    return rollupAbiCall(call)
   }
 
   execute(ctx: CallContext, call: RollupCall): unknown {
@@ -193,21 +200,22 @@ export class RollupContract extends Contract<RollupCall> {
     const entry: QueueEntry = { hash: depositEntryHash(pk, ctx.value), at: ctx.timestamp }
     ctx.sstore(K.queue(index), entry, 'deposit.queueEntry')
     ctx.sstore(K.queueLength, index + 1, 'deposit.queueLength')
-    ctx.emit('Deposit', { index, pubX: pk[0], pubY: pk[1], amount: ctx.value, from: ctx.sender }, { topics: 2, dataBytes: 32 * 3 })
+    ctx.emit('Deposit', { index, pubX: pk[0], pubY: pk[1], amount: ctx.value, from: ctx.sender }, rollupLog('Deposit'))
     return index
   }
 
   private registerPayee(ctx: CallContext, payee: Address): number {
+    // Stored as id + 1, as the port does (0 is an empty slot: not registered).
     const existing = ctx.sload<number>(K.payeeId(payee), 'registerPayee.lookup')
-    if (existing !== undefined) return existing
+    if (existing !== undefined) return existing - 1
     const id = ctx.sload<number>(K.payees, 'registerPayee.count') ?? 0
     // The last id is reserved: a withdrawal to it is claimed with the account's key (claimByKey).
     if (id >= keyPayeeId(this.params.depth))
       ctx.revert(`payee ids exhausted (2^${this.params.depth} − 1); withdraw to id ${keyPayeeId(this.params.depth)} and claim with the key`, 'payee', 'PAYEES_EXHAUSTED')
     ctx.sstore(K.payee(id), payee, 'registerPayee.payee')
-    ctx.sstore(K.payeeId(payee), id, 'registerPayee.id')
+    ctx.sstore(K.payeeId(payee), id + 1, 'registerPayee.id')
     ctx.sstore(K.payees, id + 1, 'registerPayee.count')
-    ctx.emit('PayeeRegistered', { id, payee }, { topics: 2, dataBytes: 32 })
+    ctx.emit('PayeeRegistered', { id, payee }, rollupLog('PayeeRegistered'))
     return id
   }
 
@@ -246,7 +254,7 @@ export class RollupContract extends Contract<RollupCall> {
     const domain = { chainId: ctx.chainId, contract: ctx.self }
     if (this.params.mode === 'sha') {
       const preimage = commitmentPreimage(this.params, domain, oldRoot, body)
-      ctx.chargeGas('sha256Base', 'submitBatch.commitment', GAS_SCHEDULE.sha256Base + GAS_SCHEDULE.sha256Word * words(preimage.length))
+      ctx.chargeGas('sha256Base', 'submitBatch.commitment', sha256Gas(preimage.length))
     }
     const expected = publicInputs(this.params, domain, oldRoot, body)
     expected.forEach((v, i) => {
@@ -260,6 +268,9 @@ export class RollupContract extends Contract<RollupCall> {
       if (err instanceof RollupError) ctx.revert(err.message, 'proof', 'MALFORMED_PROOF')
       throw err
     }
+    // The verifier is its own contract: a cold call, and the calldata built for it.
+    ctx.charge('accountColdAccess', 'submitBatch.verifierCall')
+    ctx.step('submitBatch.verifierCall', VERIFIER_CALL_STEP_BASE + VERIFIER_CALL_STEP_PER_INPUT * expectedCount)
     ctx.chargeGas('bn254PairingBase', 'submitBatch.groth16Verify', groth16VerifyGas(expectedCount))
     if (!this.verifier.verify(this.vkey, expected.map(String), proof)) ctx.revert('invalid proof', 'proof', 'INVALID_PROOF')
 
@@ -272,6 +283,7 @@ export class RollupContract extends Contract<RollupCall> {
     })
     for (const op of body.ops) if (op.type === OP_WITHDRAW) forcedServed(ctx, op)
     if (withdrawals.length > 0) {
+      ctx.step('submitBatch.withdrawals', WITHDRAWAL_STEP * withdrawals.length)
       const leaves = withdrawals.map((w) => withdrawalLeaf(batch, w))
       ctx.chargeGas('keccakBase', 'submitBatch.withdrawalLeaves', leaves.length * (GAS_SCHEDULE.keccakBase + GAS_SCHEDULE.keccakWord * 3))
       const { root, hashes } = withdrawalRoot(leaves)
@@ -284,7 +296,7 @@ export class RollupContract extends Contract<RollupCall> {
     ctx.emit(
       'BatchVerified',
       { batch, oldRoot, newRoot: body.newRoot, deposits: body.deposits.length, ops: body.ops.length, withdrawals: withdrawals.length },
-      { topics: 2, dataBytes: 32 * 3 },
+      rollupLog('BatchVerified'),
     )
     return { batch, newRoot: body.newRoot, deposits: body.deposits.length, ops: body.ops.length, withdrawals }
   }
@@ -309,8 +321,10 @@ export class RollupContract extends Contract<RollupCall> {
         return ctx.sload<number>(K.queueHead) ?? 0
       case 'payee':
         return ctx.sload<Address>(K.payee(Number(args[0])))
-      case 'payeeId':
-        return ctx.sload<number>(K.payeeId(args[0] as Address))
+      case 'payeeId': {
+        const v = ctx.sload<number>(K.payeeId(args[0] as Address))
+        return v === undefined ? undefined : v - 1
+      }
       case 'withdrawalCommitment':
         return ctx.sload<Uint8Array>(K.withdrawals(BigInt(args[0] as bigint)))
       case 'claimed':

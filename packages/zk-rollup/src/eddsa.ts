@@ -141,6 +141,33 @@ export function isSubgroupPublicKey(pk: unknown): pk is PublicKey {
   return keyEntry(x, y) !== undefined
 }
 
+const INV8 = (() => {
+  // 8⁻¹ mod l (Fermat: 8^(l−2))
+  let r = 1n
+  let b = 8n
+  for (let e = SUBGROUP_ORDER - 2n; e > 0n; e >>= 1n, b = (b * b) % SUBGROUP_ORDER) if (e & 1n) r = (r * b) % SUBGROUP_ORDER
+  return r
+})()
+
+/**
+ * The hint the Solidity port checks a key's subgroup membership with: the
+ * point B = (8⁻¹ mod l)·A, so that 8·B = A exactly when A is in the
+ * prime-order subgroup (the group has order 8·l: multiplying by 8 maps it
+ * onto that subgroup). [0, 0] (not a curve point) for a key off the curve.
+ */
+export function subgroupHint(pk: PublicKey): PublicKey {
+  const [x, y] = pk
+  if (!isFieldElement(x) || !isFieldElement(y)) return [0n, 0n]
+  try {
+    const point = BabyJubjub.fromAffine({ x, y })
+    point.assertValidity()
+    const h = point.multiplyUnsafe(INV8).toAffine()
+    return [h.x, h.y]
+  } catch {
+    return [0n, 0n]
+  }
+}
+
 /** circomlib's EdDSAPoseidonVerifier, with the public key also required to be in the prime-order subgroup. */
 export function verifyEdDSAPoseidon(message: bigint, signature: EdDSASignature, publicKey: PublicKey): boolean {
   if (!isFieldElement(message) || signature === null || typeof signature !== 'object') return false

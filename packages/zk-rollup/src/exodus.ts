@@ -45,6 +45,7 @@
  */
 import { type Address, ZERO_ADDRESS, bigintToBytes, codec, keccakTagged } from '@l2bench/core'
 import type { CallContext, ReadContext } from '@l2bench/l1-mock'
+import { rollupLog } from './abi.ts'
 import type { BodyOp, CircuitParams } from './calldata.ts'
 import { K, type QueueEntry, depositEntryHash, eqBytes, payWithdrawal } from './contract-storage.ts'
 import { FIELD_MODULUS, MAX_DEPTH, MAX_NONCE } from './constants.ts'
@@ -217,7 +218,7 @@ export function forcedServed(ctx: CallContext, op: BodyOp): void {
   const req = ctx.sload<ForcedRequest>(K.forced(op.from), 'submitBatch.forced')
   if (req === undefined || req.to !== op.to || req.amount !== op.amount) return
   ctx.sstore(K.forced(op.from), undefined, 'submitBatch.forcedServed')
-  ctx.emit('ForcedServed', { from: op.from, to: op.to, amount: op.amount }, { topics: 2, dataBytes: 32 })
+  ctx.emit('ForcedServed', { from: op.from, to: op.to, amount: op.amount }, rollupLog('ForcedServed'))
 }
 
 function refuteForced(host: ExodusHost, ctx: CallContext, call: Extract<ExodusCall, { type: 'refuteForced' }>): RefuteReason {

@@ -6,6 +6,7 @@
  * calldata alone. The circuit build pipeline (compile → ptau → setup, cached)
  * is re-exported from ./pipeline.
  */
+export * from './abi.ts'
 export * from './archive.ts'
 export * from './batch.ts'
 export * from './calldata.ts'

@@ -23,6 +23,7 @@ import {
   L2Key,
   RollupError,
   Sequencer,
+  SUBGROUP_CHECK_GAS,
   checkDepositEntry,
   decodeBatchCalldata,
   depositCall,
@@ -80,7 +81,7 @@ describe('ATTACK 41: keys outside the prime-order subgroup', () => {
     assert.equal(c.read<number>('queueLength'), 0)
     assert.equal(c.mock.balanceOf(c.contract.address), 0n)
     const ok = await user.callOk(c.contract, depositCall(alice.publicKey), { value: GWEI })
-    assert.ok(ok.breakdown.some((g) => g.label === 'deposit.subgroupCheck' && g.gas === 82_601))
+    assert.ok(ok.breakdown.some((g) => g.label === 'deposit.subgroupCheck' && g.gas === SUBGROUP_CHECK_GAS))
   })
 
   it('calldata decoder and deposit-entry check refuse such keys with typed errors naming the field', () => {

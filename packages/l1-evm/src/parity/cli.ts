@@ -21,7 +21,7 @@ import { solcVersion } from '../solc.ts'
 import { groth16Rows, provenBatches } from './groth16.ts'
 import { measureParity, parityMarkdown } from './index.ts'
 import { type ProfileRow, type StepUnit, fitSteps, profileMarkdown, profileParity } from './profile.ts'
-import { PARITY_SCENARIOS } from './scenarios.ts'
+import { PARITY_SCENARIOS, PARITY_TABLE_SCENARIOS } from './scenarios.ts'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..')
 const { values } = parseArgs({
@@ -60,7 +60,7 @@ if (values.profile) {
 } else {
   const evm = await EvmL1.start({ bindings: BINDINGS })
   try {
-    const rows = [...(await measureParity(PARITY_SCENARIOS, evm)), ...(await groth16Rows(evm, await provenBatches()))]
+    const rows = [...(await measureParity(PARITY_TABLE_SCENARIOS, evm)), ...(await groth16Rows(evm, await provenBatches()))]
     const md = parityMarkdown(rows, { solc: solcVersion(), anvil: anvilVersion(), hardfork: DEFAULT_HARDFORK, command: 'npm run parity -w @l2bench/l1-evm' })
     writeFileSync(resolve(values.out as string), md)
     process.stdout.write(md)
