@@ -76,6 +76,7 @@ test('run --prove-all --prover-redis --prover-speedup 2: every batch proven by t
   assert.ok(m, note)
   assert.equal(Number(m[2]) + Number(m[3]), Number(m[1]))
   assert.ok(Number(m[2]) > 0 && Number(m[3]) > 0, `both workers proved: ${note}`)
+  assert.equal(rollup.prover?.workers, 2, 'the final latency is scheduled over the 2 workers that proved, not the 16 batches in flight')
   assert.equal(rollup.l1.byOperation['zk-rollup.submitBatch']?.txs, Number(m[1]), 'one submission per proof')
   assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /Proofs from the BullMQ prover farm/)
   // The speed-up, measured in this run: after a warm-up round of 2, 16 proofs in blocks of 4 — one at a time, two, two, one.

@@ -347,6 +347,9 @@ export class RollupDesign implements Design {
     if (this.reused === undefined && real.length > 0) MEASURED.set(this.circuitKey, { ...this.measured })
     const proofMs = mean(basis.proofMs)
     const fixed = steadyFixedGas(basis.fixedGas)
+    // A farm's size is known only from the proofs: the schedule and the report use the workers that proved.
+    const farmWorkers = (this.prover as { workersUsed?: number }).workersUsed
+    if (this.o.proverWorkers === 0 && farmWorkers !== undefined && farmWorkers > 0) this.workers = farmWorkers
     this.schedule(proofMs)
     const local = this.batches.filter((b) => b.report === undefined)
     for (const b of local) {

@@ -161,6 +161,11 @@ export class QueueProver implements Prover {
           })
   }
 
+  /** Workers that returned a proof so far: the farm's size as the run saw it. */
+  get workersUsed(): number {
+    return Object.keys(this.stats.byWorker).length
+  }
+
   /** The speed-up over one worker measured in this run (with `measureSpeedup`), or why there is none. */
   speedup(): SpeedupResult | undefined {
     return this.gate?.result(this.stats.proofs)

@@ -4,7 +4,7 @@
  *
  * The first proofs of the run pass through a gate: a warm-up round of one
  * proof per worker (`workers` at a time, not counted: a worker's first proof
- * also pays for its prover thread's first use), then four blocks of
+ * may pay for its prover thread's first use), then four blocks of
  * `blockBatches` proofs each, in ABBA order: A lets one job out at a time
  * (only one worker can be busy: the throughput of one worker), B lets out as
  * many at a time as the pool to compare (`workers`: the farm's throughput;
