@@ -53,3 +53,31 @@ test('l1, channel, paych, htlc and virtual on anvil, faults included: funds cons
   const virtual = evm.designs.find((d) => d.name === 'virtual')
   assert.match(virtual?.faults?.find((f) => f.kind === 'stale-state')?.outcome ?? '', /refuted with v\d+ \(its newest: v\d+\)/)
 })
+
+test('rollup on anvil (the Solidity port, snarkjs’s verifier for the built circuit): every batch proven and verified, withdrawals paid, funds conserved, gas per payment within ±5 % of the mock', async () => {
+  // The smallest batch circuit (one op slot, one deposit slot, depth 4, packed), cached by the zk-rollup tests.
+  const s = parseScenario({
+    name: 'evm-rollup',
+    seed: 12,
+    users: 3,
+    payments: 3,
+    designs: ['rollup'],
+    designOptions: { rollup: { n: 1, d: 1, depth: 4, mode: 'packed', proveAll: true } },
+  })
+  const common = { sweeps: false, calibrationMs: 20, probe: false as const }
+  const [mock, evm] = [await runScenario(s, { ...common, l1: 'mock' }), await runScenario(s, { ...common, l1: 'evm' })]
+  const m = mock.designs.find((d) => d.name === 'rollup')
+  const e = evm.designs.find((d) => d.name === 'rollup')
+  assert.ok(m?.ran && e?.ran, `rollup: ${e?.error ?? m?.error}`)
+  assert.equal(evm.l1Backend?.name, 'evm')
+  assert.equal(e.conservation.ok, true, `rollup on anvil: ${JSON.stringify(e.conservation)}`)
+  assert.equal(e.succeeded, m.succeeded)
+  assert.equal(e.succeeded, e.payments, JSON.stringify(e.failureReasons))
+  assert.equal(e.extrapolated, false, 'every batch proven on anvil')
+  assert.equal(e.l1.byOperation['zk-rollup.submitBatch']?.txs, m.l1.byOperation['zk-rollup.submitBatch']?.txs, 'the same batches on both chains')
+  assert.ok((e.l1.byOperation['zk-rollup.withdraw']?.txs ?? 0) > 0, 'withdrawals paid on anvil')
+  assert.equal(e.l1.txs, m.l1.txs, 'the same transactions')
+  assert.equal(e.l1.bytes, m.l1.bytes, 'the same ABI calldata bytes')
+  const error = (m.l1.gasPerPayment - e.l1.gasPerPayment) / e.l1.gasPerPayment
+  assert.ok(Math.abs(error) <= 0.05, `rollup: mock ${m.l1.gasPerPayment} vs anvil ${e.l1.gasPerPayment} gas per payment (${(error * 100).toFixed(1)} %)`)
+})
