@@ -35,7 +35,7 @@
  */
 import { availableParallelism } from 'node:os'
 import { type Address, bigintToBytes, monotonicMs } from '@l2bench/core'
-import { EVM_STEP, GAS_SCHEDULE, calldataGas } from '@l2bench/l1-mock'
+import { EVM_STEP, GAS_SCHEDULE, calldataGas, encodeAbiCall } from '@l2bench/l1-mock'
 import {
   type BatchReport,
   type ClosedBatch,
@@ -289,12 +289,15 @@ export class RollupDesign implements Design {
       const closed = seq.closeBatch()
       if (closed === undefined) return false
       seq.keepLocal(closed)
-      const call = this.contract.encodeCall({
-        type: 'submitBatch',
+      const message = {
+        type: 'submitBatch' as const,
         body: closed.batch.calldata,
         proof: new Uint8Array(256).fill(0x5a), // a real proof is 256 bytes, almost all non-zero
         publicInputs: closed.batch.publicInputs.map((v) => bigintToBytes('publicInput', v, 32)),
-      })
+      }
+      // The bytes the L1 charges for this call: the Solidity port's ABI encoding, as for a proven batch.
+      const abiCall = this.contract.solidityAbi === undefined ? undefined : this.contract.toAbiCall(message)
+      const call = abiCall === undefined || this.contract.solidityAbi === undefined ? this.contract.encodeCall(message) : encodeAbiCall(this.contract.solidityAbi, abiCall)
       rec = { closeMs, closed, ops: [], callGas: calldataGas(call), callBytes: call.length }
     }
     for (const op of rec.closed.ops) {
