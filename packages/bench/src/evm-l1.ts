@@ -11,21 +11,20 @@
  * its transactions go to the block's coinbase, which it does not count, so
  * Σ those balances + fees paid = Σ minted, as on the mock.
  */
-import { type Address, encode } from '@l2bench/core'
-import {
-  type Contract,
-  type EventFilter,
-  type Head,
-  type L1Event,
-  type Receipt,
-  type SignedTx,
-  type SubscribeOptions,
-  type TxHash,
-  type Unsubscribe,
-  signedTxCodec,
+import type { Address, } from '@l2bench/core'
+import type {
+  Contract,
+  EventFilter,
+  Head,
+  L1Event,
+  Receipt,
+  SignedTx,
+  SubscribeOptions,
+  TxHash,
+  Unsubscribe,
 } from '@l2bench/l1-mock'
 import type { EvmL1 } from '@l2bench/l1-evm'
-import type { BenchL1, Phase, SentTx } from './meter.ts'
+import { type BenchL1, type Phase, type SentTx, minedOf, sentTx } from './meter.ts'
 import type { Scenario } from './scenario.ts'
 
 export class MeteredEvmL1 implements BenchL1 {
@@ -76,18 +75,8 @@ export class MeteredEvmL1 implements BenchL1 {
   async send(tx: SignedTx): Promise<TxHash> {
     const hash = await this.evm.send(tx)
     this.accounts.add(tx.body.to)
-    this.sent.push({ hash, phase: this.phase, operation: this.operationOf(tx), size: encode(signedTxCodec, tx).length })
+    this.sent.push(sentTx(hash, this.phase, tx, this.contractAt(tx.body.to)))
     return hash
-  }
-
-  private operationOf(tx: SignedTx): string {
-    const contract = this.contractAt(tx.body.to)
-    if (contract === undefined) return tx.body.data.length === 0 ? 'transfer' : 'call'
-    try {
-      return `${contract.name}.${contract.decodeCall(tx.body.data).type}`
-    } catch {
-      return `${contract.name}.(malformed)`
-    }
   }
 
   receipt(hash: TxHash): Promise<Receipt> {
@@ -151,12 +140,7 @@ export class MeteredEvmL1 implements BenchL1 {
   }
 
   minedReceipts(): { tx: SentTx; receipt: Receipt }[] {
-    const out: { tx: SentTx; receipt: Receipt }[] = []
-    for (const tx of this.sent) {
-      const receipt = this.evm.receiptSync(tx.hash)
-      if (receipt !== undefined) out.push({ tx, receipt })
-    }
-    return out
+    return minedOf(this.sent, (hash) => this.evm.receiptSync(hash))
   }
 
   totalMinted(): bigint {

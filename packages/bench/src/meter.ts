@@ -54,29 +54,38 @@ export class MeteredL1 extends MockL1 implements BenchL1 {
 
   override sendSync(tx: SignedTx): TxHash {
     const hash = super.sendSync(tx)
-    this.sent.push({ hash, phase: this.phase, operation: this.operationOf(tx), size: encode(signedTxCodec, tx).length })
+    this.sent.push(sentTx(hash, this.phase, tx, this.contractAt(tx.body.to)))
     return hash
-  }
-
-  private operationOf(tx: SignedTx): string {
-    const contract = this.contractAt(tx.body.to)
-    if (contract === undefined) return tx.body.data.length === 0 ? 'transfer' : 'call'
-    try {
-      return `${contract.name}.${contract.decodeCall(tx.body.data).type}`
-    } catch {
-      return `${contract.name}.(malformed)`
-    }
   }
 
   /** Receipts of every mined transaction sent so far, with their tags (dropped ones are left out). */
   minedReceipts(): { tx: SentTx; receipt: Receipt }[] {
-    const out: { tx: SentTx; receipt: Receipt }[] = []
-    for (const tx of this.sent) {
-      const receipt = this.receiptSync(tx.hash)
-      if (receipt !== undefined) out.push({ tx, receipt })
-    }
-    return out
+    return minedOf(this.sent, (hash) => this.receiptSync(hash))
   }
+}
+
+/** The record of a transaction the harness sent: its phase, the operation it calls (by the contract at `to`) and its size. */
+export function sentTx(hash: TxHash, phase: Phase, tx: SignedTx, contract: Contract | undefined): SentTx {
+  return { hash, phase, operation: operationOf(tx, contract), size: encode(signedTxCodec, tx).length }
+}
+
+function operationOf(tx: SignedTx, contract: Contract | undefined): string {
+  if (contract === undefined) return tx.body.data.length === 0 ? 'transfer' : 'call'
+  try {
+    return `${contract.name}.${contract.decodeCall(tx.body.data).type}`
+  } catch {
+    return `${contract.name}.(malformed)`
+  }
+}
+
+/** The sent transactions that were mined, each with its receipt. */
+export function minedOf(sent: readonly SentTx[], receiptOf: (hash: TxHash) => Receipt | undefined): { tx: SentTx; receipt: Receipt }[] {
+  const out: { tx: SentTx; receipt: Receipt }[] = []
+  for (const tx of sent) {
+    const receipt = receiptOf(tx.hash)
+    if (receipt !== undefined) out.push({ tx, receipt })
+  }
+  return out
 }
 
 export interface CostLine {
