@@ -30,6 +30,7 @@ import { join } from 'node:path'
 import { type Signer, type VerifierName, createSigner, getVerifier, monotonicMs, secretKeyFromSeed } from '@l2bench/core'
 import { MockL1, Wallet } from '@l2bench/l1-mock'
 import { Adjudicator } from './adjudicator.ts'
+import { measureCommit } from './bench.ts'
 import { ChannelNode } from './node.ts'
 import { SqliteStore, type SyncMode } from './store.ts'
 import { memoryLinkPair } from './transport.ts'
@@ -287,25 +288,6 @@ function cryptoSeconds(backend: VerifierName, n: number): number {
   return (monotonicMs() - t0) / 1000 / n
 }
 
-/** Seconds per commit of the store's own UPSERT (a record of a channel's size, changed every time), averaged over `n`. */
-function commitSeconds(synchronous: SyncMode, n: number): number {
-  const dir = mkdtempSync(join(os.tmpdir(), 'pc-fsync-'))
-  const s = new SqliteStore(join(dir, 'c.db'), { synchronous })
-  try {
-    const stmt = s.db.prepare('INSERT INTO channels (id, record, version, phase, updated) VALUES (?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET record = excluded.record')
-    const blob = Buffer.alloc(700, 7)
-    const t0 = monotonicMs()
-    for (let i = 0; i < n; i++) {
-      blob.writeUInt32BE(i, 0)
-      stmt.run('x', blob, i, 'open', 0)
-    }
-    return (monotonicMs() - t0) / 1000 / n
-  } finally {
-    s.close()
-    rmSync(dir, { recursive: true, force: true })
-  }
-}
-
 export async function runDurableBench(options: DurableBenchOptions = {}): Promise<DurableBenchResult> {
   const synchronous = options.synchronous ?? 'FULL'
   const backend = options.backend ?? 'node'
@@ -331,7 +313,7 @@ export async function runDurableBench(options: DurableBenchOptions = {}): Promis
       const cpu = process.cpuUsage(cpu0)
       cryptoCpu += (cpu.user + cpu.system) / 1000
       cryptoN += n
-      const tCommit = commitSeconds(synchronous, synchronous === 'FULL' ? 100 : 1000)
+      const tCommit = measureCommit(synchronous === 'FULL' ? 'sqlite-full' : 'sqlite-normal', synchronous === 'FULL' ? 100 : 1000)
       crypto.push(1 / tCrypto)
       commit.push(tCommit)
       const rates: number[] = new Array(setups.length).fill(0)
