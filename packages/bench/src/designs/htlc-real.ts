@@ -38,7 +38,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type Amount, MAX_AMOUNT, type Signer, type Verifier, monotonicMs, nodeVerifier, toHex } from '@l2bench/core'
+import { type Amount, MAX_AMOUNT, monotonicMs, toHex } from '@l2bench/core'
 import {
   type ForwardingPolicy,
   HtlcNetwork,
@@ -60,6 +60,7 @@ import { summarize } from '../stats.ts'
 import { aboutChannel, channelStoreJson, eventLanded } from './channel.ts'
 import type { Payment } from '../workload.ts'
 import { type HtlcPlan, UNIT } from './htlc.ts'
+import { type NodeWork, TimedNodeStore, median, newWork, timedSigner, timedVerifier } from './htlc-timing.ts'
 import type { HtlcOptions } from './options.ts'
 
 /** Blocks the forwarding rule asks on top of the dispute window (htlc-router's default on-chain margin). */
@@ -75,54 +76,6 @@ const MARGIN = 6
  */
 export const HTLC_SIGN_VERIFIES_PER_PAYMENT = 8
 export const HTLC_COMMITS_PER_PAYMENT = 15
-
-/** One node's own signing, verifying and commits while payments ran, each timed (ms; the capacity input). */
-interface NodeWork {
-  sign: number[]
-  verify: number[]
-  /** Per save or flush that committed. */
-  commit: number[]
-  /** Payments it forwarded (an HTLC in and one out, settled). */
-  forwards: number
-}
-
-const newWork = (): NodeWork => ({ sign: [], verify: [], commit: [], forwards: 0 })
-const median = (xs: readonly number[]) => (xs.length === 0 ? 0 : summarize(xs).p50)
-
-/** A node's store, its commits timed (only while `on()`). */
-class TimedNodeStore extends SqliteNodeStore {
-  constructor(
-    path: string,
-    synchronous: 'FULL' | 'NORMAL',
-    private readonly work: NodeWork,
-    private readonly on: () => boolean,
-  ) {
-    super(path, { synchronous })
-  }
-
-  private timed(f: () => void): void {
-    if (!this.on()) {
-      f()
-      return
-    }
-    const before = this.commits
-    const t = performance.now()
-    f()
-    if (this.commits > before) this.work.commit.push(performance.now() - t)
-  }
-
-  override save(m: Parameters<SqliteNodeStore['save']>[0]): void {
-    this.timed(() => super.save(m))
-  }
-
-  override flush(): void {
-    this.timed(() => super.flush())
-  }
-
-  override saveMany(ms: Parameters<SqliteNodeStore['saveMany']>[0]): void {
-    this.timed(() => super.saveMany(ms))
-  }
-}
 
 interface Routed {
   result: PayResult | undefined
@@ -652,34 +605,5 @@ export class RealHtlc implements Design {
   /** Whether settle ran (tests). */
   get closed(): boolean {
     return this.settled
-  }
-}
-
-/** `inner`, its signing timed into `w` while `on()`. */
-function timedSigner(inner: Signer, w: NodeWork, on: () => boolean): Signer {
-  return {
-    publicKey: inner.publicKey,
-    address: inner.address,
-    sign(digest) {
-      if (!on()) return inner.sign(digest)
-      const t = performance.now()
-      const sig = inner.sign(digest)
-      w.sign.push(performance.now() - t)
-      return sig
-    },
-  }
-}
-
-/** node:crypto verification (what every node uses), timed into `w` while `on()`. */
-function timedVerifier(w: NodeWork, on: () => boolean): Verifier {
-  return {
-    name: nodeVerifier.name,
-    verify(signature, digest, publicKey) {
-      if (!on()) return nodeVerifier.verify(signature, digest, publicKey)
-      const t = performance.now()
-      const ok = nodeVerifier.verify(signature, digest, publicKey)
-      w.verify.push(performance.now() - t)
-      return ok
-    },
   }
 }
