@@ -6,7 +6,8 @@
  */
 import type { FailureCategory } from './hop.ts'
 import { FAILURE_CATEGORIES } from './hop.ts'
-import type { NetworkSimulator, PaymentResult } from './simulator.ts'
+import type { PaymentResult } from './payment.ts'
+import type { NetworkSimulator } from './simulator.ts'
 
 export interface Distribution {
   count: number

@@ -27,145 +27,38 @@
  * Money moves only through the Forwarder (forwarder.ts), so the same
  * simulator can drive abstract balances or real channel states. Time is
  * simulated milliseconds; block height = startHeight + ⌊t / blockTimeMs⌋.
+ *
+ * A payment's data (what goes in and out, its session and attempts, the
+ * events scheduled for it) is payment.ts; the options and their checks are
+ * options.ts.
  */
-import { InvalidInputError, Rng, describe, sha256, toPositiveAmount } from '@l2bench/core'
+import { InvalidInputError, Rng } from '@l2bench/core'
 import { CapacityError, NoRouteError } from '../errors.ts'
 import type { ChannelGraph } from '../graph/graph.ts'
 import { MissionControl } from '../routing/mission-control.ts'
 import { type SplitOptions, findPaymentParts } from '../routing/mpp.ts'
-import { type CostFunction, Pathfinder, type RouteRequest } from '../routing/pathfinder.ts'
+import { Pathfinder, type RouteRequest } from '../routing/pathfinder.ts'
 import type { ProbabilityCostParams } from '../routing/probability.ts'
-import { DEFAULT_FINAL_CLTV_EXPIRY_DELTA, MAX_TOTAL_CLTV_EXPIRY, type Route, validateRoute } from '../routing/route.ts'
+import type { Route } from '../routing/route.ts'
 import { EventQueue } from './event-queue.ts'
-import { BalanceForwarder, type Forwarder, type InitialLiquidity } from './forwarder.ts'
-import { type FailureCategory, type FailureCode, categoryOf, checkFinal, checkForward } from './hop.ts'
+import { BalanceForwarder, type Forwarder } from './forwarder.ts'
+import { type FailureCode, categoryOf, checkFinal, checkForward } from './hop.ts'
+import { type ResolvedOptions, type SimulatorOptions, checkMpp, optionNumber, resolveOptions } from './options.ts'
+import {
+  type Attempt,
+  type AttemptRecord,
+  type HopFailure,
+  type NodeLedger,
+  type Payment,
+  type PaymentResult,
+  type Session,
+  type SimEvent,
+  checkPayment,
+  newSession,
+} from './payment.ts'
 
-export interface Payment {
-  readonly id: number
-  /** Arrival time, ms of simulated time. */
-  readonly timeMs: number
-  readonly sender: number
-  readonly receiver: number
-  readonly amountMsat: bigint
-  /** Send along exactly this route, once, without retries (lnd's SendToRoute). */
-  readonly route?: Route
-}
-
-export interface HopFailure {
-  /** Index of the hop whose HTLC could not be forwarded (hops.length: the receiver refused). */
-  readonly hopIndex: number
-  /** The node that produced the failure. */
-  readonly reportedBy: number
-  readonly code: FailureCode
-}
-
-export interface AttemptRecord {
-  readonly route: Route
-  readonly startMs: number
-  endMs: number
-  outcome: 'in_flight' | 'settled' | 'failed'
-  failure: HopFailure | undefined
-}
-
-export interface PaymentResult {
-  readonly id: number
-  readonly sender: number
-  readonly receiver: number
-  readonly amountMsat: bigint
-  readonly arrivalMs: number
-  endMs: number
-  success: boolean
-  /** Why it failed (undefined on success). */
-  reason: FailureCategory | undefined
-  /** endMs − arrivalMs. */
-  latencyMs: number
-  /** Fees the sender paid (0 unless it succeeded). */
-  feesMsat: bigint
-  /** Parts that settled (0 on failure). */
-  parts: number
-  readonly attempts: AttemptRecord[]
-}
-
-export interface NodeLedger {
-  sentMsat: bigint
-  receivedMsat: bigint
-  feesPaidMsat: bigint
-  feesEarnedMsat: bigint
-}
-
-export interface SimulatorOptions {
-  seed: number | string
-  /** Gas of one HTLC resolved on chain (from the adjudicator); multiplies the count in the report. */
-  gasPerHtlcResolution: number
-  /** Default: a BalanceForwarder over the graph with `liquidity` and `seed`. */
-  forwarder?: Forwarder
-  /** Initial split of capacities for the default forwarder (default 'uniform'). */
-  liquidity?: InitialLiquidity
-  /** One-way latency of a message between two peers, ms (default 100). */
-  hopLatencyMs?: number
-  /** Default 600,000 (Bitcoin's 10 minutes). */
-  blockTimeMs?: number
-  /** Default 800,000. */
-  startHeight?: number
-  /** Nodes offline for the whole run. */
-  offlineNodes?: Iterable<number>
-  /** Additionally, this share of nodes (drawn with the seed) is offline (default 0). */
-  offlineFraction?: number
-  /** Probability that a node, on accepting an HTLC, goes silent on it (default 0). */
-  stuckProbability?: number
-  /** Path cost: 'fee' (default) or 'probability'. */
-  cost?: CostFunction
-  riskFactorBillionths?: number
-  probabilityCost?: Partial<ProbabilityCostParams>
-  /** Split across routes when needed (default: single-path only). */
-  mpp?: false | SplitOptions
-  /** The sender starts no new attempt after this (default 60 s, as lnd). The receiver waits as long for missing parts. */
-  paymentTimeoutMs?: number
-  /** HTLC attempts per payment, parts included (default 32). */
-  maxAttempts?: number
-  finalCltvDelta?: number
-  maxTotalCltv?: number
-  /** Whose failures a sender learns from (default 'per-sender'). */
-  missionControl?: 'per-sender' | 'per-payment' | 'shared'
-  halfLifeMs?: number
-}
-
-interface Session {
-  readonly payment: Payment
-  readonly result: PaymentResult
-  readonly preimage: Uint8Array
-  readonly hash: Uint8Array
-  readonly mc: MissionControl
-  readonly deadline: number
-  unallocated: bigint
-  readonly inFlight: Set<Attempt>
-  held: Attempt[]
-  heldMsat: bigint
-  settling: boolean
-  settledParts: number
-  feesMsat: bigint
-  attemptsMade: number
-  lastFailure: FailureCategory | undefined
-  gaveUp: FailureCategory | undefined
-  mppGeneration: number
-  mppTimerArmed: boolean
-  done: boolean
-}
-
-interface Attempt {
-  readonly session: Session
-  readonly route: Route
-  readonly htlcIds: number[]
-  readonly record: AttemptRecord
-}
-
-type SimEvent =
-  | { time: number; kind: 'arrive'; s: Session }
-  | { time: number; kind: 'htlc'; a: Attempt; i: number }
-  | { time: number; kind: 'fail'; a: Attempt; j: number; f: HopFailure }
-  | { time: number; kind: 'fulfill'; a: Attempt; j: number }
-  | { time: number; kind: 'expire'; a: Attempt; j: number }
-  | { time: number; kind: 'mpp_timeout'; s: Session; generation: number }
+export type { SimulatorOptions } from './options.ts'
+export type { AttemptRecord, HopFailure, NodeLedger, Payment, PaymentResult } from './payment.ts'
 
 export class NetworkSimulator {
   readonly graph: ChannelGraph
@@ -193,23 +86,7 @@ export class NetworkSimulator {
   }
   readonly results: PaymentResult[] = []
 
-  private readonly opts: Required<
-    Pick<
-      SimulatorOptions,
-      | 'hopLatencyMs'
-      | 'blockTimeMs'
-      | 'startHeight'
-      | 'stuckProbability'
-      | 'cost'
-      | 'paymentTimeoutMs'
-      | 'maxAttempts'
-      | 'finalCltvDelta'
-      | 'maxTotalCltv'
-      | 'missionControl'
-      | 'halfLifeMs'
-      | 'gasPerHtlcResolution'
-    >
-  >
+  private readonly opts: ResolvedOptions
   private readonly riskFactorBillionths: number | undefined
   private readonly probabilityCost: Partial<ProbabilityCostParams> | undefined
   private readonly mpp: SplitOptions | undefined
@@ -227,33 +104,8 @@ export class NetworkSimulator {
 
   constructor(graph: ChannelGraph, options: SimulatorOptions) {
     this.graph = graph
+    this.opts = resolveOptions(options)
     const o = options
-    const num = (field: string, v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): number => {
-      if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max)
-        throw new InvalidInputError(field, `expected a number in ${min}..${max}, got ${describe(v)}`)
-      return v
-    }
-    if (typeof o !== 'object' || o === null) throw new InvalidInputError('options', 'expected an options object')
-    if (typeof o.seed !== 'number' && typeof o.seed !== 'string') throw new InvalidInputError('seed', `expected a number or string, got ${describe(o.seed)}`)
-    this.opts = {
-      gasPerHtlcResolution: num('gasPerHtlcResolution', o.gasPerHtlcResolution, 0),
-      hopLatencyMs: num('hopLatencyMs', o.hopLatencyMs ?? 100, 0),
-      blockTimeMs: num('blockTimeMs', o.blockTimeMs ?? 600_000, 1),
-      startHeight: num('startHeight', o.startHeight ?? 800_000, 0),
-      stuckProbability: num('stuckProbability', o.stuckProbability ?? 0, 0, 1),
-      cost: o.cost ?? 'fee',
-      paymentTimeoutMs: num('paymentTimeoutMs', o.paymentTimeoutMs ?? 60_000, 0),
-      maxAttempts: num('maxAttempts', o.maxAttempts ?? 32, 1, 100_000),
-      finalCltvDelta: o.finalCltvDelta ?? DEFAULT_FINAL_CLTV_EXPIRY_DELTA,
-      maxTotalCltv: o.maxTotalCltv ?? MAX_TOTAL_CLTV_EXPIRY,
-      missionControl: o.missionControl ?? 'per-sender',
-      halfLifeMs: num('halfLifeMs', o.halfLifeMs ?? 3_600_000, 1),
-    }
-    if (!Number.isSafeInteger(this.opts.startHeight)) throw new InvalidInputError('startHeight', 'expected an integer height')
-    if (!['per-sender', 'per-payment', 'shared'].includes(this.opts.missionControl))
-      throw new InvalidInputError('missionControl', `expected 'per-sender', 'per-payment' or 'shared', got ${describe(this.opts.missionControl)}`)
-    if (this.opts.cost !== 'fee' && this.opts.cost !== 'probability')
-      throw new InvalidInputError('cost', `expected 'fee' or 'probability', got ${describe(this.opts.cost)}`)
     this.riskFactorBillionths = o.riskFactorBillionths
     this.probabilityCost = o.probabilityCost
     this.mpp = o.mpp === undefined || o.mpp === false ? undefined : o.mpp
@@ -270,7 +122,7 @@ export class NetworkSimulator {
       graph.assertNode('offlineNodes', v)
       this.offline[v] = 1
     }
-    const frac = num('offlineFraction', o.offlineFraction ?? 0, 0, 1)
+    const frac = optionNumber('offlineFraction', o.offlineFraction ?? 0, 0, 1)
     const offRng = rng.fork('offline')
     for (let v = 0; v < graph.nodeCount; v++) if (offRng.next() < frac) this.offline[v] = 1
     this.closedChannels = new Uint8Array(graph.channelCount)
@@ -280,12 +132,7 @@ export class NetworkSimulator {
     this.ledgerFeesPaid = new Array<bigint>(n).fill(0n)
     this.ledgerFeesEarned = new Array<bigint>(n).fill(0n)
     // Probe the routing options once so a bad one fails here, not mid-run.
-    if (this.mpp !== undefined) {
-      const { maxParts, minPartMsat } = this.mpp
-      if (maxParts !== undefined && (!Number.isSafeInteger(maxParts) || maxParts < 1)) throw new InvalidInputError('mpp.maxParts', `expected ≥ 1, got ${describe(maxParts)}`)
-      if (minPartMsat !== undefined && (typeof minPartMsat !== 'bigint' || minPartMsat < 1n))
-        throw new InvalidInputError('mpp.minPartMsat', `expected a positive bigint, got ${describe(minPartMsat)}`)
-    }
+    if (this.mpp !== undefined) checkMpp(this.mpp)
   }
 
   /** Block height at simulated time t. */
@@ -347,19 +194,7 @@ export class NetworkSimulator {
   }
 
   private prepare(p: Payment, i: number): Session {
-    const f = `payments[${i}]`
-    if (typeof p !== 'object' || p === null) throw new InvalidInputError(f, 'expected a payment')
-    this.graph.assertNode(`${f}.sender`, p.sender)
-    this.graph.assertNode(`${f}.receiver`, p.receiver)
-    if (p.sender === p.receiver) throw new InvalidInputError(`${f}.receiver`, 'sender and receiver are the same node')
-    toPositiveAmount(`${f}.amountMsat`, p.amountMsat)
-    if (typeof p.timeMs !== 'number' || !Number.isFinite(p.timeMs) || p.timeMs < this.now)
-      throw new InvalidInputError(`${f}.timeMs`, `expected a time ≥ ${this.now}, got ${describe(p.timeMs)}`)
-    if (p.route !== undefined) {
-      validateRoute(this.graph, p.route, { checkPolicy: false })
-      if (p.route.source !== p.sender || p.route.target !== p.receiver || p.route.amountMsat !== p.amountMsat)
-        throw new InvalidInputError(`${f}.route`, 'route does not match sender, receiver and amount')
-    }
+    checkPayment(this.graph, p, i, this.now)
     const preimage = this.preimageRng.bytes(32)
     let mc: MissionControl
     if (this.opts.missionControl === 'shared') mc = this.sharedMc
@@ -372,40 +207,7 @@ export class NetworkSimulator {
       }
       mc = m
     }
-    return {
-      payment: p,
-      result: {
-        id: p.id,
-        sender: p.sender,
-        receiver: p.receiver,
-        amountMsat: p.amountMsat,
-        arrivalMs: p.timeMs,
-        endMs: p.timeMs,
-        success: false,
-        reason: undefined,
-        latencyMs: 0,
-        feesMsat: 0n,
-        parts: 0,
-        attempts: [],
-      },
-      preimage,
-      hash: sha256(preimage),
-      mc,
-      deadline: p.timeMs + this.opts.paymentTimeoutMs,
-      unallocated: p.amountMsat,
-      inFlight: new Set(),
-      held: [],
-      heldMsat: 0n,
-      settling: false,
-      settledParts: 0,
-      feesMsat: 0n,
-      attemptsMade: 0,
-      lastFailure: undefined,
-      gaveUp: undefined,
-      mppGeneration: 0,
-      mppTimerArmed: false,
-      done: false,
-    }
+    return newSession(p, preimage, mc, p.timeMs + this.opts.paymentTimeoutMs)
   }
 
   private async handle(ev: SimEvent): Promise<void> {

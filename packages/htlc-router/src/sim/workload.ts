@@ -6,7 +6,7 @@
  */
 import { InvalidInputError, Rng, WeightedTable, describe } from '@l2bench/core'
 import type { ChannelGraph } from '../graph/graph.ts'
-import type { Payment } from './simulator.ts'
+import type { Payment } from './payment.ts'
 
 export type AmountDistribution =
   | { kind: 'fixed'; sat: number }
