@@ -103,6 +103,12 @@ export interface Design {
   pay(p: Payment): Promise<PaymentResult>
   /** Makes every accepted payment final (mine pending transfers, prove the last batch). Timed with the payments. */
   flush(): Promise<void>
+  /**
+   * Untimed work after flush(), still in the payment phase: accounting that
+   * needs the chain but is no part of paying (the rollup prices its † batches
+   * by executing them on the EVM backend). Its L1 costs count in the payment phase.
+   */
+  afterPayments?(): Promise<void>
   /** Closes channels, withdraws: after it, every user's money is back on L1. */
   settle(): Promise<void>
   /** Value currently locked away from users' free L1 balances (channel deposits, rollup deposits). */

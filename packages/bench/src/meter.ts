@@ -6,6 +6,7 @@
  * gas on it is that design's.
  */
 import { type Address, encode } from '@l2bench/core'
+import type { EvmL1 } from '@l2bench/l1-evm'
 import { type Contract, type Head, type L1, MockL1, type MockL1Options, type Receipt, type SignedTx, type TxHash, type Unsubscribe, signedTxCodec } from '@l2bench/l1-mock'
 
 export type Phase = 'setup' | 'payments' | 'settle'
@@ -34,6 +35,8 @@ export interface BenchL1 extends L1 {
   totalMinted(): bigint
   totalBurnt(): bigint
   totalBalances(): bigint
+  /** On the EVM backend (`--l1 evm`): the node client under the metering, for what only a real EVM gives (call traces, trials). */
+  readonly evm?: EvmL1
 }
 
 export interface SentTx {

@@ -266,6 +266,7 @@ async function runOn(design: Design, workload: Workload, options: RunDesignOptio
   }
   await design.flush()
   const paymentsMs = monotonicMs() - t
+  await design.afterPayments?.()
   if (options.capacityInputs !== undefined) {
     try {
       options.capacityInputs(design.capacityInputs?.())

@@ -81,3 +81,58 @@ test('rollup on anvil (the Solidity port, snarkjs’s verifier for the built cir
   const error = (m.l1.gasPerPayment - e.l1.gasPerPayment) / e.l1.gasPerPayment
   assert.ok(Math.abs(error) <= 0.05, `rollup: mock ${m.l1.gasPerPayment} vs anvil ${e.l1.gasPerPayment} gas per payment (${(error * 100).toFixed(1)} %)`)
 })
+
+test('rollup on anvil with † batches: each executed on anvil with the verifier stubbed, so the payment phase pays what the prove-all run pays (only the proof bytes differ); the measurement adds no transaction (the same ones and bytes as the mock’s same run, funds conserved)', async () => {
+  const circuit = { n: 1, d: 1, depth: 4, mode: 'packed' }
+  const scenario = (name: string, rollup: object) =>
+    parseScenario({ name, seed: 14, users: 3, payments: 6, designs: ['rollup'], designOptions: { rollup: { ...circuit, ...rollup } } })
+  const common = { sweeps: false, calibrationMs: 20, probe: false as const }
+  const rollupOf = async (name: string, rollup: object, l1: 'evm' | 'mock') => {
+    const r = (await runScenario(scenario(name, rollup), { ...common, l1 })).designs.find((d) => d.name === 'rollup')
+    assert.ok(r?.ran, `rollup ${name} on ${l1}: ${r?.error}`)
+    assert.equal(r.succeeded, 6, JSON.stringify(r.failureReasons))
+    assert.equal(r.conservation.ok, true, `${name} on ${l1}: ${JSON.stringify(r.conservation)}`)
+    return r
+  }
+  const some = await rollupOf('evm-rollup-dagger', { provedBatches: 2 }, 'evm')
+  const all = await rollupOf('evm-rollup-all', { proveAll: true }, 'evm')
+  const mock = await rollupOf('evm-rollup-dagger', { provedBatches: 2 }, 'mock')
+  // The same scenario again on anvil: nothing proven (the first run's measurements reused), every batch executed.
+  const again = await rollupOf('evm-rollup-dagger', { provedBatches: 2 }, 'evm')
+
+  const built = some.l1.byOperation['zk-rollup.submitBatch †']?.txs ?? 0
+  assert.equal(some.l1.byOperation['zk-rollup.submitBatch']?.txs, 2)
+  assert.ok(built >= 4, String(built))
+  const how = some.extrapolations.find((e) => /batches \(built for real/.test(e.what))?.fit ?? ''
+  assert.match(how, /executed on anvil with the verifier stubbed; verifier gas from the proven batches' traces/)
+  // Groth16 verification gas is fixed per circuit: the two proven batches' verifier frames agree.
+  assert.match(how, /the real verifier's frame \([\d,]+ gas: the same in each of the 2 proven batches/)
+  assert.match(how, /the stub's frame \(18 gas\)/)
+
+  // Against the run that proved every batch: the same batches; the † ones differ only by the proof's bytes
+  // (a † proof counts 256 non-zero bytes, a real one has a few zero bytes: ≤ 8 × 12 gas per batch).
+  const payments = (r: typeof some) => r.l1.byPhase.payments?.gas ?? 0
+  assert.equal(some.l1.byPhase.payments?.txs, all.l1.byPhase.payments?.txs)
+  assert.equal(some.l1.byPhase.setup?.gas, all.l1.byPhase.setup?.gas)
+  const diff = Math.abs(payments(some) - payments(all))
+  assert.ok(diff <= 96 * built, `† ${payments(some)} vs proven ${payments(all)}: ${diff} gas apart over ${built} batches`)
+  const perPayment = (r: typeof some) => ((r.l1.byPhase.setup?.gas ?? 0) + payments(r)) / r.payments
+  const error = (perPayment(some) - perPayment(all)) / perPayment(all)
+  assert.ok(Math.abs(error) <= 0.01, `setup + payments gas per payment: † ${perPayment(some)} vs proven ${perPayment(all)} (${(error * 100).toFixed(2)} %)`)
+  // Nothing proven in the second run: every batch, the chain's first included, executed; still the same gas.
+  assert.equal(again.prover?.provenBatches, 0)
+  assert.equal(again.l1.byOperation['zk-rollup.submitBatch'], undefined)
+  const againBuilt = again.l1.byOperation['zk-rollup.submitBatch †']?.txs ?? 0
+  assert.ok(Math.abs(payments(again) - payments(all)) <= 96 * againBuilt, `reused: † ${payments(again)} vs proven ${payments(all)}`)
+
+  // The trial was reverted: the run's transactions and bytes are the mock's same run's, operation by operation.
+  assert.equal(some.l1.txs, mock.l1.txs)
+  assert.equal(some.l1.bytes, mock.l1.bytes)
+  assert.deepEqual(
+    Object.entries(some.l1.byOperation).map(([op, x]) => [op, x.txs, x.bytes]),
+    Object.entries(mock.l1.byOperation).map(([op, x]) => [op, x.txs, x.bytes]),
+  )
+  // And its gas per payment now agrees with the mock's model as the other designs do (it was +7.9 % in the quick run).
+  const vsMock = (mock.l1.gasPerPayment - some.l1.gasPerPayment) / some.l1.gasPerPayment
+  assert.ok(Math.abs(vsMock) <= 0.05, `mock ${mock.l1.gasPerPayment} vs anvil ${some.l1.gasPerPayment} (${(vsMock * 100).toFixed(1)} %)`)
+})

@@ -34,3 +34,19 @@ export class SolcError extends L2Error {
     super('SOLC', message, options)
   }
 }
+
+/**
+ * A call of `EvmL1.trial` reverted: the trial stops there (the chain is
+ * returned to where it was) and names the call and the contract's reason.
+ */
+export class TrialRevertedError extends L2Error {
+  override name = 'TrialRevertedError'
+  constructor(
+    readonly index: number,
+    readonly reason: string,
+    readonly revertCode: string,
+    readonly revertField: string | undefined,
+  ) {
+    super('TRIAL_REVERTED', `the trial's call ${index} reverted: ${reason}`, { field: `calls[${index}]`, details: { reason, revertCode, revertField } })
+  }
+}

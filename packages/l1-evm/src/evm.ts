@@ -24,6 +24,10 @@
  * Synchronous reads: `head`, `events` and subscriptions are served from what
  * this client mined and decoded (it is the only miner); `balanceOf` and
  * `nonceOf` ask anvil through a blocking RPC (rpc.ts).
+ *
+ * Receipts (gas, events, results, reverts) are read from anvil's receipt and
+ * call trace in receipts.ts; `trace` gives a mined transaction's call trace;
+ * `trial` runs calls on a throwaway copy of the chain (trial.ts).
  */
 import {
   type Address,
@@ -43,8 +47,6 @@ import {
   type EventFilter,
   EventBus,
   Faults,
-  GAS_SCHEDULE,
-  type GasCharge,
   type Head,
   type L1,
   type L1Event,
@@ -56,25 +58,16 @@ import {
   TxRejectedError,
   type Unsubscribe,
   admitTx,
-  calldataGas,
   encodeAbiCall,
 } from '@l2bench/l1-mock'
-import {
-  type Abi,
-  type Hex,
-  decodeErrorResult,
-  decodeEventLog,
-  decodeFunctionResult,
-  encodeDeployData,
-  encodeEventTopics,
-  encodeFunctionData,
-  toHex,
-} from 'viem'
+import { type Abi, type Hex, decodeEventLog, decodeFunctionResult, encodeDeployData, encodeEventTopics, encodeFunctionData, toHex } from 'viem'
 import { type AnvilOptions, type AnvilProcess, startAnvil } from './anvil.ts'
-import { type CallEnv, type ContractBinding, type DecodedLog, type ViewEnv, lower } from './binding.ts'
+import { type CallEnv, type ContractBinding, type ViewEnv, lower } from './binding.ts'
 import { AnvilError } from './errors.ts'
+import { type CallFrame, type Deployed, type EthReceipt, type Pending, buildReceipt, traceCall } from './receipts.ts'
 import { SyncRpc, diedError, rpcCall } from './rpc.ts'
 import { type Artifact, artifact, compile, packageSources } from './solc.ts'
+import { type TrialCall, type TrialOptions, type TrialResult, checkTrial, runTrial } from './trial.ts'
 
 export interface EvmL1Options extends ChainOptions {
   /** Solidity bindings of the contracts the designs deploy. */
@@ -82,53 +75,8 @@ export interface EvmL1Options extends ChainOptions {
   anvil?: Omit<AnvilOptions, 'chainId' | 'genesisTimestamp' | 'gasLimit'>
 }
 
-interface Pending {
-  tx: SignedTx
-  hash: TxHash
-  from: Address
-  /** The transaction as anvil gets it. */
-  data: Hex
-  eligibleHeight: number
-  /** For a contract call: what to decode the result with. */
-  target: Deployed | undefined
-  call: { type: string } | undefined
-  functionName: string | undefined
-  env: CallEnv | undefined
-  ethHash?: Hex
-}
-
-interface Deployed {
-  contract: Contract
-  binding: ContractBinding
-  abi: Abi
-}
-
-interface EthReceipt {
-  status: Hex
-  gasUsed: Hex
-  blockNumber: Hex
-  logs: Array<{ address: Hex; topics: Hex[]; data: Hex; logIndex: Hex }>
-  contractAddress: Hex | null
-}
-
-interface CallTrace {
-  output?: Hex
-  error?: string
-}
-
 /** The address the bindings' contracts are deployed from (funded by the backend itself). */
 export const DEPLOYER: Address = '0x00000000000000000000000000000000000d3910'
-
-const REJECTED_ABI = [
-  {
-    type: 'error',
-    name: 'Rejected',
-    inputs: [
-      { name: 'code', type: 'string' },
-      { name: 'field', type: 'string' },
-    ],
-  },
-] as const satisfies Abi
 
 export class EvmL1 implements L1, AdmissionView {
   readonly chainId: bigint
@@ -150,6 +98,8 @@ export class EvmL1 implements L1, AdmissionView {
   private readonly pendingBySender = new Map<Address, Map<bigint, TxHash>>()
   private readonly pendingHashes = new Set<TxHash>()
   private readonly book: ReceiptBook
+  /** anvil's hash of each mined transaction of this client (for `trace`). */
+  private readonly ethHashes = new Map<TxHash, Hex>()
   private readonly faults = new Faults()
   private readonly bus = new EventBus((a) => this.faults.isOffline(a))
   private queue: Promise<unknown> = Promise.resolve()
@@ -341,6 +291,7 @@ export class EvmL1 implements L1, AdmissionView {
         logLength: this.bus.log.length,
         receipts: this.book.receipts.size,
         dropped: this.book.dropped.size,
+        contracts: this.contracts.size,
       }
     })
   }
@@ -355,11 +306,42 @@ export class EvmL1 implements L1, AdmissionView {
       this.bus.log.length = snap.logLength
       trimMap(this.book.receipts, snap.receipts)
       trimMap(this.book.dropped, snap.dropped)
+      trimMap(this.contracts, snap.contracts)
+      for (const h of [...this.ethHashes.keys()]) if (!this.book.receipts.has(h)) this.ethHashes.delete(h)
       this.submitted.clear()
       this.held = []
       this.pendingBySender.clear()
       this.pendingHashes.clear()
       this.faults.clear()
+    })
+  }
+
+  // ---------------------------------------------------------------- trials
+
+  /** The call trace (anvil's callTracer) of a transaction this client sent and mined. */
+  trace(hash: TxHash): Promise<CallFrame> {
+    const ethHash = this.ethHashes.get(hash)
+    if (ethHash === undefined) return Promise.reject(new InvalidInputError('hash', `no mined transaction ${hash} of this client`))
+    return this.exclusive(() => traceCall((m, a) => this.rpc(m, a), ethHash))
+  }
+
+  /**
+   * Runs `calls` in order as real transactions on a throwaway copy of the
+   * chain and returns each one's gas and call trace; then the chain is as
+   * before (trial.ts). The trial goes around this client's bookkeeping: no
+   * head, receipt, event, subscription or nonce of the run sees it. Only
+   * between transactions (nothing may be pending). A reverted call fails it
+   * with TrialRevertedError, a dead node with ANVIL_DIED.
+   */
+  async trial(calls: readonly TrialCall[], options: TrialOptions = {}): Promise<TrialResult[]> {
+    checkTrial(calls, options)
+    if (calls.length === 0) return []
+    return this.exclusive(async () => {
+      if (this.submitted.size > 0 || this.held.length > 0) throw new InvalidInputError('trial', 'transactions are pending')
+      return runTrial((m, a) => this.rpc(m, a), calls, options, {
+        gasLimit: this.blockGasLimit,
+        contractName: (a) => this.contracts.get(a)?.contract.name,
+      })
     })
   }
 
@@ -552,7 +534,8 @@ export class EvmL1 implements L1, AdmissionView {
       if (p === undefined) continue
       this.submitted.delete(ethHash)
       this.forget(p)
-      const receipt = await this.buildReceipt(p, ethHash, height)
+      const receipt = await buildReceipt((m, a) => this.rpc(m, a), this.contracts, p, ethHash, height, this.current.timestamp)
+      this.ethHashes.set(p.hash, ethHash)
       this.book.mined(receipt)
       mined.push(receipt)
       blockEvents.push(...receipt.events)
@@ -560,54 +543,6 @@ export class EvmL1 implements L1, AdmissionView {
     for (const r of mined) this.book.notify(r.txHash)
     this.bus.deliver(blockEvents)
     this.bus.blockMined(this.head())
-  }
-
-  private async buildReceipt(p: Pending, ethHash: Hex, height: number): Promise<Receipt> {
-    const r = (await this.rpc('eth_getTransactionReceipt', [ethHash])) as EthReceipt
-    const { body } = p.tx
-    const gasUsed = Number(BigInt(r.gasUsed))
-    const ok = r.status === '0x1'
-    const events: L1Event[] = []
-    let result: unknown
-    let revert: { reason: string; code: string; field?: string } | undefined
-    if (ok) {
-      for (const l of r.logs) {
-        const d = this.contracts.get(lower(l.address))
-        if (d === undefined) continue
-        const e = decodeEventLog({ abi: d.abi, topics: l.topics as [Hex], data: l.data })
-        const decoded: DecodedLog = { eventName: String(e.eventName), args: e.args as unknown as Record<string, unknown>, blockNumber: height }
-        const ts = d.binding.event(decoded)
-        if (ts !== undefined)
-          events.push({ address: d.contract.address, name: ts.name, data: Object.freeze(ts.data), height, txHash: p.hash, logIndex: Number(l.logIndex) })
-      }
-      if (p.target?.binding.result !== undefined && p.functionName !== undefined && p.call !== undefined && p.env !== undefined) {
-        const trace = (await this.rpc('debug_traceTransaction', [ethHash, { tracer: 'callTracer' }])) as CallTrace
-        const output = decodeFunctionResult({ abi: p.target.abi, functionName: p.functionName, data: trace.output ?? '0x' })
-        result = p.target.binding.result(p.functionName, output, p.call, p.env, p.target.contract)
-      }
-    } else {
-      const trace = (await this.rpc('debug_traceTransaction', [ethHash, { tracer: 'callTracer' }])) as CallTrace
-      revert = decodeRevert(trace, gasUsed, body.gasLimit, p.target?.contract.name)
-    }
-    const fee = BigInt(gasUsed) * body.gasPrice
-    return {
-      txHash: p.hash,
-      from: p.from,
-      to: body.to,
-      status: ok ? 'success' : 'reverted',
-      height,
-      timestamp: this.current.timestamp,
-      gasUsed,
-      gasPrice: body.gasPrice,
-      fee,
-      calldataBytes: (p.data.length - 2) / 2,
-      breakdown: evmBreakdown(p.data, gasUsed),
-      events,
-      ...(result === undefined ? {} : { result }),
-      ...(revert === undefined
-        ? {}
-        : { revertReason: revert.reason, revertCode: revert.code, ...(revert.field === undefined ? {} : { revertField: revert.field }) }),
-    }
   }
 
   private drop(hash: TxHash, error: L2Error): void {
@@ -627,58 +562,12 @@ export interface EvmSnapshot {
   readonly logLength: number
   readonly receipts: number
   readonly dropped: number
+  readonly contracts: number
 }
+
 
 /** Deletes the entries added after the first `keep` (Maps iterate in insertion order). */
 function trimMap<K, V>(map: Map<K, V>, keep: number): void {
   let i = 0
   for (const k of [...map.keys()]) if (i++ >= keep) map.delete(k)
-}
-
-/**
- * What a real EVM tells of a receipt's gas: the intrinsic part (base and
- * calldata, EIP-2028 prices) and the rest as one `evm` charge (no opcode
- * breakdown without a full trace).
- */
-function evmBreakdown(data: Hex, gasUsed: number): GasCharge[] {
-  const bytes = Buffer.from(data.slice(2), 'hex')
-  const calldata = calldataGas(bytes)
-  let zero = 0
-  for (const b of bytes) if (b === 0) zero++
-  const charges: GasCharge[] = [{ op: 'txBase', label: 'tx', gas: GAS_SCHEDULE.txBase }]
-  if (bytes.length > zero) charges.push({ op: 'calldataNonZeroByte', label: 'tx.calldata', gas: (bytes.length - zero) * GAS_SCHEDULE.calldataNonZeroByte })
-  if (zero > 0) charges.push({ op: 'calldataZeroByte', label: 'tx.calldata', gas: zero * GAS_SCHEDULE.calldataZeroByte })
-  const rest = gasUsed - GAS_SCHEDULE.txBase - calldata
-  if (rest !== 0) charges.push({ op: 'evm', label: 'evm.execution', gas: rest })
-  return charges
-}
-
-/** Reason, code and field of a reverted call, from its trace's output. */
-export function decodeRevert(
-  trace: CallTrace,
-  gasUsed: number,
-  gasLimit: bigint,
-  contract: string | undefined,
-): { reason: string; code: string; field?: string } {
-  const data = trace.output ?? '0x'
-  if (data.length > 2) {
-    try {
-      const e = decodeErrorResult({ abi: REJECTED_ABI, data })
-      const [code, field] = e.args as readonly [string, string]
-      const where = contract === undefined ? 'the contract' : `${contract} (Solidity)`
-      return { reason: `${field === '' ? '' : `${field}: `}[${code}] rejected by ${where}`, code, ...(field === '' ? {} : { field }) }
-    } catch {
-      // not ours: Error(string), Panic(uint256) or raw bytes
-    }
-    try {
-      const e = decodeErrorResult({ abi: [], data })
-      if (e.errorName === 'Panic') return { reason: `panic ${String(e.args?.[0])}`, code: 'PANIC' }
-      return { reason: String(e.args?.[0] ?? 'reverted'), code: 'REVERT' }
-    } catch {
-      return { reason: `reverted with ${data}`, code: 'REVERT' }
-    }
-  }
-  if (BigInt(gasUsed) >= gasLimit || /out of gas/i.test(trace.error ?? ''))
-    return { reason: `out of gas: limit ${gasLimit}`, code: 'OUT_OF_GAS', field: 'gasLimit' }
-  return { reason: `malformed calldata or plain revert${trace.error === undefined ? '' : ` (${trace.error})`}`, code: 'REVERT' }
 }

@@ -13,10 +13,14 @@
  * side by side on the pool (a batch's witness needs only the roots the
  * sequencer computed, not the previous proof). Every later batch is built for
  * real by the sequencer — tree updates, Merkle paths, its exact calldata —
- * but not proven: its L1 gas is the measured fixed gas of the proven batches
- * (gas − calldata gas) + the calldata gas of its own submitBatch call, and
- * its proving time is the mean proving time measured on the proven batches of
- * the same circuit in this run (every batch proves the same circuit). These
+ * but not proven: its L1 gas is, on the mock, the measured fixed gas of the
+ * proven batches (gas − calldata gas, split by deposits: rollup-gas.ts) +
+ * the calldata gas of its own submitBatch call; on the EVM backend, its
+ * submitBatch executed on anvil after the proven ones with the verifier
+ * stubbed and the real verifier's gas put back (rollup-gas.ts, in
+ * `afterPayments`, untimed; the chain is reverted after); its proving time
+ * is the mean proving time measured on the proven batches of the same
+ * circuit in this run (every batch proves the same circuit). These
  * figures are marked †. `proveAll` (`l2bench run --prove-all`) proves every
  * batch and then runs the withdrawals on L1 for real; otherwise the users'
  * L2 balances stay held in the rollup and the report says so.
@@ -36,7 +40,8 @@
 import { availableParallelism } from 'node:os'
 import { type Address, bigintToBytes, monotonicMs } from '@l2bench/core'
 import { calldataGas, encodeAbiCall } from '@l2bench/l1-mock'
-import { type FixedGas, fixedGasOf, mean, steadyFixedGas } from './rollup-gas.ts'
+import { type CostFacts, capacityInputsOf, proverCostOf } from './rollup-cost.ts'
+import { type FixedGas, executedBatchGas, fixedGasOf, mean, provenVerifierGas, steadyFixedGas } from './rollup-gas.ts'
 import {
   type BatchReport,
   type ClosedBatch,
@@ -73,6 +78,8 @@ interface Measured {
   cpuMs: number[]
   /** Per proven batch, in order: its gas beyond calldata, split by what it depends on. */
   fixedGas: FixedGas[]
+  /** On the EVM backend: per proven batch, the gas of its Groth16 verifier call (from its trace). */
+  verifierGas: number[]
 }
 
 /** Deepest tree built per circuit shape (n:d:mode) in this process. */
@@ -91,9 +98,10 @@ interface BatchRecord {
   /** Proven and submitted for real: its report once on L1. */
   dispatched?: DispatchedBatch
   report?: BatchReport
-  /** Built only: the calldata gas and bytes of the submitBatch it would send. */
+  /** Built only: the calldata gas and bytes of the submitBatch it would send, and that call (ABI-encoded). */
   callGas: number
   callBytes: number
+  call?: Uint8Array
 }
 
 export class RollupDesign implements Design {
@@ -124,7 +132,10 @@ export class RollupDesign implements Design {
   private local = false
   /** Measurements of this circuit taken earlier in this process: nothing is proven again. */
   private reused: Measured | undefined
-  private measured: Measured = { proofMs: [], cpuMs: [], fixedGas: [] }
+  private measured: Measured = { proofMs: [], cpuMs: [], fixedGas: [], verifierGas: [] }
+  private operator!: Address
+  /** What the † batches' extrapolation rests on (set by flush). */
+  private dagger = { proofMs: 0, where: '' }
   private proving: ProgressTask | undefined
   private started = false
   private extraProveMs = 0
@@ -144,7 +155,8 @@ export class RollupDesign implements Design {
     const events = stageEvents({ line: (t) => world.progress(t), task: (l, n) => world.task(l, n) }, 'circuit ')
     const built = await buildRollupCircuit(params, { onProgress: events }).finally(() => events.close())
     // The probe runs a copy of the scenario named `<name>/probe`: it reuses the main run's measurements.
-    this.circuitKey = `${world.scenario.name.replace(/\/probe$/, '')}|${built.compiled.hash}:${built.setup.hash}`
+    // The gas basis differs by backend (the EVM's needs the verifier's traced gas): measurements are per backend.
+    this.circuitKey = `${world.scenario.name.replace(/\/probe$/, '')}|${built.compiled.hash}:${built.setup.hash}|${world.l1.evm === undefined ? 'mock' : 'evm'}`
     const shape = `${params.n}:${params.d}:${params.mode}`
     DEPTH_BUILT.set(shape, Math.max(DEPTH_BUILT.get(shape) ?? 0, params.depth))
     this.constraints = built.compiled.constraints
@@ -167,6 +179,7 @@ export class RollupDesign implements Design {
     await this.verifier.ready()
     this.contract = await world.l1.deploy(new RollupContract({ params, vkey: built.setup.vkey, verifier: this.verifier }))
     const operator = await world.operator('rollup-sequencer')
+    this.operator = operator.address as Address
     this.node = new RollupNode({
       l1: world.l1,
       contract: this.contract,
@@ -277,13 +290,14 @@ export class RollupDesign implements Design {
       const message = {
         type: 'submitBatch' as const,
         body: closed.batch.calldata,
-        proof: new Uint8Array(256).fill(0x5a), // a real proof is 256 bytes, almost all non-zero
+        // A real proof is 256 bytes, almost all non-zero; each word of this one is below the base field (the port checks).
+        proof: new Uint8Array(256).fill(0x1a),
         publicInputs: closed.batch.publicInputs.map((v) => bigintToBytes('publicInput', v, 32)),
       }
       // The bytes the L1 charges for this call: the Solidity port's ABI encoding, as for a proven batch.
       const abiCall = this.contract.solidityAbi === undefined ? undefined : this.contract.toAbiCall(message)
       const call = abiCall === undefined || this.contract.solidityAbi === undefined ? this.contract.encodeCall(message) : encodeAbiCall(this.contract.solidityAbi, abiCall)
-      rec = { closeMs, closed, ops: [], callGas: calldataGas(call), callBytes: call.length }
+      rec = { closeMs, closed, ops: [], callGas: calldataGas(call), callBytes: call.length, call }
     }
     for (const op of rec.closed.ops) {
       const key = `${op.from}:${op.nonce}`
@@ -340,24 +354,71 @@ export class RollupDesign implements Design {
     if (this.o.proverWorkers === 0 && farmWorkers !== undefined && farmWorkers > 0) this.workers = farmWorkers
     this.schedule(proofMs)
     const local = this.batches.filter((b) => b.report === undefined)
-    for (const b of local) {
-      const deposits = b.closed.deposits.length
-      const gas = fixed.base + deposits * fixed.perDeposit + (deposits > 0 ? fixed.headWrite : 0)
-      this.addExtra('zk-rollup.submitBatch', Math.round(gas) + b.callGas, b.callBytes)
+    this.dagger = {
+      proofMs,
+      where:
+        this.reused !== undefined
+          ? `${basis.proofMs.length} batches of the same circuit proven and verified on L1 earlier in this process`
+          : `${real.length} batches proven and verified on L1 in this run`,
+    }
+    // On the EVM backend the † batches are priced by executing them, after the payment phase (afterPayments).
+    if (this.world.l1.evm === undefined && local.length > 0) {
+      for (const b of local) {
+        const deposits = b.closed.deposits.length
+        const gas = fixed.base + deposits * fixed.perDeposit + (deposits > 0 ? fixed.headWrite : 0)
+        this.addExtra('zk-rollup.submitBatch', Math.round(gas) + b.callGas, b.callBytes)
+      }
+      this.declareBatches(
+        local.length,
+        `gas = ${Math.round(fixed.base).toLocaleString('en-US')} (what a proven submitBatch paid beyond calldata and its deposits: tx, proof verification, reads, root and batch-count writes; ${fixed.how}) + ${Math.round(fixed.perDeposit).toLocaleString('en-US')} per deposit it consumes + ${Math.round(fixed.headWrite).toLocaleString('en-US')} for the queue-head write when it consumes any + the calldata gas of the batch's own call (its body and public inputs exact, a 256-byte proof of non-zero bytes)`,
+      )
     }
     if (local.length > 0) {
-      const where = this.reused !== undefined ? `${basis.proofMs.length} batches of the same circuit proven and verified on L1 earlier in this process` : `${real.length} batches proven and verified on L1 in this run`
-      this.world.extrapolated({
-        what: `${local.length} of ${this.batches.length} batches (built for real: tree updates, Merkle paths, exact calldata): their proving time, the L1 gas of their submitBatch, and the final latency of their payments`,
-        fit: `proving = ${(proofMs / 1000).toFixed(2)} s per batch (mean witness + proof of the proven batches: every batch proves the same ${this.constraints.toLocaleString('en-US')}-constraint circuit), scheduled in batch order on ${this.workers} workers × ${this.world.scenario.model.provers} prover${this.world.scenario.model.provers === 1 ? '' : 's'} (model.provers); gas = ${Math.round(fixed.base).toLocaleString('en-US')} (what a proven submitBatch paid beyond calldata and its deposits: tx, proof verification, reads, root and batch-count writes; ${fixed.how}) + ${Math.round(fixed.perDeposit).toLocaleString('en-US')} per deposit it consumes + ${Math.round(fixed.headWrite).toLocaleString('en-US')} for the queue-head write when it consumes any + the calldata gas of the batch's own call (its body and public inputs exact, a 256-byte proof of non-zero bytes)`,
-        measuredAt: where,
-      })
       this.world.extrapolated({
         what: 'harness throughput (payments/s)',
         fit: `wall time of the payment phase + ${(this.extraProveMs / 1000).toFixed(1)} s: the unproven batches' proving time ÷ ${this.workers} workers`,
-        measuredAt: where,
+        measuredAt: this.dagger.where,
       })
     }
+  }
+
+  /** The † batches' extrapolation: their proving time and final latency, and their gas as `gasFit` says. */
+  private declareBatches(count: number, gasFit: string): void {
+    this.world.extrapolated({
+      what: `${count} of ${this.batches.length} batches (built for real: tree updates, Merkle paths, exact calldata): their proving time, the L1 gas of their submitBatch, and the final latency of their payments`,
+      fit: `proving = ${(this.dagger.proofMs / 1000).toFixed(2)} s per batch (mean witness + proof of the proven batches: every batch proves the same ${this.constraints.toLocaleString('en-US')}-constraint circuit), scheduled in batch order on ${this.workers} workers × ${this.world.scenario.model.provers} prover${this.world.scenario.model.provers === 1 ? '' : 's'} (model.provers); ${gasFit}`,
+      measuredAt: this.dagger.where,
+    })
+  }
+
+  /**
+   * On the EVM backend: the proven batches' verifier gas from their traces,
+   * then every † batch's submitBatch executed on a throwaway copy of the
+   * chain (rollup-gas.ts executedBatchGas) and charged its gas. Untimed,
+   * after flush; the chain, its transactions and events are as before.
+   */
+  async afterPayments(): Promise<void> {
+    const evm = this.world.l1.evm
+    if (evm === undefined) return
+    const real = this.batches.filter((b) => b.report !== undefined)
+    if (this.reused === undefined && real.length > 0) {
+      const traced = await provenVerifierGas(evm, this.contract.address, real.map((b) => (b.report as BatchReport).receipt.txHash))
+      this.measured.verifierGas = traced.gas
+      const saved = MEASURED.get(this.circuitKey)
+      if (saved !== undefined) saved.verifierGas = traced.gas
+    }
+    const local = this.batches.filter((b) => b.report === undefined)
+    if (local.length === 0) return
+    const task = this.world.task('pricing the † batches: each executed on anvil, the verifier stubbed', local.length)
+    const executed = await executedBatchGas(evm, {
+      rollup: this.contract.address,
+      from: this.operator,
+      calls: local.map((b) => b.call ?? new Uint8Array()),
+      verifierGas: (this.reused ?? this.measured).verifierGas,
+      onProgress: (done) => task.update(done),
+    }).finally(() => task.end())
+    for (const [i, b] of local.entries()) this.addExtra('zk-rollup.submitBatch', executed.gas[i] as number, b.callBytes)
+    this.declareBatches(local.length, `gas = ${executed.how}`)
   }
 
   /**
@@ -460,90 +521,27 @@ export class RollupDesign implements Design {
     return { kind: 'none', description: 'none: the sequencer keeps the account tree in memory; the mock L1 keeps its state in memory' }
   }
 
-  /**
-   * The run's prover work per payment: every batch proves the whole circuit
-   * (padding and deposit slots included), so constraints per payment =
-   * constraints × batches ÷ payments; CPU per payment = the proving thread's
-   * CPU per proof (measured on the proven batches) × batches ÷ payments.
-   */
+  /** The run's prover work per payment (rollup-cost.ts). */
   proverCost(): ProverCostJson {
-    const basis = this.reused ?? this.measured
-    const batches = this.batches.length
-    const proven = this.batches.filter((b) => b.report !== undefined).length
-    const cpuPerProof = mean(basis.cpuMs) / 1000
-    const payments = Math.max(1, this.succeeded)
-    const all = proven === batches && batches > 0
-    const cpuHow =
-      basis.cpuMs.length === 0
-        ? 'not measured (the proving thread’s CPU time is read from /proc on Linux)'
-        : all
-          ? `${basis.cpuMs.length} proofs made in this run, the proving threads' CPU time (/proc/thread-self/schedstat) ÷ ${payments} payments`
-          : `${cpuPerProof.toFixed(2)} s CPU per proof (mean of the proving thread's CPU over ${basis.cpuMs.length} proven batches) × ${batches} batches ÷ ${payments} payments`
-    return {
-      circuit: this.circuitName,
-      constraintsPerBatch: this.constraints,
-      batches,
-      provenBatches: proven,
-      workers: this.workers,
-      constraintsPerPayment: {
-        value: Math.round((this.constraints * batches) / payments),
-        unit: 'constraints/payment',
-        source: 'computed',
-        how: `${this.constraints.toLocaleString('en-US')} constraints × ${batches} batches ÷ ${payments} payments (every batch proves the whole circuit: no-op padding and deposit slots included; a full batch of transfers alone: ${Math.round(this.constraints / this.o.n).toLocaleString('en-US')})`,
-      },
-      cpuSecondsPerPayment: {
-        value: Number(((cpuPerProof * batches) / payments).toPrecision(4)),
-        unit: 'CPU s/payment',
-        source: all ? 'measured' : 'computed',
-        how: cpuHow,
-      },
-      wallSecondsPerProof: Number((mean(basis.proofMs) / 1000).toPrecision(4)),
-      cpuSecondsPerProof: Number(cpuPerProof.toPrecision(4)),
-    }
+    return proverCostOf(this.costFacts())
   }
 
-  /**
-   * Prover: this machine's pool — workers × the circuit's constraints ÷ the
-   * mean witness + proof time of a proven batch (the proofs ran side by
-   * side). Constraints per payment: a full batch, constraints ÷ n. L1 gas per
-   * transfer in a full batch: the measured fixed gas of a proven submitBatch
-   * ÷ n + the calldata gas one transfer adds to a batch body (measured over
-   * the batches of the payment phase that carried no deposit).
-   */
+  /** Prover rate, constraints and L1 gas per transfer in a full batch (rollup-cost.ts). */
   capacityInputs(): CapacityInputs {
-    const basis = this.reused ?? this.measured
-    const proofS = mean(basis.proofMs) / 1000
-    const fixed = steadyFixedGas(basis.fixedGas).base
-    let bodyGas = 0
-    let transfers = 0
-    for (const b of this.batches)
-      if (b.closed.deposits.length === 0 && b.closed.ops.length > 0) {
-        bodyGas += calldataGas(b.closed.batch.calldata)
-        transfers += b.closed.ops.length
-      }
-    const marginal = transfers > 0 ? bodyGas / transfers : Number.NaN
-    const n = this.o.n
-    const where = this.reused !== undefined ? 'batches of the same circuit proven earlier in this process' : `${basis.proofMs.length} batches proven side by side in this run`
+    return capacityInputsOf(this.costFacts())
+  }
+
+  private costFacts(): CostFacts {
     return {
-      model: 'rollup',
-      proverConstraintsPerSecond: {
-        value: Math.round((this.workers * this.constraints) / proofS),
-        unit: 'constraints/s',
-        source: 'measured',
-        how: `${this.workers} workers × ${this.constraints.toLocaleString('en-US')} constraints ÷ ${proofS.toFixed(2)} s witness + Groth16 proof per batch (snarkjs, one single-threaded worker per core; ${where})`,
-      },
-      constraintsPerPayment: {
-        value: Math.round(this.constraints / n),
-        unit: 'constraints/payment',
-        source: 'computed',
-        how: `${this.constraints.toLocaleString('en-US')} constraints ÷ ${n} transfers in a full batch (n = ${n} op slots, d = ${this.o.d} deposit slots)`,
-      },
-      gasPerTransfer: {
-        value: Math.round(fixed / n + marginal),
-        unit: 'gas/transfer',
-        source: 'computed',
-        how: `${Math.round(fixed).toLocaleString('en-US')} fixed gas of a proven submitBatch without deposits (tx, proof verification, storage; measured) ÷ ${n} transfers per full batch + ${marginal.toFixed(1)} calldata gas per transfer (measured over ${transfers} transfers built into batches)`,
-      },
+      basis: this.reused ?? this.measured,
+      reused: this.reused !== undefined,
+      circuit: this.circuitName,
+      constraints: this.constraints,
+      workers: this.workers,
+      n: this.o.n,
+      d: this.o.d,
+      batches: this.batches.map((b) => ({ proven: b.report !== undefined, closed: b.closed })),
+      succeeded: this.succeeded,
     }
   }
 

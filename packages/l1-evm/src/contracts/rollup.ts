@@ -146,6 +146,9 @@ export const rollupBinding: ContractBinding<RollupContract> = {
       }
       case 'exodus':
         return (await env.call('exodus', [])) as boolean
+      // The port only: the address of the Groth16 verifier it calls (its own contract, deployed with it).
+      case 'verifier':
+        return lower(await env.call('verifier', []))
       case 'minDeposit':
         return contract.minDeposit
       case 'forcedDelaySeconds':
