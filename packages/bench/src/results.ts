@@ -128,13 +128,14 @@ export interface ProverCostJson {
   batches: number
   /** Batches proven and verified on L1 in this run (the rest were built for real, their proving time from the measured rate). */
   provenBatches: number
-  /** Proving workers (one core each). */
+  /** Proving workers: single-threaded worker threads of this process (one per core), or the prover farm's worker processes that proved. */
   workers: number
   constraintsPerPayment: FigureJson
-  cpuSecondsPerPayment: FigureJson
-  /** One batch's witness + proof on one worker, wall and thread CPU, mean over the proven batches. */
+  /** Absent when no proof's CPU time could be measured (the proving thread's clock is read from /proc on Linux). */
+  cpuSecondsPerPayment?: FigureJson
+  /** One batch's witness + proof on one worker, mean over the proven batches: wall, and CPU (absent when not measured). */
   wallSecondsPerProof: number
-  cpuSecondsPerProof: number
+  cpuSecondsPerProof?: number
 }
 
 export interface DesignResultJson {

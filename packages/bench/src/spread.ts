@@ -69,7 +69,7 @@ export const SPREAD_FIGURES: Record<string, { label: string; unit: string; of: (
   finalP95Ms: { label: 'final p95', unit: 'ms', of: (d) => (d.latencyMs.final.count > 0 ? d.latencyMs.final.p95 : undefined) },
   finalP99Ms: { label: 'final p99', unit: 'ms', of: (d) => (d.latencyMs.final.count > 0 ? d.latencyMs.final.p99 : undefined) },
   constraintsPerPayment: { label: 'constraints / payment', unit: 'count', of: (d) => d.prover?.constraintsPerPayment.value },
-  proverCpuPerPayment: { label: 'prover CPU s / payment', unit: 's', of: (d) => d.prover?.cpuSecondsPerPayment.value },
+  proverCpuPerPayment: { label: 'prover CPU s / payment', unit: 's', of: (d) => d.prover?.cpuSecondsPerPayment?.value },
   capacityPerSecond: { label: 'capacity, payments/s', unit: 'payments/s', of: (d) => d.capacity?.paymentsPerSecond },
   lockedEthHours: { label: 'capital locked × time', unit: 'ETH·h', of: (d) => Number(BigInt(d.capital.lockedWeiSeconds)) / 1e18 / 3600 },
 }

@@ -14,7 +14,7 @@
 import assert from 'node:assert/strict'
 import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { availableParallelism, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, test } from 'node:test'
 import { type LocalRedis, startRedisServer } from '@l2bench/zk-rollup/farm'
@@ -79,6 +79,12 @@ test('run --prove-all --prover-redis --prover-speedup 2: every batch proven by t
   assert.equal(rollup.prover?.workers, 2, 'the final latency is scheduled over the 2 workers that proved, not the 16 batches in flight')
   assert.equal(rollup.l1.byOperation['zk-rollup.submitBatch']?.txs, Number(m[1]), 'one submission per proof')
   assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /Proofs from the BullMQ prover farm/)
+  // The proofs' CPU time comes back from the workers (each proved one job at a time): measured, never a 0.
+  const cpu = rollup.prover?.cpuSecondsPerPayment
+  assert.equal(cpu?.source, 'measured', JSON.stringify(rollup.prover))
+  assert.match(cpu?.how ?? '', /measured on the farm's workers/)
+  const perProof = rollup.prover?.cpuSecondsPerProof ?? 0
+  assert.ok(perProof > 0 && perProof <= (rollup.prover?.wallSecondsPerProof ?? 0) * availableParallelism() * 1.2, JSON.stringify(rollup.prover))
   // The speed-up, measured in this run: after a warm-up round of 2, 16 proofs in blocks of 4 — one at a time, two, two, one.
   const sp = rollup.notes.find((n) => n.startsWith('Speed-up of 2 prover workers over one, measured in this run'))
   assert.ok(sp, rollup.notes.join('\n'))

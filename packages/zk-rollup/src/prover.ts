@@ -21,7 +21,10 @@ export interface ProofResult {
   witnessMs: number
   /** Groth16 proving, milliseconds. */
   proveMs: number
-  /** CPU time the proving thread spent on witness + proof, ms (single-threaded workers on Linux; absent otherwise). */
+  /**
+   * CPU time spent on witness + proof, ms: the proving thread's (single-threaded
+   * workers on Linux), or a farm worker's process over the job; absent otherwise.
+   */
   cpuMs?: number
 }
 

@@ -268,6 +268,8 @@ describe('prover farm on BullMQ (real Redis, worker processes, real proofs)', ()
       const b = depositInput('t2')
       const r = await normal.prove(b.input)
       assert.deepEqual(r.publicSignals, b.publicInputs.map(String))
+      // The proof's CPU time comes back from the worker (its process over the job: the prover's threads).
+      assert.ok((r.cpuMs ?? 0) > 0 && (r.cpuMs ?? 0) < 600_000, `cpuMs ${r.cpuMs}`)
     } finally {
       await tight.close()
       await normal.close()

@@ -21,13 +21,16 @@ export interface CostFacts {
   d: number
   batches: readonly { proven: boolean; closed: ClosedBatch }[]
   succeeded: number
+  /** The proofs came from a prover farm (worker processes, each prover using its machine's cores), not this process's pool. */
+  farm: boolean
 }
 
 /**
  * The run's prover work per payment: every batch proves the whole circuit
  * (padding and deposit slots included), so constraints per payment =
- * constraints × batches ÷ payments; CPU per payment = the proving thread's
- * CPU per proof (measured on the proven batches) × batches ÷ payments.
+ * constraints × batches ÷ payments; CPU per payment = the CPU per proof
+ * (the proving thread's, or a farm worker's process over the job; measured
+ * on the proven batches) × batches ÷ payments, absent when not measured.
  */
 export function proverCostOf(f: CostFacts): ProverCostJson {
   const basis = f.basis
@@ -36,12 +39,13 @@ export function proverCostOf(f: CostFacts): ProverCostJson {
   const cpuPerProof = mean(basis.cpuMs) / 1000
   const payments = Math.max(1, f.succeeded)
   const all = proven === batches && batches > 0
-  const cpuHow =
-    basis.cpuMs.length === 0
-      ? 'not measured (the proving thread’s CPU time is read from /proc on Linux)'
-      : all
-        ? `${basis.cpuMs.length} proofs made in this run, the proving threads' CPU time (/proc/thread-self/schedstat) ÷ ${payments} payments`
-        : `${cpuPerProof.toFixed(2)} s CPU per proof (mean of the proving thread's CPU over ${basis.cpuMs.length} proven batches) × ${batches} batches ÷ ${payments} payments`
+  const clock = f.farm
+    ? "CPU time measured on the farm's workers (each worker process over its job: its prover's threads)"
+    : "the proving threads' CPU time (/proc/thread-self/schedstat)"
+  const cpuHow = all
+    ? `${basis.cpuMs.length} proofs made in this run, ${clock} ÷ ${payments} payments`
+    : `${cpuPerProof.toFixed(2)} s CPU per proof (mean over ${basis.cpuMs.length} proven batches, ${clock}) × ${batches} batches ÷ ${payments} payments`
+  const measured = basis.cpuMs.length > 0
   return {
     circuit: f.circuit,
     constraintsPerBatch: f.constraints,
@@ -54,14 +58,19 @@ export function proverCostOf(f: CostFacts): ProverCostJson {
       source: 'computed',
       how: `${f.constraints.toLocaleString('en-US')} constraints × ${batches} batches ÷ ${payments} payments (every batch proves the whole circuit: no-op padding and deposit slots included; a full batch of transfers alone: ${Math.round(f.constraints / f.n).toLocaleString('en-US')})`,
     },
-    cpuSecondsPerPayment: {
-      value: Number(((cpuPerProof * batches) / payments).toPrecision(4)),
-      unit: 'CPU s/payment',
-      source: all ? 'measured' : 'computed',
-      how: cpuHow,
-    },
+    // Not measured (no /proc, or a farm worker that proved two jobs at once): absent, never a 0.
+    ...(measured
+      ? {
+          cpuSecondsPerPayment: {
+            value: Number(((cpuPerProof * batches) / payments).toPrecision(4)),
+            unit: 'CPU s/payment',
+            source: all ? ('measured' as const) : ('computed' as const),
+            how: cpuHow,
+          },
+          cpuSecondsPerProof: Number(cpuPerProof.toPrecision(4)),
+        }
+      : {}),
     wallSecondsPerProof: Number((mean(basis.proofMs) / 1000).toPrecision(4)),
-    cpuSecondsPerProof: Number(cpuPerProof.toPrecision(4)),
   }
 }
 
@@ -93,7 +102,7 @@ export function capacityInputsOf(f: CostFacts): CapacityInputs {
       value: Math.round((f.workers * f.constraints) / proofS),
       unit: 'constraints/s',
       source: 'measured',
-      how: `${f.workers} workers × ${f.constraints.toLocaleString('en-US')} constraints ÷ ${proofS.toFixed(2)} s witness + Groth16 proof per batch (snarkjs, one single-threaded worker per core; ${where})`,
+      how: `${f.workers} workers × ${f.constraints.toLocaleString('en-US')} constraints ÷ ${proofS.toFixed(2)} s witness + Groth16 proof per batch (snarkjs, ${f.farm ? "the prover farm's worker processes, each prover using its machine's cores" : 'one single-threaded worker per core'}; ${where})`,
     },
     constraintsPerPayment: {
       value: Math.round(f.constraints / n),

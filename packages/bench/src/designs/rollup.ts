@@ -5,8 +5,8 @@
  * N op slots are full or its oldest op or deposit has waited
  * `batchTimeoutMs` on the simulated clock; the deposits ride along, D per
  * batch, and a partly filled batch is padded with no-ops — proves each batch
- * with Groth16 (snarkjs) on a pool of one single-threaded worker per core and
- * submits it to the contract, which verifies the proof on L1.
+ * with Groth16 (snarkjs) on a pool of one single-threaded worker per core (or
+ * a BullMQ prover farm, `prover`) and submits it to the contract, which verifies the proof on L1.
  *
  * Every payment of the workload goes through the rollup. The first
  * `provedBatches` batches of the run are proven and verified on L1 for real,
@@ -125,6 +125,8 @@ export class RollupDesign implements Design {
   private circuitName = ''
   private constraints = 0
   private workers = 1
+  /** The proofs came from a prover farm (worker processes, each prover using its machine's cores), not this process's pool. */
+  private farm = false
   /** Ops admitted and not yet in a batch, by sender index and nonce. */
   private waiting = new Map<string, PendingOp>()
   private batches: BatchRecord[] = []
@@ -351,6 +353,7 @@ export class RollupDesign implements Design {
     const fixed = steadyFixedGas(basis.fixedGas)
     // A farm's size is known only from the proofs: the schedule and the report use the workers that proved.
     const farmWorkers = (this.prover as { workersUsed?: number }).workersUsed
+    this.farm = farmWorkers !== undefined
     if (this.o.proverWorkers === 0 && farmWorkers !== undefined && farmWorkers > 0) this.workers = farmWorkers
     this.schedule(proofMs)
     const local = this.batches.filter((b) => b.report === undefined)
@@ -542,6 +545,7 @@ export class RollupDesign implements Design {
       d: this.o.d,
       batches: this.batches.map((b) => ({ proven: b.report !== undefined, closed: b.closed })),
       succeeded: this.succeeded,
+      farm: this.farm,
     }
   }
 

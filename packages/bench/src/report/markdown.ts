@@ -23,7 +23,9 @@ export function summaryRows(r: ResultsJson): string[][] {
           `${fmtMs(d.latencyMs.final.p50)} / ${fmtMs(d.latencyMs.final.p95)} / ${fmtMs(d.latencyMs.final.p99)}`,
           fmtInt(d.l1.gasPerPayment),
           `${fmtNum(d.l1.bytesPerPayment)} / ${fmtNum(d.l1.txBytesPerPayment)}`,
-          d.prover === undefined ? '–' : `${fmtInt(d.prover.constraintsPerPayment.value)} / ${fmtNum(d.prover.cpuSecondsPerPayment.value)} s`,
+          d.prover === undefined
+            ? '–'
+            : `${fmtInt(d.prover.constraintsPerPayment.value)} / ${d.prover.cpuSecondsPerPayment === undefined ? '– (not measured)' : `${fmtNum(d.prover.cpuSecondsPerPayment.value)} s`}`,
           fmtInt(d.l1.txs),
           fmtEthHours(d.capital.lockedWeiSeconds),
           d.store.kind === 'sqlite' ? `sqlite ${d.store.synchronous}` : d.store.kind,
@@ -93,8 +95,8 @@ export function proverLines(r: ResultsJson): string[] {
     const p = d.ran ? d.prover : undefined
     if (p === undefined) return []
     return [
-      `${d.name}${mark(d)}: ${p.circuit}, ${fmtInt(p.constraintsPerBatch)} constraints per batch, ${fmtInt(p.batches)} batches of which ${fmtInt(p.provenBatches)} proven and verified on L1 in this run, on ${p.workers} proving worker${p.workers === 1 ? '' : 's'}; one proof ${fmtNum(p.wallSecondsPerProof)} s wall, ${fmtNum(p.cpuSecondsPerProof)} s CPU. ` +
-        `Constraints per payment ${fmtInt(p.constraintsPerPayment.value)} (${p.constraintsPerPayment.how}); prover CPU per payment ${fmtNum(p.cpuSecondsPerPayment.value)} s (${p.cpuSecondsPerPayment.source}: ${p.cpuSecondsPerPayment.how}).`,
+      `${d.name}${mark(d)}: ${p.circuit}, ${fmtInt(p.constraintsPerBatch)} constraints per batch, ${fmtInt(p.batches)} batches of which ${fmtInt(p.provenBatches)} proven and verified on L1 in this run, on ${p.workers} proving worker${p.workers === 1 ? '' : 's'}; one proof ${fmtNum(p.wallSecondsPerProof)} s wall, ${p.cpuSecondsPerProof === undefined ? 'CPU not measured' : `${fmtNum(p.cpuSecondsPerProof)} s CPU`}. ` +
+        `Constraints per payment ${fmtInt(p.constraintsPerPayment.value)} (${p.constraintsPerPayment.how}); prover CPU per payment ${p.cpuSecondsPerPayment === undefined ? 'not measured (the proving thread’s CPU time is read from /proc on Linux)' : `${fmtNum(p.cpuSecondsPerPayment.value)} s (${p.cpuSecondsPerPayment.source}: ${p.cpuSecondsPerPayment.how})`}.`,
     ]
   })
 }

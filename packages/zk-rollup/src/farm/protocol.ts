@@ -20,6 +20,12 @@ export interface ProveJobResult {
   publicSignals?: string[]
   witnessMs: number
   proveMs: number
+  /**
+   * CPU time the proof took on the worker, ms: the proving thread's when it
+   * proves single-threaded, else the worker process's (all its threads) over
+   * the job; absent when it cannot be told apart from another job's.
+   */
+  cpuMs?: number
   /** The worker that did it. */
   worker: string
 }

@@ -342,11 +342,13 @@ export class QueueProver implements Prover {
     if (r.proof === undefined || r.publicSignals === undefined) return
     const witnessMs = Number(r.witnessMs) || 0
     const proveMs = Number(r.proveMs) || 0
+    // A worker's own figure: kept only when it is a plausible CPU time.
+    const cpuMs = typeof r.cpuMs === 'number' && Number.isFinite(r.cpuMs) && r.cpuMs > 0 ? r.cpuMs : undefined
     record(witnessMs, proveMs)
     this.stats.proofs++
     this.stats.byWorker[worker] = (this.stats.byWorker[worker] ?? 0) + 1
     this.stats.workerMs += witnessMs + proveMs
-    this.settle(p, { ok: { proof: r.proof, publicSignals: r.publicSignals, witnessMs, proveMs } }, job)
+    this.settle(p, { ok: { proof: r.proof, publicSignals: r.publicSignals, witnessMs, proveMs, ...(cpuMs === undefined ? {} : { cpuMs }) } }, job)
   }
 
   /** Why a returned proof must not be used, or undefined when it verifies for the batch's public inputs. */

@@ -68,6 +68,9 @@ export class ProverFarmWorker {
   readonly farm: string
   /** Jobs completed and failed by this worker. */
   readonly stats = { proved: 0, witnesses: 0, failed: 0, timedOut: 0 }
+  /** Jobs in hand now, and those that overlapped another (their process CPU time is shared: not reported). */
+  private readonly inHand = new Set<string>()
+  private readonly overlapped = new Set<string>()
   /** Resolves when the worker stopped: undefined after close(), the error when Redis was lost. */
   readonly done: Promise<ProverFarmError | undefined>
   private finish: (e: ProverFarmError | undefined) => void = () => {}
@@ -279,6 +282,10 @@ export class ProverFarmWorker {
       timer = setTimeout(() => reject(new ProverFarmError('JOB_TIMEOUT', `${kind} of ${d.label} timed out after ${timeoutMs} ms on worker ${this.name}`)), timeoutMs)
     })
     const t0 = performance.now()
+    const cpu0 = process.cpuUsage()
+    const id = String(job.id)
+    if (this.inHand.size > 0) for (const j of [...this.inHand, id]) this.overlapped.add(j)
+    this.inHand.add(id)
     try {
       if (kind === 'witness') {
         await Promise.race([served.prover.witness(input), timeout])
@@ -288,7 +295,11 @@ export class ProverFarmWorker {
       const r = await Promise.race([served.prover.prove(input), timeout])
       this.stats.proved++
       this.log(`job ${job.id} ${d.label}: proved in ${((r.witnessMs + r.proveMs) / 1000).toFixed(1)} s`)
-      return { proof: r.proof, publicSignals: r.publicSignals, witnessMs: r.witnessMs, proveMs: r.proveMs, worker: this.name }
+      // The prover thread is multi-threaded here (the curve's threads are the process's), so its own CPU
+      // clock misses most of the work: the process's CPU over the job is the proof's, unless another job overlapped.
+      const cpu = process.cpuUsage(cpu0)
+      const cpuMs = r.cpuMs ?? (this.overlapped.has(id) ? undefined : (cpu.user + cpu.system) / 1000)
+      return { proof: r.proof, publicSignals: r.publicSignals, witnessMs: r.witnessMs, proveMs: r.proveMs, ...(cpuMs === undefined ? {} : { cpuMs }), worker: this.name }
     } catch (err) {
       this.stats.failed++
       if (err instanceof ProverFarmError && err.code === 'JOB_TIMEOUT') {
@@ -301,6 +312,8 @@ export class ProverFarmWorker {
       if (isCircuitRejection(err)) throw new UnrecoverableError(`${WITNESS_REFUSED}${(err as Error).message}`)
       throw err
     } finally {
+      this.inHand.delete(id)
+      this.overlapped.delete(id)
       clearTimeout(timer)
       served.busy = false
       served.lastUsed = Date.now()
