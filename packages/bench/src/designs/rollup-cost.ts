@@ -19,7 +19,10 @@ export interface CostFacts {
   workers: number
   n: number
   d: number
-  batches: readonly { proven: boolean; closed: ClosedBatch }[]
+  /** In order; `gasBeyondCalldata`: its submitBatch's gas less its calldata gas, where known exactly (its receipt, or executed on the EVM). */
+  batches: readonly { proven: boolean; closed: ClosedBatch; gasBeyondCalldata?: number }[]
+  /** The L1's receipts carry the labelled gas breakdown the fixed-gas split reads (the mock); not on the EVM backend. */
+  labelled: boolean
   succeeded: number
   /** The proofs came from a prover farm (worker processes, each prover using its machine's cores), not this process's pool. */
   farm: boolean
@@ -85,7 +88,7 @@ export function proverCostOf(f: CostFacts): ProverCostJson {
 export function capacityInputsOf(f: CostFacts): CapacityInputs {
   const basis = f.basis
   const proofS = mean(basis.proofMs) / 1000
-  const fixed = steadyFixedGas(basis.fixedGas).base
+  const fixed = fixedGasWithoutDeposits(f)
   let bodyGas = 0
   let transfers = 0
   for (const b of f.batches)
@@ -111,11 +114,31 @@ export function capacityInputsOf(f: CostFacts): CapacityInputs {
       how: `${f.constraints.toLocaleString('en-US')} constraints ÷ ${n} transfers in a full batch (n = ${n} op slots, d = ${f.d} deposit slots)`,
     },
     gasPerTransfer: {
-      value: Math.round(fixed / n + marginal),
+      value: Math.round(fixed.gas / n + marginal),
       unit: 'gas/transfer',
       source: 'computed',
-      how: `${Math.round(fixed).toLocaleString('en-US')} fixed gas of a proven submitBatch without deposits (tx, proof verification, storage; measured) ÷ ${n} transfers per full batch + ${marginal.toFixed(1)} calldata gas per transfer (measured over ${transfers} transfers built into batches)`,
+      how: `${Math.round(fixed.gas).toLocaleString('en-US')} fixed gas of a ${fixed.of} without deposits (tx, proof verification, storage; ${fixed.how}) ÷ ${n} transfers per full batch + ${marginal.toFixed(1)} calldata gas per transfer (measured over ${transfers} transfers built into batches)`,
     },
   }
 }
 
+
+/**
+ * The gas of a submitBatch beyond its calldata when it consumes no deposit
+ * and writes no storage slot for the first time. With labelled receipts (the
+ * mock) the proven batches' split gives it; an EVM's receipts carry no
+ * labels, so there it is read off the batches that are such a batch — no
+ * deposit, not the chain's first — whose gas is known exactly (proven, or a †
+ * batch executed on the EVM), and the labelled split is the fallback only
+ * when there is none.
+ */
+export function fixedGasWithoutDeposits(f: CostFacts): { gas: number; of: string; how: string } {
+  const split = () => ({ gas: steadyFixedGas(f.basis.fixedGas).base, of: 'proven submitBatch', how: 'measured' })
+  if (f.labelled) return split()
+  const plain = f.batches.flatMap((b, i) => (i > 0 && b.closed.deposits.length === 0 && b.gasBeyondCalldata !== undefined ? [b.gasBeyondCalldata] : []))
+  if (plain.length === 0) {
+    const s = split()
+    return { gas: s.gas, of: s.of, how: 'the proven batches\' receipts less calldata, as no batch without deposits was proven or executed: these receipts carry no labels, so the first batch\'s first-time writes and the deposits are in it, an overestimate' }
+  }
+  return { gas: mean(plain), of: 'submitBatch', how: `measured: the mean over ${plain.length} batch${plain.length === 1 ? '' : 'es'} without deposits after the chain's first, each proven or executed on the EVM, less its calldata gas` }
+}

@@ -102,6 +102,8 @@ interface BatchRecord {
   callGas: number
   callBytes: number
   call?: Uint8Array
+  /** On the EVM backend: the gas its submitBatch paid when executed (afterPayments), intrinsic calldata included. */
+  executedGas?: number
 }
 
 export class RollupDesign implements Design {
@@ -420,7 +422,10 @@ export class RollupDesign implements Design {
       verifierGas: (this.reused ?? this.measured).verifierGas,
       onProgress: (done) => task.update(done),
     }).finally(() => task.end())
-    for (const [i, b] of local.entries()) this.addExtra('zk-rollup.submitBatch', executed.gas[i] as number, b.callBytes)
+    for (const [i, b] of local.entries()) {
+      b.executedGas = executed.gas[i] as number
+      this.addExtra('zk-rollup.submitBatch', b.executedGas, b.callBytes)
+    }
     this.declareBatches(local.length, `gas = ${executed.how}`)
   }
 
@@ -534,6 +539,15 @@ export class RollupDesign implements Design {
     return capacityInputsOf(this.costFacts())
   }
 
+  /** A batch's submitBatch gas beyond its calldata, where it is known exactly: its receipt, or its execution on the EVM backend. */
+  private gasBeyondCalldata(b: BatchRecord): { gasBeyondCalldata?: number } {
+    if (b.report !== undefined) {
+      const calldata = b.report.receipt.breakdown.filter((c) => c.label === 'tx.calldata').reduce((a, c) => a + c.gas, 0)
+      return { gasBeyondCalldata: b.report.gasUsed - calldata }
+    }
+    return b.executedGas === undefined ? {} : { gasBeyondCalldata: b.executedGas - b.callGas }
+  }
+
   private costFacts(): CostFacts {
     return {
       basis: this.reused ?? this.measured,
@@ -543,7 +557,8 @@ export class RollupDesign implements Design {
       workers: this.workers,
       n: this.o.n,
       d: this.o.d,
-      batches: this.batches.map((b) => ({ proven: b.report !== undefined, closed: b.closed })),
+      batches: this.batches.map((b) => ({ proven: b.report !== undefined, closed: b.closed, ...this.gasBeyondCalldata(b) })),
+      labelled: this.world.l1.evm === undefined,
       succeeded: this.succeeded,
       farm: this.farm,
     }
