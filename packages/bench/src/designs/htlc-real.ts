@@ -60,7 +60,7 @@ import { summarize } from '../stats.ts'
 import { aboutChannel, channelStoreJson, eventLanded } from './channel.ts'
 import type { Payment } from '../workload.ts'
 import { type HtlcPlan, UNIT } from './htlc.ts'
-import { type NodeWork, TimedNodeStore, median, newWork, timedSigner, timedVerifier } from './htlc-timing.ts'
+import { type NodeWork, TimedNodeStore, hubCapacityInputs, newWork, timedSigner, timedVerifier } from './htlc-timing.ts'
 import type { HtlcOptions } from './options.ts'
 
 /** Blocks the forwarding rule asks on top of the dispute window (htlc-router's default on-chain margin). */
@@ -558,41 +558,9 @@ export class RealHtlc implements Design {
     )
   }
 
-  /**
-   * Hubs: payments that succeeded ÷ payments forwarded by the busiest node.
-   * Its forwarding rate: the payments it forwarded ÷ the time of its own
-   * signing, verifying and commits while they ran — how many of each it did,
-   * each at the median of its timings inside its signer, verifier and store
-   * (medians: on a shared machine a sum of wall times also counts the
-   * moments other processes held the CPU or the disk).
-   */
+  /** Hubs and the busiest node's forwarding rate, from what each node timed (htlc-timing.ts hubCapacityInputs). */
   capacityInputs(): CapacityInputs {
-    let busiest = 0
-    this.work.forEach((w, i) => {
-      if (w.forwards > this.work[busiest]!.forwards) busiest = i
-    })
-    const w = this.work[busiest]!
-    if (w.forwards === 0) throw new Error('no payment was forwarded: no hub rate to measure')
-    const succeeded = this.computeMs.length
-    const [s, v, c] = [median(w.sign), median(w.verify), median(w.commit)]
-    const ms = w.sign.length * s + w.verify.length * v + w.commit.length * c
-    const fmt = (n: number) => n.toLocaleString('en-US')
-    const who = this.label(busiest)
-    return {
-      model: 'hub',
-      forwardRate: {
-        value: Number(((w.forwards * 1000) / ms).toPrecision(4)),
-        unit: 'payments/s',
-        source: 'measured',
-        how: `${fmt(w.forwards)} payments forwarded by ${who} ÷ ${(ms / 1000).toFixed(3)} s of its own signing (${fmt(w.sign.length)} × median ${s.toFixed(3)} ms, noble), verifying (${fmt(w.verify.length)} × ${v.toFixed(3)} ms, node:crypto) and ${this.dir === undefined ? 'no commits (memory store)' : `commits (${fmt(w.commit.length)} × ${c.toFixed(3)} ms, SQLite ${this.options.synchronous})`} during the payment phase, each timed inside its signer, verifier and store; its message encoding and bookkeeping are not counted`,
-      },
-      hubs: {
-        value: succeeded / w.forwards,
-        unit: 'hubs',
-        source: 'parameter',
-        how: `${fmt(succeeded)} payments that succeeded ÷ ${fmt(w.forwards)} forwarded by the busiest node (${who})`,
-      },
-    }
+    return hubCapacityInputs(this.work, this.computeMs.length, (i) => this.label(i), this.dir === undefined ? undefined : this.options.synchronous)
   }
 
   /** SQLite commits made so far by every node's store (tests: the bound's count). */

@@ -2,10 +2,11 @@
  * What the HTLC design times inside each real node for its capacity input:
  * its signing, verifying and store commits while payments run (a store, a
  * signer and a verifier that record each call's time into the node's
- * `NodeWork` while `on()`).
+ * `NodeWork` while `on()`), and the hub capacity inputs read off it.
  */
 import { type Signer, type Verifier, nodeVerifier } from '@l2bench/core'
 import { SqliteNodeStore } from '@l2bench/htlc-router'
+import type { CapacityInputs } from '../design.ts'
 import { summarize } from '../stats.ts'
 
 /** One node's own signing, verifying and commits while payments ran, each timed (ms; the capacity input). */
@@ -81,6 +82,43 @@ export function timedVerifier(w: NodeWork, on: () => boolean): Verifier {
       const ok = nodeVerifier.verify(signature, digest, publicKey)
       w.verify.push(performance.now() - t)
       return ok
+    },
+  }
+}
+
+/**
+ * Hubs: payments that succeeded ÷ payments forwarded by the busiest node.
+ * Its forwarding rate: the payments it forwarded ÷ the time of its own
+ * signing, verifying and commits while they ran — how many of each it did,
+ * each at the median of its timings inside its signer, verifier and store
+ * (medians: on a shared machine a sum of wall times also counts the
+ * moments other processes held the CPU or the disk). `sqlite`: the stores'
+ * synchronous mode, undefined for memory stores (no commits).
+ */
+export function hubCapacityInputs(work: readonly NodeWork[], succeeded: number, label: (node: number) => string, sqlite: string | undefined): CapacityInputs {
+  let busiest = 0
+  work.forEach((w, i) => {
+    if (w.forwards > work[busiest]!.forwards) busiest = i
+  })
+  const w = work[busiest]
+  if (w === undefined || w.forwards === 0) throw new Error('no payment was forwarded: no hub rate to measure')
+  const [s, v, c] = [median(w.sign), median(w.verify), median(w.commit)]
+  const ms = w.sign.length * s + w.verify.length * v + w.commit.length * c
+  const fmt = (n: number) => n.toLocaleString('en-US')
+  const who = label(busiest)
+  return {
+    model: 'hub',
+    forwardRate: {
+      value: Number(((w.forwards * 1000) / ms).toPrecision(4)),
+      unit: 'payments/s',
+      source: 'measured',
+      how: `${fmt(w.forwards)} payments forwarded by ${who} ÷ ${(ms / 1000).toFixed(3)} s of its own signing (${fmt(w.sign.length)} × median ${s.toFixed(3)} ms, noble), verifying (${fmt(w.verify.length)} × ${v.toFixed(3)} ms, node:crypto) and ${sqlite === undefined ? 'no commits (memory store)' : `commits (${fmt(w.commit.length)} × ${c.toFixed(3)} ms, SQLite ${sqlite})`} during the payment phase, each timed inside its signer, verifier and store; its message encoding and bookkeeping are not counted`,
+    },
+    hubs: {
+      value: succeeded / w.forwards,
+      unit: 'hubs',
+      source: 'parameter',
+      how: `${fmt(succeeded)} payments that succeeded ÷ ${fmt(w.forwards)} forwarded by the busiest node (${who})`,
     },
   }
 }
