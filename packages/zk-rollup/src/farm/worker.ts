@@ -68,9 +68,9 @@ export class ProverFarmWorker {
   readonly farm: string
   /** Jobs completed and failed by this worker. */
   readonly stats = { proved: 0, witnesses: 0, failed: 0, timedOut: 0 }
-  /** Jobs in hand now, and those that overlapped another (their process CPU time is shared: not reported). */
-  private readonly inHand = new Set<string>()
-  private readonly overlapped = new Set<string>()
+  /** Jobs in hand now, and jobs started so far: a job that shared the process with another reports no CPU time. */
+  private active = 0
+  private started = 0
   /** Resolves when the worker stopped: undefined after close(), the error when Redis was lost. */
   readonly done: Promise<ProverFarmError | undefined>
   private finish: (e: ProverFarmError | undefined) => void = () => {}
@@ -283,9 +283,8 @@ export class ProverFarmWorker {
     })
     const t0 = performance.now()
     const cpu0 = process.cpuUsage()
-    const id = String(job.id)
-    if (this.inHand.size > 0) for (const j of [...this.inHand, id]) this.overlapped.add(j)
-    this.inHand.add(id)
+    const alone = this.active++ === 0
+    const startNo = ++this.started
     try {
       if (kind === 'witness') {
         await Promise.race([served.prover.witness(input), timeout])
@@ -298,7 +297,7 @@ export class ProverFarmWorker {
       // The prover thread is multi-threaded here (the curve's threads are the process's), so its own CPU
       // clock misses most of the work: the process's CPU over the job is the proof's, unless another job overlapped.
       const cpu = process.cpuUsage(cpu0)
-      const cpuMs = r.cpuMs ?? (this.overlapped.has(id) ? undefined : (cpu.user + cpu.system) / 1000)
+      const cpuMs = r.cpuMs ?? (alone && this.started === startNo ? (cpu.user + cpu.system) / 1000 : undefined)
       return { proof: r.proof, publicSignals: r.publicSignals, witnessMs: r.witnessMs, proveMs: r.proveMs, ...(cpuMs === undefined ? {} : { cpuMs }), worker: this.name }
     } catch (err) {
       this.stats.failed++
@@ -312,8 +311,7 @@ export class ProverFarmWorker {
       if (isCircuitRejection(err)) throw new UnrecoverableError(`${WITNESS_REFUSED}${(err as Error).message}`)
       throw err
     } finally {
-      this.inHand.delete(id)
-      this.overlapped.delete(id)
+      this.active--
       clearTimeout(timer)
       served.busy = false
       served.lastUsed = Date.now()
